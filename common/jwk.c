@@ -1,0 +1,287 @@
+/* jwk.c: JSON Web Key import (see jwk.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+
+#include "b64url.h"
+#include "jwk.h"
+
+#define JWK_MAX_FIELD 2048 /* decoded bytes: a 16384-bit modulus */
+
+/* Decodes a required base64url member into buf. Returns length or -1. */
+static long
+member_b64(const json_t *jwk, const char *name, unsigned char *buf, size_t cap, ts_err *e)
+{
+	const json_t *v = json_object_get(jwk, name);
+	size_t n = 0;
+
+	if (!json_is_string(v)) {
+		ts_fail(e, TS_R_CONFIG_ERROR, "JWK member \"%s\" missing or not a string", name);
+		return -1;
+	}
+	if (ts_b64url_decode(json_string_value(v), json_string_length(v), buf, cap, &n) != 0) {
+		ts_fail(e, TS_R_CONFIG_ERROR, "JWK member \"%s\" is not strict base64url", name);
+		return -1;
+	}
+	return (long)n;
+}
+
+static ts_reason
+rsa_from_jwk(const json_t *jwk, EVP_PKEY **pk, ts_err *e)
+{
+	unsigned char nb[JWK_MAX_FIELD], eb[16];
+	long nl, el;
+	BIGNUM *n = NULL, *ex = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	ts_reason r = TS_R_INTERNAL;
+
+	if ((nl = member_b64(jwk, "n", nb, sizeof(nb), e)) < 0 ||
+	    (el = member_b64(jwk, "e", eb, sizeof(eb), e)) < 0)
+		return TS_R_CONFIG_ERROR;
+	/* RFC 7518 6.3.1: minimum number of octets, so one key has one form */
+	if (nl == 0 || el == 0 || nb[0] == 0 || eb[0] == 0)
+		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK RSA n or e empty or with leading zero");
+	if ((n = BN_bin2bn(nb, (int)nl, NULL)) == NULL || (ex = BN_bin2bn(eb, (int)el, NULL)) == NULL)
+		goto out;
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, ex) ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
+		goto out;
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, pk, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+		r = ts_fail(e, TS_R_CONFIG_ERROR, "JWK RSA key rejected by OpenSSL");
+		goto out;
+	}
+	r = TS_OK;
+out:
+	BN_free(n);
+	BN_free(ex);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
+static ts_reason
+ec_from_jwk(const json_t *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
+{
+	static const struct {
+		const char *crv, *group;
+		size_t len;
+	} curves[] = {
+	    {"P-256", "prime256v1", 32}, {"P-384", "secp384r1", 48}, {"P-521", "secp521r1", 66}};
+	char gname[16]; /* OSSL_PARAM wants a mutable pointer */
+	unsigned char pt[1 + 2 * 66], tmp[JWK_MAX_FIELD];
+	const char *group = NULL;
+	size_t clen = 0, i;
+	long xl, yl;
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *ctx = NULL;
+	ts_reason r;
+
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+		if (strcmp(crv, curves[i].crv) == 0) {
+			group = curves[i].group;
+			clen = curves[i].len;
+		}
+	if (group == NULL)
+		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK EC curve is not P-256, P-384 or P-521");
+	/* RFC 7518 6.2.1.2: coordinates are exactly the field size */
+	if ((xl = member_b64(jwk, "x", tmp, sizeof(tmp), e)) < 0)
+		return TS_R_CONFIG_ERROR;
+	if ((size_t)xl != clen)
+		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK EC x is %ld bytes, %s needs %zu", xl, crv, clen);
+	memcpy(pt + 1, tmp, clen);
+	if ((yl = member_b64(jwk, "y", tmp, sizeof(tmp), e)) < 0)
+		return TS_R_CONFIG_ERROR;
+	if ((size_t)yl != clen)
+		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK EC y is %ld bytes, %s needs %zu", yl, crv, clen);
+	memcpy(pt + 1 + clen, tmp, clen);
+	pt[0] = 0x04; /* uncompressed point */
+	snprintf(gname, sizeof(gname), "%s", group);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, gname, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * clen);
+	params[2] = OSSL_PARAM_construct_end();
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		r = ts_fail(e, TS_R_CONFIG_ERROR, "JWK EC point is not on curve %s", crv);
+	else
+		r = TS_OK;
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
+static ts_reason
+okp_from_jwk(const json_t *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
+{
+	unsigned char x[JWK_MAX_FIELD];
+	long xl;
+	int ed448;
+
+	if (strcmp(crv, "Ed25519") == 0)
+		ed448 = 0;
+	else if (strcmp(crv, "Ed448") == 0)
+		ed448 = 1;
+	else
+		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK OKP curve is not Ed25519 or Ed448");
+	if ((xl = member_b64(jwk, "x", x, sizeof(x), e)) < 0)
+		return TS_R_CONFIG_ERROR;
+	if (xl != (ed448 ? 57 : 32))
+		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK %s x has the wrong length", crv);
+	*pk = EVP_PKEY_new_raw_public_key_ex(NULL, ed448 ? "ED448" : "ED25519", NULL, x, (size_t)xl);
+	return *pk ? TS_OK : ts_fail(e, TS_R_CONFIG_ERROR, "JWK %s key rejected", crv);
+}
+
+/* Members that make a JWK private: never accepted in a verification keyring. */
+static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth"};
+
+static ts_reason
+check_usage(const json_t *jwk, ts_err *e)
+{
+	const json_t *use = json_object_get(jwk, "use"), *ops = json_object_get(jwk, "key_ops");
+	size_t i;
+	int verify = 0;
+
+	if (use != NULL && !(json_is_string(use) && strcmp(json_string_value(use), "sig") == 0))
+		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK \"use\" is not \"sig\"");
+	if (ops != NULL) {
+		if (!json_is_array(ops))
+			return ts_fail(e, TS_R_CONFIG_ERROR, "JWK \"key_ops\" is not an array");
+		for (i = 0; i < json_array_size(ops); i++) {
+			const json_t *op = json_array_get(ops, i);
+
+			if (!json_is_string(op))
+				return ts_fail(e, TS_R_CONFIG_ERROR, "JWK \"key_ops\" holds a non-string");
+			if (strcmp(json_string_value(op), "verify") == 0)
+				verify = 1;
+		}
+		if (!verify)
+			return ts_fail(e, TS_R_CONFIG_ERROR, "JWK \"key_ops\" does not allow \"verify\"");
+	}
+	return TS_OK;
+}
+
+ts_reason
+ts_jwk_to_key(const json_t *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts_key **out,
+    const char **kid_out, ts_err *e)
+{
+	const json_t *kty_j, *crv_j, *alg_j, *kid_j;
+	const char *kty, *crv;
+	EVP_PKEY *pk = NULL;
+	unsigned char secret[1024 + 4];
+	long slen = -1;
+	ts_reason r = TS_R_CONFIG_ERROR;
+	size_t i;
+
+	*out = NULL;
+	if (kid_out != NULL)
+		*kid_out = NULL;
+	ERR_set_mark();
+	if (!json_is_object(jwk)) {
+		ts_fail(e, r, "JWK is not a JSON object");
+		goto out;
+	}
+	kty_j = json_object_get(jwk, "kty");
+	crv_j = json_object_get(jwk, "crv");
+	alg_j = json_object_get(jwk, "alg");
+	kid_j = json_object_get(jwk, "kid");
+	if (!json_is_string(kty_j)) {
+		ts_fail(e, r, "JWK without a string \"kty\"");
+		goto out;
+	}
+	kty = json_string_value(kty_j);
+	if (kid_j != NULL && !json_is_string(kid_j)) {
+		ts_fail(e, r, "JWK \"kid\" is not a string");
+		goto out;
+	}
+	if (crv_j != NULL && !json_is_string(crv_j)) {
+		ts_fail(e, r, "JWK \"crv\" is not a string");
+		goto out;
+	}
+	crv = crv_j ? json_string_value(crv_j) : "";
+	for (i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++) {
+		if (json_object_get(jwk, private_members[i]) != NULL) {
+			ts_fail(e, r, "JWK holds private member \"%s\": public keys only",
+			    private_members[i]);
+			goto out;
+		}
+	}
+	if ((r = check_usage(jwk, e)) != TS_OK)
+		goto out;
+	r = TS_R_CONFIG_ERROR;
+	/* K4: the JWK's own alg, when present, must agree with the configuration */
+	if (alg_j != NULL) {
+		ts_alg ja;
+
+		if (!json_is_string(alg_j) ||
+		    (ja = ts_alg_from_name(json_string_value(alg_j), json_string_length(alg_j))) ==
+		        TS_ALG_INVALID) {
+			ts_fail(e, r, "JWK \"alg\" is not a supported signature algorithm");
+			goto out;
+		}
+		if (alg != TS_ALG_INVALID && alg != ja) {
+			ts_fail(e, r, "JWK \"alg\" %s differs from the configured %s", ts_alg_name(ja),
+			    ts_alg_name(alg));
+			goto out;
+		}
+		alg = ja;
+	}
+	if (strcmp(kty, "RSA") == 0) {
+		r = rsa_from_jwk(jwk, &pk, e);
+	} else if (strcmp(kty, "EC") == 0) {
+		r = ec_from_jwk(jwk, crv, &pk, e);
+	} else if (strcmp(kty, "OKP") == 0) {
+		r = okp_from_jwk(jwk, crv, &pk, e);
+	} else if (strcmp(kty, "oct") == 0) {
+		if (!(flags & TS_JWK_ALLOW_SECRET)) {
+			r = ts_fail(e, TS_R_CONFIG_ERROR,
+			    "symmetric (oct) JWK where only public keys are allowed");
+			goto out;
+		}
+		if ((slen = member_b64(jwk, "k", secret, sizeof(secret) - 4, e)) < 0) {
+			r = TS_R_CONFIG_ERROR;
+			goto out;
+		}
+		r = TS_OK;
+	} else {
+		r = ts_fail(e, TS_R_CONFIG_ERROR, "JWK kty is not RSA, EC, OKP or oct");
+	}
+	if (r != TS_OK)
+		goto out;
+	if (alg == TS_ALG_INVALID) {
+		if ((r = ts_key_pick_alg(pk, slen < 0 ? 0 : (size_t)slen, allowed, &alg, e)) != TS_OK)
+			goto out;
+	} else if (!(allowed & (1u << alg))) {
+		r = ts_fail(e, TS_R_CONFIG_ERROR, "key algorithm %s is not in the allowed algorithms",
+		    ts_alg_name(alg));
+		goto out;
+	} else if (!ts_key_alg_fits(pk, alg)) {
+		r = ts_fail(e, TS_R_CONFIG_ERROR, "JWK key type or curve does not fit %s",
+		    ts_alg_name(alg));
+		goto out;
+	}
+	if (pk != NULL)
+		r = ts_key_from_pkey(pk, alg, out, e);
+	else
+		r = ts_key_from_secret(secret, (size_t)slen, alg, out, e);
+	if (r == TS_OK && kid_out != NULL && kid_j != NULL)
+		*kid_out = json_string_value(kid_j);
+out:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	EVP_PKEY_free(pk);
+	ERR_pop_to_mark();
+	return r;
+}

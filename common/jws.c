@@ -1,0 +1,323 @@
+/* jws.c: compact JWS parsing and verification (see jws.h). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "b64url.h"
+#include "jws.h"
+
+struct ts_jws {
+	const char *signing_input; /* header.payload, exactly as received */
+	size_t signing_len;
+	json_t *header;
+	unsigned char *payload;
+	size_t payload_len, payload_cap;
+	json_t *claims; /* parsed lazily by ts_jws_iss / ts_jws_claims */
+	unsigned char *sig;
+	size_t sig_len, sig_cap;
+	ts_alg alg;
+	const char *kid;
+	size_t kid_len;
+	const char *typ;
+	int verified;
+};
+
+/* Maximum nesting of arrays/objects, scanning outside strings only. jansson
+ * would accept up to 2048 levels; we bound it far lower (P3). */
+static size_t
+json_depth(const char *p, size_t len)
+{
+	size_t i, depth = 0, max = 0;
+	int in_str = 0, esc = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = p[i];
+
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max)
+				max = depth;
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			depth--;
+		}
+	}
+	return max;
+}
+
+json_t *
+ts_json_parse_object(const char *buf, size_t len, size_t max_depth, ts_err *e)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (json_depth(buf, len) > max_depth) {
+		ts_fail(e, TS_R_MALFORMED, "JSON nested deeper than %zu levels", max_depth);
+		return NULL;
+	}
+	/* no JSON_DECODE_ANY: only an object or array at the top; no
+	 * JSON_ALLOW_NUL: "\u0000" inside a string is refused */
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL) {
+		/* jerr.text quotes no input bytes beyond a position */
+		ts_fail(e, TS_R_MALFORMED, "invalid JSON at offset %d: %s", jerr.position, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		ts_fail(e, TS_R_MALFORMED, "JSON value is not an object");
+		return NULL;
+	}
+	return j;
+}
+
+/* Header members that change how the payload or signature is to be read.
+ * None is implemented, so each is a reason to refuse (P4). */
+static const char *const refused_members[] = {"crit", "b64", "zip", "enc", "cty"};
+
+static ts_reason
+check_header(ts_jws *j, ts_err *e)
+{
+	const json_t *alg, *kid, *typ;
+	size_t i;
+
+	for (i = 0; i < sizeof(refused_members) / sizeof(refused_members[0]); i++) {
+		if (json_object_get(j->header, refused_members[i]) != NULL)
+			return ts_fail(e, TS_R_UNSUPPORTED_HEADER, "header member \"%s\" is not supported",
+			    refused_members[i]);
+	}
+	alg = json_object_get(j->header, "alg");
+	if (alg == NULL)
+		return ts_fail(e, TS_R_MALFORMED, "header has no \"alg\"");
+	if (!json_is_string(alg))
+		return ts_fail(e, TS_R_MALFORMED, "header \"alg\" is not a string");
+	/* A1: "none" in any spelling is simply not a known name */
+	j->alg = ts_alg_from_name(json_string_value(alg), json_string_length(alg));
+	if (j->alg == TS_ALG_INVALID) {
+		char shown[24];
+
+		ts_sanitize(shown, sizeof(shown), json_string_value(alg), json_string_length(alg));
+		return ts_fail(e, TS_R_ALG_NOT_ALLOWED, "header alg \"%s\" is not a supported algorithm",
+		    shown);
+	}
+	kid = json_object_get(j->header, "kid");
+	if (kid != NULL) {
+		if (!json_is_string(kid))
+			return ts_fail(e, TS_R_MALFORMED, "header \"kid\" is not a string");
+		if (json_string_length(kid) > TS_KID_MAX)
+			return ts_fail(e, TS_R_MALFORMED, "header \"kid\" longer than %d bytes", TS_KID_MAX);
+		j->kid = json_string_value(kid);
+		j->kid_len = json_string_length(kid);
+	}
+	typ = json_object_get(j->header, "typ");
+	if (typ != NULL) {
+		if (!json_is_string(typ))
+			return ts_fail(e, TS_R_MALFORMED, "header \"typ\" is not a string");
+		if (json_string_length(typ) > TS_TYP_MAX)
+			return ts_fail(e, TS_R_MALFORMED, "header \"typ\" longer than %d bytes", TS_TYP_MAX);
+		j->typ = json_string_value(typ);
+	}
+	/* jwk, jku, x5u, x5c, x5t: ignored by design (K9); they never select
+	 * or supply a key. */
+	return TS_OK;
+}
+
+ts_reason
+ts_jws_parse(const char *tok, size_t len, size_t max_len, ts_jws **out, ts_err *e)
+{
+	const char *d1 = NULL, *d2 = NULL;
+	char hbuf[TS_HEADER_MAX];
+	size_t i, hlen = 0, plen_enc, slen_enc;
+	ts_jws *j = NULL;
+	ts_reason r = TS_R_INTERNAL;
+
+	*out = NULL;
+	if (max_len == 0 || max_len > TS_TOKEN_HARD_MAX)
+		max_len = TS_TOKEN_HARD_MAX;
+	/* P1: caps before any decoding */
+	if (tok == NULL || len == 0)
+		return ts_fail(e, TS_R_MALFORMED, "empty token");
+	if (len > max_len)
+		return ts_fail(e, TS_R_TOO_LARGE, "token is %zu bytes, the limit is %zu", len, max_len);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)tok[i];
+
+		if (c == '.') {
+			if (d1 == NULL)
+				d1 = tok + i;
+			else if (d2 == NULL)
+				d2 = tok + i;
+			else
+				return ts_fail(e, TS_R_MALFORMED,
+				    "more than three segments (JWE or nested tokens are not accepted)");
+		} else if (!ts_b64url_char(c)) {
+			return ts_fail(e, TS_R_MALFORMED,
+			    "character at offset %zu is outside the base64url alphabet", i);
+		}
+	}
+	if (d2 == NULL)
+		return ts_fail(e, TS_R_MALFORMED, "not three dot-separated segments");
+	hlen = (size_t)(d1 - tok);
+	plen_enc = (size_t)(d2 - d1 - 1);
+	slen_enc = len - (size_t)(d2 - tok) - 1;
+	if (hlen == 0 || plen_enc == 0)
+		return ts_fail(e, TS_R_MALFORMED, "empty header or payload segment");
+	if (slen_enc == 0)
+		return ts_fail(e, TS_R_MALFORMED, "no signature (unsecured JWS is never accepted)");
+	if (TS_B64URL_DECODED_LEN(hlen) > sizeof(hbuf))
+		return ts_fail(e, TS_R_TOO_LARGE, "header longer than %d bytes", TS_HEADER_MAX);
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		goto out;
+	j->signing_input = tok;
+	j->signing_len = (size_t)(d2 - tok);
+	if (ts_b64url_decode(tok, hlen, (unsigned char *)hbuf, sizeof(hbuf), &hlen) != 0) {
+		r = ts_fail(e, TS_R_MALFORMED, "header is not strict base64url");
+		goto out;
+	}
+	if ((j->header = ts_json_parse_object(hbuf, hlen, 4, e)) == NULL) {
+		r = TS_R_MALFORMED;
+		goto out;
+	}
+	if ((r = check_header(j, e)) != TS_OK)
+		goto out;
+	r = TS_R_INTERNAL;
+	j->payload_cap = TS_B64URL_DECODED_LEN(plen_enc) + 1;
+	if ((j->payload = malloc(j->payload_cap)) == NULL)
+		goto out;
+	if (ts_b64url_decode(d1 + 1, plen_enc, j->payload, TS_B64URL_DECODED_LEN(plen_enc),
+	        &j->payload_len) != 0) {
+		r = ts_fail(e, TS_R_MALFORMED, "payload is not strict base64url");
+		goto out;
+	}
+	j->sig_cap = TS_B64URL_DECODED_LEN(slen_enc) + 1;
+	if ((j->sig = malloc(j->sig_cap)) == NULL)
+		goto out;
+	if (ts_b64url_decode(d2 + 1, slen_enc, j->sig, TS_B64URL_DECODED_LEN(slen_enc), &j->sig_len) !=
+	    0) {
+		r = ts_fail(e, TS_R_MALFORMED, "signature is not strict base64url");
+		goto out;
+	}
+	*out = j;
+	j = NULL; /* transferred */
+	r = TS_OK;
+out:
+	if (r == TS_R_INTERNAL)
+		ts_fail(e, r, "out of memory");
+	ts_jws_free(j);
+	return r;
+}
+
+ts_alg
+ts_jws_alg(const ts_jws *j)
+{
+	return j->alg;
+}
+
+const char *
+ts_jws_kid(const ts_jws *j, size_t *len)
+{
+	*len = j->kid_len;
+	return j->kid;
+}
+
+const char *
+ts_jws_typ(const ts_jws *j)
+{
+	return j->typ;
+}
+
+const json_t *
+ts_jws_header(const ts_jws *j)
+{
+	return j->header;
+}
+
+static ts_reason
+parse_claims(ts_jws *j, ts_err *e)
+{
+	if (j->claims != NULL)
+		return TS_OK;
+	j->claims =
+	    ts_json_parse_object((const char *)j->payload, j->payload_len, TS_JSON_MAX_DEPTH, e);
+	return j->claims ? TS_OK : TS_R_MALFORMED;
+}
+
+ts_reason
+ts_jws_iss(ts_jws *j, const char **iss, size_t *iss_len, ts_err *e)
+{
+	const json_t *v;
+	ts_reason r;
+
+	if ((r = parse_claims(j, e)) != TS_OK)
+		return r;
+	v = json_object_get(j->claims, "iss");
+	if (v == NULL)
+		return ts_fail(e, TS_R_MISSING_CLAIM, "token has no \"iss\" claim");
+	if (!json_is_string(v))
+		return ts_fail(e, TS_R_INVALID_CLAIM, "\"iss\" is not a string");
+	*iss = json_string_value(v);
+	*iss_len = json_string_length(v);
+	return TS_OK;
+}
+
+ts_reason
+ts_jws_verify(ts_jws *j, const ts_key *key, ts_err *e)
+{
+	ts_reason r;
+
+	j->verified = 0;
+	/* K4: the key's pinned algorithm decides; the header must agree */
+	if (ts_key_alg(key) != j->alg)
+		return ts_fail(e, TS_R_ALG_NOT_ALLOWED, "header alg %s but the key is pinned to %s",
+		    ts_alg_name(j->alg), ts_alg_name(ts_key_alg(key)));
+	r = ts_key_verify(key, (const unsigned char *)j->signing_input, j->signing_len, j->sig,
+	    j->sig_len, e);
+	if (r == TS_OK)
+		j->verified = 1;
+	return r;
+}
+
+json_t *
+ts_jws_claims(ts_jws *j, ts_err *e)
+{
+	if (!j->verified) {
+		ts_fail(e, TS_R_INTERNAL, "claims requested before signature verification");
+		return NULL;
+	}
+	if (parse_claims(j, e) != TS_OK)
+		return NULL;
+	return j->claims;
+}
+
+const unsigned char *
+ts_jws_payload(const ts_jws *j, size_t *len)
+{
+	if (!j->verified) {
+		*len = 0;
+		return NULL;
+	}
+	*len = j->payload_len;
+	return j->payload;
+}
+
+void
+ts_jws_free(ts_jws *j)
+{
+	if (j == NULL)
+		return;
+	json_decref(j->header);
+	json_decref(j->claims);
+	ts_freezero(j->payload, j->payload_cap);
+	ts_freezero(j->sig, j->sig_cap);
+	free(j);
+}

@@ -1,0 +1,107 @@
+/* fixtures.c: loading tests/fixtures (see fixtures.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "fixtures.h"
+#include "jwk.h"
+#include "tap.h"
+
+static json_t *fx_root;
+
+static json_t *
+tokens(void)
+{
+	json_error_t jerr;
+
+	if (fx_root == NULL) {
+		fx_root = json_load_file(fx_path("tokens.json"), JSON_REJECT_DUPLICATES, &jerr);
+		if (fx_root == NULL)
+			tap_bail("tokens.json: %s", jerr.text);
+	}
+	return fx_root;
+}
+
+const char *
+fx_path(const char *rel)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/%s", tap_env("TS_FIXTURES"), rel);
+	return buf;
+}
+
+static const char *
+field(const char *name, const char *f)
+{
+	json_t *t = json_object_get(json_object_get(tokens(), "tokens"), name);
+	const char *v = json_string_value(json_object_get(t, f));
+
+	if (v == NULL)
+		tap_bail("no fixture token %s", name);
+	return v;
+}
+
+const char *
+fx_token(const char *name)
+{
+	return field(name, "token");
+}
+
+const char *
+fx_token_key(const char *name)
+{
+	return field(name, "key");
+}
+
+const char *
+fx_token_alg(const char *name)
+{
+	return field(name, "alg");
+}
+
+time_t
+fx_now(void)
+{
+	return (time_t)json_integer_value(json_object_get(tokens(), "now"));
+}
+
+const char *const *
+fx_token_names(void)
+{
+	static const char **names;
+	json_t *t = json_object_get(tokens(), "tokens");
+	const char *k;
+	json_t *v;
+	size_t i = 0;
+
+	if (names == NULL) {
+		names = calloc(json_object_size(t) + 1, sizeof(*names));
+		json_object_foreach(t, k, v) names[i++] = k;
+	}
+	return names;
+}
+
+ts_key *
+fx_key(const char *keyname, ts_alg alg)
+{
+	char rel[256];
+	json_error_t jerr;
+	json_t *j;
+	ts_key *k = NULL;
+	ts_err e = {""};
+
+	snprintf(rel, sizeof(rel), "keys/%s.jwk", keyname);
+	if ((j = json_load_file(fx_path(rel), JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		tap_bail("%s: %s", rel, jerr.text);
+	/* the fixture JWK's own "alg" names one use; tests pin others too */
+	json_object_del(j, "alg");
+	if (ts_jwk_to_key(j, alg, ~0u, TS_JWK_ALLOW_SECRET, &k, NULL, &e) != TS_OK)
+		tap_bail("key %s as %s: %s", keyname, ts_alg_name(alg), e.msg);
+	json_decref(j);
+	return k;
+}
