@@ -9,10 +9,18 @@
 
 typedef enum ts_alg {
 	TS_ALG_INVALID = 0,
-	TS_ALG_HS256, TS_ALG_HS384, TS_ALG_HS512,
-	TS_ALG_RS256, TS_ALG_RS384, TS_ALG_RS512,
-	TS_ALG_PS256, TS_ALG_PS384, TS_ALG_PS512,
-	TS_ALG_ES256, TS_ALG_ES384, TS_ALG_ES512,
+	TS_ALG_HS256,
+	TS_ALG_HS384,
+	TS_ALG_HS512,
+	TS_ALG_RS256,
+	TS_ALG_RS384,
+	TS_ALG_RS512,
+	TS_ALG_PS256,
+	TS_ALG_PS384,
+	TS_ALG_PS512,
+	TS_ALG_ES256,
+	TS_ALG_ES384,
+	TS_ALG_ES512,
 	TS_ALG_EDDSA,
 	TS_ALG__COUNT
 } ts_alg;
@@ -27,12 +35,12 @@ typedef enum ts_alg_family {
 
 typedef struct ts_alg_info {
 	ts_alg alg;
-	const char *name;       /* exact JOSE spelling */
+	const char *name; /* exact JOSE spelling */
 	ts_alg_family family;
-	const char *digest;     /* OpenSSL digest name; NULL for EdDSA */
-	size_t hash_len;        /* digest output bytes; PSS salt length; HMAC minimum key */
-	const char *curve;      /* OpenSSL group name for ECDSA, else NULL */
-	size_t coord_len;       /* ECDSA: bytes of r and of s (signature is 2x) */
+	const char *digest; /* OpenSSL digest name; NULL for EdDSA */
+	size_t hash_len; /* digest output bytes; PSS salt length; HMAC minimum key */
+	const char *curve; /* OpenSSL group name for ECDSA, else NULL */
+	size_t coord_len; /* ECDSA: bytes of r and of s (signature is 2x) */
 } ts_alg_info;
 
 /* Exact, case-sensitive match on the JOSE name; NULL-safe. Returns

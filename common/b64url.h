@@ -22,8 +22,8 @@ bool ts_b64url_char(unsigned char c);
 /* Decodes (in, inlen) into out, which holds outcap bytes. Returns 0 and sets
  * *outlen, or -1 on any non-strict input or if out is too small. On failure
  * out may hold partial data (callers wipe it if it matters). */
-int ts_b64url_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap,
-    size_t *outlen);
+int ts_b64url_decode(
+    const char *in, size_t inlen, unsigned char *out, size_t outcap, size_t *outlen);
 
 /* Encodes n bytes into out (outcap >= TS_B64URL_ENCODED_LEN(n) + 1), NUL-terminated.
  * Returns the length written, or 0 with out="" if out is too small. */

@@ -51,7 +51,8 @@ rsa_from_jwk(const json_t *jwk, EVP_PKEY **pk, ts_err *e)
 	/* RFC 7518 6.3.1: minimum number of octets, so one key has one form */
 	if (nl == 0 || el == 0 || nb[0] == 0 || eb[0] == 0)
 		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK RSA n or e empty or with leading zero");
-	if ((n = BN_bin2bn(nb, (int)nl, NULL)) == NULL || (ex = BN_bin2bn(eb, (int)el, NULL)) == NULL)
+	if ((n = BN_bin2bn(nb, (int)nl, NULL)) == NULL ||
+	    (ex = BN_bin2bn(eb, (int)el, NULL)) == NULL)
 		goto out;
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
@@ -80,8 +81,8 @@ ec_from_jwk(const json_t *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
 	static const struct {
 		const char *crv, *group;
 		size_t len;
-	} curves[] = {
-	    {"P-256", "prime256v1", 32}, {"P-384", "secp384r1", 48}, {"P-521", "secp521r1", 66}};
+	} curves[] = { { "P-256", "prime256v1", 32 }, { "P-384", "secp384r1", 48 },
+		{ "P-521", "secp521r1", 66 } };
 	char gname[16]; /* OSSL_PARAM wants a mutable pointer */
 	unsigned char pt[1 + 2 * 66], tmp[JWK_MAX_FIELD];
 	const char *group = NULL;
@@ -102,12 +103,14 @@ ec_from_jwk(const json_t *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
 	if ((xl = member_b64(jwk, "x", tmp, sizeof(tmp), e)) < 0)
 		return TS_R_CONFIG_ERROR;
 	if ((size_t)xl != clen)
-		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK EC x is %ld bytes, %s needs %zu", xl, crv, clen);
+		return ts_fail(
+		    e, TS_R_CONFIG_ERROR, "JWK EC x is %ld bytes, %s needs %zu", xl, crv, clen);
 	memcpy(pt + 1, tmp, clen);
 	if ((yl = member_b64(jwk, "y", tmp, sizeof(tmp), e)) < 0)
 		return TS_R_CONFIG_ERROR;
 	if ((size_t)yl != clen)
-		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK EC y is %ld bytes, %s needs %zu", yl, crv, clen);
+		return ts_fail(
+		    e, TS_R_CONFIG_ERROR, "JWK EC y is %ld bytes, %s needs %zu", yl, crv, clen);
 	memcpy(pt + 1 + clen, tmp, clen);
 	pt[0] = 0x04; /* uncompressed point */
 	snprintf(gname, sizeof(gname), "%s", group);
@@ -141,12 +144,13 @@ okp_from_jwk(const json_t *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
 		return TS_R_CONFIG_ERROR;
 	if (xl != (ed448 ? 57 : 32))
 		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK %s x has the wrong length", crv);
-	*pk = EVP_PKEY_new_raw_public_key_ex(NULL, ed448 ? "ED448" : "ED25519", NULL, x, (size_t)xl);
+	*pk =
+	    EVP_PKEY_new_raw_public_key_ex(NULL, ed448 ? "ED448" : "ED25519", NULL, x, (size_t)xl);
 	return *pk ? TS_OK : ts_fail(e, TS_R_CONFIG_ERROR, "JWK %s key rejected", crv);
 }
 
 /* Members that make a JWK private: never accepted in a verification keyring. */
-static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth"};
+static const char *const private_members[] = { "d", "p", "q", "dp", "dq", "qi", "oth" };
 
 static ts_reason
 check_usage(const json_t *jwk, ts_err *e)
@@ -164,12 +168,14 @@ check_usage(const json_t *jwk, ts_err *e)
 			const json_t *op = json_array_get(ops, i);
 
 			if (!json_is_string(op))
-				return ts_fail(e, TS_R_CONFIG_ERROR, "JWK \"key_ops\" holds a non-string");
+				return ts_fail(
+				    e, TS_R_CONFIG_ERROR, "JWK \"key_ops\" holds a non-string");
 			if (strcmp(json_string_value(op), "verify") == 0)
 				verify = 1;
 		}
 		if (!verify)
-			return ts_fail(e, TS_R_CONFIG_ERROR, "JWK \"key_ops\" does not allow \"verify\"");
+			return ts_fail(
+			    e, TS_R_CONFIG_ERROR, "JWK \"key_ops\" does not allow \"verify\"");
 	}
 	return TS_OK;
 }
@@ -233,8 +239,8 @@ ts_jwk_to_key(const json_t *jwk, ts_alg alg, unsigned allowed, unsigned flags, t
 			goto out;
 		}
 		if (alg != TS_ALG_INVALID && alg != ja) {
-			ts_fail(e, r, "JWK \"alg\" %s differs from the configured %s", ts_alg_name(ja),
-			    ts_alg_name(alg));
+			ts_fail(e, r, "JWK \"alg\" %s differs from the configured %s",
+			    ts_alg_name(ja), ts_alg_name(alg));
 			goto out;
 		}
 		alg = ja;
@@ -262,11 +268,12 @@ ts_jwk_to_key(const json_t *jwk, ts_alg alg, unsigned allowed, unsigned flags, t
 	if (r != TS_OK)
 		goto out;
 	if (alg == TS_ALG_INVALID) {
-		if ((r = ts_key_pick_alg(pk, slen < 0 ? 0 : (size_t)slen, allowed, &alg, e)) != TS_OK)
+		if ((r = ts_key_pick_alg(pk, slen < 0 ? 0 : (size_t)slen, allowed, &alg, e)) !=
+		    TS_OK)
 			goto out;
 	} else if (!(allowed & (1u << alg))) {
-		r = ts_fail(e, TS_R_CONFIG_ERROR, "key algorithm %s is not in the allowed algorithms",
-		    ts_alg_name(alg));
+		r = ts_fail(e, TS_R_CONFIG_ERROR,
+		    "key algorithm %s is not in the allowed algorithms", ts_alg_name(alg));
 		goto out;
 	} else if (!ts_key_alg_fits(pk, alg)) {
 		r = ts_fail(e, TS_R_CONFIG_ERROR, "JWK key type or curve does not fit %s",

@@ -69,7 +69,8 @@ ts_json_parse_object(const char *buf, size_t len, size_t max_depth, ts_err *e)
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL) {
 		/* jerr.text quotes no input bytes beyond a position */
-		ts_fail(e, TS_R_MALFORMED, "invalid JSON at offset %d: %s", jerr.position, jerr.text);
+		ts_fail(
+		    e, TS_R_MALFORMED, "invalid JSON at offset %d: %s", jerr.position, jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
@@ -82,7 +83,7 @@ ts_json_parse_object(const char *buf, size_t len, size_t max_depth, ts_err *e)
 
 /* Header members that change how the payload or signature is to be read.
  * None is implemented, so each is a reason to refuse (P4). */
-static const char *const refused_members[] = {"crit", "b64", "zip", "enc", "cty"};
+static const char *const refused_members[] = { "crit", "b64", "zip", "enc", "cty" };
 
 static ts_reason
 check_header(ts_jws *j, ts_err *e)
@@ -92,8 +93,8 @@ check_header(ts_jws *j, ts_err *e)
 
 	for (i = 0; i < sizeof(refused_members) / sizeof(refused_members[0]); i++) {
 		if (json_object_get(j->header, refused_members[i]) != NULL)
-			return ts_fail(e, TS_R_UNSUPPORTED_HEADER, "header member \"%s\" is not supported",
-			    refused_members[i]);
+			return ts_fail(e, TS_R_UNSUPPORTED_HEADER,
+			    "header member \"%s\" is not supported", refused_members[i]);
 	}
 	alg = json_object_get(j->header, "alg");
 	if (alg == NULL)
@@ -106,15 +107,16 @@ check_header(ts_jws *j, ts_err *e)
 		char shown[24];
 
 		ts_sanitize(shown, sizeof(shown), json_string_value(alg), json_string_length(alg));
-		return ts_fail(e, TS_R_ALG_NOT_ALLOWED, "header alg \"%s\" is not a supported algorithm",
-		    shown);
+		return ts_fail(e, TS_R_ALG_NOT_ALLOWED,
+		    "header alg \"%s\" is not a supported algorithm", shown);
 	}
 	kid = json_object_get(j->header, "kid");
 	if (kid != NULL) {
 		if (!json_is_string(kid))
 			return ts_fail(e, TS_R_MALFORMED, "header \"kid\" is not a string");
 		if (json_string_length(kid) > TS_KID_MAX)
-			return ts_fail(e, TS_R_MALFORMED, "header \"kid\" longer than %d bytes", TS_KID_MAX);
+			return ts_fail(
+			    e, TS_R_MALFORMED, "header \"kid\" longer than %d bytes", TS_KID_MAX);
 		j->kid = json_string_value(kid);
 		j->kid_len = json_string_length(kid);
 	}
@@ -123,7 +125,8 @@ check_header(ts_jws *j, ts_err *e)
 		if (!json_is_string(typ))
 			return ts_fail(e, TS_R_MALFORMED, "header \"typ\" is not a string");
 		if (json_string_length(typ) > TS_TYP_MAX)
-			return ts_fail(e, TS_R_MALFORMED, "header \"typ\" longer than %d bytes", TS_TYP_MAX);
+			return ts_fail(
+			    e, TS_R_MALFORMED, "header \"typ\" longer than %d bytes", TS_TYP_MAX);
 		j->typ = json_string_value(typ);
 	}
 	/* jwk, jku, x5u, x5c, x5t: ignored by design (K9); they never select
@@ -147,7 +150,8 @@ ts_jws_parse(const char *tok, size_t len, size_t max_len, ts_jws **out, ts_err *
 	if (tok == NULL || len == 0)
 		return ts_fail(e, TS_R_MALFORMED, "empty token");
 	if (len > max_len)
-		return ts_fail(e, TS_R_TOO_LARGE, "token is %zu bytes, the limit is %zu", len, max_len);
+		return ts_fail(
+		    e, TS_R_TOO_LARGE, "token is %zu bytes, the limit is %zu", len, max_len);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)tok[i];
 
@@ -158,7 +162,8 @@ ts_jws_parse(const char *tok, size_t len, size_t max_len, ts_jws **out, ts_err *
 				d2 = tok + i;
 			else
 				return ts_fail(e, TS_R_MALFORMED,
-				    "more than three segments (JWE or nested tokens are not accepted)");
+				    "more than three segments (JWE or nested tokens are not "
+				    "accepted)");
 		} else if (!ts_b64url_char(c)) {
 			return ts_fail(e, TS_R_MALFORMED,
 			    "character at offset %zu is outside the base64url alphabet", i);
@@ -202,8 +207,8 @@ ts_jws_parse(const char *tok, size_t len, size_t max_len, ts_jws **out, ts_err *
 	j->sig_cap = TS_B64URL_DECODED_LEN(slen_enc) + 1;
 	if ((j->sig = malloc(j->sig_cap)) == NULL)
 		goto out;
-	if (ts_b64url_decode(d2 + 1, slen_enc, j->sig, TS_B64URL_DECODED_LEN(slen_enc), &j->sig_len) !=
-	    0) {
+	if (ts_b64url_decode(
+	        d2 + 1, slen_enc, j->sig, TS_B64URL_DECODED_LEN(slen_enc), &j->sig_len) != 0) {
 		r = ts_fail(e, TS_R_MALFORMED, "signature is not strict base64url");
 		goto out;
 	}
@@ -280,8 +285,8 @@ ts_jws_verify(ts_jws *j, const ts_key *key, ts_err *e)
 	if (ts_key_alg(key) != j->alg)
 		return ts_fail(e, TS_R_ALG_NOT_ALLOWED, "header alg %s but the key is pinned to %s",
 		    ts_alg_name(j->alg), ts_alg_name(ts_key_alg(key)));
-	r = ts_key_verify(key, (const unsigned char *)j->signing_input, j->signing_len, j->sig,
-	    j->sig_len, e);
+	r = ts_key_verify(
+	    key, (const unsigned char *)j->signing_input, j->signing_len, j->sig, j->sig_len, e);
 	if (r == TS_OK)
 		j->verified = 1;
 	return r;

@@ -21,12 +21,12 @@
 #include "err.h"
 #include "key.h"
 
-#define TS_TOKEN_DEFAULT_MAX 8192   /* P1: default cap on the whole token */
-#define TS_TOKEN_HARD_MAX 65536     /* P1: no configuration may go above this */
-#define TS_HEADER_MAX 1024          /* decoded header bytes */
-#define TS_KID_MAX 256              /* K10: kid bytes */
+#define TS_TOKEN_DEFAULT_MAX 8192 /* P1: default cap on the whole token */
+#define TS_TOKEN_HARD_MAX 65536 /* P1: no configuration may go above this */
+#define TS_HEADER_MAX 1024 /* decoded header bytes */
+#define TS_KID_MAX 256 /* K10: kid bytes */
 #define TS_TYP_MAX 64
-#define TS_JSON_MAX_DEPTH 16        /* P3: nesting of [ and { */
+#define TS_JSON_MAX_DEPTH 16 /* P3: nesting of [ and { */
 
 typedef struct ts_jws ts_jws;
 

@@ -6,19 +6,19 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
-#include <openssl/rsa.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 
 #include "b64url.h"
 #include "key.h"
 
 struct ts_key {
 	ts_alg alg;
-	EVP_PKEY *pkey;       /* NULL for HMAC */
-	EVP_MD *md;           /* fetched once; NULL for EdDSA */
+	EVP_PKEY *pkey; /* NULL for HMAC */
+	EVP_MD *md; /* fetched once; NULL for EdDSA */
 	unsigned char *secret; /* HMAC only; wiped on free */
 	size_t secret_len;
 	size_t sig_len;
@@ -44,8 +44,8 @@ pkey_group_is(EVP_PKEY *pkey, const char *group)
 	char name[64];
 	size_t len = 0;
 
-	if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name),
-	        &len) != 1)
+	if (EVP_PKEY_get_utf8_string_param(
+	        pkey, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), &len) != 1)
 		return 0;
 	return strcmp(name, group) == 0;
 }
@@ -69,8 +69,7 @@ ts_key_alg_fits(EVP_PKEY *pkey, ts_alg alg)
 	case TS_FAM_EDDSA:
 		return EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519 ||
 		    EVP_PKEY_get_id(pkey) == EVP_PKEY_ED448;
-	case TS_FAM_HMAC:
-		return 0;
+	case TS_FAM_HMAC: return 0;
 	}
 	return 0;
 }
@@ -90,8 +89,8 @@ ts_key_pick_alg(EVP_PKEY *pkey, size_t secret_len, unsigned allowed, ts_alg *out
 			found = a;
 	}
 	if (n == 0)
-		return ts_fail(e, TS_R_CONFIG_ERROR,
-		    "no allowed algorithm fits this key; name one with alg=");
+		return ts_fail(
+		    e, TS_R_CONFIG_ERROR, "no allowed algorithm fits this key; name one with alg=");
 	if (n > 1)
 		return ts_fail(e, TS_R_CONFIG_ERROR,
 		    "key algorithm is ambiguous (%s and others are allowed); name it with alg=",
@@ -159,7 +158,8 @@ compute_thumbprint(ts_key *k, ts_err *e)
 		if (!bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x) ||
 		    !bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y))
 			goto out;
-		snprintf(json, sizeof(json), "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"", ec_crv_name(ai));
+		snprintf(
+		    json, sizeof(json), "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"", ec_crv_name(ai));
 		if (BN_bn2binpad(x, buf, (int)cl) < 0 || !b64_append(json, sizeof(json), buf, cl))
 			goto out;
 		strcat(json, "\",\"y\":\"");
@@ -200,15 +200,16 @@ check_rsa(EVP_PKEY *pkey, int *bits, ts_err *e)
 
 	*bits = EVP_PKEY_get_bits(pkey);
 	if (*bits < TS_RSA_MIN_BITS)
-		return ts_fail(e, TS_R_CONFIG_ERROR, "RSA key of %d bits is below the %d-bit minimum",
-		    *bits, TS_RSA_MIN_BITS);
+		return ts_fail(e, TS_R_CONFIG_ERROR,
+		    "RSA key of %d bits is below the %d-bit minimum", *bits, TS_RSA_MIN_BITS);
 	if (*bits > TS_RSA_MAX_BITS)
-		return ts_fail(e, TS_R_CONFIG_ERROR, "RSA key of %d bits is above the %d-bit maximum",
-		    *bits, TS_RSA_MAX_BITS);
+		return ts_fail(e, TS_R_CONFIG_ERROR,
+		    "RSA key of %d bits is above the %d-bit maximum", *bits, TS_RSA_MAX_BITS);
 	if (!bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &ex))
 		return ts_fail(e, TS_R_CONFIG_ERROR, "RSA key without public exponent");
-	r = BN_is_word(ex, 65537) ? TS_OK
-	                          : ts_fail(e, TS_R_CONFIG_ERROR, "RSA public exponent is not 65537");
+	r = BN_is_word(ex, 65537)
+	    ? TS_OK
+	    : ts_fail(e, TS_R_CONFIG_ERROR, "RSA public exponent is not 65537");
 	BN_free(ex);
 	return r;
 }
@@ -220,7 +221,8 @@ check_ec(EVP_PKEY *pkey, ts_err *e)
 	int ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
 
 	EVP_PKEY_CTX_free(ctx);
-	return ok ? TS_OK : ts_fail(e, TS_R_CONFIG_ERROR, "EC public key is not a valid curve point");
+	return ok ? TS_OK
+	          : ts_fail(e, TS_R_CONFIG_ERROR, "EC public key is not a valid curve point");
 }
 
 static ts_key *
@@ -248,8 +250,8 @@ ts_key_from_pkey(EVP_PKEY *pkey, ts_alg alg, ts_key **out, ts_err *e)
 		goto out;
 	}
 	if (!ts_key_alg_fits(pkey, alg)) {
-		r = ts_fail(e, TS_R_CONFIG_ERROR, "key type or curve does not fit algorithm %s",
-		    ai->name);
+		r = ts_fail(
+		    e, TS_R_CONFIG_ERROR, "key type or curve does not fit algorithm %s", ai->name);
 		goto out;
 	}
 	if ((k = key_new(alg)) == NULL)
@@ -274,8 +276,7 @@ ts_key_from_pkey(EVP_PKEY *pkey, ts_alg alg, ts_key **out, ts_err *e)
 		k->sig_len = EVP_PKEY_get_id(pkey) == EVP_PKEY_ED448 ? 114 : 64;
 		k->kty = "OKP";
 		break;
-	default:
-		goto out;
+	default: goto out;
 	}
 	if (ai->digest != NULL && (k->md = EVP_MD_fetch(NULL, ai->digest, NULL)) == NULL) {
 		r = ts_fail(e, TS_R_INTERNAL, "digest %s unavailable", ai->digest);
@@ -388,8 +389,8 @@ ts_key_kty(const ts_key *k)
 /* Raw r||s (JWS) to DER for OpenSSL. r and s must each be non-zero; values
  * >= the group order are refused by OpenSSL's own verification. */
 static int
-ecdsa_raw_to_der(const unsigned char *sig, size_t coord, unsigned char *der, size_t cap,
-    size_t *derlen)
+ecdsa_raw_to_der(
+    const unsigned char *sig, size_t coord, unsigned char *der, size_t cap, size_t *derlen)
 {
 	ECDSA_SIG *es = NULL;
 	BIGNUM *r = BN_bin2bn(sig, (int)coord, NULL);
@@ -423,8 +424,8 @@ verify_hmac(const ts_key *k, const unsigned char *msg, size_t msglen, const unsi
 	size_t maclen = 0;
 	ts_reason r;
 
-	if (EVP_Q_mac(NULL, "HMAC", NULL, EVP_MD_get0_name(k->md), NULL, k->secret,
-	        k->secret_len, msg, msglen, mac, sizeof(mac), &maclen) == NULL ||
+	if (EVP_Q_mac(NULL, "HMAC", NULL, EVP_MD_get0_name(k->md), NULL, k->secret, k->secret_len,
+	        msg, msglen, mac, sizeof(mac), &maclen) == NULL ||
 	    maclen != k->sig_len)
 		r = ts_fail(e, TS_R_INTERNAL, "HMAC computation failed");
 	else if (CRYPTO_memcmp(mac, sig, siglen) != 0)
@@ -451,8 +452,9 @@ ts_key_verify(const ts_key *k, const unsigned char *msg, size_t msglen, const un
 	ERR_set_mark();
 	/* A3, A4: exact length first; nothing else reaches OpenSSL */
 	if (siglen != k->sig_len) {
-		r = ts_fail(e, TS_R_BAD_SIGNATURE, "signature is %zu bytes, %s with this key needs %zu",
-		    siglen, ai->name, k->sig_len);
+		r = ts_fail(e, TS_R_BAD_SIGNATURE,
+		    "signature is %zu bytes, %s with this key needs %zu", siglen, ai->name,
+		    k->sig_len);
 		goto out;
 	}
 	if (ai->family == TS_FAM_HMAC) {

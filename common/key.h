@@ -32,14 +32,14 @@ ts_reason ts_key_from_pkey(EVP_PKEY *pkey, ts_alg alg, ts_key **out, ts_err *e);
 
 /* Makes an HMAC key; the secret is copied (and wiped on free). len must be
  * at least the hash length of alg (K8). */
-ts_reason ts_key_from_secret(const unsigned char *secret, size_t len, ts_alg alg, ts_key **out,
-    ts_err *e);
+ts_reason ts_key_from_secret(
+    const unsigned char *secret, size_t len, ts_alg alg, ts_key **out, ts_err *e);
 
 /* Chooses the one algorithm for a key from an allow-list (bit (1 << ts_alg)
  * per allowed alg). pkey NULL means an HMAC secret of secret_len bytes.
  * More than one candidate is an error, never a guess. */
-ts_reason ts_key_pick_alg(EVP_PKEY *pkey, size_t secret_len, unsigned allowed, ts_alg *out,
-    ts_err *e);
+ts_reason ts_key_pick_alg(
+    EVP_PKEY *pkey, size_t secret_len, unsigned allowed, ts_alg *out, ts_err *e);
 
 /* True when alg can be used with pkey's type and curve (or an HMAC secret
  * when pkey is NULL). */

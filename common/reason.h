@@ -11,37 +11,37 @@
 
 typedef enum ts_reason {
 	TS_OK = 0,
-	TS_R_MALFORMED,          /* not a well-formed compact JWS / JSON */
-	TS_R_TOO_LARGE,          /* token or a decoded part over its cap */
-	TS_R_TRUNCATED,          /* looks cut at a PAM/SASL buffer limit */
+	TS_R_MALFORMED, /* not a well-formed compact JWS / JSON */
+	TS_R_TOO_LARGE, /* token or a decoded part over its cap */
+	TS_R_TRUNCATED, /* looks cut at a PAM/SASL buffer limit */
 	TS_R_UNSUPPORTED_HEADER, /* crit, b64, zip, enc, cty: never understood */
-	TS_R_ALG_NOT_ALLOWED,    /* none, unknown, or not the key's own alg */
-	TS_R_UNKNOWN_SERVICE,    /* no [service] section for this service */
-	TS_R_UNKNOWN_ISSUER,     /* iss is not an issuer this service trusts */
-	TS_R_UNKNOWN_KEY,        /* no key for (issuer, kid) */
-	TS_R_AMBIGUOUS_KEY,      /* no kid and the issuer has != 1 usable key */
-	TS_R_KEY_EXPIRED,        /* key's validity window ended */
-	TS_R_KEY_NOT_YET_VALID,  /* key's validity window not started */
-	TS_R_KEY_REVOKED,        /* key thumbprint on the revoked list */
-	TS_R_BAD_SIGNATURE,      /* signature does not verify */
-	TS_R_MISSING_CLAIM,      /* a required claim is absent */
-	TS_R_INVALID_CLAIM,      /* a claim has the wrong type or an absurd value */
-	TS_R_EXPIRED,            /* exp passed (beyond skew) */
-	TS_R_NOT_YET_VALID,      /* nbf in the future (beyond skew) */
-	TS_R_ISSUED_IN_FUTURE,   /* iat in the future (beyond skew) */
-	TS_R_LIFETIME_EXCEEDED,  /* exp - iat above max_lifetime */
-	TS_R_TOKEN_REVOKED,      /* iat before the issuer's revoke_before */
-	TS_R_AUDIENCE_MISMATCH,  /* no aud the service accepts */
-	TS_R_TENANT_MISMATCH,    /* tid differs from the issuer's tenant */
-	TS_R_CLIENT_MISMATCH,    /* azp / client_id not an allowed client */
-	TS_R_WRONG_TOKEN_TYPE,   /* typ does not fit the issuer's profile */
-	TS_R_ID_TOKEN,           /* an OpenID Connect ID token, not an access token */
+	TS_R_ALG_NOT_ALLOWED, /* none, unknown, or not the key's own alg */
+	TS_R_UNKNOWN_SERVICE, /* no [service] section for this service */
+	TS_R_UNKNOWN_ISSUER, /* iss is not an issuer this service trusts */
+	TS_R_UNKNOWN_KEY, /* no key for (issuer, kid) */
+	TS_R_AMBIGUOUS_KEY, /* no kid and the issuer has != 1 usable key */
+	TS_R_KEY_EXPIRED, /* key's validity window ended */
+	TS_R_KEY_NOT_YET_VALID, /* key's validity window not started */
+	TS_R_KEY_REVOKED, /* key thumbprint on the revoked list */
+	TS_R_BAD_SIGNATURE, /* signature does not verify */
+	TS_R_MISSING_CLAIM, /* a required claim is absent */
+	TS_R_INVALID_CLAIM, /* a claim has the wrong type or an absurd value */
+	TS_R_EXPIRED, /* exp passed (beyond skew) */
+	TS_R_NOT_YET_VALID, /* nbf in the future (beyond skew) */
+	TS_R_ISSUED_IN_FUTURE, /* iat in the future (beyond skew) */
+	TS_R_LIFETIME_EXCEEDED, /* exp - iat above max_lifetime */
+	TS_R_TOKEN_REVOKED, /* iat before the issuer's revoke_before */
+	TS_R_AUDIENCE_MISMATCH, /* no aud the service accepts */
+	TS_R_TENANT_MISMATCH, /* tid differs from the issuer's tenant */
+	TS_R_CLIENT_MISMATCH, /* azp / client_id not an allowed client */
+	TS_R_WRONG_TOKEN_TYPE, /* typ does not fit the issuer's profile */
+	TS_R_ID_TOKEN, /* an OpenID Connect ID token, not an access token */
 	TS_R_INSUFFICIENT_SCOPE, /* a required scope is missing */
-	TS_R_BAD_USERNAME,       /* username claim missing or unsafe */
-	TS_R_USER_MISMATCH,      /* mapped user differs from the requested one */
-	TS_R_REPLAYED,           /* (iss, jti) already seen */
-	TS_R_CONFIG_ERROR,       /* configuration or key files unusable */
-	TS_R_INTERNAL,           /* allocation or library failure */
+	TS_R_BAD_USERNAME, /* username claim missing or unsafe */
+	TS_R_USER_MISMATCH, /* mapped user differs from the requested one */
+	TS_R_REPLAYED, /* (iss, jti) already seen */
+	TS_R_CONFIG_ERROR, /* configuration or key files unusable */
+	TS_R_INTERNAL, /* allocation or library failure */
 	TS_R__COUNT
 } ts_reason;
 

@@ -93,7 +93,7 @@ fx_key(const char *keyname, ts_alg alg)
 	json_error_t jerr;
 	json_t *j;
 	ts_key *k = NULL;
-	ts_err e = {""};
+	ts_err e = { "" };
 
 	snprintf(rel, sizeof(rel), "keys/%s.jwk", keyname);
 	if ((j = json_load_file(fx_path(rel), JSON_REJECT_DUPLICATES, &jerr)) == NULL)

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs the Debian 12 packages tokenscope needs that are not there yet.
+# Usage: scripts/deps.sh [build|test]   (test = build + test-only packages)
+set -eu
+what=${1:-build}
+pkgs="autoconf automake libtool pkg-config make gcc libssl-dev libjansson-dev libpam0g-dev libsasl2-dev"
+if [ "$what" = test ]; then
+	# clang: the warning-free build is checked with both compilers;
+	# clang-format: style check; python3-jwt/jwcrypto: the independent signer
+	# used to regenerate fixtures (make fixtures) and by later tests.
+	pkgs="$pkgs clang clang-format python3 python3-jwt python3-jwcrypto python3-cryptography"
+fi
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "missing Debian packages:$missing" >&2
+	echo "install them as root: apt-get install$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,54 @@
+#!/bin/sh
+# The whole test suite: installs what is missing, builds, runs `make check`,
+# the style check, a warning-free clang build and `make distcheck`, and ends
+# with one summary line "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+fail=0
+
+scripts/deps.sh test || exit 1
+scripts/build.sh || exit 1
+
+echo "== make check"
+make -j2 check >make-check.out 2>&1 || fail=1
+grep -E '^(PASS|FAIL|SKIP|ERROR|XFAIL|XPASS):' make-check.out | grep -v '^PASS' || true
+grep -E '^# (Wycheproof|[a-z_0-9]+\.json)' tests/*.log 2>/dev/null | sed 's/^tests\///' || true
+sed -n '/^Testsuite summary/,/^=====/p' make-check.out
+if [ "$fail" = 1 ]; then
+	for l in tests/*.log; do
+		grep -qE '^(not ok|Bail out!)' "$l" 2>/dev/null && { echo "--- $l"; grep -E '^(not ok|Bail out!|#)' "$l" | head -40; }
+	done
+fi
+
+echo "== style (clang-format)"
+if ! find common pam_token sasl_token tools tests bench -name '*.[ch]' 2>/dev/null |
+	xargs clang-format --dry-run --Werror 2>format.out; then
+	head -20 format.out
+	echo "FAIL: style check (run: clang-format -i on the files above)"
+	fail=1
+fi
+
+echo "== clang build (warnings are errors)"
+rm -rf _build-clang && mkdir _build-clang
+if ! (cd _build-clang && "$top/configure" -q --enable-werror CC=clang >/dev/null && make -j2 -s >build.out 2>&1); then
+	tail -20 _build-clang/build.out
+	echo "FAIL: clang build"
+	fail=1
+fi
+rm -rf _build-clang
+
+echo "== make distcheck"
+if ! make -j2 distcheck >distcheck.out 2>&1; then
+	tail -30 distcheck.out
+	echo "FAIL: make distcheck"
+	fail=1
+else
+	grep -E 'archives ready|tar.gz' distcheck.out | head -2
+fi
+
+# one closing line CI can read
+awk -v f="$fail" '
+	/^# PASS:/ {p=$3} /^# FAIL:/ {x+=$3} /^# ERROR:/ {x+=$3} /^# XPASS:/ {x+=$3} /^# SKIP:/ {s=$3}
+	END { if (f && x == 0) x = 1; printf "%d passed, %d failed, %d skipped\n", p, x, s }' make-check.out
+exit "$fail"
