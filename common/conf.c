@@ -1,0 +1,626 @@
+/* conf.c: the tokenscope.conf parser (see conf.h). */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "jws.h"
+#include "safe_file.h"
+#include "timeutil.h"
+
+#define DEFAULT_SKEW 60
+#define DEFAULT_MAX_LIFETIME 86400
+#define DEFAULT_RELOAD_INTERVAL 1
+
+enum section { SEC_NONE, SEC_GLOBAL, SEC_ISSUER, SEC_SERVICE };
+
+typedef struct parser {
+	ts_conf *c;
+	const char *file;
+	int line;
+	enum section sec;
+	unsigned seen; /* bit per setting of the current section: duplicates */
+	ts_err *e;
+} parser;
+
+static ts_reason perr(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static ts_reason
+perr(parser *p, const char *fmt, ...)
+{
+	char msg[TS_ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return ts_fail(p->e, TS_R_CONFIG_ERROR, "%s:%d: %s", p->file, p->line, msg);
+}
+
+static void
+strlist_free(ts_strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Splits a value on spaces and tabs into a list; empty lists are refused. */
+static int
+strlist_parse(const char *v, ts_strlist *out)
+{
+	char *copy = strdup(v), *tok, *save = NULL;
+
+	if (copy == NULL)
+		return -1;
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		char **nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
+
+		if (nv == NULL)
+			break;
+		out->v = nv;
+		if ((out->v[out->n] = strdup(tok)) == NULL)
+			break;
+		out->n++;
+	}
+	free(copy);
+	return tok == NULL && out->n > 0 ? 0 : -1;
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!isalnum((unsigned char)s[n]) && !strchr("._-", s[n]))
+			return 0;
+	return n > 0 && n <= TS_NAME_MAX;
+}
+
+static int
+parse_long(const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static char *
+abs_path(parser *p, const char *v)
+{
+	char *r;
+
+	if (v[0] == '/')
+		return strdup(v);
+	if ((r = malloc(strlen(p->c->dir) + strlen(v) + 2)) != NULL)
+		sprintf(r, "%s/%s", p->c->dir, v);
+	return r;
+}
+
+/* Bit for a setting name within its section, so duplicates are found. */
+static int
+once(parser *p, int bit, const char *key)
+{
+	if (p->seen & (1u << bit)) {
+		perr(p, "duplicate setting \"%s\" in this section", key);
+		return -1;
+	}
+	p->seen |= 1u << bit;
+	return 0;
+}
+
+static ts_reason
+set_global(parser *p, const char *k, const char *v)
+{
+	ts_conf *c = p->c;
+	long n;
+
+	if (strcmp(k, "clock_skew") == 0) {
+		if (once(p, 0, k) || parse_long(v, 0, 600, &c->clock_skew))
+			return p->e->msg[0] ? TS_R_CONFIG_ERROR
+			                    : perr(p, "clock_skew must be 0..600 seconds");
+	} else if (strcmp(k, "max_token_size") == 0) {
+		if (once(p, 1, k))
+			return TS_R_CONFIG_ERROR;
+		if (parse_long(v, 512, TS_TOKEN_HARD_MAX, &n))
+			return perr(p, "max_token_size must be 512..65536 bytes");
+		c->max_token_size = (size_t)n;
+	} else if (strcmp(k, "revoked_keys") == 0) {
+		if (once(p, 2, k) || (c->revoked_keys = abs_path(p, v)) == NULL)
+			return TS_R_CONFIG_ERROR;
+	} else if (strcmp(k, "log_level") == 0) {
+		if (once(p, 3, k))
+			return TS_R_CONFIG_ERROR;
+		if (strcmp(v, "info") == 0)
+			c->log_debug = 0;
+		else if (strcmp(v, "debug") == 0)
+			c->log_debug = 1;
+		else
+			return perr(p, "log_level must be info or debug");
+	} else if (strcmp(k, "replay_cache") == 0) {
+		if (once(p, 4, k) || (c->replay_cache = abs_path(p, v)) == NULL)
+			return TS_R_CONFIG_ERROR;
+	} else if (strcmp(k, "reload_interval") == 0) {
+		if (once(p, 5, k))
+			return TS_R_CONFIG_ERROR;
+		if (parse_long(v, 0, 3600, &c->reload_interval))
+			return perr(p, "reload_interval must be 0..3600 seconds");
+	} else {
+		return perr(p, "unknown setting \"%s\" in [global]", k);
+	}
+	return TS_OK;
+}
+
+static ts_reason
+parse_keyspec(parser *p, ts_issuer_conf *is, const char *v)
+{
+	ts_keyspec ks, *nk;
+	char *copy = strdup(v), *tok, *save = NULL;
+	int first = 1;
+	ts_reason r = TS_R_CONFIG_ERROR;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.line = p->line;
+	if (copy == NULL)
+		return TS_R_INTERNAL;
+	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (first) {
+			if (eq != NULL) {
+				perr(p, "key: the file path comes first");
+				goto out;
+			}
+			ks.path = abs_path(p, tok);
+			first = 0;
+			continue;
+		}
+		if (eq == NULL) {
+			perr(p, "key: \"%s\" is not attr=value", tok);
+			goto out;
+		}
+		*eq++ = '\0';
+		if (strcmp(tok, "kid") == 0 && ks.kid == NULL) {
+			if (*eq == '\0' || strlen(eq) > TS_KID_MAX) {
+				perr(p, "key: kid must be 1..256 bytes");
+				goto out;
+			}
+			ks.kid = strdup(eq);
+		} else if (strcmp(tok, "alg") == 0 && ks.alg == TS_ALG_INVALID) {
+			if ((ks.alg = ts_alg_from_name(eq, strlen(eq))) == TS_ALG_INVALID) {
+				perr(p, "key: unknown alg \"%s\"", eq);
+				goto out;
+			}
+		} else if (strcmp(tok, "not_before") == 0 && !ks.has_not_before) {
+			if (ts_time_parse(eq, &ks.not_before) != 0) {
+				perr(p, "key: not_before \"%s\" is not YYYY-MM-DDTHH:MM:SSZ", eq);
+				goto out;
+			}
+			ks.has_not_before = 1;
+		} else if (strcmp(tok, "not_after") == 0 && !ks.has_not_after) {
+			if (ts_time_parse(eq, &ks.not_after) != 0) {
+				perr(p, "key: not_after \"%s\" is not YYYY-MM-DDTHH:MM:SSZ", eq);
+				goto out;
+			}
+			ks.has_not_after = 1;
+		} else {
+			perr(p, "key: unknown or repeated attribute \"%s\"", tok);
+			goto out;
+		}
+	}
+	if (ks.path == NULL) {
+		perr(p, "key: no file named");
+		goto out;
+	}
+	if (ks.has_not_before && ks.has_not_after && ks.not_after <= ks.not_before) {
+		perr(p, "key: not_after is not later than not_before");
+		goto out;
+	}
+	if ((nk = realloc(is->keys, (is->nkeys + 1) * sizeof(*nk))) == NULL) {
+		r = TS_R_INTERNAL;
+		goto out;
+	}
+	is->keys = nk;
+	is->keys[is->nkeys++] = ks;
+	memset(&ks, 0, sizeof(ks)); /* transferred */
+	r = TS_OK;
+out:
+	free(ks.path);
+	free(ks.kid);
+	free(copy);
+	return r;
+}
+
+static ts_reason
+set_issuer(parser *p, const char *k, const char *v)
+{
+	ts_issuer_conf *is = &p->c->issuers[p->c->nissuers - 1];
+	ts_strlist l = { NULL, 0 };
+	size_t i;
+
+	if (strcmp(k, "key") == 0)
+		return parse_keyspec(p, is, v);
+	if (strcmp(k, "issuer") == 0) {
+		if (once(p, 0, k))
+			return TS_R_CONFIG_ERROR;
+		if (strpbrk(v, " \t") != NULL)
+			return perr(p, "issuer must not contain spaces");
+		is->issuer = strdup(v);
+		is->issuer_len = strlen(v);
+	} else if (strcmp(k, "algorithms") == 0) {
+		if (once(p, 1, k) || strlist_parse(v, &l))
+			return p->e->msg[0] ? TS_R_CONFIG_ERROR : perr(p, "algorithms: empty");
+		for (i = 0; i < l.n; i++) {
+			ts_alg a = ts_alg_from_name(l.v[i], strlen(l.v[i]));
+
+			if (a == TS_ALG_INVALID) {
+				perr(p, "algorithms: \"%s\" is not a supported algorithm", l.v[i]);
+				strlist_free(&l);
+				return TS_R_CONFIG_ERROR;
+			}
+			is->algorithms |= 1u << a;
+		}
+		strlist_free(&l);
+	} else if (strcmp(k, "token_type") == 0) {
+		if (once(p, 2, k))
+			return TS_R_CONFIG_ERROR;
+		if (strcmp(v, "at+jwt") == 0)
+			is->token_type = TS_TYP_AT_JWT;
+		else if (strcmp(v, "jwt") == 0)
+			is->token_type = TS_TYP_JWT;
+		else
+			return perr(p, "token_type must be at+jwt or jwt");
+	} else if (strcmp(k, "tenant") == 0) {
+		if (once(p, 3, k))
+			return TS_R_CONFIG_ERROR;
+		is->tenant = strdup(v);
+	} else if (strcmp(k, "clients") == 0) {
+		if (once(p, 4, k) || strlist_parse(v, &is->clients))
+			return p->e->msg[0] ? TS_R_CONFIG_ERROR : perr(p, "clients: empty");
+	} else if (strcmp(k, "username_claim") == 0) {
+		if (once(p, 5, k))
+			return TS_R_CONFIG_ERROR;
+		free(is->username_claim);
+		is->username_claim = strdup(v);
+	} else if (strcmp(k, "username_strip_domain") == 0) {
+		if (once(p, 6, k))
+			return TS_R_CONFIG_ERROR;
+		is->strip_domain = strdup(v);
+	} else if (strcmp(k, "max_lifetime") == 0) {
+		if (once(p, 7, k))
+			return TS_R_CONFIG_ERROR;
+		if (parse_long(v, 1, 31L * 86400, &is->max_lifetime))
+			return perr(p, "max_lifetime must be 1..2678400 seconds");
+	} else if (strcmp(k, "revoke_before") == 0) {
+		if (once(p, 8, k))
+			return TS_R_CONFIG_ERROR;
+		if (ts_time_parse(v, &is->revoke_before) != 0)
+			return perr(p, "revoke_before \"%s\" is not YYYY-MM-DDTHH:MM:SSZ", v);
+		is->has_revoke_before = 1;
+	} else {
+		return perr(p, "unknown setting \"%s\" in an [issuer] section", k);
+	}
+	return TS_OK;
+}
+
+static ts_reason
+set_service(parser *p, const char *k, const char *v)
+{
+	ts_service_conf *s = &p->c->services[p->c->nservices - 1];
+	ts_strlist *l;
+	int bit;
+
+	if (strcmp(k, "issuers") == 0) {
+		l = &s->issuers;
+		bit = 0;
+	} else if (strcmp(k, "audiences") == 0) {
+		l = &s->audiences;
+		bit = 1;
+	} else if (strcmp(k, "required_scopes") == 0) {
+		l = &s->required_scopes;
+		bit = 2;
+	} else {
+		return perr(p, "unknown setting \"%s\" in a [service] section", k);
+	}
+	if (once(p, bit, k))
+		return TS_R_CONFIG_ERROR;
+	if (strlist_parse(v, l) != 0)
+		return perr(p, "%s: empty list", k);
+	return TS_OK;
+}
+
+static ts_reason
+open_section(parser *p, char *line)
+{
+	ts_conf *c = p->c;
+	char *end = strchr(line, ']'), *name;
+	size_t i;
+
+	if (end == NULL || end[1] != '\0')
+		return perr(p, "malformed section header");
+	*end = '\0';
+	line++;
+	p->seen = 0;
+	if (strcmp(line, "global") == 0) {
+		if (p->sec == SEC_GLOBAL || c->max_token_size != 0)
+			return perr(p, "duplicate section [global]");
+		p->sec = SEC_GLOBAL;
+		c->max_token_size = TS_TOKEN_DEFAULT_MAX; /* marks [global] as seen */
+		return TS_OK;
+	}
+	if (strncmp(line, "issuer ", 7) == 0) {
+		ts_issuer_conf *n;
+
+		name = line + 7;
+		if (!valid_name(name))
+			return perr(
+			    p, "issuer section name \"%s\" must be [A-Za-z0-9._-]{1,64}", name);
+		for (i = 0; i < c->nissuers; i++)
+			if (strcmp(c->issuers[i].name, name) == 0)
+				return perr(p, "duplicate section [issuer %s]", name);
+		if ((n = realloc(c->issuers, (c->nissuers + 1) * sizeof(*n))) == NULL)
+			return TS_R_INTERNAL;
+		c->issuers = n;
+		n = &c->issuers[c->nissuers++];
+		memset(n, 0, sizeof(*n));
+		n->name = strdup(name);
+		n->username_claim = strdup("sub");
+		n->max_lifetime = DEFAULT_MAX_LIFETIME;
+		n->line = p->line;
+		p->sec = SEC_ISSUER;
+		return TS_OK;
+	}
+	if (strncmp(line, "service ", 8) == 0) {
+		ts_service_conf *n;
+
+		name = line + 8;
+		if (!valid_name(name))
+			return perr(
+			    p, "service section name \"%s\" must be [A-Za-z0-9._-]{1,64}", name);
+		for (i = 0; i < c->nservices; i++)
+			if (strcmp(c->services[i].name, name) == 0)
+				return perr(p, "duplicate section [service %s]", name);
+		if ((n = realloc(c->services, (c->nservices + 1) * sizeof(*n))) == NULL)
+			return TS_R_INTERNAL;
+		c->services = n;
+		n = &c->services[c->nservices++];
+		memset(n, 0, sizeof(*n));
+		n->name = strdup(name);
+		n->line = p->line;
+		p->sec = SEC_SERVICE;
+		return TS_OK;
+	}
+	return perr(p, "unknown section [%s]", line);
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static ts_reason
+parse_line(parser *p, char *line)
+{
+	char *hash, *eq, *k, *v;
+
+	/* a comment starts a line or follows whitespace ("value  # note") */
+	for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++) {
+		if (hash == line || hash[-1] == ' ' || hash[-1] == '\t') {
+			*hash = '\0';
+			break;
+		}
+	}
+	line = trim(line);
+	if (*line == '\0')
+		return TS_OK;
+	if (*line == '[')
+		return open_section(p, line);
+	if ((eq = strchr(line, '=')) == NULL)
+		return perr(p, "expected \"setting = value\"");
+	*eq = '\0';
+	k = trim(line);
+	v = trim(eq + 1);
+	if (*v == '\0')
+		return perr(p, "setting \"%s\" has no value", k);
+	switch (p->sec) {
+	case SEC_GLOBAL: return set_global(p, k, v);
+	case SEC_ISSUER: return set_issuer(p, k, v);
+	case SEC_SERVICE: return set_service(p, k, v);
+	case SEC_NONE: break;
+	}
+	return perr(p, "setting \"%s\" outside any section", k);
+}
+
+/* Cross-section checks, reported at the line of the section concerned. */
+static ts_reason
+check_conf(parser *p)
+{
+	ts_conf *c = p->c;
+	size_t i, j, k;
+
+	for (i = 0; i < c->nissuers; i++) {
+		ts_issuer_conf *is = &c->issuers[i];
+
+		p->line = is->line;
+		if (is->issuer == NULL)
+			return perr(p, "[issuer %s] has no \"issuer\"", is->name);
+		if (is->algorithms == 0)
+			return perr(p, "[issuer %s] has no \"algorithms\" allow-list", is->name);
+		if (is->nkeys == 0)
+			return perr(p, "[issuer %s] has no \"key\"", is->name);
+		for (k = 0; k < is->nkeys; k++) {
+			if (is->keys[k].alg != TS_ALG_INVALID &&
+			    !(is->algorithms & (1u << is->keys[k].alg))) {
+				p->line = is->keys[k].line;
+				return perr(p, "key alg %s is not in [issuer %s] algorithms",
+				    ts_alg_name(is->keys[k].alg), is->name);
+			}
+		}
+	}
+	for (i = 0; i < c->nservices; i++) {
+		ts_service_conf *s = &c->services[i];
+
+		p->line = s->line;
+		if (s->issuers.n == 0)
+			return perr(p, "[service %s] has no \"issuers\"", s->name);
+		if (s->audiences.n == 0)
+			return perr(p, "[service %s] has no \"audiences\"", s->name);
+		if ((s->issuer_idx = calloc(s->issuers.n, sizeof(size_t))) == NULL)
+			return TS_R_INTERNAL;
+		for (j = 0; j < s->issuers.n; j++) {
+			for (k = 0; k < c->nissuers; k++)
+				if (strcmp(c->issuers[k].name, s->issuers.v[j]) == 0)
+					break;
+			if (k == c->nissuers)
+				return perr(p, "[service %s] names unknown issuer section \"%s\"",
+				    s->name, s->issuers.v[j]);
+			s->issuer_idx[j] = k;
+			/* one iss value must lead to one section within a service */
+			for (k = 0; k < j; k++) {
+				const ts_issuer_conf *a = &c->issuers[s->issuer_idx[k]];
+				const ts_issuer_conf *b = &c->issuers[s->issuer_idx[j]];
+
+				if (a == b ||
+				    (a->issuer_len == b->issuer_len &&
+				        memcmp(a->issuer, b->issuer, a->issuer_len) == 0))
+					return perr(p, "[service %s] lists issuer \"%s\" twice",
+					    s->name, b->issuer);
+			}
+		}
+	}
+	return TS_OK;
+}
+
+ts_reason
+ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e)
+{
+	parser p;
+	ts_err local;
+	ts_conf *c = NULL;
+	char *buf = NULL, *line, *next, *slash;
+	size_t len;
+	ts_reason r;
+
+	*out = NULL;
+	if (e == NULL)
+		e = &local;
+	memset(&p, 0, sizeof(p));
+	p.e = e;
+	p.file = path;
+	if ((r = ts_read_file(path, TS_CONF_MAX_SIZE, 0, &buf, &len, id, e)) != TS_OK)
+		return r;
+	r = TS_R_INTERNAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL || (c->path = strdup(path)) == NULL ||
+	    (c->dir = strdup(path)) == NULL)
+		goto out;
+	slash = strrchr(c->dir, '/');
+	if (slash == NULL)
+		strcpy(c->dir, ".");
+	else if (slash == c->dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	c->clock_skew = DEFAULT_SKEW;
+	c->reload_interval = DEFAULT_RELOAD_INTERVAL;
+	p.c = c;
+	if (memchr(buf, '\0', len) != NULL) {
+		r = ts_fail(e, TS_R_CONFIG_ERROR, "%s: contains a NUL byte", path);
+		goto out;
+	}
+	for (line = buf; line != NULL; line = next) {
+		p.line++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		e->msg[0] = '\0';
+		if ((r = parse_line(&p, line)) != TS_OK)
+			goto out;
+	}
+	if (c->max_token_size == 0)
+		c->max_token_size = TS_TOKEN_DEFAULT_MAX;
+	if ((r = check_conf(&p)) != TS_OK)
+		goto out;
+	*out = c;
+	c = NULL; /* transferred */
+	r = TS_OK;
+out:
+	if (r == TS_R_INTERNAL)
+		ts_fail(e, r, "%s: out of memory", path);
+	free(buf);
+	ts_conf_free(c);
+	return r;
+}
+
+void
+ts_conf_free(ts_conf *c)
+{
+	size_t i, k;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nissuers; i++) {
+		ts_issuer_conf *is = &c->issuers[i];
+
+		free(is->name);
+		free(is->issuer);
+		for (k = 0; k < is->nkeys; k++) {
+			free(is->keys[k].path);
+			free(is->keys[k].kid);
+		}
+		free(is->keys);
+		free(is->tenant);
+		strlist_free(&is->clients);
+		free(is->username_claim);
+		free(is->strip_domain);
+	}
+	for (i = 0; i < c->nservices; i++) {
+		free(c->services[i].name);
+		strlist_free(&c->services[i].issuers);
+		strlist_free(&c->services[i].audiences);
+		strlist_free(&c->services[i].required_scopes);
+		free(c->services[i].issuer_idx);
+	}
+	free(c->issuers);
+	free(c->services);
+	free(c->path);
+	free(c->dir);
+	free(c->revoked_keys);
+	free(c->replay_cache);
+	free(c);
+}
+
+const ts_service_conf *
+ts_conf_service(const ts_conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nservices; i++)
+		if (strcmp(c->services[i].name, name) == 0)
+			return &c->services[i];
+	return NULL;
+}

@@ -1,0 +1,92 @@
+/*
+ * conf.h: the tokenscope.conf file (format: tokenscope.conf(5), DESIGN.md).
+ *
+ * Parsing is strict: unknown settings, duplicate sections or settings, bad
+ * values and unsafe files are errors reported as "file:line: message", and
+ * an error means the whole configuration is refused (fail closed). The same
+ * parser serves the PAM module, the SASL plugin and `tokenscope`.
+ */
+#ifndef TS_CONF_H
+#define TS_CONF_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "alg.h"
+#include "err.h"
+
+#define TS_CONF_MAX_SIZE (1024 * 1024)
+#define TS_NAME_MAX 64
+#define TS_USER_MAX 256
+
+typedef struct ts_strlist {
+	char **v;
+	size_t n;
+} ts_strlist;
+
+typedef enum ts_token_type {
+	TS_TYP_AT_JWT = 0, /* RFC 9068: typ at+jwt required */
+	TS_TYP_JWT, /* untyped issuer: ID tokens refused by content */
+} ts_token_type;
+
+typedef struct ts_keyspec {
+	char *path; /* absolute */
+	char *kid; /* NULL: from the file (JWK) or none */
+	ts_alg alg; /* TS_ALG_INVALID: from the file or inferred */
+	time_t not_before, not_after;
+	int has_not_before, has_not_after;
+	int line;
+} ts_keyspec;
+
+typedef struct ts_issuer_conf {
+	char *name;
+	char *issuer; /* compared byte for byte (K3) */
+	size_t issuer_len;
+	ts_keyspec *keys;
+	size_t nkeys;
+	unsigned algorithms; /* bit (1 << ts_alg) */
+	ts_token_type token_type;
+	char *tenant; /* NULL: not checked */
+	ts_strlist clients; /* empty: not checked */
+	char *username_claim; /* default "sub" */
+	char *strip_domain; /* NULL: none */
+	long max_lifetime;
+	time_t revoke_before;
+	int has_revoke_before;
+	int line;
+} ts_issuer_conf;
+
+typedef struct ts_service_conf {
+	char *name;
+	ts_strlist issuers; /* section names */
+	size_t *issuer_idx; /* resolved, same order */
+	ts_strlist audiences;
+	ts_strlist required_scopes;
+	int line;
+} ts_service_conf;
+
+typedef struct ts_conf {
+	char *path;
+	char *dir;
+	long clock_skew;
+	size_t max_token_size;
+	char *revoked_keys; /* absolute path or NULL */
+	int log_debug;
+	char *replay_cache; /* absolute path or NULL */
+	long reload_interval; /* seconds between change checks; 0 = every time */
+	ts_issuer_conf *issuers;
+	size_t nissuers;
+	ts_service_conf *services;
+	size_t nservices;
+} ts_conf;
+
+/* Reads and checks path. On error returns TS_R_CONFIG_ERROR with
+ * e->msg "file:line: message" and *out NULL. *id (may be NULL) gets the
+ * file identity for change detection. */
+struct ts_file_id;
+ts_reason ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e);
+void ts_conf_free(ts_conf *c);
+
+const ts_service_conf *ts_conf_service(const ts_conf *c, const char *name);
+
+#endif

@@ -1,0 +1,208 @@
+/* ctx.c: a validation context: the loaded state, change detection and
+ * all-or-nothing reload (see tokenscope.h). */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "ctx.h"
+
+static void
+state_free(ts_state *s)
+{
+	if (s == NULL)
+		return;
+	ts_keyring_free(s->kr);
+	ts_conf_free(s->conf);
+	ts_filelist_free(&s->files);
+	free(s);
+}
+
+void
+ts_state_unref(ts_state *s)
+{
+	if (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1)
+		state_free(s);
+}
+
+/* Loads everything or nothing. files gets every file read, even on error. */
+static ts_reason
+state_load(const char *path, ts_state **out, ts_filelist *files, ts_err *e)
+{
+	ts_state *s = calloc(1, sizeof(*s));
+	ts_file_id id;
+	ts_reason r;
+
+	*out = NULL;
+	if (s == NULL)
+		return ts_fail(e, TS_R_INTERNAL, "out of memory");
+	atomic_init(&s->refs, 1);
+	r = ts_conf_load(path, &s->conf, &id, e);
+	if (r != TS_OK)
+		ts_file_id_of(path, &id);
+	if (ts_filelist_add(files, path, &id) != 0)
+		r = TS_R_INTERNAL;
+	if (r == TS_OK)
+		r = ts_keyring_load(s->conf, &s->kr, files, e);
+	if (r != TS_OK) {
+		state_free(s);
+		return r;
+	}
+	*out = s;
+	return TS_OK;
+}
+
+static void ctx_log(ts_ctx *ctx, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+ctx_log(ts_ctx *ctx, int prio, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (ctx->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ctx->log(ctx->log_arg, prio, line);
+}
+
+/* True when any file differs from what was read last time. */
+static int
+files_changed(const ts_filelist *f)
+{
+	size_t i;
+	ts_file_id now;
+
+	for (i = 0; i < f->n; i++) {
+		ts_file_id_of(f->paths[i], &now);
+		if (!ts_file_id_equal(&now, &f->ids[i]))
+			return 1;
+	}
+	return 0;
+}
+
+static double
+monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+ts_reason
+ts_ctx_refresh(ts_ctx *ctx, int force, ts_err *err)
+{
+	ts_state *cur, *fresh = NULL;
+	ts_filelist files = { NULL, NULL, 0 };
+	ts_err e = { "" };
+	ts_reason r;
+	double now = monotonic_now();
+	long interval;
+
+	pthread_mutex_lock(&ctx->lock);
+	cur = ctx->state;
+	interval = cur ? cur->conf->reload_interval : 0;
+	if (!force && now - ctx->last_check < (double)interval) {
+		pthread_mutex_unlock(&ctx->lock);
+		return cur ? TS_OK : TS_R_CONFIG_ERROR;
+	}
+	ctx->last_check = now;
+	/* nothing changed since the state in force, or since the last failed
+	 * attempt (so a broken file is reported once, not on every call) */
+	if (!force &&
+	    ((cur && !files_changed(&cur->files)) ||
+	        (ctx->failed.n > 0 && !files_changed(&ctx->failed)))) {
+		pthread_mutex_unlock(&ctx->lock);
+		return cur ? TS_OK : TS_R_CONFIG_ERROR;
+	}
+	r = state_load(ctx->path, &fresh, &files, &e);
+	if (r == TS_OK && fresh != NULL) {
+		fresh->files = files;
+		ctx->state = fresh;
+		ts_filelist_free(&ctx->failed);
+		ctx->last_error[0] = '\0';
+		if (cur != NULL)
+			ctx_log(
+			    ctx, LOG_INFO, "tokenscope: configuration reloaded from %s", ctx->path);
+		ts_state_unref(cur);
+	} else {
+		ts_filelist_free(&ctx->failed);
+		ctx->failed = files;
+		snprintf(ctx->last_error, sizeof(ctx->last_error), "%s", e.msg);
+		ctx_log(ctx, LOG_ERR, "tokenscope: %s%s", e.msg,
+		    cur ? " (keeping the last good configuration)" : "");
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	if (err != NULL && r != TS_OK)
+		*err = e;
+	return r;
+}
+
+ts_reason
+ts_ctx_new(const char *config_path, ts_log_fn *log, void *log_arg, ts_ctx **out, ts_err *err)
+{
+	ts_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	*out = NULL;
+	if (ctx == NULL ||
+	    (ctx->path = strdup(config_path ? config_path : TS_DEFAULT_CONFIG)) == NULL) {
+		free(ctx);
+		return ts_fail(err, TS_R_INTERNAL, "out of memory");
+	}
+	pthread_mutex_init(&ctx->lock, NULL);
+	ctx->log = log;
+	ctx->log_arg = log_arg;
+	*out = ctx;
+	return ts_ctx_refresh(ctx, 1, err);
+}
+
+void
+ts_ctx_free(ts_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	ts_state_unref(ctx->state);
+	ts_filelist_free(&ctx->failed);
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx->path);
+	free(ctx);
+}
+
+const char *
+ts_ctx_last_error(ts_ctx *ctx)
+{
+	return ctx->last_error;
+}
+
+ts_state *
+ts_ctx_acquire(ts_ctx *ctx)
+{
+	ts_state *s;
+
+	(void)ts_ctx_refresh(ctx, 0, NULL);
+	pthread_mutex_lock(&ctx->lock);
+	s = ctx->state;
+	if (s != NULL)
+		atomic_fetch_add(&s->refs, 1);
+	pthread_mutex_unlock(&ctx->lock);
+	return s;
+}
+
+ts_reason
+ts_ctx_inspect(ts_ctx *ctx, ts_inspect_fn *fn, void *arg)
+{
+	ts_state *s = ts_ctx_acquire(ctx);
+
+	if (s == NULL)
+		return TS_R_CONFIG_ERROR;
+	fn(arg, s->conf, s->kr);
+	ts_state_unref(s);
+	return TS_OK;
+}

@@ -1,0 +1,347 @@
+/* keyring.c: the scoped keyring (see keyring.h). */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "b64url.h"
+#include "keyfile.h"
+#include "keyring.h"
+
+#define KEYFILE_MAX_SIZE (16 * 1024 * 1024)
+#define REVOKED_MAX_SIZE (1024 * 1024)
+
+struct ts_keyring {
+	ts_binding *b;
+	size_t n, cap;
+	size_t *slots; /* open addressing over bindings with a kid: index + 1 */
+	size_t nslots;
+	size_t *iss_start, *iss_count; /* per issuer: its run of bindings */
+	size_t niss;
+};
+
+static uint64_t
+hash_of(size_t issuer_idx, const char *kid, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)issuer_idx;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)kid[i];
+		h *= 1099511628211ULL;
+	}
+	h ^= h >> 29;
+	return h;
+}
+
+const ts_binding *
+ts_keyring_find(const ts_keyring *kr, size_t issuer_idx, const char *kid, size_t kid_len)
+{
+	size_t i, mask;
+
+	if (kr->nslots == 0)
+		return NULL;
+	mask = kr->nslots - 1;
+	for (i = (size_t)hash_of(issuer_idx, kid, kid_len) & mask; kr->slots[i] != 0;
+	     i = (i + 1) & mask) {
+		const ts_binding *b = &kr->b[kr->slots[i] - 1];
+
+		if (b->issuer_idx == issuer_idx && b->kid_len == kid_len &&
+		    memcmp(b->kid, kid, kid_len) == 0)
+			return b;
+	}
+	return NULL;
+}
+
+static int
+usable(const ts_binding *b, time_t now)
+{
+	return !b->revoked && now >= b->not_before && now < b->not_after;
+}
+
+const ts_binding *
+ts_keyring_only_key(const ts_keyring *kr, size_t issuer_idx, time_t now, size_t *count)
+{
+	const ts_binding *found = NULL;
+	size_t i, n = 0;
+
+	*count = 0;
+	if (issuer_idx >= kr->niss)
+		return NULL;
+	for (i = kr->iss_start[issuer_idx];
+	     i < kr->iss_start[issuer_idx] + kr->iss_count[issuer_idx]; i++) {
+		if (!usable(&kr->b[i], now))
+			continue;
+		found = &kr->b[i];
+		if (++n > 1)
+			break; /* enough to know it is ambiguous */
+	}
+	*count = n;
+	return n == 1 ? found : NULL;
+}
+
+size_t
+ts_keyring_count(const ts_keyring *kr)
+{
+	return kr->n;
+}
+
+const ts_binding *
+ts_keyring_get(const ts_keyring *kr, size_t i)
+{
+	return i < kr->n ? &kr->b[i] : NULL;
+}
+
+void
+ts_filelist_free(ts_filelist *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->paths[i]);
+	free(f->paths);
+	free(f->ids);
+	memset(f, 0, sizeof(*f));
+}
+
+int
+ts_filelist_add(ts_filelist *f, const char *path, const ts_file_id *id)
+{
+	char **np;
+	ts_file_id *ni;
+
+	if ((np = realloc(f->paths, (f->n + 1) * sizeof(*np))) == NULL)
+		return -1;
+	f->paths = np;
+	if ((ni = realloc(f->ids, (f->n + 1) * sizeof(*ni))) == NULL)
+		return -1;
+	f->ids = ni;
+	if ((f->paths[f->n] = strdup(path)) == NULL)
+		return -1;
+	f->ids[f->n++] = *id;
+	return 0;
+}
+
+void
+ts_keyring_free(ts_keyring *kr)
+{
+	size_t i;
+
+	if (kr == NULL)
+		return;
+	for (i = 0; i < kr->n; i++) {
+		ts_key_free(kr->b[i].key);
+		free(kr->b[i].kid);
+	}
+	free(kr->b);
+	free(kr->slots);
+	free(kr->iss_start);
+	free(kr->iss_count);
+	free(kr);
+}
+
+static ts_reason
+add_binding(ts_keyring *kr, size_t iss, ts_loaded_key *lk, const ts_keyspec *ks)
+{
+	ts_binding *b;
+
+	if (kr->n == kr->cap) {
+		size_t ncap = kr->cap ? kr->cap * 2 : 16;
+		ts_binding *nb = realloc(kr->b, ncap * sizeof(*nb));
+
+		if (nb == NULL)
+			return TS_R_INTERNAL;
+		kr->b = nb;
+		kr->cap = ncap;
+	}
+	b = &kr->b[kr->n++];
+	memset(b, 0, sizeof(*b));
+	b->issuer_idx = iss;
+	b->key = lk->key;
+	b->kid = lk->kid;
+	b->kid_len = lk->kid ? strlen(lk->kid) : 0;
+	lk->key = NULL; /* transferred */
+	lk->kid = NULL;
+	b->not_before = lk->has_not_before ? lk->not_before : (time_t)0;
+	/* no end: the largest time_t, so "now < not_after" always holds */
+	b->not_after = lk->has_not_after ? lk->not_after : (time_t)((~(uint64_t)0) >> 1);
+	b->source = ks->path;
+	b->line = ks->line;
+	return TS_OK;
+}
+
+static ts_reason
+build_index(ts_keyring *kr, ts_err *e)
+{
+	size_t i, j, mask;
+
+	kr->nslots = 16;
+	while (kr->nslots < kr->n * 2)
+		kr->nslots *= 2;
+	if ((kr->slots = calloc(kr->nslots, sizeof(size_t))) == NULL)
+		return TS_R_INTERNAL;
+	mask = kr->nslots - 1;
+	for (i = 0; i < kr->n; i++) {
+		ts_binding *b = &kr->b[i];
+
+		if (b->kid == NULL)
+			continue;
+		for (j = (size_t)hash_of(b->issuer_idx, b->kid, b->kid_len) & mask;
+		     kr->slots[j] != 0; j = (j + 1) & mask) {
+			const ts_binding *o = &kr->b[kr->slots[j] - 1];
+
+			if (o->issuer_idx == b->issuer_idx && o->kid_len == b->kid_len &&
+			    memcmp(o->kid, b->kid, b->kid_len) == 0)
+				return ts_fail(e, TS_R_CONFIG_ERROR,
+				    "%s: duplicate kid for one issuer (also in %s)", b->source,
+				    o->source);
+		}
+		kr->slots[j] = i + 1;
+	}
+	return TS_OK;
+}
+
+/* K6: one RFC 7638 thumbprint a line; '#' comments and blank lines. */
+static ts_reason
+apply_revoked(ts_keyring *kr, const char *path, ts_filelist *files, ts_err *e)
+{
+	char *buf = NULL, *line, *next;
+	size_t len, i;
+	int lineno = 0;
+	ts_file_id id;
+	ts_reason r;
+
+	r = ts_read_file(path, REVOKED_MAX_SIZE, 0, &buf, &len, &id, e);
+	if (r != TS_OK) {
+		ts_file_id_of(path, &id);
+		ts_filelist_add(files, path, &id);
+		return r;
+	}
+	if (ts_filelist_add(files, path, &id) != 0) {
+		free(buf);
+		return TS_R_INTERNAL;
+	}
+	for (line = buf; line != NULL; line = next) {
+		char *s = line, *end;
+
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((end = strchr(s, '#')) != NULL)
+			*end = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		end = s + strlen(s);
+		while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+			*--end = '\0';
+		if (*s == '\0')
+			continue;
+		if (strlen(s) != TS_THUMBPRINT_LEN) {
+			r = ts_fail(e, TS_R_CONFIG_ERROR,
+			    "%s:%d: not an RFC 7638 SHA-256 thumbprint (43 base64url characters)",
+			    path, lineno);
+			break;
+		}
+		for (i = 0; i < kr->n; i++)
+			if (strcmp(ts_key_thumbprint(kr->b[i].key), s) == 0)
+				kr->b[i].revoked = 1;
+	}
+	free(buf);
+	return r;
+}
+
+ts_reason
+ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *e)
+{
+	ts_keyring *kr = calloc(1, sizeof(*kr));
+	ts_reason r = TS_R_INTERNAL;
+	size_t i, k, m;
+
+	*out = NULL;
+	if (kr == NULL)
+		return ts_fail(e, r, "out of memory");
+	kr->niss = c->nissuers;
+	if ((kr->iss_start = calloc(c->nissuers + 1, sizeof(size_t))) == NULL ||
+	    (kr->iss_count = calloc(c->nissuers + 1, sizeof(size_t))) == NULL)
+		goto out;
+	for (i = 0; i < c->nissuers; i++) {
+		const ts_issuer_conf *is = &c->issuers[i];
+		unsigned hmac = (1u << TS_ALG_HS256) | (1u << TS_ALG_HS384) | (1u << TS_ALG_HS512);
+		int sym = 0, asym = 0;
+
+		kr->iss_start[i] = kr->n;
+		for (k = 0; k < is->nkeys; k++) {
+			const ts_keyspec *ks = &is->keys[k];
+			ts_loaded_key *lk = NULL;
+			size_t nlk = 0, len = 0;
+			char *buf = NULL;
+			ts_file_id id;
+			ts_err ke = { "" };
+
+			r = ts_read_file(ks->path, KEYFILE_MAX_SIZE, 0, &buf, &len, &id, &ke);
+			if (r != TS_OK)
+				ts_file_id_of(ks->path, &id);
+			if (ts_filelist_add(files, ks->path, &id) != 0) {
+				ts_freezero(buf, len);
+				r = TS_R_INTERNAL;
+				goto out;
+			}
+			if (r == TS_OK) {
+				r = ts_keyfile_parse(buf, len, ks, is->algorithms,
+				    (is->algorithms & hmac) != 0, &lk, &nlk, &ke);
+				ts_freezero(buf, len);
+			}
+			if (r != TS_OK) {
+				ts_fail(e, r, "%s:%d: [issuer %s] %s%s%s", c->path, ks->line,
+				    is->name,
+				    strncmp(ke.msg, ks->path, strlen(ks->path)) == 0 ? ""
+				                                                     : ks->path,
+				    strncmp(ke.msg, ks->path, strlen(ks->path)) == 0 ? "" : ": ",
+				    ke.msg);
+				goto out;
+			}
+			for (m = 0; m < nlk; m++) {
+				int is_sym = strcmp(ts_key_kty(lk[m].key), "oct") == 0;
+
+				sym |= is_sym;
+				asym |= !is_sym;
+				/* K8: a shared secret lives in a 0600 file */
+				if (is_sym && (id.mode & 077)) {
+					ts_loaded_keys_free(lk, nlk);
+					r = ts_fail(e, TS_R_CONFIG_ERROR,
+					    "%s:%d: %s holds an HMAC secret, so its mode must be "
+					    "0600",
+					    c->path, ks->line, ks->path);
+					goto out;
+				}
+				if ((r = add_binding(kr, i, &lk[m], ks)) != TS_OK) {
+					ts_loaded_keys_free(lk, nlk);
+					goto out;
+				}
+			}
+			ts_loaded_keys_free(lk, nlk);
+			/* K7: one issuer never mixes shared secrets with public keys */
+			if (sym && asym) {
+				r = ts_fail(e, TS_R_CONFIG_ERROR,
+				    "%s:%d: [issuer %s] mixes HMAC secrets with public keys",
+				    c->path, ks->line, is->name);
+				goto out;
+			}
+		}
+		kr->iss_count[i] = kr->n - kr->iss_start[i];
+	}
+	if ((r = build_index(kr, e)) != TS_OK)
+		goto out;
+	if (c->revoked_keys != NULL && (r = apply_revoked(kr, c->revoked_keys, files, e)) != TS_OK)
+		goto out;
+	*out = kr;
+	kr = NULL; /* transferred */
+	r = TS_OK;
+out:
+	if (r == TS_R_INTERNAL)
+		ts_fail(e, r, "out of memory while loading keys");
+	ts_keyring_free(kr);
+	return r;
+}

@@ -1,0 +1,43 @@
+/*
+ * safe_file.h: reading configuration, key and secret files safely (M2).
+ *
+ * Opened with O_NOFOLLOW | O_CLOEXEC, then checked on the descriptor with
+ * fstat: a regular file, owned by root (or by the effective user, so that
+ * tests and unprivileged tools can run), not group- or world-writable,
+ * and within a size cap. Secret files must also not be readable by group
+ * or others (K8).
+ */
+#ifndef TS_SAFE_FILE_H
+#define TS_SAFE_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "err.h"
+
+#define TS_FILE_SECRET 0x1u /* mode must be 0600 or stricter */
+
+/* What identifies one version of a file: a change in any field means the
+ * file was replaced or edited. exists = 0 when stat failed. */
+typedef struct ts_file_id {
+	int exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct timespec ctime;
+	mode_t mode; /* informational: not compared (chmod changes ctime) */
+} ts_file_id;
+
+/* Reads the whole file into a NUL-terminated malloc'ed buffer (*buf, *len).
+ * On error returns TS_R_CONFIG_ERROR with e->msg "PATH: reason". *id gets
+ * the identity of the file actually read (from fstat). */
+ts_reason ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size_t *len,
+    ts_file_id *id, ts_err *e);
+
+/* Identity by stat(2) on the path (following nothing: lstat). */
+void ts_file_id_of(const char *path, ts_file_id *id);
+int ts_file_id_equal(const ts_file_id *a, const ts_file_id *b);
+
+#endif

@@ -1,0 +1,239 @@
+/* validate.c: ts_validate(), the one entry point (see tokenscope.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "ctx.h"
+#include "jws.h"
+#include "replay.h"
+
+/* Lengths at which PAM applications and Dovecot's IMAP LOGIN cut a
+ * password (M5): a token failing at exactly this length was truncated. */
+static int
+looks_truncated(size_t len)
+{
+	return len == 511 || len == 512 || len == 1023 || len == 1024;
+}
+
+static void
+step(const ts_request *req, const char *name, ts_reason r, const char *detail)
+{
+	if (req->step != NULL)
+		req->step(req->step_arg, name, r, detail);
+}
+
+static void
+copy_str(char *dst, size_t cap, const json_t *v)
+{
+	if (json_is_string(v))
+		ts_sanitize(dst, cap, json_string_value(v), json_string_length(v));
+}
+
+/* Fills the log fields of the result from the (verified) claims. */
+static void
+describe_claims(ts_result *res, const json_t *claims)
+{
+	const json_t *aud = json_object_get(claims, "aud"), *exp = json_object_get(claims, "exp");
+
+	if (json_is_array(aud))
+		aud = json_array_get(aud, 0);
+	copy_str(res->aud, sizeof(res->aud), aud);
+	copy_str(res->sub, sizeof(res->sub), json_object_get(claims, "sub"));
+	copy_str(res->jti, sizeof(res->jti), json_object_get(claims, "jti"));
+	if (json_is_integer(exp))
+		res->exp = (long long)json_integer_value(exp);
+	else if (json_is_real(exp))
+		res->exp = (long long)json_real_value(exp);
+}
+
+static void
+log_decision(ts_ctx *ctx, const ts_request *req, const ts_result *res, int debug)
+{
+	char line[1536], svc[TS_LOG_VALUE_MAX + 1] = "-", rhost[TS_LOG_VALUE_MAX + 1] = "-";
+
+	if (ctx->log == NULL)
+		return;
+	if (req->service != NULL)
+		ts_sanitize(svc, sizeof(svc), req->service, strlen(req->service));
+	if (req->rhost != NULL)
+		ts_sanitize(rhost, sizeof(rhost), req->rhost, strlen(req->rhost));
+	/* M3: every value here is sanitised and capped; never the token */
+	snprintf(line, sizeof(line),
+	    "tokenscope: result=%s reason=%s service=%s rhost=%s issuer=%s kid=%s thumbprint=%s "
+	    "alg=%s typ=%s aud=%s sub=%s jti=%s exp=%lld%s%s",
+	    res->accepted ? "accept" : "reject", ts_reason_str(res->reason), svc, rhost,
+	    res->issuer_name[0] ? res->issuer_name : "-", res->kid[0] ? res->kid : "-",
+	    res->thumbprint[0] ? res->thumbprint : "-", res->alg[0] ? res->alg : "-",
+	    res->typ[0] ? res->typ : "-", res->aud[0] ? res->aud : "-",
+	    res->sub[0] ? res->sub : "-", res->jti[0] ? res->jti : "-", res->exp,
+	    res->user[0] ? " user=" : "", res->user);
+	ctx->log(ctx->log_arg, res->accepted ? LOG_INFO : LOG_NOTICE, line);
+	if (debug && !res->accepted && res->detail[0]) {
+		char d[TS_ERR_MSG_MAX + 32];
+
+		snprintf(d, sizeof(d), "tokenscope: detail: %s", res->detail);
+		ctx->log(ctx->log_arg, LOG_DEBUG, d);
+	}
+}
+
+static ts_reason
+run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
+{
+	const ts_conf *c = st->conf;
+	const ts_service_conf *svc;
+	const ts_issuer_conf *is = NULL;
+	const ts_binding *b = NULL;
+	ts_jws *j = NULL;
+	json_t *claims;
+	const char *iss = NULL, *kid;
+	size_t iss_len = 0, kid_len = 0, i, nusable = 0;
+	ts_claims_out co;
+	ts_reason r;
+
+	if (req->service == NULL || (svc = ts_conf_service(c, req->service)) == NULL) {
+		r = ts_fail(e, TS_R_UNKNOWN_SERVICE, "no [service] section for this service");
+		step(req, "service", r, e->msg);
+		return r;
+	}
+	step(req, "service", TS_OK, "");
+	r = ts_jws_parse(req->token, req->token_len, c->max_token_size, &j, e);
+	if (r == TS_R_MALFORMED && looks_truncated(req->token_len))
+		r = ts_fail(e, TS_R_TRUNCATED, "token cut at %zu bytes by the application (%s)",
+		    req->token_len, e->msg);
+	step(req, "parse and header", r, e->msg);
+	if (r != TS_OK)
+		goto out;
+	snprintf(res->alg, sizeof(res->alg), "%s", ts_alg_name(ts_jws_alg(j)));
+	if (ts_jws_typ(j) != NULL)
+		ts_sanitize(res->typ, sizeof(res->typ), ts_jws_typ(j), strlen(ts_jws_typ(j)));
+	kid = ts_jws_kid(j, &kid_len);
+	if (kid != NULL)
+		ts_sanitize(res->kid, sizeof(res->kid), kid, kid_len);
+
+	/* K1, K3: the issuer, byte for byte, among those this service trusts */
+	if ((r = ts_jws_iss(j, &iss, &iss_len, e)) == TS_OK) {
+		ts_sanitize(res->iss, sizeof(res->iss), iss, iss_len);
+		for (i = 0; i < svc->issuers.n && is == NULL; i++) {
+			const ts_issuer_conf *cand = &c->issuers[svc->issuer_idx[i]];
+
+			if (cand->issuer_len == iss_len && memcmp(cand->issuer, iss, iss_len) == 0)
+				is = cand;
+		}
+		if (is == NULL)
+			r = ts_fail(e, TS_R_UNKNOWN_ISSUER, "issuer is not trusted by service %s",
+			    svc->name);
+	}
+	step(req, "issuer", r, e->msg);
+	if (r != TS_OK)
+		goto out;
+	snprintf(res->issuer_name, sizeof(res->issuer_name), "%s", is->name);
+	if (!(is->algorithms & (1u << ts_jws_alg(j)))) {
+		r = ts_fail(e, TS_R_ALG_NOT_ALLOWED, "alg %s is not allowed for issuer %s",
+		    ts_alg_name(ts_jws_alg(j)), is->name);
+		step(req, "algorithm allowed", r, e->msg);
+		goto out;
+	}
+	step(req, "algorithm allowed", TS_OK, "");
+
+	/* K1, K2: (issuer, kid) only */
+	if (kid != NULL) {
+		b = ts_keyring_find(st->kr, (size_t)(is - c->issuers), kid, kid_len);
+		if (b == NULL)
+			r = ts_fail(
+			    e, TS_R_UNKNOWN_KEY, "no key for this issuer with kid %s", res->kid);
+	} else {
+		b = ts_keyring_only_key(st->kr, (size_t)(is - c->issuers), req->now, &nusable);
+		if (b == NULL)
+			r = ts_fail(e, TS_R_AMBIGUOUS_KEY,
+			    "token has no kid and issuer %s has %zu usable keys (needs exactly 1)",
+			    is->name, nusable);
+	}
+	step(req, "key lookup", r, e->msg);
+	if (r != TS_OK)
+		goto out;
+	snprintf(res->thumbprint, sizeof(res->thumbprint), "%s", ts_key_thumbprint(b->key));
+
+	/* K5, K6: the key's own scope, on the verifier's clock */
+	if (b->revoked)
+		r = ts_fail(e, TS_R_KEY_REVOKED, "key %s is revoked", res->thumbprint);
+	else if (req->now < b->not_before)
+		r = ts_fail(e, TS_R_KEY_NOT_YET_VALID, "key is not valid before %lld",
+		    (long long)b->not_before);
+	else if (req->now >= b->not_after)
+		r = ts_fail(e, TS_R_KEY_EXPIRED, "key expired at %lld", (long long)b->not_after);
+	step(req, "key scope (validity, revocation)", r, e->msg);
+	if (r != TS_OK)
+		goto out;
+
+	r = ts_jws_verify(j, b->key, e);
+	if (r == TS_R_BAD_SIGNATURE && looks_truncated(req->token_len))
+		r = ts_fail(
+		    e, TS_R_TRUNCATED, "token cut at %zu bytes by the application", req->token_len);
+	step(req, "signature", r, e->msg);
+	if (r != TS_OK)
+		goto out;
+	if ((claims = ts_jws_claims(j, e)) == NULL) {
+		r = TS_R_MALFORMED;
+		goto out;
+	}
+	describe_claims(res, claims);
+	r = ts_claims_check(claims, ts_jws_typ(j), is, svc, c->clock_skew, req->now, req->user, &co,
+	    req->step, req->step_arg, e);
+	if (r != TS_OK)
+		goto out;
+
+	/* C7: last, so that only fully valid tokens enter the cache */
+	if (c->replay_cache != NULL) {
+		const json_t *jti = json_object_get(claims, "jti");
+
+		if (!json_is_string(jti) || json_string_length(jti) == 0)
+			r = ts_fail(
+			    e, TS_R_MISSING_CLAIM, "replay cache is on and the token has no jti");
+		else
+			r = ts_replay_check(c->replay_cache, iss, iss_len, json_string_value(jti),
+			    json_string_length(jti), co.exp, c->clock_skew, req->now, e);
+		step(req, "replay", r, e->msg);
+		if (r != TS_OK)
+			goto out;
+		if (req->now - ctx->last_sweep > 300) {
+			ctx->last_sweep = req->now;
+			(void)ts_replay_sweep(c->replay_cache, c->clock_skew, req->now);
+		}
+	}
+	memcpy(res->user, co.user, sizeof(res->user));
+	res->accepted = 1;
+out:
+	ts_jws_free(j);
+	return r;
+}
+
+ts_reason
+ts_validate(ts_ctx *ctx, const ts_request *req, ts_result *res)
+{
+	ts_state *st;
+	ts_err e = { "" };
+	ts_reason r;
+	int debug = 0;
+
+	memset(res, 0, sizeof(*res));
+	st = ts_ctx_acquire(ctx);
+	if (st == NULL) {
+		r = ts_fail(&e, TS_R_CONFIG_ERROR, "no usable configuration: %s", ctx->last_error);
+		step(req, "configuration", r, e.msg);
+	} else {
+		debug = st->conf->log_debug;
+		r = run(ctx, st, req, res, &e);
+		ts_state_unref(st);
+	}
+	/* M1: one success path: accepted is set only at the end of run() */
+	if (r != TS_OK) {
+		res->accepted = 0;
+		res->user[0] = '\0';
+	}
+	res->reason = r;
+	snprintf(res->detail, sizeof(res->detail), "%s", e.msg);
+	log_decision(ctx, req, res, debug);
+	return r;
+}
