@@ -21,6 +21,8 @@ ts_loaded_keys_free(ts_loaded_key *keys, size_t n)
 {
 	size_t i;
 
+	if (keys == NULL)
+		return;
 	for (i = 0; i < n; i++) {
 		ts_key_free(keys[i].key);
 		free(keys[i].kid);

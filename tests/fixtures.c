@@ -105,3 +105,20 @@ fx_key(const char *keyname, ts_alg alg)
 	json_decref(j);
 	return k;
 }
+
+const json_t *
+fx_cases(void)
+{
+	return json_object_get(tokens(), "cases");
+}
+
+const char *
+fx_thumbprint(const char *keyname)
+{
+	const char *v =
+	    json_string_value(json_object_get(json_object_get(tokens(), "thumbprints"), keyname));
+
+	if (v == NULL)
+		tap_bail("no thumbprint for %s", keyname);
+	return v;
+}

@@ -23,4 +23,10 @@ const char *fx_path(const char *rel);
 /* Public key `keyname` (keys/NAME.jwk) pinned to alg. Bails on failure. */
 ts_key *fx_key(const char *keyname, ts_alg alg);
 
+#include <jansson.h>
+/* The policy cases: [{name, expect, service, user}] (tokens "case_<name>"). */
+const json_t *fx_cases(void);
+/* RFC 7638 thumbprint of a fixture key, computed by jwcrypto. */
+const char *fx_thumbprint(const char *keyname);
+
 #endif

@@ -1,0 +1,131 @@
+/* t_policy.c: the whole entry point against tests/policy.conf, one case per
+ * rule (K1-K6, C1-C6), tokens from the independent signer. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "keyring.h"
+#include "tap.h"
+#include "tsenv.h"
+
+static const char *const keys[] = { "p256.pub.pem", "rsa2048.pub.pem", "p384.pub.pem",
+	"rsa3072.pub.pem", "ed448.pub.pem", "partner_p256.pub.pem", "partner_rsa2048.pub.pem",
+	"ed25519.pub.pem" };
+
+static void
+check_thumbprints(void *arg, const struct ts_conf *conf, const struct ts_keyring *kr)
+{
+	size_t i, matched = 0;
+	static const struct {
+		const char *kid, *key;
+	} want[] = { { "corp-1", "p256" }, { "shared", "rsa2048" }, { "corp-revoked", "ed448" },
+		{ "legacy-1", "ed25519" } };
+
+	(void)conf;
+	(void)arg;
+	for (i = 0; i < ts_keyring_count(kr); i++) {
+		const ts_binding *b = ts_keyring_get(kr, i);
+		size_t k;
+
+		for (k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+			if (b->kid && strcmp(b->kid, want[k].kid) == 0 && b->issuer_idx != 1 &&
+			    strcmp(ts_key_thumbprint(b->key), fx_thumbprint(want[k].key)) == 0)
+				matched++;
+	}
+	ok(matched == 4, "rfc7638_thumbprints_match_jwcrypto (%zu/4)", matched);
+}
+
+int
+main(void)
+{
+	const char *dir = env_dir("policy");
+	char conf[4096], revoked[128];
+	const json_t *cases = fx_cases();
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	size_t i;
+
+	setenv("TS_TEST_NAME", "t_policy", 1);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		env_copy_key(dir, keys[i]);
+	env_copy_src(dir, "policy.conf", "tokenscope.conf");
+	snprintf(
+	    revoked, sizeof(revoked), "# revoked after compromise\n%s\n", fx_thumbprint("ed448"));
+	env_write(dir, "revoked-keys", revoked, 0644);
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	if (!ok(ts_ctx_new(conf, env_log, NULL, &ctx, &e) == TS_OK, "policy_config_loads (%s)",
+	        e.msg))
+		return tap_done();
+	ts_ctx_inspect(ctx, check_thumbprints, NULL);
+
+	ok(json_array_size(cases) > 70, "policy_cases_present (%zu)", json_array_size(cases));
+	for (i = 0; i < json_array_size(cases); i++) {
+		const json_t *c = json_array_get(cases, i);
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *expect = json_string_value(json_object_get(c, "expect"));
+		char tok[128];
+		ts_request req;
+		ts_result res;
+		ts_reason r;
+
+		snprintf(tok, sizeof(tok), "case_%s", name);
+		req = env_req(tok, json_string_value(json_object_get(c, "service")),
+		    json_string_value(json_object_get(c, "user")));
+		req.rhost = "192.0.2.7";
+		r = ts_validate(ctx, &req, &res);
+		if (strcmp(expect, "ok") == 0)
+			ok(r == TS_OK && res.accepted && strcmp(res.user, "alice") == 0 &&
+			        strstr(env_last_log(), "result=accept") != NULL,
+			    "%s (%s: %s)", name, ts_reason_str(r), res.detail);
+		else
+			ok(r != TS_OK && !res.accepted && res.user[0] == '\0' &&
+			        strcmp(ts_reason_str(r), expect) == 0 &&
+			        strstr(env_last_log(), ts_reason_str(r)) != NULL,
+			    "%s (want %s, got %s: %s)", name, expect, ts_reason_str(r), res.detail);
+	}
+	{
+		/* M3: the decision line carries the fields an administrator needs */
+		ts_request req = env_req("case_good_corp_es256", "dovecot", "alice");
+		ts_result res;
+
+		req.rhost = "192.0.2.7";
+		ts_validate(ctx, &req, &res);
+		ok(strstr(env_last_log(),
+		       "result=accept reason=ok service=dovecot rhost=192.0.2.7 "
+		       "issuer=corp kid=corp-1 thumbprint=") != NULL &&
+		        strstr(env_last_log(),
+		            "alg=ES256 typ=at+jwt aud=imap.example.com sub=3f2a-alice "
+		            "jti=jti-good_corp_es256 exp=") != NULL,
+		    "M3_decision_log_fields");
+		ok(strcmp(res.thumbprint, fx_thumbprint("p256")) == 0 &&
+		        strcmp(res.issuer_name, "corp") == 0,
+		    "result_names_issuer_and_thumbprint");
+	}
+	{
+		/* M5: a token cut at 511 bytes is reported as truncated */
+		ts_request req = env_req("case_good_corp_rs256_shared_kid", "dovecot", "alice");
+		ts_result res;
+
+		req.token_len = 511;
+		ok(ts_validate(ctx, &req, &res) == TS_R_TRUNCATED,
+		    "M5_truncated_at_511_reported (%s)", ts_reason_str(res.reason));
+		req.token_len = 400;
+		ok(ts_validate(ctx, &req, &res) == TS_R_BAD_SIGNATURE ||
+		        res.reason == TS_R_MALFORMED,
+		    "M5_other_lengths_not_called_truncated");
+	}
+	{
+		/* K5: key validity uses the verifier's clock, never iat */
+		ts_request req = env_req("case_good_corp_es256", "dovecot", "alice");
+		ts_result res;
+
+		req.now = fx_now() + 2 * 86400;
+		ok(ts_validate(ctx, &req, &res) == TS_R_EXPIRED,
+		    "C1_clock_injection_expires_token");
+	}
+	ts_ctx_free(ctx);
+	return tap_done();
+}

@@ -1,0 +1,123 @@
+/* tsenv.c: scratch directories and log capture for tests (see tsenv.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+#include "tap.h"
+#include "tsenv.h"
+
+static char last_line[2048];
+
+const char *
+env_dir(const char *name)
+{
+	static char path[4096];
+	char cmd[13000];
+
+	snprintf(path, sizeof(path), "%s/tests/tmp/%s", tap_env("TS_BUILDDIR"), name);
+	snprintf(
+	    cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s' && chmod 755 '%s'", path, path, path);
+	if (system(cmd) != 0)
+		tap_bail("cannot make %s", path);
+	return path;
+}
+
+static void
+copy(const char *from, const char *to, unsigned mode)
+{
+	size_t len;
+	char *buf = tap_slurp(from, &len);
+	FILE *f = fopen(to, "wb");
+
+	if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+		tap_bail("cannot write %s", to);
+	chmod(to, mode);
+	free(buf);
+}
+
+void
+env_copy_key(const char *dir, const char *key)
+{
+	char to[4096], rel[512];
+
+	snprintf(rel, sizeof(rel), "keys/%s", key);
+	snprintf(to, sizeof(to), "%s/%s", dir, key);
+	copy(fx_path(rel), to, strncmp(key, "hs", 2) == 0 ? 0600 : 0644);
+}
+
+void
+env_copy_src(const char *dir, const char *src, const char *dst)
+{
+	char from[4096], to[4096];
+
+	snprintf(from, sizeof(from), "%s/tests/%s", tap_env("TS_SRCDIR"), src);
+	snprintf(to, sizeof(to), "%s/%s", dir, dst);
+	copy(from, to, 0644);
+}
+
+const char *
+env_write(const char *dir, const char *file, const char *text, unsigned mode)
+{
+	static char path[4096];
+	char tmp[4200];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	/* write then rename, as an administrator's editor or tool would */
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
+	if ((f = fopen(tmp, "w")) == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+		tap_bail("cannot write %s", tmp);
+	chmod(tmp, mode);
+	if (rename(tmp, path) != 0)
+		tap_bail("cannot rename %s", tmp);
+	return path;
+}
+
+void
+env_log(void *arg, int prio, const char *line)
+{
+	static FILE *f;
+
+	(void)arg;
+	if (f == NULL) {
+		char path[8192], dir[4096];
+		const char *prog = getenv("TS_TEST_NAME");
+
+		snprintf(dir, sizeof(dir), "%s/tests/logs", tap_env("TS_BUILDDIR"));
+		mkdir(dir, 0755);
+		snprintf(
+		    path, sizeof(path), "%s/%s-%d.log", dir, prog ? prog : "test", (int)getpid());
+		if ((f = fopen(path, "w")) == NULL)
+			tap_bail("cannot open %s", path);
+	}
+	fprintf(f, "<%d> %s\n", prio, line);
+	fflush(f);
+	/* the decision line, not a debug detail that may follow it */
+	if (strncmp(line, "tokenscope: result=", 19) == 0)
+		snprintf(last_line, sizeof(last_line), "%s", line);
+}
+
+const char *
+env_last_log(void)
+{
+	return last_line;
+}
+
+ts_request
+env_req(const char *token_name, const char *service, const char *user)
+{
+	ts_request r;
+
+	memset(&r, 0, sizeof(r));
+	r.token = fx_token(token_name);
+	r.token_len = strlen(r.token);
+	r.service = service;
+	r.user = user;
+	r.now = fx_now();
+	return r;
+}

@@ -1,0 +1,27 @@
+/*
+ * tsenv.h: a scratch directory per test under the build tree, with copies of
+ * fixture keys and configs (git does not keep file modes, and the loader
+ * insists on safe ones), and a log sink that keeps every line.
+ */
+#ifndef TS_TSENV_H
+#define TS_TSENV_H
+
+#include <stddef.h>
+
+#include "tokenscope.h"
+
+/* Creates (and empties) $TS_BUILDDIR/tests/tmp/<name>; returns its path. */
+const char *env_dir(const char *name);
+/* Copies tests/fixtures/keys/<key> (or tests/<file>) into the scratch dir. */
+void env_copy_key(const char *dir, const char *key);
+void env_copy_src(const char *dir, const char *src, const char *dst);
+/* Writes text to dir/file with mode; returns the full path (static). */
+const char *env_write(const char *dir, const char *file, const char *text, unsigned mode);
+/* Log sink: appends to $TS_BUILDDIR/tests/logs/<prog>.log (scanned by
+ * t_zz_no_token_in_logs) and remembers the last line. */
+void env_log(void *arg, int prio, const char *line);
+const char *env_last_log(void);
+/* Builds a request for the fixture token `name`. */
+ts_request env_req(const char *token_name, const char *service, const char *user);
+
+#endif
