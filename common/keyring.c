@@ -173,7 +173,7 @@ add_binding(ts_keyring *kr, size_t iss, ts_loaded_key *lk, const ts_keyspec *ks)
 }
 
 static ts_reason
-build_index(ts_keyring *kr, ts_err *e)
+build_index(ts_keyring *kr, const ts_conf *c, ts_err *e)
 {
 	size_t i, j, mask;
 
@@ -195,8 +195,8 @@ build_index(ts_keyring *kr, ts_err *e)
 			if (o->issuer_idx == b->issuer_idx && o->kid_len == b->kid_len &&
 			    memcmp(o->kid, b->kid, b->kid_len) == 0)
 				return ts_fail(e, TS_R_CONFIG_ERROR,
-				    "%s: duplicate kid for one issuer (also in %s)", b->source,
-				    o->source);
+				    "%s:%d: %s: duplicate kid for one issuer (also in %s)", c->path,
+				    b->line, b->source, o->source);
 		}
 		kr->slots[j] = i + 1;
 	}
@@ -332,7 +332,7 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 		}
 		kr->iss_count[i] = kr->n - kr->iss_start[i];
 	}
-	if ((r = build_index(kr, e)) != TS_OK)
+	if ((r = build_index(kr, c, e)) != TS_OK)
 		goto out;
 	if (c->revoked_keys != NULL && (r = apply_revoked(kr, c->revoked_keys, files, e)) != TS_OK)
 		goto out;
