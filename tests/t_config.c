@@ -16,8 +16,9 @@
 
 static const char *dir;
 
-#define HEAD                                                                                      \
-	"[global]\nreload_interval = 0\n[issuer corp]\nissuer = https://sso.example.com/realms/corp\n"
+#define HEAD                                                                                       \
+	"[global]\nreload_interval = 0\n[issuer corp]\nissuer = "                                  \
+	"https://sso.example.com/realms/corp\n"
 #define SVC "[service dovecot]\nissuers = corp\naudiences = imap.example.com\n"
 
 /* Loads text as a config; returns the reason and copies the error. */
@@ -27,7 +28,7 @@ load(const char *text, char *msg, size_t cap)
 	const char *path = env_write(dir, "tokenscope.conf", text, 0644);
 	char p[4096];
 	ts_ctx *ctx = NULL;
-	ts_err e = {""};
+	ts_err e = { "" };
 	ts_reason r;
 
 	snprintf(p, sizeof(p), "%s", path);
@@ -63,13 +64,16 @@ test_config_errors(void)
 {
 	char msg[512];
 
-	ok(load(HEAD "algorithms = ES256\nkey = p256.pub.pem kid=k1\n" SVC, msg, sizeof(msg)) == TS_OK,
+	ok(load(HEAD "algorithms = ES256\nkey = p256.pub.pem kid=k1\n" SVC, msg, sizeof(msg)) ==
+	        TS_OK,
 	    "minimal_config_loads (%s)", msg);
-	expect_error("config_unknown_setting", HEAD "algorithms = ES256\nkey = p256.pub.pem\nfoo = 1\n" SVC,
-	    7, "unknown setting \"foo\"");
+	expect_error("config_unknown_setting",
+	    HEAD "algorithms = ES256\nkey = p256.pub.pem\nfoo = 1\n" SVC, 7,
+	    "unknown setting \"foo\"");
 	expect_error("config_unknown_section", "[globl]\n", 1, "unknown section");
 	expect_error("config_duplicate_section",
-	    HEAD "algorithms = ES256\nkey = p256.pub.pem\n[issuer corp]\n" SVC, 7, "duplicate section");
+	    HEAD "algorithms = ES256\nkey = p256.pub.pem\n[issuer corp]\n" SVC, 7,
+	    "duplicate section");
 	expect_error("config_duplicate_setting",
 	    HEAD "algorithms = ES256\nalgorithms = RS256\nkey = p256.pub.pem\n" SVC, 6,
 	    "duplicate setting");
@@ -78,38 +82,42 @@ test_config_errors(void)
 	expect_error("config_bad_number", "[global]\nclock_skew = 60s\n", 2, "clock_skew");
 	expect_error("config_token_size_over_hard_cap", "[global]\nmax_token_size = 70000\n", 2,
 	    "max_token_size");
-	expect_error("config_setting_outside_section", "clock_skew = 5\n", 1, "outside any section");
+	expect_error(
+	    "config_setting_outside_section", "clock_skew = 5\n", 1, "outside any section");
 	expect_error("config_no_value", "[global]\nclock_skew =\n", 2, "no value");
 	expect_error("config_bad_time",
 	    HEAD "algorithms = ES256\nkey = p256.pub.pem not_after=2027-02-30T00:00:00Z\n" SVC, 6,
 	    "not_after");
 	expect_error("config_key_alg_not_allowed",
-	    HEAD "algorithms = ES256\nkey = rsa2048.pub.pem alg=RS256\n" SVC, 6, "not in [issuer corp]");
+	    HEAD "algorithms = ES256\nkey = rsa2048.pub.pem alg=RS256\n" SVC, 6,
+	    "not in [issuer corp]");
 	expect_error("config_service_unknown_issuer",
-	    HEAD "algorithms = ES256\nkey = p256.pub.pem\n[service x]\nissuers = nobody\naudiences = a\n",
+	    HEAD "algorithms = ES256\nkey = p256.pub.pem\n[service x]\nissuers = nobody\naudiences "
+	         "= a\n",
 	    7, "unknown issuer section");
 	expect_error("config_service_without_audiences",
 	    HEAD "algorithms = ES256\nkey = p256.pub.pem\n[service x]\nissuers = corp\n", 7,
 	    "no \"audiences\"");
 	expect_error("config_issuer_without_algorithms", HEAD "key = p256.pub.pem\n" SVC, 3,
 	    "no \"algorithms\"");
-	expect_error("config_missing_key_file", HEAD "algorithms = ES256\nkey = nothere.pem\n" SVC, 6,
-	    "cannot open");
+	expect_error("config_missing_key_file", HEAD "algorithms = ES256\nkey = nothere.pem\n" SVC,
+	    6, "cannot open");
 	expect_error("K4_ambiguous_rsa_key_is_config_error",
 	    HEAD "algorithms = RS256 PS256\nkey = rsa2048.pub.pem\n" SVC, 6, "ambiguous");
-	expect_error("K7_rsa_1024_key_file_refused", HEAD "algorithms = RS256\nkey = rsa1024.pub.pem\n" SVC,
-	    6, "below");
-	expect_error("K7_rsa_e3_key_file_refused", HEAD "algorithms = RS256\nkey = rsa2048e3.pub.pem\n" SVC,
-	    6, "65537");
-	expect_error("K7_private_key_pem_refused", HEAD "algorithms = ES256\nkey = p256.key.pem\n" SVC, 6,
-	    "private keys do not belong");
+	expect_error("K7_rsa_1024_key_file_refused",
+	    HEAD "algorithms = RS256\nkey = rsa1024.pub.pem\n" SVC, 6, "below");
+	expect_error("K7_rsa_e3_key_file_refused",
+	    HEAD "algorithms = RS256\nkey = rsa2048e3.pub.pem\n" SVC, 6, "65537");
+	expect_error("K7_private_key_pem_refused",
+	    HEAD "algorithms = ES256\nkey = p256.key.pem\n" SVC, 6, "private keys do not belong");
 }
 
 static void
 test_key_sets(void)
 {
 	char jwks[8192], msg[512];
-	char *a = tap_slurp(fx_path("keys/p256.jwk"), NULL), *b = tap_slurp(fx_path("keys/p384.jwk"), NULL);
+	char *a = tap_slurp(fx_path("keys/p256.jwk"), NULL),
+	     *b = tap_slurp(fx_path("keys/p384.jwk"), NULL);
 	char *h = tap_slurp(fx_path("keys/hs256.jwk"), NULL);
 
 	snprintf(jwks, sizeof(jwks), "{\"keys\":[%s,%s]}", a, b);
@@ -121,21 +129,24 @@ test_key_sets(void)
 	expect_error("K7_duplicate_kid_in_jwks", HEAD "algorithms = ES256\nkey = dup.jwks\n" SVC, 6,
 	    "duplicate kid");
 	expect_error("K7_duplicate_issuer_kid_across_files",
-	    HEAD "algorithms = ES256\nkey = p256.jwk\nkey = p256.pub.pem kid=p256\n" SVC, 7, "duplicate kid");
-	ok(load(HEAD "algorithms = ES256\nkey = p256.jwk\n[issuer other]\nissuer = https://o.example\n"
-	             "algorithms = ES256\nkey = p256.jwk\n" SVC,
+	    HEAD "algorithms = ES256\nkey = p256.jwk\nkey = p256.pub.pem kid=p256\n" SVC, 7,
+	    "duplicate kid");
+	ok(load(HEAD
+	       "algorithms = ES256\nkey = p256.jwk\n[issuer other]\nissuer = https://o.example\n"
+	       "algorithms = ES256\nkey = p256.jwk\n" SVC,
 	       msg, sizeof(msg)) == TS_OK,
 	    "K1_same_file_bound_to_two_issuers (%s)", msg);
 	env_copy_key(dir, "hs256.jwk");
 	ok(load(HEAD "algorithms = HS256\nkey = hs256.jwk\n" SVC, msg, sizeof(msg)) == TS_OK,
 	    "K8_hmac_secret_in_0600_file_loads (%s)", msg);
 	chmod(env_write(dir, "hs-open.jwk", h, 0644), 0644);
-	expect_error("K8_hmac_secret_in_0644_file_refused", HEAD "algorithms = HS256\nkey = hs-open.jwk\n" SVC,
-	    6, "0600");
-	expect_error("K8_hmac_off_unless_enabled", HEAD "algorithms = ES256\nkey = hs256.jwk\n" SVC, 6,
-	    "symmetric");
+	expect_error("K8_hmac_secret_in_0644_file_refused",
+	    HEAD "algorithms = HS256\nkey = hs-open.jwk\n" SVC, 6, "0600");
+	expect_error("K8_hmac_off_unless_enabled", HEAD "algorithms = ES256\nkey = hs256.jwk\n" SVC,
+	    6, "symmetric");
 	expect_error("K7_mixed_symmetric_and_asymmetric",
-	    HEAD "algorithms = HS256 ES256\nkey = hs256.jwk\nkey = p256.pub.pem\n" SVC, 7, "mixes HMAC");
+	    HEAD "algorithms = HS256 ES256\nkey = hs256.jwk\nkey = p256.pub.pem\n" SVC, 7,
+	    "mixes HMAC");
 	free(a);
 	free(b);
 	free(h);
@@ -149,7 +160,8 @@ test_wycheproof_key_sets(void)
 	json_t *doc;
 	size_t g, refused = 0, invalid_sets = 0;
 
-	snprintf(path, sizeof(path), "%s/json_web_key_test.json", getenv("TS_WYCHEPROOF_DIR") ?: "");
+	snprintf(
+	    path, sizeof(path), "%s/json_web_key_test.json", getenv("TS_WYCHEPROOF_DIR") ?: "");
 	if (access(path, R_OK) != 0) {
 		tap_diag("SKIP Wycheproof json_web_key_test.json: not found at %s", path);
 		return;
@@ -167,7 +179,8 @@ test_wycheproof_key_sets(void)
 		env_write(dir, "wp.jwks", text, 0600);
 		free(text);
 		snprintf(conf, sizeof(conf),
-		    HEAD "algorithms = HS256 HS384 HS512 ES256 ES384 ES512 RS256 PS256 EdDSA\nkey = wp.jwks\n" SVC);
+		    HEAD "algorithms = HS256 HS384 HS512 ES256 ES384 ES512 RS256 PS256 EdDSA\nkey "
+		         "= wp.jwks\n" SVC);
 		r = load(conf, msg, sizeof(msg));
 		if (must_fail) {
 			invalid_sets++;
@@ -192,17 +205,18 @@ test_safe_files(void)
 	unlink(link);
 	if (symlink(target, link) != 0)
 		tap_bail("symlink");
-	expect_error("M2_symlinked_key_file_refused", HEAD "algorithms = ES256\nkey = link.pem\n" SVC, 6,
-	    "symbolic links");
+	expect_error("M2_symlinked_key_file_refused",
+	    HEAD "algorithms = ES256\nkey = link.pem\n" SVC, 6, "symbolic links");
 	chmod(target, 0664);
-	expect_error("M2_group_writable_key_file_refused", HEAD "algorithms = ES256\nkey = p256.pub.pem\n" SVC,
-	    6, "writable");
+	expect_error("M2_group_writable_key_file_refused",
+	    HEAD "algorithms = ES256\nkey = p256.pub.pem\n" SVC, 6, "writable");
 	chmod(target, 0644);
 	if (geteuid() == 0) {
 		if (chown(target, 65534, 65534) != 0)
 			tap_bail("chown");
 		expect_error("M2_key_file_owned_by_other_user_refused",
-		    HEAD "algorithms = ES256\nkey = p256.pub.pem\n" SVC, 6, "must be owned by root");
+		    HEAD "algorithms = ES256\nkey = p256.pub.pem\n" SVC, 6,
+		    "must be owned by root");
 		if (chown(target, 0, 0) != 0)
 			tap_bail("chown");
 	} else {
@@ -210,15 +224,15 @@ test_safe_files(void)
 	}
 	snprintf(link, sizeof(link), "%s/adir", dir);
 	mkdir(link, 0755);
-	expect_error("M2_directory_as_key_file_refused", HEAD "algorithms = ES256\nkey = adir\n" SVC, 6,
-	    "regular file");
+	expect_error("M2_directory_as_key_file_refused",
+	    HEAD "algorithms = ES256\nkey = adir\n" SVC, 6, "regular file");
 }
 
 int
 main(void)
 {
-	static const char *const keys[] = {"p256.pub.pem", "p256.key.pem", "rsa2048.pub.pem",
-	    "rsa1024.pub.pem", "rsa2048e3.pub.pem", "p256.jwk", "p384.jwk"};
+	static const char *const keys[] = { "p256.pub.pem", "p256.key.pem", "rsa2048.pub.pem",
+		"rsa1024.pub.pem", "rsa2048e3.pub.pem", "p256.jwk", "p384.jwk" };
 	size_t i;
 
 	setenv("TS_TEST_NAME", "t_config", 1);

@@ -1,0 +1,92 @@
+/* t_zz_no_token_in_logs.c: M3. Runs after the tests that log (see
+ * tests/Makefile.inc) and asserts that no 16-character piece of any test
+ * token appears in any log line they captured, at debug level. */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "tap.h"
+
+#define W 16
+
+static uint64_t
+h16(const char *p)
+{
+	uint64_t h = 1469598103934665603ULL;
+	int i;
+
+	for (i = 0; i < W; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(void)
+{
+	const char *const *names = fx_token_names();
+	uint64_t *set = NULL;
+	size_t n = 0, cap = 0, files = 0, bytes = 0, hits = 0, i;
+	char dirpath[4096];
+	DIR *d;
+	struct dirent *de;
+
+	for (; *names; names++) {
+		const char *t = fx_token(*names);
+		size_t len = strlen(t);
+
+		for (i = 0; i + W <= len; i++) {
+			if (n == cap &&
+			    (set = realloc(set, (cap = cap ? 2 * cap : 4096) * sizeof(*set))) ==
+			        NULL)
+				tap_bail("oom");
+			set[n++] = h16(t + i);
+		}
+	}
+	qsort(set, n, sizeof(*set), cmp);
+	snprintf(dirpath, sizeof(dirpath), "%s/tests/logs", tap_env("TS_BUILDDIR"));
+	if ((d = opendir(dirpath)) == NULL)
+		tap_bail("no logs in %s: run the whole suite", dirpath);
+	while ((de = readdir(d)) != NULL) {
+		char path[8192];
+		size_t len;
+		char *buf;
+
+		if (strstr(de->d_name, ".log") == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dirpath, de->d_name);
+		buf = tap_slurp(path, &len);
+		files++;
+		bytes += len;
+		for (i = 0; i + W <= len; i++) {
+			uint64_t h = h16(buf + i);
+
+			if (bsearch(&h, set, n, sizeof(*set), cmp) != NULL) {
+				hits++;
+				tap_diag(
+				    "%s offset %zu holds a piece of a test token", de->d_name, i);
+			}
+		}
+		free(buf);
+	}
+	closedir(d);
+	ok(files >= 3 && bytes > 1000, "logs_were_captured (%zu files, %zu bytes)", files, bytes);
+	ok(n > 10000, "token_pieces_indexed (%zu)", n);
+	ok(hits == 0, "M3_no_token_piece_in_any_log (%zu hits)", hits);
+	free(set);
+	return tap_done();
+}

@@ -1,0 +1,172 @@
+/* t_reload.c: reload without restart (all or nothing, last good state kept,
+ * logged once), revocation taking effect, and the replay cache race (C7). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+#include "tap.h"
+#include "tsenv.h"
+
+static const char *dir;
+static int errors_logged;
+
+static void
+count_log(void *arg, int prio, const char *line)
+{
+	if (prio <= 3 /* LOG_ERR */)
+		errors_logged++;
+	env_log(arg, prio, line);
+}
+
+#define BASE                                                                                       \
+	"[global]\nreload_interval = 0\n%s\n[issuer corp]\n"                                       \
+	"issuer = https://sso.example.com/realms/corp\nalgorithms = ES256 RS256\n"                 \
+	"tenant = corp-tenant\nclients = webmail\nusername_claim = preferred_username\n"           \
+	"username_strip_domain = example.com\nmax_lifetime = 7200\n%s\n"                           \
+	"[service dovecot]\nissuers = corp\naudiences = imap.example.com\nrequired_scopes = "      \
+	"mail.read\n"
+
+static void
+write_conf(const char *global, const char *keys)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), BASE, global, keys);
+	env_write(dir, "tokenscope.conf", text, 0644);
+}
+
+static ts_reason
+check(ts_ctx *ctx, const char *case_name)
+{
+	char tok[128];
+	ts_request req;
+	ts_result res;
+
+	snprintf(tok, sizeof(tok), "case_%s", case_name);
+	req = env_req(tok, "dovecot", "alice");
+	return ts_validate(ctx, &req, &res);
+}
+
+static void
+test_reload(void)
+{
+	char conf[4096], revoked[128];
+	char *rsa = tap_slurp(fx_path("keys/rsa2048.pub.pem"), NULL);
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+
+	write_conf("", "key = p256.pub.pem kid=corp-1");
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "initial_load (%s)", e.msg);
+	ok(check(ctx, "good_corp_es256") == TS_OK, "reload_before_good_token_accepted");
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY,
+	    "reload_before_new_key_unknown");
+
+	env_write(dir, "rsa.pem", rsa, 0644);
+	write_conf("", "key = p256.pub.pem kid=corp-1\nkey = rsa.pem kid=shared alg=RS256");
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_OK, "reload_picks_up_new_key");
+
+	/* a broken key file: the last good keyring stays, the error is logged once */
+	errors_logged = 0;
+	env_write(dir, "rsa.pem", "-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----\n",
+	    0644);
+	ok(check(ctx, "good_corp_es256") == TS_OK &&
+	        check(ctx, "good_corp_rs256_shared_kid") == TS_OK &&
+	        check(ctx, "good_corp_es256") == TS_OK,
+	    "reload_broken_file_keeps_last_good_state");
+	ok(errors_logged == 1, "reload_broken_file_logged_once (%d)", errors_logged);
+	ok(strstr(ts_ctx_last_error(ctx), "rsa.pem") != NULL, "reload_error_names_the_file (%s)",
+	    ts_ctx_last_error(ctx));
+	/* a broken config: same */
+	env_write(dir, "tokenscope.conf", "[global]\nbogus = 1\n", 0644);
+	ok(check(ctx, "good_corp_es256") == TS_OK, "reload_broken_config_keeps_last_good_state");
+	ok(strstr(ts_ctx_last_error(ctx), "tokenscope.conf:2:") != NULL,
+	    "reload_config_error_has_file_line (%s)", ts_ctx_last_error(ctx));
+
+	/* fixed: the new state is in force, with the key removed */
+	write_conf("", "key = p256.pub.pem kid=corp-1");
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY &&
+	        ts_ctx_last_error(ctx)[0] == '\0',
+	    "reload_removed_key_no_longer_verifies");
+
+	/* K6: revoking by thumbprint takes effect at the next validation */
+	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("p256"));
+	env_write(dir, "revoked", revoked, 0644);
+	write_conf("revoked_keys = revoked", "key = p256.pub.pem kid=corp-1");
+	ok(check(ctx, "good_corp_es256") == TS_R_KEY_REVOKED,
+	    "K6_revocation_takes_effect_on_reload");
+	env_write(dir, "revoked", "# nothing revoked\n", 0644);
+	ok(check(ctx, "good_corp_es256") == TS_OK, "K6_revoked_list_change_detected");
+	ts_ctx_free(ctx);
+	free(rsa);
+}
+
+static void
+test_replay(void)
+{
+	char conf[4096], cache[4096], global[4200];
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	int p[2], i, winners = 0, replayed = 0, status;
+	pid_t kids[2];
+	char go = 'g';
+
+	snprintf(cache, sizeof(cache), "%s/replay", dir);
+	mkdir(cache, 0700);
+	snprintf(global, sizeof(global), "replay_cache = %s", cache);
+	write_conf(
+	    global, "key = p256.pub.pem kid=corp-1\nkey = rsa2048.pub.pem kid=shared alg=RS256");
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	ok(ts_ctx_new(conf, env_log, NULL, &ctx, &e) == TS_OK, "replay_config_loads (%s)", e.msg);
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_OK, "C7_first_use_accepted");
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_REPLAYED, "C7_second_use_replayed");
+
+	/* two processes race the same fresh token: exactly one wins */
+	if (pipe(p) != 0)
+		tap_bail("pipe");
+	for (i = 0; i < 2; i++) {
+		if ((kids[i] = fork()) == 0) {
+			char c;
+
+			close(p[1]);
+			if (read(p[0], &c, 1) != 1)
+				_exit(3);
+			_exit(check(ctx, "good_corp_es256") == TS_OK             ? 0
+			        : check(ctx, "good_corp_es256") == TS_R_REPLAYED ? 1
+			                                                         : 2);
+		}
+	}
+	close(p[0]);
+	if (write(p[1], &go, 1) != 1 || write(p[1], &go, 1) != 1)
+		tap_bail("write");
+	close(p[1]);
+	for (i = 0; i < 2; i++) {
+		waitpid(kids[i], &status, 0);
+		winners += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		replayed += WIFEXITED(status) && WEXITSTATUS(status) == 1;
+	}
+	ok(winners == 1 && replayed == 1,
+	    "C7_two_processes_race_exactly_one_wins (%d won, %d replayed)", winners, replayed);
+	chmod(cache, 0755);
+	ok(check(ctx, "good_no_user_requested") == TS_R_CONFIG_ERROR,
+	    "C7_unsafe_cache_directory_fails_closed");
+	ts_ctx_free(ctx);
+}
+
+int
+main(void)
+{
+	setenv("TS_TEST_NAME", "t_reload", 1);
+	dir = env_dir("reload");
+	env_copy_key(dir, "p256.pub.pem");
+	env_copy_key(dir, "rsa2048.pub.pem");
+	test_reload();
+	test_replay();
+	return tap_done();
+}
