@@ -29,15 +29,6 @@ if ! find common pam_token sasl_token tools tests bench -name '*.[ch]' 2>/dev/nu
 	fail=1
 fi
 
-echo "== clang build (warnings are errors)"
-rm -rf _build-clang && mkdir _build-clang
-if ! (cd _build-clang && "$top/configure" -q --enable-werror CC=clang >/dev/null && make -j2 -s >build.out 2>&1); then
-	tail -20 _build-clang/build.out
-	echo "FAIL: clang build"
-	fail=1
-fi
-rm -rf _build-clang
-
 echo "== make distcheck"
 if ! make -j2 distcheck >distcheck.out 2>&1; then
 	tail -30 distcheck.out
@@ -46,6 +37,16 @@ if ! make -j2 distcheck >distcheck.out 2>&1; then
 else
 	grep -E 'archives ready|tar.gz' distcheck.out | head -2
 fi
+
+echo "== clang build from the release tarball (warnings are errors)"
+rm -rf _build-clang && mkdir _build-clang
+if ! (tar -xzf tokenscope-*.tar.gz -C _build-clang && cd _build-clang/tokenscope-* &&
+	./configure -q --enable-werror CC=clang >/dev/null && make -j2 -s >build.out 2>&1); then
+	tail -20 _build-clang/tokenscope-*/build.out 2>/dev/null
+	echo "FAIL: clang build"
+	fail=1
+fi
+rm -rf _build-clang
 
 # one closing line CI can read
 awk -v f="$fail" '

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fixtures.h"
+#include "fx.h"
 #include "tap.h"
 
 #define W 16

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fixtures.h"
+#include "fx.h"
 #include "keyring.h"
 #include "tap.h"
 #include "tsenv.h"

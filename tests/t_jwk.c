@@ -6,7 +6,7 @@
 
 #include <openssl/err.h>
 
-#include "fixtures.h"
+#include "fx.h"
 #include "jwk.h"
 #include "tap.h"
 

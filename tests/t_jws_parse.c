@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "b64url.h"
-#include "fixtures.h"
+#include "fx.h"
 #include "jws.h"
 #include "tap.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fixtures.h"
+#include "fx.h"
 #include "keyring.h"
 #include "tap.h"
 #include "tsenv.h"

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fixtures.h"
+#include "fx.h"
 #include "tap.h"
 #include "tsenv.h"
 

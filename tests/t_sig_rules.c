@@ -12,7 +12,7 @@
 #include <openssl/pem.h>
 
 #include "b64url.h"
-#include "fixtures.h"
+#include "fx.h"
 #include "jws.h"
 #include "tap.h"
 

@@ -1,4 +1,4 @@
-/* fixtures.c: loading tests/fixtures (see fixtures.h). */
+/* fx.c: loading tests/fixtures (see fixtures.h). */
 #include "config.h"
 
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "fixtures.h"
+#include "fx.h"
 #include "jwk.h"
 #include "tap.h"
 

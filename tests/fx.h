@@ -1,9 +1,9 @@
 /*
- * fixtures.h: access to the checked-in fixtures made by tests/fixtures/gen.py
+ * fx.h: access to the checked-in fixtures made by tests/fixtures/gen.py
  * (an independent signer). Everything bails the test on a missing fixture.
  */
-#ifndef TS_FIXTURES_H
-#define TS_FIXTURES_H
+#ifndef TS_FX_H
+#define TS_FX_H
 
 #include <time.h>
 
