@@ -37,6 +37,7 @@
 #include "jwk.h"
 #include "jws.h"
 #include "key.h"
+#include "keyfile.h"
 #include "tap.h"
 
 #define ALL_ALGS (~0u)
@@ -587,7 +588,7 @@ jwk_strip_private(json_t *jwk)
 
 typedef struct keyset {
 	ts_key *key[KS_MAX];
-	const char *kid[KS_MAX]; /* points into the JWK; may be NULL */
+	char *kid[KS_MAX]; /* owned; may be NULL */
 	size_t n;
 } keyset;
 
@@ -596,60 +597,52 @@ keyset_free(keyset *ks)
 {
 	size_t i;
 
-	for (i = 0; i < ks->n; i++)
+	for (i = 0; i < ks->n; i++) {
 		ts_key_free(ks->key[i]);
+		free(ks->kid[i]);
+	}
 	memset(ks, 0, sizeof(*ks));
 }
 
 /*
- * A stand-in for the keyring's key-set loader (SECURITY.md K7); the keyring
- * issue will replace this function with the real loader. Every JWK goes
- * through ts_jwk_to_key() (which refuses private members, use other than
- * sig, key_ops without verify, unknown or mismatched alg, weak RSA, points
- * off the curve, short secrets), secrets allowed as a key file for an HS*
- * issuer would; then the set-level rules: a duplicate kid, or symmetric keys
- * mixed with asymmetric ones, refuse the whole set. Any refusal refuses the
- * set (fail closed). `jwks` is {"keys": [...]}.
+ * Loads a key set {"keys": [...]} through the keyring's own key-file loader
+ * (ts_keyfile_parse: every JWK through ts_jwk_to_key, then a duplicate kid
+ * or symmetric keys mixed with asymmetric ones refuse the whole set, K7),
+ * as a key file of an issuer that allows every algorithm, HS* included.
  */
 static ts_reason
 load_set(const json_t *jwks, keyset *ks, ts_err *e)
 {
-	const json_t *keys = json_object_get(jwks, "keys");
-	size_t i, j, nsym = 0;
+	char *text = json_dumps(jwks, JSON_COMPACT);
+	ts_keyspec spec;
+	ts_loaded_key *lk = NULL;
+	size_t n = 0, i;
 	ts_reason r;
 
 	memset(ks, 0, sizeof(*ks));
-	if (!json_is_array(keys) || json_array_size(keys) == 0 || json_array_size(keys) > KS_MAX)
-		return ts_fail(e, TS_R_CONFIG_ERROR,
-		    "key set is not a \"keys\" array of 1 to %d keys", KS_MAX);
-	for (i = 0; i < json_array_size(keys); i++) {
-		r = ts_jwk_to_key(json_array_get(keys, i), TS_ALG_INVALID, ALL_ALGS,
-		    TS_JWK_ALLOW_SECRET, &ks->key[i], &ks->kid[i], e);
-		if (r != TS_OK) {
-			keyset_free(ks);
-			return r;
-		}
-		ks->n = i + 1;
-		if (strcmp(ts_key_kty(ks->key[i]), "oct") == 0)
-			nsym++;
+	memset(&spec, 0, sizeof(spec));
+	if (text == NULL)
+		return ts_fail(e, TS_R_INTERNAL, "out of memory");
+	r = ts_keyfile_parse(text, strlen(text), &spec, ALL_ALGS, 1, &lk, &n, e);
+	free(text);
+	if (r != TS_OK)
+		return r;
+	if (n > KS_MAX) {
+		ts_loaded_keys_free(lk, n);
+		return ts_fail(e, TS_R_CONFIG_ERROR, "more than %d keys in a test set", KS_MAX);
 	}
-	for (i = 0; i < ks->n; i++)
-		for (j = i + 1; j < ks->n; j++)
-			if (ks->kid[i] != NULL && ks->kid[j] != NULL &&
-			    strcmp(ks->kid[i], ks->kid[j]) == 0) {
-				keyset_free(ks);
-				return ts_fail(
-				    e, TS_R_CONFIG_ERROR, "duplicate kid in one key set");
-			}
-	if (nsym > 0 && nsym < ks->n) {
-		keyset_free(ks);
-		return ts_fail(
-		    e, TS_R_CONFIG_ERROR, "symmetric and asymmetric keys in one key set");
+	for (i = 0; i < n; i++) {
+		ks->key[i] = lk[i].key;
+		ks->kid[i] = lk[i].kid;
+		lk[i].key = NULL; /* transferred */
+		lk[i].kid = NULL;
 	}
+	ks->n = n;
+	ts_loaded_keys_free(lk, n);
 	return TS_OK;
 }
 
-/* K1/K2 as the keyring will do it: by exact kid; without a kid only when the
+/* K1/K2 as the keyring does it: by exact kid; without a kid only when the
  * set has exactly one key. NULL: no key for this token. */
 static const ts_key *
 pick_key(const keyset *ks, const ts_jws *j)
@@ -868,11 +861,12 @@ run_recheck(counts *c, const char *tag, const divergence *dv, const json_t *root
 		json_t *copy = json_deep_copy(pub);
 		keyset one;
 		ts_reason r = TS_R_INTERNAL;
+		const char *kid = NULL;
 
 		memset(&one, 0, sizeof(one));
 		json_object_del(copy, "alg");
-		if (ts_jwk_to_key(copy, dv->alg, ALL_ALGS, 0, &one.key[0], &one.kid[0], &e) ==
-		    TS_OK) {
+		if (ts_jwk_to_key(copy, dv->alg, ALL_ALGS, 0, &one.key[0], &kid, &e) == TS_OK) {
+			one.kid[0] = kid ? strdup(kid) : NULL;
 			one.n = 1;
 			pass = run_token(c, &one, tok, len, &r, &e) == OUT_ACCEPTED;
 		}
