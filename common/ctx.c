@@ -96,51 +96,77 @@ monotonic_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-ts_reason
-ts_ctx_refresh(ts_ctx *ctx, int force, ts_err *err)
+/* With ctx->lock held: is a (re)load due now? At most one thread loads at a
+ * time; the others go on with the state in force meanwhile. */
+static int
+reload_due_locked(ts_ctx *ctx, int force)
 {
-	ts_state *cur, *fresh = NULL;
-	ts_filelist files = { NULL, NULL, 0 };
-	ts_err e = { "" };
-	ts_reason r;
 	double now = monotonic_now();
-	long interval;
+	long interval = ctx->state ? ctx->state->conf->reload_interval : 0;
 
-	pthread_mutex_lock(&ctx->lock);
-	cur = ctx->state;
-	interval = cur ? cur->conf->reload_interval : 0;
-	if (!force && now - ctx->last_check < (double)interval) {
-		pthread_mutex_unlock(&ctx->lock);
-		return cur ? TS_OK : TS_R_CONFIG_ERROR;
+	if (ctx->loading)
+		return 0;
+	if (!force) {
+		if (now - ctx->last_check < (double)interval)
+			return 0;
+		ctx->last_check = now;
+		/* nothing changed since the state in force, or since the last
+		 * failed attempt (so a broken file is reported once) */
+		if ((ctx->state && !files_changed(&ctx->state->files)) ||
+		    (ctx->failed.n > 0 && !files_changed(&ctx->failed)))
+			return 0;
 	}
 	ctx->last_check = now;
-	/* nothing changed since the state in force, or since the last failed
-	 * attempt (so a broken file is reported once, not on every call) */
-	if (!force &&
-	    ((cur && !files_changed(&cur->files)) ||
-	        (ctx->failed.n > 0 && !files_changed(&ctx->failed)))) {
-		pthread_mutex_unlock(&ctx->lock);
-		return cur ? TS_OK : TS_R_CONFIG_ERROR;
-	}
-	r = state_load(ctx->path, &fresh, &files, &e);
+	ctx->loading = 1;
+	return 1;
+}
+
+/* Loads outside the lock (a large keyring takes a while), then installs the
+ * result all or nothing: a failure keeps the state in force. */
+static ts_reason
+reload(ts_ctx *ctx, ts_err *e)
+{
+	ts_state *fresh = NULL, *old = NULL;
+	ts_filelist files = { NULL, NULL, 0 };
+	ts_reason r = state_load(ctx->path, &fresh, &files, e);
+
+	pthread_mutex_lock(&ctx->lock);
 	if (r == TS_OK && fresh != NULL) {
 		fresh->files = files;
+		old = ctx->state;
 		ctx->state = fresh;
 		ts_filelist_free(&ctx->failed);
 		ctx->last_error[0] = '\0';
-		if (cur != NULL)
+		if (old != NULL)
 			ctx_log(
 			    ctx, LOG_INFO, "tokenscope: configuration reloaded from %s", ctx->path);
-		ts_state_unref(cur);
 	} else {
 		ts_filelist_free(&ctx->failed);
 		ctx->failed = files;
-		snprintf(ctx->last_error, sizeof(ctx->last_error), "%s", e.msg);
-		ctx_log(ctx, LOG_ERR, "tokenscope: %s%s", e.msg,
-		    cur ? " (keeping the last good configuration)" : "");
+		snprintf(ctx->last_error, sizeof(ctx->last_error), "%s", e->msg);
+		ctx_log(ctx, LOG_ERR, "tokenscope: %s%s", e->msg,
+		    ctx->state ? " (keeping the last good configuration)" : "");
 	}
+	ctx->loading = 0;
 	pthread_mutex_unlock(&ctx->lock);
-	if (err != NULL && r != TS_OK)
+	ts_state_unref(old); /* freed when the last validation using it ends */
+	return r;
+}
+
+ts_reason
+ts_ctx_refresh(ts_ctx *ctx, int force, ts_err *err)
+{
+	ts_err e = { "" };
+	ts_reason r;
+	int due;
+
+	pthread_mutex_lock(&ctx->lock);
+	due = reload_due_locked(ctx, force);
+	r = ctx->state ? TS_OK : TS_R_CONFIG_ERROR;
+	pthread_mutex_unlock(&ctx->lock);
+	if (!due)
+		return r;
+	if ((r = reload(ctx, &e)) != TS_OK && err != NULL)
 		*err = e;
 	return r;
 }
@@ -185,14 +211,40 @@ ts_state *
 ts_ctx_acquire(ts_ctx *ctx)
 {
 	ts_state *s;
+	ts_err e = { "" };
+	int due;
 
-	(void)ts_ctx_refresh(ctx, 0, NULL);
+	/* one lock round trip on the usual path: change check and reference */
+	pthread_mutex_lock(&ctx->lock);
+	due = reload_due_locked(ctx, 0);
+	if (!due) {
+		s = ctx->state;
+		if (s != NULL)
+			atomic_fetch_add(&s->refs, 1);
+		pthread_mutex_unlock(&ctx->lock);
+		return s;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	(void)reload(ctx, &e);
 	pthread_mutex_lock(&ctx->lock);
 	s = ctx->state;
 	if (s != NULL)
 		atomic_fetch_add(&s->refs, 1);
 	pthread_mutex_unlock(&ctx->lock);
 	return s;
+}
+
+int
+ts_ctx_sweep_due(ts_ctx *ctx, time_t now)
+{
+	int due;
+
+	pthread_mutex_lock(&ctx->lock);
+	due = (long long)now - ctx->last_sweep > 300;
+	if (due)
+		ctx->last_sweep = (long long)now;
+	pthread_mutex_unlock(&ctx->lock);
+	return due;
 }
 
 ts_reason

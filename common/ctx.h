@@ -25,14 +25,17 @@ struct ts_ctx {
 	ts_state *state; /* NULL until a load succeeded */
 	ts_filelist failed; /* identities of the last failed attempt */
 	double last_check;
+	int loading; /* one thread is loading a new state */
 	char last_error[TS_ERR_MSG_MAX];
 	ts_log_fn *log;
 	void *log_arg;
-	long long last_sweep;
+	long long last_sweep; /* replay cache: guarded by lock too */
 };
 
 /* The current state with a reference held (after a change check), or NULL. */
 ts_state *ts_ctx_acquire(ts_ctx *ctx);
 void ts_state_unref(ts_state *s);
+/* True at most once per 5 minutes: time to sweep the replay cache. */
+int ts_ctx_sweep_due(ts_ctx *ctx, time_t now);
 
 #endif

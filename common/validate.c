@@ -197,10 +197,8 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 		step(req, "replay", r, e->msg);
 		if (r != TS_OK)
 			goto out;
-		if (req->now - ctx->last_sweep > 300) {
-			ctx->last_sweep = req->now;
+		if (ts_ctx_sweep_due(ctx, req->now))
 			(void)ts_replay_sweep(c->replay_cache, c->clock_skew, req->now);
-		}
 	}
 	memcpy(res->user, co.user, sizeof(res->user));
 	res->accepted = 1;
