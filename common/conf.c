@@ -25,7 +25,9 @@ typedef struct parser {
 	const char *file;
 	int line;
 	enum section sec;
-	unsigned seen; /* bit per setting of the current section: duplicates */
+	int seen_global;
+	char seen[16][32]; /* settings given in the current section */
+	size_t nseen;
 	ts_err *e;
 } parser;
 
@@ -115,15 +117,20 @@ abs_path(parser *p, const char *v)
 	return r;
 }
 
-/* Bit for a setting name within its section, so duplicates are found. */
+/* Every setting but "key" may appear once per section. Unknown names
+ * never get here twice: they are errors already. */
 static int
-once(parser *p, int bit, const char *key)
+seen_before(parser *p, const char *key)
 {
-	if (p->seen & (1u << bit)) {
-		perr(p, "duplicate setting \"%s\" in this section", key);
-		return -1;
-	}
-	p->seen |= 1u << bit;
+	size_t i;
+
+	if (strcmp(key, "key") == 0)
+		return 0;
+	for (i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i], key) == 0)
+			return 1;
+	if (p->nseen < sizeof(p->seen) / sizeof(p->seen[0]))
+		snprintf(p->seen[p->nseen++], sizeof(p->seen[0]), "%s", key);
 	return 0;
 }
 
@@ -134,21 +141,16 @@ set_global(parser *p, const char *k, const char *v)
 	long n;
 
 	if (strcmp(k, "clock_skew") == 0) {
-		if (once(p, 0, k) || parse_long(v, 0, 600, &c->clock_skew))
-			return p->e->msg[0] ? TS_R_CONFIG_ERROR
-			                    : perr(p, "clock_skew must be 0..600 seconds");
+		if (parse_long(v, 0, 600, &c->clock_skew))
+			return perr(p, "clock_skew must be 0..600 seconds");
 	} else if (strcmp(k, "max_token_size") == 0) {
-		if (once(p, 1, k))
-			return TS_R_CONFIG_ERROR;
 		if (parse_long(v, 512, TS_TOKEN_HARD_MAX, &n))
 			return perr(p, "max_token_size must be 512..65536 bytes");
 		c->max_token_size = (size_t)n;
 	} else if (strcmp(k, "revoked_keys") == 0) {
-		if (once(p, 2, k) || (c->revoked_keys = abs_path(p, v)) == NULL)
+		if ((c->revoked_keys = abs_path(p, v)) == NULL)
 			return TS_R_CONFIG_ERROR;
 	} else if (strcmp(k, "log_level") == 0) {
-		if (once(p, 3, k))
-			return TS_R_CONFIG_ERROR;
 		if (strcmp(v, "info") == 0)
 			c->log_debug = 0;
 		else if (strcmp(v, "debug") == 0)
@@ -156,11 +158,9 @@ set_global(parser *p, const char *k, const char *v)
 		else
 			return perr(p, "log_level must be info or debug");
 	} else if (strcmp(k, "replay_cache") == 0) {
-		if (once(p, 4, k) || (c->replay_cache = abs_path(p, v)) == NULL)
+		if ((c->replay_cache = abs_path(p, v)) == NULL)
 			return TS_R_CONFIG_ERROR;
 	} else if (strcmp(k, "reload_interval") == 0) {
-		if (once(p, 5, k))
-			return TS_R_CONFIG_ERROR;
 		if (parse_long(v, 0, 3600, &c->reload_interval))
 			return perr(p, "reload_interval must be 0..3600 seconds");
 	} else {
@@ -189,7 +189,10 @@ parse_keyspec(parser *p, ts_issuer_conf *is, const char *v)
 				perr(p, "key: the file path comes first");
 				goto out;
 			}
-			ks.path = abs_path(p, tok);
+			if ((ks.path = abs_path(p, tok)) == NULL) {
+				r = TS_R_INTERNAL;
+				goto out;
+			}
 			first = 0;
 			continue;
 		}
@@ -203,7 +206,10 @@ parse_keyspec(parser *p, ts_issuer_conf *is, const char *v)
 				perr(p, "key: kid must be 1..256 bytes");
 				goto out;
 			}
-			ks.kid = strdup(eq);
+			if ((ks.kid = strdup(eq)) == NULL) {
+				r = TS_R_INTERNAL;
+				goto out;
+			}
 		} else if (strcmp(tok, "alg") == 0 && ks.alg == TS_ALG_INVALID) {
 			if ((ks.alg = ts_alg_from_name(eq, strlen(eq))) == TS_ALG_INVALID) {
 				perr(p, "key: unknown alg \"%s\"", eq);
@@ -249,6 +255,16 @@ out:
 	return r;
 }
 
+/* A string setting; running out of memory must never leave a check off. */
+static ts_reason
+set_str(parser *p, char **dst, const char *v)
+{
+	free(*dst);
+	if ((*dst = strdup(v)) == NULL)
+		return ts_fail(p->e, TS_R_INTERNAL, "%s:%d: out of memory", p->file, p->line);
+	return TS_OK;
+}
+
 static ts_reason
 set_issuer(parser *p, const char *k, const char *v)
 {
@@ -259,15 +275,13 @@ set_issuer(parser *p, const char *k, const char *v)
 	if (strcmp(k, "key") == 0)
 		return parse_keyspec(p, is, v);
 	if (strcmp(k, "issuer") == 0) {
-		if (once(p, 0, k))
-			return TS_R_CONFIG_ERROR;
 		if (strpbrk(v, " \t") != NULL)
 			return perr(p, "issuer must not contain spaces");
-		is->issuer = strdup(v);
 		is->issuer_len = strlen(v);
+		return set_str(p, &is->issuer, v);
 	} else if (strcmp(k, "algorithms") == 0) {
-		if (once(p, 1, k) || strlist_parse(v, &l))
-			return p->e->msg[0] ? TS_R_CONFIG_ERROR : perr(p, "algorithms: empty");
+		if (strlist_parse(v, &l))
+			return perr(p, "algorithms: empty list");
 		for (i = 0; i < l.n; i++) {
 			ts_alg a = ts_alg_from_name(l.v[i], strlen(l.v[i]));
 
@@ -280,8 +294,6 @@ set_issuer(parser *p, const char *k, const char *v)
 		}
 		strlist_free(&l);
 	} else if (strcmp(k, "token_type") == 0) {
-		if (once(p, 2, k))
-			return TS_R_CONFIG_ERROR;
 		if (strcmp(v, "at+jwt") == 0)
 			is->token_type = TS_TYP_AT_JWT;
 		else if (strcmp(v, "jwt") == 0)
@@ -289,29 +301,18 @@ set_issuer(parser *p, const char *k, const char *v)
 		else
 			return perr(p, "token_type must be at+jwt or jwt");
 	} else if (strcmp(k, "tenant") == 0) {
-		if (once(p, 3, k))
-			return TS_R_CONFIG_ERROR;
-		is->tenant = strdup(v);
+		return set_str(p, &is->tenant, v);
 	} else if (strcmp(k, "clients") == 0) {
-		if (once(p, 4, k) || strlist_parse(v, &is->clients))
-			return p->e->msg[0] ? TS_R_CONFIG_ERROR : perr(p, "clients: empty");
+		if (strlist_parse(v, &is->clients))
+			return perr(p, "clients: empty list");
 	} else if (strcmp(k, "username_claim") == 0) {
-		if (once(p, 5, k))
-			return TS_R_CONFIG_ERROR;
-		free(is->username_claim);
-		is->username_claim = strdup(v);
+		return set_str(p, &is->username_claim, v);
 	} else if (strcmp(k, "username_strip_domain") == 0) {
-		if (once(p, 6, k))
-			return TS_R_CONFIG_ERROR;
-		is->strip_domain = strdup(v);
+		return set_str(p, &is->strip_domain, v);
 	} else if (strcmp(k, "max_lifetime") == 0) {
-		if (once(p, 7, k))
-			return TS_R_CONFIG_ERROR;
 		if (parse_long(v, 1, 31L * 86400, &is->max_lifetime))
 			return perr(p, "max_lifetime must be 1..2678400 seconds");
 	} else if (strcmp(k, "revoke_before") == 0) {
-		if (once(p, 8, k))
-			return TS_R_CONFIG_ERROR;
 		if (ts_time_parse(v, &is->revoke_before) != 0)
 			return perr(p, "revoke_before \"%s\" is not YYYY-MM-DDTHH:MM:SSZ", v);
 		is->has_revoke_before = 1;
@@ -326,89 +327,94 @@ set_service(parser *p, const char *k, const char *v)
 {
 	ts_service_conf *s = &p->c->services[p->c->nservices - 1];
 	ts_strlist *l;
-	int bit;
 
 	if (strcmp(k, "issuers") == 0) {
 		l = &s->issuers;
-		bit = 0;
 	} else if (strcmp(k, "audiences") == 0) {
 		l = &s->audiences;
-		bit = 1;
 	} else if (strcmp(k, "required_scopes") == 0) {
 		l = &s->required_scopes;
-		bit = 2;
 	} else {
 		return perr(p, "unknown setting \"%s\" in a [service] section", k);
 	}
-	if (once(p, bit, k))
-		return TS_R_CONFIG_ERROR;
 	if (strlist_parse(v, l) != 0)
 		return perr(p, "%s: empty list", k);
 	return TS_OK;
 }
 
 static ts_reason
-open_section(parser *p, char *line)
+new_issuer(parser *p, const char *name)
 {
 	ts_conf *c = p->c;
-	char *end = strchr(line, ']'), *name;
+	ts_issuer_conf *n;
 	size_t i;
+
+	for (i = 0; i < c->nissuers; i++)
+		if (strcmp(c->issuers[i].name, name) == 0)
+			return perr(p, "duplicate section [issuer %s]", name);
+	if ((n = realloc(c->issuers, (c->nissuers + 1) * sizeof(*n))) == NULL)
+		return TS_R_INTERNAL;
+	c->issuers = n;
+	n = &c->issuers[c->nissuers];
+	memset(n, 0, sizeof(*n));
+	n->max_lifetime = DEFAULT_MAX_LIFETIME;
+	n->line = p->line;
+	c->nissuers++; /* counted before the strdups, so ts_conf_free sees them */
+	if ((n->name = strdup(name)) == NULL || (n->username_claim = strdup("sub")) == NULL)
+		return TS_R_INTERNAL;
+	p->sec = SEC_ISSUER;
+	return TS_OK;
+}
+
+static ts_reason
+new_service(parser *p, const char *name)
+{
+	ts_conf *c = p->c;
+	ts_service_conf *n;
+	size_t i;
+
+	for (i = 0; i < c->nservices; i++)
+		if (strcmp(c->services[i].name, name) == 0)
+			return perr(p, "duplicate section [service %s]", name);
+	if ((n = realloc(c->services, (c->nservices + 1) * sizeof(*n))) == NULL)
+		return TS_R_INTERNAL;
+	c->services = n;
+	n = &c->services[c->nservices];
+	memset(n, 0, sizeof(*n));
+	n->line = p->line;
+	c->nservices++;
+	if ((n->name = strdup(name)) == NULL)
+		return TS_R_INTERNAL;
+	p->sec = SEC_SERVICE;
+	return TS_OK;
+}
+
+/* "[global]", "[issuer NAME]" or "[service NAME]". */
+static ts_reason
+open_section(parser *p, char *line)
+{
+	char *end = strchr(line, ']'), *name;
 
 	if (end == NULL || end[1] != '\0')
 		return perr(p, "malformed section header");
 	*end = '\0';
 	line++;
-	p->seen = 0;
+	p->nseen = 0;
 	if (strcmp(line, "global") == 0) {
-		if (p->sec == SEC_GLOBAL || c->max_token_size != 0)
+		if (p->seen_global)
 			return perr(p, "duplicate section [global]");
+		p->seen_global = 1;
 		p->sec = SEC_GLOBAL;
-		c->max_token_size = TS_TOKEN_DEFAULT_MAX; /* marks [global] as seen */
 		return TS_OK;
 	}
-	if (strncmp(line, "issuer ", 7) == 0) {
-		ts_issuer_conf *n;
-
-		name = line + 7;
-		if (!valid_name(name))
-			return perr(
-			    p, "issuer section name \"%s\" must be [A-Za-z0-9._-]{1,64}", name);
-		for (i = 0; i < c->nissuers; i++)
-			if (strcmp(c->issuers[i].name, name) == 0)
-				return perr(p, "duplicate section [issuer %s]", name);
-		if ((n = realloc(c->issuers, (c->nissuers + 1) * sizeof(*n))) == NULL)
-			return TS_R_INTERNAL;
-		c->issuers = n;
-		n = &c->issuers[c->nissuers++];
-		memset(n, 0, sizeof(*n));
-		n->name = strdup(name);
-		n->username_claim = strdup("sub");
-		n->max_lifetime = DEFAULT_MAX_LIFETIME;
-		n->line = p->line;
-		p->sec = SEC_ISSUER;
-		return TS_OK;
-	}
-	if (strncmp(line, "service ", 8) == 0) {
-		ts_service_conf *n;
-
-		name = line + 8;
-		if (!valid_name(name))
-			return perr(
-			    p, "service section name \"%s\" must be [A-Za-z0-9._-]{1,64}", name);
-		for (i = 0; i < c->nservices; i++)
-			if (strcmp(c->services[i].name, name) == 0)
-				return perr(p, "duplicate section [service %s]", name);
-		if ((n = realloc(c->services, (c->nservices + 1) * sizeof(*n))) == NULL)
-			return TS_R_INTERNAL;
-		c->services = n;
-		n = &c->services[c->nservices++];
-		memset(n, 0, sizeof(*n));
-		n->name = strdup(name);
-		n->line = p->line;
-		p->sec = SEC_SERVICE;
-		return TS_OK;
-	}
-	return perr(p, "unknown section [%s]", line);
+	if ((name = strchr(line, ' ')) == NULL)
+		return perr(p, "unknown section [%s]", line);
+	*name++ = '\0';
+	if (strcmp(line, "issuer") != 0 && strcmp(line, "service") != 0)
+		return perr(p, "unknown section [%s %s]", line, name);
+	if (!valid_name(name))
+		return perr(p, "%s section name \"%s\" must be [A-Za-z0-9._-]{1,64}", line, name);
+	return strcmp(line, "issuer") == 0 ? new_issuer(p, name) : new_service(p, name);
 }
 
 static char *
@@ -448,6 +454,8 @@ parse_line(parser *p, char *line)
 	v = trim(eq + 1);
 	if (*v == '\0')
 		return perr(p, "setting \"%s\" has no value", k);
+	if (seen_before(p, k))
+		return perr(p, "duplicate setting \"%s\" in this section", k);
 	switch (p->sec) {
 	case SEC_GLOBAL: return set_global(p, k, v);
 	case SEC_ISSUER: return set_issuer(p, k, v);
@@ -547,6 +555,7 @@ ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e)
 	else
 		*slash = '\0';
 	c->clock_skew = DEFAULT_SKEW;
+	c->max_token_size = TS_TOKEN_DEFAULT_MAX;
 	c->reload_interval = DEFAULT_RELOAD_INTERVAL;
 	p.c = c;
 	if (memchr(buf, '\0', len) != NULL) {
@@ -561,8 +570,6 @@ ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e)
 		if ((r = parse_line(&p, line)) != TS_OK)
 			goto out;
 	}
-	if (c->max_token_size == 0)
-		c->max_token_size = TS_TOKEN_DEFAULT_MAX;
 	if ((r = check_conf(&p)) != TS_OK)
 		goto out;
 	*out = c;
