@@ -35,7 +35,7 @@ if ! make -j2 distcheck >distcheck.out 2>&1; then
 	echo "FAIL: make distcheck"
 	fail=1
 else
-	grep -E 'archives ready|tar.gz' distcheck.out | head -2
+	grep -A1 'archives ready' distcheck.out | tail -1
 fi
 
 echo "== clang build from the release tarball (warnings are errors)"
