@@ -90,6 +90,7 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 	const char *iss = NULL, *kid;
 	size_t iss_len = 0, kid_len = 0, i, nusable = 0;
 	ts_claims_out co;
+	char info[TS_ERR_MSG_MAX + 300];
 	ts_reason r;
 
 	if (req->service == NULL || (svc = ts_conf_service(c, req->service)) == NULL) {
@@ -102,15 +103,21 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 	if (r == TS_R_MALFORMED && looks_truncated(req->token_len))
 		r = ts_fail(e, TS_R_TRUNCATED, "token cut at %zu bytes by the application (%s)",
 		    req->token_len, e->msg);
-	step(req, "parse and header", r, e->msg);
-	if (r != TS_OK)
+	if (r != TS_OK) {
+		step(req, "parse and header", r, e->msg);
 		goto out;
+	}
 	snprintf(res->alg, sizeof(res->alg), "%s", ts_alg_name(ts_jws_alg(j)));
 	if (ts_jws_typ(j) != NULL)
 		ts_sanitize(res->typ, sizeof(res->typ), ts_jws_typ(j), strlen(ts_jws_typ(j)));
 	kid = ts_jws_kid(j, &kid_len);
 	if (kid != NULL)
 		ts_sanitize(res->kid, sizeof(res->kid), kid, kid_len);
+	if (req->step != NULL) {
+		snprintf(info, sizeof(info), "alg=%s kid=%s typ=%s", res->alg,
+		    kid ? res->kid : "(none)", res->typ[0] ? res->typ : "(none)");
+		step(req, "parse and header", TS_OK, info);
+	}
 
 	/* K1, K3: the issuer, byte for byte, among those this service trusts */
 	if ((r = ts_jws_iss(j, &iss, &iss_len, e)) == TS_OK) {
@@ -125,10 +132,15 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 			r = ts_fail(e, TS_R_UNKNOWN_ISSUER, "issuer is not trusted by service %s",
 			    svc->name);
 	}
-	step(req, "issuer", r, e->msg);
-	if (r != TS_OK)
+	if (r != TS_OK || is == NULL) {
+		step(req, "issuer", r, e->msg);
 		goto out;
+	}
 	snprintf(res->issuer_name, sizeof(res->issuer_name), "%s", is->name);
+	if (req->step != NULL) {
+		snprintf(info, sizeof(info), "iss=%s -> [issuer %s]", res->iss, is->name);
+		step(req, "issuer", TS_OK, info);
+	}
 	if (!(is->algorithms & (1u << ts_jws_alg(j)))) {
 		r = ts_fail(e, TS_R_ALG_NOT_ALLOWED, "alg %s is not allowed for issuer %s",
 		    ts_alg_name(ts_jws_alg(j)), is->name);
@@ -150,8 +162,14 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 			    "token has no kid and issuer %s has %zu usable keys (needs exactly 1)",
 			    is->name, nusable);
 	}
-	step(req, "key lookup", r, e->msg);
-	if (r != TS_OK)
+	if (req->step != NULL) {
+		/* the (issuer, kid) pair looked for, whatever the outcome */
+		snprintf(info, sizeof(info), "looked up (issuer %s, kid %s)%s%s", is->name,
+		    kid ? res->kid : "(none)", b != NULL ? " -> key " : ": ",
+		    b != NULL ? ts_key_thumbprint(b->key) : e->msg);
+		step(req, "key lookup", r, info);
+	}
+	if (r != TS_OK || b == NULL)
 		goto out;
 	snprintf(res->thumbprint, sizeof(res->thumbprint), "%s", ts_key_thumbprint(b->key));
 
@@ -225,7 +243,10 @@ ts_validate(ts_ctx *ctx, const ts_request *req, ts_result *res)
 		r = run(ctx, st, req, res, &e);
 		ts_state_unref(st);
 	}
-	/* M1: one success path: accepted is set only at the end of run() */
+	/* M1: one success path: accepted is set only at the end of run(), and
+	 * TS_OK from anywhere else is a bug, never an accept */
+	if (r == TS_OK && !res->accepted)
+		r = ts_fail(&e, TS_R_INTERNAL, "validation ended without a decision");
 	if (r != TS_OK) {
 		res->accepted = 0;
 		res->user[0] = '\0';
