@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "jws.h"
@@ -525,6 +526,22 @@ check_conf(parser *p)
 	return TS_OK;
 }
 
+/* Key paths resolve against the config's folder, which must not depend on
+ * the working directory of a later reload (daemons chdir). */
+static char *
+absolute(const char *path)
+{
+	char cwd[4096], *r;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    (r = malloc(strlen(cwd) + strlen(path) + 2)) == NULL)
+		return NULL;
+	sprintf(r, "%s/%s", cwd, path);
+	return r;
+}
+
 ts_reason
 ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e)
 {
@@ -544,8 +561,8 @@ ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e)
 	if ((r = ts_read_file(path, TS_CONF_MAX_SIZE, 0, &buf, &len, id, e)) != TS_OK)
 		return r;
 	r = TS_R_INTERNAL;
-	if ((c = calloc(1, sizeof(*c))) == NULL || (c->path = strdup(path)) == NULL ||
-	    (c->dir = strdup(path)) == NULL)
+	if ((c = calloc(1, sizeof(*c))) == NULL || (c->path = absolute(path)) == NULL ||
+	    (c->dir = strdup(c->path)) == NULL)
 		goto out;
 	slash = strrchr(c->dir, '/');
 	if (slash == NULL)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "ctx.h"
 
@@ -96,6 +97,24 @@ monotonic_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* K5: a key close to the end of its window is warned about at load. */
+static void
+warn_expiring(ts_ctx *ctx, const ts_state *s)
+{
+	time_t now = time(NULL);
+	size_t i;
+
+	for (i = 0; i < ts_keyring_count(s->kr); i++) {
+		const ts_binding *b = ts_keyring_get(s->kr, i);
+
+		if (!b->revoked && now < b->not_after && b->not_after - now < TS_EXPIRING_SOON)
+			ctx_log(ctx, LOG_WARNING,
+			    "tokenscope: key %s of [issuer %s] (%s) expires in %lld hours",
+			    b->kid ? b->kid : "(no kid)", s->conf->issuers[b->issuer_idx].name,
+			    ts_key_thumbprint(b->key), (long long)(b->not_after - now) / 3600);
+	}
+}
+
 /* With ctx->lock held: is a (re)load due now? At most one thread loads at a
  * time; the others go on with the state in force meanwhile. */
 static int
@@ -137,6 +156,7 @@ reload(ts_ctx *ctx, ts_err *e)
 		ctx->state = fresh;
 		ts_filelist_free(&ctx->failed);
 		ctx->last_error[0] = '\0';
+		warn_expiring(ctx, fresh);
 		if (old != NULL)
 			ctx_log(
 			    ctx, LOG_INFO, "tokenscope: configuration reloaded from %s", ctx->path);

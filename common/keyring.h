@@ -30,6 +30,9 @@ typedef struct ts_binding {
 
 typedef struct ts_keyring ts_keyring;
 
+/* K5: keys ending within this many seconds are warned about. */
+#define TS_EXPIRING_SOON (30 * 86400)
+
 /* Files read while building, for change detection. */
 typedef struct ts_filelist {
 	char **paths;

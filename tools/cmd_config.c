@@ -1,0 +1,225 @@
+/* cmd_config.c: `tokenscope check-config` and `tokenscope keys`, both
+ * reading the configuration through the very loader the modules use. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "conf.h"
+#include "keyring.h"
+#include "timeutil.h"
+
+static const char usage_check[] =
+    "usage: tokenscope check-config [-c CONF] [-n]\n"
+    "  Loads the configuration exactly as the modules do. Errors are printed as\n"
+    "  file:line: message (exit 2). -n prints the effective configuration.\n";
+
+static const char usage_keys[] =
+    "usage: tokenscope keys [-c CONF] [--time EPOCH]\n"
+    "  One row per key binding: issuer, kid, alg, thumbprint, validity, source\n"
+    "  file and status (active, expired, not yet valid, revoked, expiring).\n";
+
+static int
+unbounded(time_t t)
+{
+	return t == (time_t)((~(uint64_t)0) >> 1);
+}
+
+static const char *
+when(time_t t, int is_start, char *buf, size_t cap)
+{
+	if ((is_start && t == 0) || (!is_start && unbounded(t)))
+		return "-";
+	ts_time_format(t, buf, cap);
+	return buf;
+}
+
+static const char *
+key_status(const ts_binding *b, time_t now)
+{
+	if (b->revoked)
+		return "revoked";
+	if (now >= b->not_after)
+		return "expired";
+	if (now < b->not_before)
+		return "not-yet-valid";
+	if (!unbounded(b->not_after) && b->not_after - now < TS_EXPIRING_SOON)
+		return "expiring";
+	return "active";
+}
+
+static void
+print_list(const char *name, const ts_strlist *l)
+{
+	size_t i;
+
+	if (l->n == 0)
+		return;
+	printf("%-22s=", name);
+	for (i = 0; i < l->n; i++)
+		printf(" %s", l->v[i]);
+	printf("\n");
+}
+
+static void
+print_effective(void *arg, const ts_conf *c, const ts_keyring *kr)
+{
+	size_t i, k;
+	int a;
+	char t1[32], t2[32];
+	time_t now = *(const time_t *)arg;
+
+	printf("# effective configuration of %s\n[global]\n", c->path);
+	printf("%-22s= %ld\n", "clock_skew", c->clock_skew);
+	printf("%-22s= %zu\n", "max_token_size", c->max_token_size);
+	printf("%-22s= %s\n", "log_level", c->log_debug ? "debug" : "info");
+	printf("%-22s= %ld\n", "reload_interval", c->reload_interval);
+	if (c->revoked_keys)
+		printf("%-22s= %s\n", "revoked_keys", c->revoked_keys);
+	if (c->replay_cache)
+		printf("%-22s= %s\n", "replay_cache", c->replay_cache);
+	for (i = 0; i < c->nissuers; i++) {
+		const ts_issuer_conf *is = &c->issuers[i];
+
+		printf("\n[issuer %s]\n%-22s= %s\n%-22s=", is->name, "issuer", is->issuer,
+		    "algorithms");
+		for (a = 1; a < TS_ALG__COUNT; a++)
+			if (is->algorithms & (1u << a))
+				printf(" %s", ts_alg_name((ts_alg)a));
+		printf("\n%-22s= %s\n", "token_type",
+		    is->token_type == TS_TYP_AT_JWT ? "at+jwt" : "jwt");
+		if (is->tenant)
+			printf("%-22s= %s\n", "tenant", is->tenant);
+		print_list("clients", &is->clients);
+		printf("%-22s= %s\n", "username_claim", is->username_claim);
+		if (is->strip_domain)
+			printf("%-22s= %s\n", "username_strip_domain", is->strip_domain);
+		printf("%-22s= %ld\n", "max_lifetime", is->max_lifetime);
+		if (is->has_revoke_before)
+			printf("%-22s= %s\n", "revoke_before",
+			    when(is->revoke_before, 1, t1, sizeof(t1)));
+		for (k = 0; k < ts_keyring_count(kr); k++) {
+			const ts_binding *b = ts_keyring_get(kr, k);
+
+			if (b->issuer_idx != i)
+				continue;
+			printf("# key kid=%s alg=%s thumbprint=%s not_before=%s not_after=%s %s "
+			       "(%s)\n",
+			    b->kid ? b->kid : "(none)", ts_alg_name(ts_key_alg(b->key)),
+			    ts_key_thumbprint(b->key), when(b->not_before, 1, t1, sizeof(t1)),
+			    when(b->not_after, 0, t2, sizeof(t2)), key_status(b, now), b->source);
+		}
+	}
+	for (i = 0; i < c->nservices; i++) {
+		const ts_service_conf *s = &c->services[i];
+
+		printf("\n[service %s]\n", s->name);
+		print_list("issuers", &s->issuers);
+		print_list("audiences", &s->audiences);
+		print_list("required_scopes", &s->required_scopes);
+	}
+}
+
+static int
+parse_common(int argc, char **argv, const char *sub, const char *usage, const char **conf,
+    int *n_flag, time_t *now)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "time", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, n_flag ? "c:nh" : "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': *conf = optarg; break;
+		case 'n': *n_flag = 1; break;
+		case 't':
+			if (cli_parse_time(optarg, now) != 0)
+				return cli_usage_error(
+				    sub, usage, "--time needs seconds since the epoch");
+			break;
+		case 'h': fputs(usage, stdout); return -1;
+		default:
+			return cli_usage_error(
+			    sub, usage, "unknown or incomplete option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(sub, usage, "unexpected argument \"%s\"", argv[optind]);
+	return 0;
+}
+
+int
+cmd_check_config(int argc, char **argv)
+{
+	const char *conf = NULL;
+	int n = 0, rc;
+	time_t now = time(NULL);
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+
+	if ((rc = parse_common(argc, argv, "check-config", usage_check, &conf, &n, &now)) != 0)
+		return rc < 0 ? 0 : rc;
+	/* no log sink: the error is printed once, as file:line: message */
+	if (ts_ctx_new(conf, NULL, NULL, &ctx, &e) != TS_OK) {
+		fprintf(stderr, "%s\n", e.msg);
+		ts_ctx_free(ctx);
+		return EXIT_USAGE;
+	}
+	if (n)
+		ts_ctx_inspect(ctx, print_effective, &now);
+	else
+		printf("%s: configuration OK\n", conf ? conf : TS_DEFAULT_CONFIG);
+	ts_ctx_free(ctx);
+	return 0;
+}
+
+static void
+print_keys(void *arg, const ts_conf *c, const ts_keyring *kr)
+{
+	time_t now = *(const time_t *)arg;
+	char t1[32], t2[32];
+	size_t i;
+
+	printf("%-12s %-16s %-6s %-43s %-20s %-20s %-13s %s\n", "ISSUER", "KID", "ALG",
+	    "THUMBPRINT", "NOT_BEFORE", "NOT_AFTER", "STATUS", "SOURCE");
+	for (i = 0; i < ts_keyring_count(kr); i++) {
+		const ts_binding *b = ts_keyring_get(kr, i);
+
+		printf("%-12s %-16s %-6s %-43s %-20s %-20s %-13s %s\n",
+		    c->issuers[b->issuer_idx].name, b->kid ? b->kid : "-",
+		    ts_alg_name(ts_key_alg(b->key)), ts_key_thumbprint(b->key),
+		    when(b->not_before, 1, t1, sizeof(t1)), when(b->not_after, 0, t2, sizeof(t2)),
+		    key_status(b, now), b->source);
+	}
+}
+
+int
+cmd_keys(int argc, char **argv)
+{
+	const char *conf = NULL;
+	int rc;
+	time_t now = time(NULL);
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+
+	if ((rc = parse_common(argc, argv, "keys", usage_keys, &conf, NULL, &now)) != 0)
+		return rc < 0 ? 0 : rc;
+	if (ts_ctx_new(conf, NULL, NULL, &ctx, &e) != TS_OK) {
+		fprintf(stderr, "%s\n", e.msg);
+		ts_ctx_free(ctx);
+		return EXIT_USAGE;
+	}
+	ts_ctx_inspect(ctx, print_keys, &now);
+	ts_ctx_free(ctx);
+	return 0;
+}

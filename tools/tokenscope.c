@@ -1,0 +1,161 @@
+/* tokenscope.c: the admin command's entry point and shared helpers. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "jws.h"
+
+static const char usage_main[] =
+    "usage: tokenscope COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  verify        decide on one token: exit 0 accepted, 1 rejected, 2 error\n"
+    "  explain       every check of the decision, in order\n"
+    "  check-config  load the configuration as the modules do; -n prints it\n"
+    "  keys          one row per key binding, with its status\n"
+    "  mint          sign a token (tests and the demo)\n"
+    "\n"
+    "`tokenscope COMMAND --help` describes each; see tokenscope(1).\n";
+
+int
+cli_usage_error(const char *sub, const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "tokenscope %s: ", sub);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage);
+	return EXIT_USAGE;
+}
+
+char *
+cli_read_token(const char *arg, size_t *len)
+{
+	size_t cap = TS_TOKEN_HARD_MAX + 2, n = 0, start = 0;
+	char *buf;
+
+	if (arg != NULL && strcmp(arg, "-") != 0) {
+		n = strlen(arg);
+		if ((buf = malloc(n + 1)) == NULL)
+			return NULL;
+		memcpy(buf, arg, n + 1);
+	} else {
+		ssize_t got;
+
+		if ((buf = malloc(cap)) == NULL)
+			return NULL;
+		/* one byte over the hard cap is enough to be refused as too large */
+		while (n < cap - 1 && (got = read(STDIN_FILENO, buf + n, cap - 1 - n)) != 0) {
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0) {
+				fprintf(stderr, "tokenscope: cannot read standard input\n");
+				ts_freezero(buf, cap);
+				return NULL;
+			}
+			n += (size_t)got;
+		}
+		buf[n] = '\0';
+	}
+	/* trailing newline (echo, files) and surrounding whitespace */
+	while (n > 0 && strchr(" \t\r\n", buf[n - 1]) != NULL)
+		buf[--n] = '\0';
+	while (start < n && strchr(" \t\r\n", buf[start]) != NULL)
+		start++;
+	if (start > 0) {
+		memmove(buf, buf + start, n - start + 1);
+		n -= start;
+	}
+	if (n == 0) {
+		fprintf(stderr, "tokenscope: no token given\n");
+		ts_freezero(buf, n + 1);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+void
+cli_log(void *arg, int prio, const char *line)
+{
+	const int *verbose = arg;
+
+	if (prio <= LOG_WARNING || (verbose != NULL && *verbose))
+		fprintf(stderr, "%s\n", line);
+}
+
+int
+cli_parse_time(const char *s, time_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < 0)
+		return -1;
+	*out = (time_t)v;
+	return 0;
+}
+
+ts_ctx *
+cli_load(const char *conf, int *verbose)
+{
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_reason r = ts_ctx_new(conf, cli_log, verbose, &ctx, &e);
+
+	if (r != TS_OK) {
+		/* e.msg is already "file:line: message"; cli_log printed it too
+		 * when it came from a load, so print only what was not logged */
+		if (r == TS_R_INTERNAL)
+			fprintf(stderr, "tokenscope: %s\n", e.msg);
+		ts_ctx_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "verify", cmd_verify },
+		{ "explain", cmd_explain },
+		{ "check-config", cmd_check_config },
+		{ "keys", cmd_keys },
+		{ "mint", cmd_mint },
+	};
+	size_t i;
+
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("tokenscope %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "tokenscope: unknown command \"%s\"\n%s", argv[1], usage_main);
+	return EXIT_USAGE;
+}
