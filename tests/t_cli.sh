@@ -1,0 +1,149 @@
+#!/bin/sh
+# t_cli.sh: the tokenscope admin command: every subcommand and exit code, the
+# same decision as ts_validate() for every policy case (t_policy asserts the
+# same expectations through the C API), check-config line numbers, keys
+# status, mint round trip checked by an independent verifier (PyJWT).
+set -u
+: "${TS_BUILDDIR:?}" "${TS_SRCDIR:?}" "${TS_FIXTURES:?}"
+TS="$TS_BUILDDIR/tools/tokenscope"
+PY=/usr/bin/python3
+NOW=1700000100
+n=0
+failed=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
+fx() { "$PY" -c "import json,sys; d=json.load(open('$TS_FIXTURES/tokens.json')); print(eval(sys.argv[1]))" "$1"; }
+
+[ -x "$PY" ] || { echo "1..0 # SKIP /usr/bin/python3 missing"; exit 0; }
+dir="$TS_BUILDDIR/tests/tmp/cli"
+rm -rf "$dir" && mkdir -p "$dir" && chmod 755 "$dir"
+for k in p256 rsa2048 p384 rsa3072 ed448 partner_p256 partner_rsa2048 ed25519; do
+	cp "$TS_FIXTURES/keys/$k.pub.pem" "$dir/" && chmod 644 "$dir/$k.pub.pem"
+done
+cp "$TS_SRCDIR/tests/policy.conf" "$dir/tokenscope.conf" && chmod 644 "$dir/tokenscope.conf"
+fx "d['thumbprints']['ed448']" >"$dir/revoked-keys" && chmod 644 "$dir/revoked-keys"
+C="$dir/tokenscope.conf"
+
+# --- verify: the same decision as ts_validate for every policy case -------
+fx "'\n'.join('%s %s %s %s' % (c['name'], c['expect'], c['service'], c['user'] or '-') for c in d['cases'])" >"$dir/cases"
+same=0 differ=0
+while read -r name expect service user; do
+	tok=$(fx "d['tokens']['case_$name']['token']")
+	if [ "$user" = - ]; then set --; else set -- -u "$user"; fi
+	out=$(printf '%s\n' "$tok" | "$TS" verify -c "$C" -s "$service" "$@" --time $NOW --json)
+	rc=$?
+	got=$(printf '%s' "$out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["reason"])')
+	want_rc=1; [ "$expect" = ok ] && want_rc=0
+	if [ "$got" = "$expect" ] && [ "$rc" = "$want_rc" ]; then same=$((same + 1)); else
+		differ=$((differ + 1)); echo "# $name: want $expect/$want_rc, got $got/$rc"; fi
+done <"$dir/cases"
+ok $((differ != 0)) "verify_same_decision_as_ts_validate_for_all_cases ($same same, $differ differ)"
+
+good=$(fx "d['tokens']['case_good_corp_es256']['token']")
+out=$(printf '%s' "$good" | "$TS" verify -c "$C" -s dovecot -u alice --time $NOW)
+ok $? "verify_accept_exit_0"
+echo "$out" | grep -q "^user: *alice$" && echo "$out" | grep -q "^issuer: *corp " &&
+	echo "$out" | grep -q "^kid: *corp-1$" && echo "$out" | grep -q "^thumbprint: *$(fx "d['thumbprints']['p256']")$"
+ok $? "verify_accept_names_user_issuer_kid_thumbprint"
+"$TS" verify -c "$C" -s dovecot -u alice --time $NOW "$good" >/dev/null
+ok $? "verify_token_as_argument"
+printf '%s' "$good" | "$TS" verify -c "$C" -s dovecot -u alice --time $NOW - >/dev/null
+ok $? "verify_token_from_stdin_dash"
+printf '%s' "$good" | "$TS" verify -c "$C" -s dovecot -u bob --time $NOW >/dev/null
+ok $(($? != 1)) "verify_reject_exit_1"
+printf '%s' "$good" | "$TS" verify -c "$C" -u alice --time $NOW >/dev/null 2>"$dir/err"
+ok $(($? != 2)) "verify_without_service_is_usage_error_2"
+grep -q "usage: tokenscope verify" "$dir/err"; ok $? "usage_error_names_the_right_usage"
+printf '%s' "$good" | "$TS" verify -c "$C" -s dovecot --time yesterday >/dev/null 2>&1
+ok $(($? != 2)) "verify_bad_time_is_usage_error"
+printf '%s' "$good" | "$TS" verify -c "$dir/nothere.conf" -s dovecot --time $NOW >/dev/null 2>&1
+ok $(($? != 2)) "verify_config_error_exit_2"
+"$TS" verify -c "$C" -s dovecot --time $NOW </dev/null >/dev/null 2>&1
+ok $(($? != 2)) "verify_empty_input_exit_2"
+out=$(printf '%s' "$good" | "$TS" verify -c "$C" -s dovecot -u alice --time $NOW --json)
+printf '%s' "$out" | "$PY" -c 'import json,sys; o=json.load(sys.stdin); assert o["result"]=="accepted" and o["user"]=="alice" and o["kid"]=="corp-1"'
+ok $? "verify_json_is_one_object"
+# no output path ever carries the token or its signature
+sig=${good##*.}
+all=$(printf '%s' "$good" | "$TS" verify -c "$C" -s dovecot -u alice --time $NOW -v 2>&1;
+	printf '%s' "$good" | "$TS" explain -c "$C" -s dovecot -u bob --time $NOW 2>&1)
+case "$all" in *"$sig"* | *"$(printf '%s' "$good" | cut -c1-40)"*) r=1 ;; *) r=0 ;; esac
+ok $r "M3_cli_output_never_holds_token_or_signature"
+
+# --- big tokens through stdin ----------------------------------------------
+"$PY" -c "import json; print(json.dumps({'iss':'https://sso.example.com/realms/corp','sub':'x','preferred_username':'alice@example.com','aud':'imap.example.com','scope':'mail.read','azp':'webmail','tid':'corp-tenant','iat':1700000000,'exp':1700003600,'pad':'x'*5500}))" >"$dir/big.json"
+big=$("$TS" mint --key "$TS_FIXTURES/keys/p256.key.pem" --alg ES256 --kid corp-1 "$dir/big.json")
+ok $? "mint_exit_0"
+[ ${#big} -gt 7000 ]; ok $? "mint_big_token_is_over_7KiB (${#big})"
+printf '%s' "$big" | "$TS" verify -c "$C" -s dovecot -u alice --time $NOW >/dev/null
+ok $? "verify_multi_KiB_token_from_stdin"
+# the minted token verifies with an independent implementation too
+printf '%s' "$big" | "$PY" -c "
+import sys, jwt
+key = open('$TS_FIXTURES/keys/p256.pub.pem').read()
+jwt.decode(sys.stdin.read().strip(), key, algorithms=['ES256'], audience='imap.example.com', options={'verify_exp': False})"
+ok $? "mint_output_verifies_with_pyjwt"
+for alg in RS256 PS384 EdDSA ES512; do
+	case $alg in RS256) k=rsa2048 ;; PS384) k=rsa3072 ;; EdDSA) k=ed25519 ;; ES512) k=p521 ;; esac
+	t=$("$TS" mint --key "$TS_FIXTURES/keys/$k.key.pem" --alg $alg "$dir/big.json") &&
+		printf '%s' "$t" | "$PY" -c "
+import sys, jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+key = load_pem_public_key(open('$TS_FIXTURES/keys/$k.pub.pem','rb').read())
+jwt.decode(sys.stdin.read().strip(), key, algorithms=['$alg'], audience='imap.example.com', options={'verify_exp': False})"
+	ok $? "mint_${alg}_verifies_with_pyjwt"
+done
+"$TS" mint --key "$TS_FIXTURES/keys/p256.key.pem" --alg none "$dir/big.json" >/dev/null 2>"$dir/err"
+ok $(($? != 2)) "A1_mint_refuses_none"
+"$TS" mint --key "$TS_FIXTURES/keys/p256.key.pem" --alg RS256 "$dir/big.json" >/dev/null 2>&1
+ok $(($? != 2)) "mint_refuses_key_alg_mismatch"
+
+# --- explain ------------------------------------------------------------------
+forged=$(fx "d['tokens']['case_K1_partner_key_claims_corp_issuer']['token']")
+out=$(printf '%s' "$forged" | "$TS" explain -c "$C" -s dovecot -u alice --time $NOW)
+rc=$?
+ok $((rc != 1)) "explain_reject_exit_1"
+echo "$out" | grep -q "FAIL  key lookup .*looked up (issuer corp, kid partner-1).*first failure"
+ok $? "explain_shows_issuer_kid_pair_and_first_failure"
+echo "$out" | grep -q "ok    parse and header" && echo "$out" | grep -q "ok    issuer"
+ok $? "explain_lists_passed_steps_in_order"
+out=$(printf '%s' "$good" | "$TS" explain -c "$C" -s dovecot -u alice --time $NOW)
+ok $? "explain_accept_exit_0"
+for s in signature "key scope" "times" "token type" audience "tenant and client" scopes username; do
+	echo "$out" | grep -q "ok    $s" || { echo "# missing step $s"; false; } || break
+done
+ok $? "explain_shows_every_claim_step"
+
+# --- check-config ----------------------------------------------------------
+"$TS" check-config -c "$C" >/dev/null; ok $? "check_config_ok_exit_0"
+out=$("$TS" check-config -c "$C" -n)
+echo "$out" | grep -q "^\[issuer corp\]" && echo "$out" | grep -q "kid=corp-1 alg=ES256 thumbprint=$(fx "d['thumbprints']['p256']")"
+ok $? "check_config_n_prints_effective_config_with_keys"
+sed 's/^max_lifetime    = 7200$/max_lifetime    = forever/' "$C" >"$dir/broken.conf"
+line=$(grep -n "= forever" "$dir/broken.conf" | cut -d: -f1)
+"$TS" check-config -c "$dir/broken.conf" 2>"$dir/err" >/dev/null
+ok $(($? != 2)) "check_config_error_exit_2"
+grep -q "broken.conf:$line: max_lifetime" "$dir/err"
+ok $? "check_config_reports_seeded_error_at_line_$line ($(cat "$dir/err"))"
+
+# --- keys --------------------------------------------------------------------
+out=$("$TS" keys -c "$C" --time $NOW)
+ok $? "keys_exit_0"
+echo "$out" | grep -E "^corp +corp-old +ES384 .* expired " >/dev/null
+ok $? "keys_marks_expired_key"
+echo "$out" | grep -E "^corp +corp-revoked +EdDSA +$(fx "d['thumbprints']['ed448']") .* revoked " >/dev/null
+ok $? "keys_marks_revoked_key"
+echo "$out" | grep -E "^corp +corp-future .* not-yet-valid " >/dev/null
+ok $? "keys_marks_not_yet_valid_key"
+"$TS" keys -c "$C" --time 1699990000 | grep -E "^corp +corp-old .* expiring " >/dev/null
+ok $? "keys_marks_key_expiring_within_30_days"
+
+# --- help on every subcommand -------------------------------------------------
+for sub in verify explain check-config keys mint; do
+	"$TS" $sub --help | grep -q "usage: tokenscope $sub" || { echo "# $sub --help"; false; } || break
+done
+ok $? "help_on_every_subcommand"
+"$TS" frobnicate >/dev/null 2>&1; ok $(($? != 2)) "unknown_command_exit_2"
+"$TS" >/dev/null 2>&1; ok $(($? != 2)) "no_command_exit_2"
+
+echo "1..$n"
+exit $failed
