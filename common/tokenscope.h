@@ -52,6 +52,7 @@ typedef struct ts_result {
 	char sub[TS_LOG_VALUE_MAX + 1];
 	char jti[TS_LOG_VALUE_MAX + 1];
 	long long exp;
+	long long valid_until; /* on accept: exp + clock_skew, when it stops passing */
 } ts_result;
 
 /*

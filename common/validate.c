@@ -219,6 +219,7 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 			(void)ts_replay_sweep(c->replay_cache, c->clock_skew, req->now);
 	}
 	memcpy(res->user, co.user, sizeof(res->user));
+	res->valid_until = co.exp + c->clock_skew;
 	res->accepted = 1;
 out:
 	ts_jws_free(j);

@@ -1,0 +1,214 @@
+/*
+ * pam_token.c: the Linux-PAM entry points. This file only translates: the
+ * PAM user, the token and the service go in; ts_validate() decides; its
+ * reason comes out as a PAM return code. See pam_token(8).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "args.h"
+#include "b64url.h"
+#include "ctxcache.h"
+#include "err.h"
+
+#define PT_EXPORT __attribute__((visibility("default")))
+#define PT_DATA "pam_token_auth" /* what account management needs */
+
+/* Set on this handle only by a successful pam_token authentication. */
+typedef struct pt_auth {
+	long long valid_until; /* exp + clock_skew of the accepted token */
+} pt_auth;
+
+static void
+auth_cleanup(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	free(data);
+}
+
+/* Shaped like a compact JWS: three non-empty base64url segments, the header
+ * starting as a JSON object ("eyJ" is base64url of "{\""). Only what fails
+ * this is passed through to the next module with `passthrough`. */
+static int
+jws_shaped(const char *t)
+{
+	size_t i, dots = 0, seg = 0;
+
+	if (strncmp(t, "eyJ", 3) != 0)
+		return 0;
+	for (i = 0; t[i] != '\0'; i++) {
+		if (t[i] == '.') {
+			if (seg == 0)
+				return 0;
+			dots++;
+			seg = 0;
+		} else if (ts_b64url_char((unsigned char)t[i])) {
+			seg++;
+		} else {
+			return 0;
+		}
+	}
+	return dots == 2 && seg > 0;
+}
+
+/* The token: PAM_AUTHTOK when asked to (use_/try_first_pass), otherwise from
+ * the conversation, echo off. *owned is set when tok must be wiped and freed. */
+static int
+get_token(pam_handle_t *pamh, const pt_args *a, const char **tok, char **owned)
+{
+	const void *item = NULL;
+	char *resp = NULL;
+	int r;
+
+	*owned = NULL;
+	if (a->use_first_pass || a->try_first_pass) {
+		r = pam_get_item(pamh, PAM_AUTHTOK, &item);
+		if (r == PAM_SUCCESS && item != NULL) {
+			*tok = item;
+			return PAM_SUCCESS;
+		}
+		if (a->use_first_pass)
+			return PAM_AUTH_ERR; /* nothing to use: never prompt */
+	}
+	r = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", a->prompt);
+	if (r != PAM_SUCCESS) {
+		if (resp != NULL)
+			ts_freezero(resp, strlen(resp));
+		return r == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_CONV_ERR;
+	}
+	if (resp == NULL)
+		return PAM_CONV_ERR;
+	/* later modules with try_first_pass see it, as after pam_unix; PAM
+	 * wipes its copy at pam_end */
+	(void)pam_set_item(pamh, PAM_AUTHTOK, resp);
+	*tok = resp;
+	*owned = resp;
+	return PAM_SUCCESS;
+}
+
+static int
+pam_code(ts_reason r)
+{
+	switch (r) {
+	case TS_OK: return PAM_SUCCESS;
+	case TS_R_CONFIG_ERROR: return PAM_AUTHINFO_UNAVAIL;
+	case TS_R_INTERNAL: return PAM_SYSTEM_ERR;
+	default: return PAM_AUTH_ERR;
+	}
+}
+
+PT_EXPORT int
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	pt_args a;
+	const char *user = NULL, *tok = NULL, *service;
+	const void *item = NULL;
+	char *owned = NULL;
+	ts_ctx *ctx;
+	ts_request req;
+	ts_result res;
+	pt_auth *auth;
+	int r;
+
+	(void)flags;
+	pt_parse_args(pamh, argc, argv, &a);
+	pt_log_handle(pamh, a.debug);
+	r = pam_get_user(pamh, &user, NULL);
+	if (r != PAM_SUCCESS)
+		goto out;
+	if (user == NULL || *user == '\0') {
+		r = PAM_USER_UNKNOWN;
+		goto out;
+	}
+	if ((r = get_token(pamh, &a, &tok, &owned)) != PAM_SUCCESS)
+		goto out;
+	if (!jws_shaped(tok) && a.passthrough) {
+		if (a.debug)
+			pam_syslog(pamh, LOG_DEBUG, "input is not a token: passed through");
+		r = PAM_IGNORE;
+		goto out;
+	}
+	if (a.service != NULL)
+		service = a.service;
+	else if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS && item != NULL)
+		service = item;
+	else {
+		r = PAM_SYSTEM_ERR;
+		goto out;
+	}
+	if ((ctx = pt_ctx_get(a.config)) == NULL) {
+		r = PAM_AUTHINFO_UNAVAIL;
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.token = tok;
+	req.token_len = strlen(tok);
+	req.service = service;
+	req.user = user;
+	req.now = time(NULL);
+	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS)
+		req.rhost = item;
+	r = pam_code(ts_validate(ctx, &req, &res));
+	if (r != PAM_SUCCESS)
+		goto out;
+	/* M1: the one success path */
+	if ((auth = malloc(sizeof(*auth))) == NULL) {
+		r = PAM_BUF_ERR;
+		goto out;
+	}
+	auth->valid_until = res.valid_until;
+	if (pam_set_data(pamh, PT_DATA, auth, auth_cleanup) != PAM_SUCCESS) {
+		free(auth);
+		r = PAM_BUF_ERR;
+		goto out;
+	}
+	r = PAM_SUCCESS;
+out:
+	if (owned != NULL)
+		ts_freezero(owned, strlen(owned));
+	pt_log_handle(NULL, 0);
+	return r;
+}
+
+PT_EXPORT int
+pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS; /* no credentials to establish */
+}
+
+/*
+ * Account: PAM_SUCCESS when this handle was authenticated by pam_token and
+ * its token has not expired since; PAM_ACCT_EXPIRED when it has;
+ * PAM_IGNORE when another module did the authentication (stack an account
+ * module of its own beside it).
+ */
+PT_EXPORT int
+pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	const void *data = NULL;
+	const pt_auth *auth;
+	pt_args a;
+
+	(void)flags;
+	pt_parse_args(pamh, argc, argv, &a);
+	if (pam_get_data(pamh, PT_DATA, &data) != PAM_SUCCESS || data == NULL)
+		return PAM_IGNORE;
+	auth = data;
+	if ((long long)time(NULL) >= auth->valid_until) {
+		pam_syslog(pamh, LOG_NOTICE, "token expired since authentication");
+		return PAM_ACCT_EXPIRED;
+	}
+	return PAM_SUCCESS;
+}

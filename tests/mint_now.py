@@ -1,0 +1,35 @@
+#!/usr/bin/python3
+"""Re-sign the policy cases of tokens.json with times shifted to now.
+
+The PAM, SASL and end-to-end tests run against the real clock of a real
+server, so they need fresh tokens; this keeps the independent signer
+(PyJWT) and the case shapes of gen.py. Usage: mint_now.py FIXTURES_DIR
+prints {"now": N, "tokens": {case_name: token}} on stdout.
+"""
+import json
+import sys
+import time
+
+import jwt
+from jwcrypto import jwk
+
+fx = sys.argv[1]
+d = json.load(open(fx + "/tokens.json"))
+now = int(time.time())
+delta = now - d["now"]
+out = {}
+for name, t in d["tokens"].items():
+    if not name.startswith("case_"):
+        continue
+    header = jwt.get_unverified_header(t["token"])
+    claims = jwt.decode(t["token"], options={"verify_signature": False})
+    for k in ("iat", "exp", "nbf"):
+        v = claims.get(k)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 10**12:
+            claims[k] = v + delta
+    with open("%s/keys/%s.key.pem" % (fx, t["key"]), "rb") as f:
+        key = f.read()
+    header.pop("alg", None)
+    header.setdefault("typ", None)  # PyJWT adds typ JWT unless told not to
+    out[name[5:]] = jwt.encode(claims, key, algorithm=t["alg"], headers=header)
+json.dump({"now": now, "tokens": out}, sys.stdout)

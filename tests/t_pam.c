@@ -1,0 +1,305 @@
+/* t_pam.c: pam_token.so through real Linux-PAM (pam_start_confdir with
+ * service files in the build tree; no root, no /etc/pam.d). Covers the
+ * major decision classes, use_/try_first_pass, passthrough, the account
+ * stack, config errors, and the same decision as `tokenscope verify` for
+ * every policy case, with tokens signed now by PyJWT (tests/mint_now.py). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <jansson.h>
+#include <security/pam_appl.h>
+
+#include "fx.h"
+#include "tap.h"
+#include "tsenv.h"
+
+static const char *dir;
+static char module[4096], conf[4096];
+static json_t *fresh;
+
+typedef struct conv_state {
+	const char *answer;
+	int prompts;
+	char last_prompt[128];
+} conv_state;
+
+/* Answers every echo-off prompt with the whole token (never cut at 512). */
+static int
+conv(int n, const struct pam_message **msg, struct pam_response **resp, void *arg)
+{
+	conv_state *st = arg;
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+	int i;
+
+	if (r == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF) {
+			st->prompts++;
+			snprintf(st->last_prompt, sizeof(st->last_prompt), "%s", msg[i]->msg);
+			r[i].resp = st->answer ? strdup(st->answer) : NULL;
+		}
+	}
+	*resp = r;
+	return st->answer ? PAM_SUCCESS : PAM_CONV_ERR;
+}
+
+static const char *
+tok(const char *name)
+{
+	const char *t = json_string_value(json_object_get(json_object_get(fresh, "tokens"), name));
+
+	if (t == NULL)
+		tap_bail("no fresh token %s", name);
+	return t;
+}
+
+/* Runs auth (+ account when acct) for service/user, answering prompts with
+ * `answer`. Returns the auth result; *acct_r the account one. */
+static int
+login(const char *service, const char *user, const char *answer, int acct, int *acct_r,
+    conv_state *st_out)
+{
+	conv_state st = { answer, 0, "" };
+	struct pam_conv c = { conv, &st };
+	pam_handle_t *pamh = NULL;
+	int r;
+
+	if (pam_start_confdir(service, user, &c, dir, &pamh) != PAM_SUCCESS)
+		tap_bail("pam_start_confdir(%s) failed", service);
+	pam_set_item(pamh, PAM_RHOST, "192.0.2.44");
+	r = pam_authenticate(pamh, 0);
+	if (acct_r != NULL)
+		*acct_r = acct ? pam_acct_mgmt(pamh, 0) : -1;
+	pam_end(pamh, r);
+	if (st_out != NULL)
+		*st_out = st;
+	return r;
+}
+
+/* Writes a PAM service file; "MOD" stands for the module's path and "CONF"
+ * for the test configuration. */
+static void
+service_file(const char *name, const char *lines)
+{
+	char text[16384];
+	size_t n = 0;
+	const char *p;
+
+	for (p = lines; *p != '\0' && n + 4200 < sizeof(text);) {
+		if (strncmp(p, "MOD", 3) == 0) {
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", module);
+			p += 3;
+		} else if (strncmp(p, "CONF", 4) == 0) {
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", conf);
+			p += 4;
+		} else {
+			text[n++] = *p++;
+		}
+	}
+	text[n] = '\0';
+	env_write(dir, name, text, 0644);
+}
+
+/* `tokenscope verify` on the same token: 0 accept, 1 reject, 2 error. */
+static int
+cli(const char *token, const char *service, const char *user)
+{
+	char path[4200], cmd[13000];
+	FILE *f;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/token.tmp", dir);
+	if ((f = fopen(path, "w")) == NULL || fputs(token, f) < 0 || fclose(f) != 0)
+		tap_bail("write %s", path);
+	snprintf(cmd, sizeof(cmd),
+	    "'%s/tools/tokenscope' verify -c '%s' -s '%s' %s%s <'%s' >/dev/null 2>&1",
+	    tap_env("TS_BUILDDIR"), conf, service, user ? "-u " : "", user ? user : "", path);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void
+test_same_as_cli(void)
+{
+	const json_t *cases = fx_cases();
+	size_t i, same = 0, total = 0;
+
+	for (i = 0; i < json_array_size(cases); i++) {
+		const json_t *c = json_array_get(cases, i);
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *service = json_string_value(json_object_get(c, "service"));
+		const char *user = json_string_value(json_object_get(c, "user"));
+		int pr, cr;
+
+		if (user == NULL)
+			continue; /* PAM always has a user */
+		total++;
+		pr = login(service, user, tok(name), 0, NULL, NULL);
+		cr = cli(tok(name), service, user);
+		if ((pr == PAM_SUCCESS && cr == 0) || (pr == PAM_AUTH_ERR && cr == 1))
+			same++;
+		else
+			tap_diag("%s: PAM %s, verify exit %d", name, pam_strerror(NULL, pr), cr);
+	}
+	ok(same == total && total > 70, "same_decision_as_tokenscope_verify (%zu/%zu cases)", same,
+	    total);
+}
+
+int
+main(void)
+{
+	static const char *const keys[] = { "p256.pub.pem", "rsa2048.pub.pem", "p384.pub.pem",
+		"rsa3072.pub.pem", "ed448.pub.pem", "partner_p256.pub.pem",
+		"partner_rsa2048.pub.pem", "ed25519.pub.pem" };
+	char revoked[128], cmd[8400], path[4200];
+	const char *stack = "auth required MOD config=CONF\naccount required MOD config=CONF\n";
+	conv_state st;
+	int r, ar;
+	size_t i;
+
+	setenv("TS_TEST_NAME", "t_pam", 1);
+	dir = env_dir("pam");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		env_copy_key(dir, keys[i]);
+	env_copy_src(dir, "policy.conf", "tokenscope.conf");
+	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("ed448"));
+	env_write(dir, "revoked-keys", revoked, 0644);
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	snprintf(module, sizeof(module), "%s/pam_token/.libs/pam_token.so", tap_env("TS_BUILDDIR"));
+	snprintf(path, sizeof(path), "%s/fresh.json", dir);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/tests/mint_now.py' '%s' >'%s'",
+	    tap_env("TS_SRCDIR"), tap_env("TS_FIXTURES"), path);
+	if (system(cmd) != 0)
+		tap_bail("tests/mint_now.py failed (python3-jwt installed?)");
+	if ((fresh = json_load_file(path, 0, NULL)) == NULL)
+		tap_bail("cannot read %s", path);
+
+	service_file("dovecot", stack);
+	service_file("smtp", stack);
+	service_file("ftp", stack);
+	service_file("other", "auth required pam_deny.so\naccount required pam_deny.so\n");
+	service_file("ufp", "auth required MOD config=CONF use_first_pass service=dovecot\n");
+	service_file("tfp", "auth required MOD config=CONF try_first_pass service=dovecot\n");
+	/* PAM_AUTHTOK is set by an earlier module, never by the application: the
+	 * first line prompts (and fails: no [service ftp]), the second reuses */
+	service_file("ufp2",
+	    "auth optional MOD config=CONF service=ftp\n"
+	    "auth required MOD config=CONF use_first_pass service=dovecot\n");
+	service_file("tfp2",
+	    "auth optional MOD config=CONF service=ftp\n"
+	    "auth required MOD config=CONF try_first_pass service=dovecot\n");
+	service_file(
+	    "prompt", "auth required MOD config=CONF service=dovecot prompt=Bearer-token:\n");
+	service_file("pass",
+	    "auth [success=done ignore=ignore default=die] MOD config=CONF service=dovecot "
+	    "passthrough\n"
+	    "auth required pam_permit.so\n");
+	service_file("nopass",
+	    "auth [success=done ignore=ignore default=die] MOD config=CONF service=dovecot\n"
+	    "auth required pam_permit.so\n");
+	service_file(
+	    "acct_other", "auth required pam_permit.so\naccount required MOD config=CONF\n");
+	env_write(dir, "badconf", "[global]\nnonsense = 1\n", 0644);
+	snprintf(path, sizeof(path), "%s/badconf", dir);
+	{
+		char text[8400];
+
+		snprintf(text, sizeof(text), "auth required %s config=%s service=dovecot\n", module,
+		    path);
+		env_write(dir, "broken", text, 0644);
+		snprintf(text, sizeof(text),
+		    "auth required %s config=%s service=dovecot bogus_option\n", module, conf);
+		env_write(dir, "unknownarg", text, 0644);
+	}
+
+	r = login("dovecot", "alice", tok("good_corp_es256"), 1, &ar, &st);
+	ok(r == PAM_SUCCESS, "pam_good_token_success (%s)", pam_strerror(NULL, r));
+	ok(ar == PAM_SUCCESS, "pam_account_after_token_auth_success (%s)", pam_strerror(NULL, ar));
+	ok(st.prompts == 1 && strcmp(st.last_prompt, "Token: ") == 0, "pam_prompts_once_echo_off");
+	ok(login("dovecot", "alice", tok("good_corp_rs256_shared_kid"), 0, NULL, NULL) ==
+	        PAM_SUCCESS,
+	    "pam_good_rs256_token_success");
+	ok(login("dovecot", "bob", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTH_ERR,
+	    "C6_pam_wrong_user_auth_err");
+	ok(login("dovecot", "alice", tok("K1_partner_key_claims_corp_issuer"), 0, NULL, NULL) ==
+	        PAM_AUTH_ERR,
+	    "K1_pam_cross_issuer_forgery_auth_err");
+	ok(login("dovecot", "alice", tok("K5_expired_key_future_exp"), 0, NULL, NULL) ==
+	        PAM_AUTH_ERR,
+	    "K5_pam_expired_key_auth_err");
+	ok(login("dovecot", "alice", tok("C1_expired"), 0, NULL, NULL) == PAM_AUTH_ERR,
+	    "C1_pam_expired_token_auth_err");
+	ok(login("smtp", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTH_ERR,
+	    "C2_pam_service_from_PAM_SERVICE_audience_mismatch");
+	ok(login("ftp", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTH_ERR,
+	    "pam_service_without_section_auth_err");
+	ok(login("broken", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTHINFO_UNAVAIL,
+	    "M1_pam_config_error_authinfo_unavail");
+	ok(login("unknownarg", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_SUCCESS,
+	    "pam_unknown_argument_logged_not_fatal");
+	ok(login("dovecot", "alice", "hunter2", 0, NULL, NULL) == PAM_AUTH_ERR,
+	    "M1_pam_password_without_passthrough_auth_err");
+	ok(login("dovecot", "alice", NULL, 0, NULL, NULL) == PAM_CONV_ERR,
+	    "pam_conversation_failure_conv_err");
+	{
+		/* M5: a token cut at 511 bytes by the application */
+		char cut[600];
+
+		snprintf(cut, sizeof(cut), "%.511s", tok("good_corp_rs256_shared_kid"));
+		ok(strlen(cut) == 511 &&
+		        login("dovecot", "alice", cut, 0, NULL, NULL) == PAM_AUTH_ERR,
+		    "M5_pam_truncated_token_auth_err");
+	}
+	/* use_first_pass / try_first_pass */
+	r = login("ufp2", "alice", tok("good_corp_es256"), 0, NULL, &st);
+	ok(r == PAM_SUCCESS && st.prompts == 1,
+	    "pam_use_first_pass_takes_authtok_no_prompt (%s, %d prompts)", pam_strerror(NULL, r),
+	    st.prompts);
+	r = login("ufp", "alice", tok("good_corp_es256"), 0, NULL, &st);
+	ok(r == PAM_AUTH_ERR && st.prompts == 0,
+	    "pam_use_first_pass_without_authtok_never_prompts");
+	r = login("tfp2", "alice", tok("good_corp_es256"), 0, NULL, &st);
+	ok(r == PAM_SUCCESS && st.prompts == 1, "pam_try_first_pass_takes_authtok");
+	r = login("tfp", "alice", tok("good_corp_es256"), 0, NULL, &st);
+	ok(r == PAM_SUCCESS && st.prompts == 1, "pam_try_first_pass_prompts_when_no_authtok");
+	r = login("prompt", "alice", tok("good_corp_es256"), 0, NULL, &st);
+	ok(r == PAM_SUCCESS && strcmp(st.last_prompt, "Bearer-token:") == 0, "pam_prompt_option");
+	/* passthrough: only input that is not JWS-shaped goes on to pam_permit */
+	ok(login("pass", "alice", "hunter2", 0, NULL, NULL) == PAM_SUCCESS,
+	    "M1_passthrough_password_reaches_next_module");
+	ok(login("pass", "alice", tok("K1_partner_key_claims_corp_issuer"), 0, NULL, NULL) ==
+	        PAM_AUTH_ERR,
+	    "M1_passthrough_never_passes_a_bad_token");
+	ok(login("pass", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_SUCCESS,
+	    "passthrough_good_token_success");
+	ok(login("nopass", "alice", "hunter2", 0, NULL, NULL) == PAM_AUTH_ERR,
+	    "M1_without_passthrough_password_dies");
+	/* account when another module authenticated */
+	r = login("acct_other", "alice", "x", 1, &ar, NULL);
+	ok(r == PAM_SUCCESS && ar != PAM_SUCCESS,
+	    "pam_account_ignores_handles_it_did_not_authenticate (%s)", pam_strerror(NULL, ar));
+	test_same_as_cli();
+	{
+		/* the loaded keyring outlives pam_end (-z nodelete): with the
+		 * config gone, this process still decides on the state it has */
+		char moved[4200];
+
+		snprintf(moved, sizeof(moved), "%s.moved", conf);
+		if (rename(conf, moved) != 0)
+			tap_bail("rename");
+		r = login("dovecot", "alice", tok("good_corp_es256"), 0, NULL, NULL);
+		ok(r == PAM_SUCCESS, "pam_state_survives_pam_end_and_unreachable_config (%s)",
+		    pam_strerror(NULL, r));
+		ok(login("dovecot", "bob", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTH_ERR,
+		    "pam_kept_state_still_refuses_wrong_user");
+		if (rename(moved, conf) != 0)
+			tap_bail("rename back");
+	}
+	json_decref(fresh);
+	return tap_done();
+}
