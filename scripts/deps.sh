@@ -8,7 +8,9 @@ if [ "$what" = test ]; then
 	# clang: the warning-free build is checked with both compilers;
 	# clang-format: style check; python3-jwt/jwcrypto: the independent signer
 	# used to regenerate fixtures (make fixtures) and by later tests.
-	pkgs="$pkgs clang clang-format python3 python3-jwt python3-jwcrypto python3-cryptography"
+	pkgs="$pkgs clang clang-format python3 python3-jwt python3-jwcrypto python3-cryptography groff-base"
+	# end-to-end tests: real servers started by the tests on 127.0.0.1
+	pkgs="$pkgs dovecot-imapd openssh-server python3-paramiko libpam-wrapper libnss-wrapper"
 fi
 missing=""
 for p in $pkgs; do
@@ -22,6 +24,12 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# the tests start and stop their own servers: apt must not start any
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,91 @@
+#!/bin/sh
+# t_dovecot.sh: pam_token.so behind real Dovecot IMAP (passdb pam), logins
+# with LOGIN, AUTHENTICATE PLAIN, XOAUTH2 and OAUTHBEARER from Python imaplib.
+set -u
+. "$(dirname "$0")/common.sh"
+DOVECOT=/usr/sbin/dovecot
+[ -x "$DOVECOT" ] || skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
+[ -f "$PAM_WRAPPER_LIB" ] || skip_all "libpam-wrapper is not installed"
+[ -n "${TS_E2E_INSTALLED:-}" ] && PAM_MODULE=$(ls /usr/lib/*/security/pam_token.so /lib/*/security/pam_token.so 2>/dev/null | head -1)
+
+e2e_dir dovecot
+policy_in "$W"
+mkdir -p "$W/pam.d" "$W/run" "$W/state" "$W/mail" "$W/home"
+chmod 1777 "$W/mail" "$W/home"
+cat >"$W/pam.d/dovecot" <<PAM
+auth    required $PAM_MODULE config=$W/tokenscope.conf
+account required $PAM_MODULE config=$W/tokenscope.conf
+PAM
+echo "auth required pam_deny.so" >"$W/pam.d/other"
+cat >"$W/auth-worker.sh" <<SH
+#!/bin/sh
+# pam_wrapper only in the auth worker: PAM reads its service files from $W/pam.d
+export LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$W/pam.d
+exec /usr/lib/dovecot/auth "\$@"
+SH
+chmod 755 "$W/auth-worker.sh"
+PORT=$(free_port)
+cat >"$W/dovecot.conf" <<CONF
+base_dir = $W/run
+state_dir = $W/state
+log_path = $W/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login oauthbearer xoauth2
+auth_verbose = yes
+auth_failure_delay = 0
+mail_location = maildir:$W/mail/%u
+passdb {
+  driver = pam
+  args = dovecot
+}
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=$W/home/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service auth-worker {
+  executable = $W/auth-worker.sh -w
+  user = root
+}
+CONF
+"$DOVECOT" -c "$W/dovecot.conf"
+stop() { [ -f "$W/run/master.pid" ] && kill "$(cat "$W/run/master.pid")" 2>/dev/null; sleep 1; }
+trap stop EXIT
+wait_banner "$PORT" "* OK"
+ok $? "dovecot_started_on_127.0.0.1:$PORT"
+
+tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }
+src=1
+imap() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/imap_client.py" "$PORT" "127.0.0.$src" "$@"; }
+good=$(tok good_corp_es256)
+for m in login plain xoauth2 oauthbearer; do
+	imap $m alice "$good"; ok $? "dovecot_${m}_good_token_logs_in"
+done
+imap login alice "$(tok K1_partner_key_claims_corp_issuer)"; ok $(($? != 1)) "K1_dovecot_forged_token_refused"
+imap oauthbearer alice "$(tok K1_corp_key_claims_partner_with_shared_kid)"; ok $(($? != 1)) "K1_dovecot_oauthbearer_forged_refused"
+imap login alice "$(tok C1_expired)"; ok $(($? != 1)) "C1_dovecot_expired_token_refused"
+imap xoauth2 alice "$(tok K5_expired_key_future_exp)"; ok $(($? != 1)) "K5_dovecot_expired_key_refused"
+imap login bob "$good"; ok $(($? != 1)) "C6_dovecot_login_as_bob_with_alices_token_refused"
+imap oauthbearer bob "$good"; ok $(($? != 1)) "C6_dovecot_oauthbearer_a_bob_with_alices_token_refused"
+imap login alice "hunter2"; ok $(($? != 1)) "dovecot_plain_password_refused"
+sleep 1
+grep -q "pam(alice,127.0.0.[0-9]*" "$W/dovecot.log" && grep -q "pam_authenticate() failed" "$W/dovecot.log"
+ok $? "dovecot_log_shows_the_pam_decisions"
+grep -q "Login: user=<alice>" "$W/dovecot.log"; ok $? "dovecot_log_shows_successful_logins"
+for t in good_corp_es256 K1_partner_key_claims_corp_issuer; do
+	v=$(tok $t | cut -c1-60)
+	! grep -qF "$v" "$W/dovecot.log"
+done
+ok $? "M3_dovecot_log_never_holds_a_token"
+finish

@@ -1,0 +1,78 @@
+#!/bin/sh
+# t_sshd.sh: pam_token.so behind real OpenSSH (UsePAM, keyboard-interactive),
+# started on a high loopback port through a symlink so its PAM service is
+# "sshd-tokenscope-test" (never /etc/pam.d/sshd), with pam_wrapper and a fake
+# user from nss_wrapper. Client: python3-paramiko.
+set -u
+. "$(dirname "$0")/common.sh"
+SSHD=/usr/sbin/sshd
+[ -x "$SSHD" ] || skip_all "openssh-server is not installed (scripts/deps.sh test installs it)"
+[ -f "$PAM_WRAPPER_LIB" ] && [ -f "$NSS_WRAPPER_LIB" ] || skip_all "pam_wrapper/nss_wrapper missing"
+"$PY" -c "import paramiko" 2>/dev/null || skip_all "python3-paramiko missing"
+[ -n "${TS_E2E_INSTALLED:-}" ] && PAM_MODULE=$(ls /usr/lib/*/security/pam_token.so /lib/*/security/pam_token.so 2>/dev/null | head -1)
+
+e2e_dir sshd
+policy_in "$W"
+# the PAM service of this sshd is the name it runs as
+sed -i 's/^\[service dovecot\]$/[service sshd-tokenscope-test]/' "$W/tokenscope.conf"
+mkdir -p "$W/pam.d" "$W/home/alice" /run/sshd
+chown 4242:4242 "$W/home/alice"
+cat >"$W/pam.d/sshd-tokenscope-test" <<PAM
+auth     required $PAM_MODULE config=$W/tokenscope.conf prompt=Token:
+account  required $PAM_MODULE config=$W/tokenscope.conf
+session  required pam_permit.so
+password required pam_deny.so
+PAM
+echo "auth required pam_deny.so" >"$W/pam.d/other"
+sshd_user=$(getent passwd sshd || echo "sshd:x:101:65534::/run/sshd:/usr/sbin/nologin")
+cat >"$W/passwd" <<PW
+root:x:0:0:root:/root:/bin/sh
+$sshd_user
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+alice:x:4242:4242:Alice:$W/home/alice:/bin/sh
+PW
+cat >"$W/group" <<GR
+root:x:0:
+nogroup:x:65534:
+alice:x:4242:
+GR
+ssh-keygen -q -t ed25519 -N "" -f "$W/hostkey"
+ln -s "$SSHD" "$W/sshd-tokenscope-test"
+PORT=$(free_port)
+cat >"$W/sshd_config" <<CONF
+Port $PORT
+ListenAddress 127.0.0.1
+HostKey $W/hostkey
+PidFile $W/sshd.pid
+UsePAM yes
+KbdInteractiveAuthentication yes
+PasswordAuthentication no
+PubkeyAuthentication no
+PermitRootLogin no
+StrictModes no
+LogLevel VERBOSE
+CONF
+LD_PRELOAD="$PAM_WRAPPER_LIB $NSS_WRAPPER_LIB" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/pam.d" \
+	NSS_WRAPPER_PASSWD="$W/passwd" NSS_WRAPPER_GROUP="$W/group" \
+	"$W/sshd-tokenscope-test" -f "$W/sshd_config" -D -e -E "$W/sshd.log" &
+pid=$!
+stop() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+trap stop EXIT
+wait_banner "$PORT" "SSH-2.0"
+ok $? "sshd_started_on_127.0.0.1:$PORT"
+
+tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }
+out=$("$PY" "$TS_SRCDIR/tests/e2e/ssh_client.py" "$PORT" alice "$(tok good_corp_es256)")
+rc=$?
+ok $rc "sshd_keyboard_interactive_token_login"
+echo "$out" | grep -q "^tokenscope-login-ok$" && echo "$out" | grep -q "^4242$"
+ok $? "sshd_command_runs_as_alice ($(echo "$out" | tr '\n' ' '))"
+"$PY" "$TS_SRCDIR/tests/e2e/ssh_client.py" "$PORT" alice "$(tok K1_partner_key_claims_corp_issuer)" >/dev/null 2>&1
+ok $(($? != 1)) "K1_sshd_forged_token_refused"
+"$PY" "$TS_SRCDIR/tests/e2e/ssh_client.py" "$PORT" alice "$(tok C1_expired)" >/dev/null 2>&1
+ok $(($? != 1)) "C1_sshd_expired_token_refused"
+"$PY" "$TS_SRCDIR/tests/e2e/ssh_client.py" "$PORT" alice "hunter2" >/dev/null 2>&1
+ok $(($? != 1)) "sshd_password_refused"
+grep -q "Accepted keyboard-interactive/pam for alice" "$W/sshd.log"; ok $? "sshd_log_shows_accepted_login"
+grep -q "Failed keyboard-interactive/pam for alice" "$W/sshd.log"; ok $? "sshd_log_shows_refusals"
+finish
