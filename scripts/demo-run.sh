@@ -5,8 +5,11 @@
 # the decision for each through every authentication path that is built.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-TS="${TOKENSCOPE:-$top/tools/tokenscope}"
-[ -x "$TS" ] || { echo "demo: build first (scripts/demo.sh)" >&2; exit 2; }
+build="${TOKENSCOPE_BUILD:-$top}" # the build tree (differs from the source in VPATH builds)
+TS="$build/tools/tokenscope"
+PAMLOGIN="$build/tools/pam_login"
+MODULE="$build/pam_token/.libs/pam_token.so"
+[ -x "$TS" ] && [ -x "$PAMLOGIN" ] && [ -f "$MODULE" ] || { echo "demo: build first (scripts/demo.sh)" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
@@ -47,6 +50,12 @@ audiences       = smtp.corp.example
 required_scopes = mail.send
 CONF
 chmod 644 tokenscope.conf
+# PAM service files for pam_start_confdir: nothing under /etc/pam.d is used
+mkdir pam.d
+for svc in imap smtp; do
+	printf 'auth    required %s config=%s/tokenscope.conf\naccount required %s config=%s/tokenscope.conf\n' \
+		"$MODULE" "$work" "$MODULE" "$work" >"pam.d/$svc"
+done
 
 claims() { # iss user aud scope
 	printf '{"iss":"%s","sub":"%s-id","preferred_username":"%s","aud":"%s","scope":"%s","iat":%d,"exp":%d,"jti":"demo-%s"}\n' \
@@ -62,16 +71,17 @@ claims $CORP alice imap.corp.example "openid mail.read" | mint partner-1 corp-20
 claims $CORP alice imap.corp.example "openid mail.read" | mint corp-2023 corp-2023 >oldkey
 claims $CORP alice smtp.corp.example "mail.send" | mint corp-2026 corp-2026 >smtp_token
 
-paths="CLI (tokenscope verify)"
 printf '\ntokenscope demo: two issuers (corp, partner), config in %s\n\n' "$work"
-printf '%-46s %-8s %-30s %s\n' "case" "expect" "$paths" "pam_token.so / libtoken.so"
-printf '%-46s %-8s %-30s %s\n' "----" "------" "----------------------" "--------------------------"
+printf '%-44s %-7s %-27s %-27s %s\n' "case" "expect" "CLI: tokenscope verify" "PAM: pam_token.so" "SASL: libtoken.so"
+printf '%-44s %-7s %-27s %-27s %s\n' "----" "------" "----------------------" "-----------------" "-----------------"
 row() { # label file service user expect
 	out=$("$TS" verify -c tokenscope.conf -s "$3" -u "$4" <"$2" 2>/dev/null) && rc=0 || rc=$?
 	reason=$(echo "$out" | sed -n 's/^reason: *//p')
 	if [ "$rc" = 0 ]; then got="accepted"; else got="refused: $reason"; fi
-	printf '%-46s %-8s %-30s %s\n' "$1" "$5" "$got" "not built yet (issues 5, 6)"
-	case "$5:$rc" in accept:0 | refuse:1) ;; *) echo "demo: UNEXPECTED result for $1" >&2; exit 1 ;; esac
+	pmsg=$("$PAMLOGIN" "$work/pam.d" "$3" "$4" <"$2" 2>&1) && prc=0 || prc=$?
+	case $prc in 0) pgot="accepted" ;; 1) pgot="refused: PAM_AUTH_ERR" ;; *) pgot="error: $pmsg" ;; esac
+	printf '%-44s %-7s %-27s %-27s %s\n' "$1" "$5" "$got" "$pgot" "not built yet (issue 6)"
+	case "$5:$rc:$prc" in accept:0:0 | refuse:1:1) ;; *) echo "demo: UNEXPECTED result for $1" >&2; exit 1 ;; esac
 }
 row "good corp token, user alice, imap" good imap alice accept
 row "forgery: partner key, corp iss (partner kid)" forged_kid imap alice refuse

@@ -3,12 +3,15 @@
 set -u
 : "${TS_SRCDIR:?}"
 command -v openssl >/dev/null || { echo "1..0 # SKIP openssl command missing"; exit 0; }
-out=$(TOKENSCOPE="${TS_BUILDDIR:?}/tools/tokenscope" "$TS_SRCDIR/scripts/demo-run.sh" 2>&1)
+out=$(TOKENSCOPE_BUILD="${TS_BUILDDIR:?}" "$TS_SRCDIR/scripts/demo-run.sh" 2>&1)
 rc=$?
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
 ok $rc "demo_exits_0"
-row() { echo "$out" | grep -E "^$1 +$2 +$3 " >/dev/null; ok $? "demo_row: $1 -> $3"; }
+row() { # label expect cli-result: the PAM column must agree
+	case "$3" in accepted) pam="accepted" ;; *) pam="refused: PAM_AUTH_ERR" ;; esac
+	echo "$out" | grep -E "^$1 +$2 +$3 +$pam " >/dev/null; ok $? "demo_row: $1 -> $3 (CLI and PAM)"
+}
 row "good corp token, user alice, imap" accept "accepted"
 row "forgery: partner key, corp iss \(partner kid\)" refuse "refused: unknown_key"
 row "forgery: partner key, corp iss \(corp's kid\)" refuse "refused: bad_signature"
