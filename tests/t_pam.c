@@ -5,6 +5,7 @@
  * every policy case, with tokens signed now by PyJWT (tests/mint_now.py). */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,58 @@
 #include "fx.h"
 #include "tap.h"
 #include "tsenv.h"
+
+/* pam_syslog() ends in vsyslog(); defined here (exported with
+ * -export-dynamic), it captures the module's log lines into the test log,
+ * where they are asserted and scanned for token pieces (M3). */
+static void
+capture(int prio, const char *fmt, va_list ap)
+{
+	char line[2048];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	env_log(NULL, prio & 7, line);
+}
+
+#define VISIBLE __attribute__((visibility("default")))
+VISIBLE void vsyslog(int prio, const char *fmt, va_list ap);
+VISIBLE void __vsyslog_chk(int prio, int flag, const char *fmt, va_list ap);
+VISIBLE void syslog(int prio, const char *fmt, ...);
+VISIBLE void __syslog_chk(int prio, int flag, const char *fmt, ...);
+
+void
+vsyslog(int prio, const char *fmt, va_list ap)
+{
+	capture(prio, fmt, ap);
+}
+
+void
+__vsyslog_chk(int prio, int flag, const char *fmt, va_list ap)
+{
+	(void)flag;
+	capture(prio, fmt, ap);
+}
+
+void
+syslog(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	capture(prio, fmt, ap);
+	va_end(ap);
+}
+
+void
+__syslog_chk(int prio, int flag, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)flag;
+	va_start(ap, fmt);
+	capture(prio, fmt, ap);
+	va_end(ap);
+}
 
 static const char *dir;
 static char module[4096], conf[4096];
@@ -219,6 +272,10 @@ main(void)
 
 	r = login("dovecot", "alice", tok("good_corp_es256"), 1, &ar, &st);
 	ok(r == PAM_SUCCESS, "pam_good_token_success (%s)", pam_strerror(NULL, r));
+	ok(strstr(env_last_log(),
+	       "result=accept reason=ok service=dovecot rhost=192.0.2.44 issuer=corp "
+	       "kid=corp-1") != NULL,
+	    "M3_pam_decision_logged_with_service_and_rhost (%s)", env_last_log());
 	ok(ar == PAM_SUCCESS, "pam_account_after_token_auth_success (%s)", pam_strerror(NULL, ar));
 	ok(st.prompts == 1 && strcmp(st.last_prompt, "Token: ") == 0, "pam_prompts_once_echo_off");
 	ok(login("dovecot", "alice", tok("good_corp_rs256_shared_kid"), 0, NULL, NULL) ==
@@ -229,6 +286,8 @@ main(void)
 	ok(login("dovecot", "alice", tok("K1_partner_key_claims_corp_issuer"), 0, NULL, NULL) ==
 	        PAM_AUTH_ERR,
 	    "K1_pam_cross_issuer_forgery_auth_err");
+	ok(strstr(env_last_log(), "result=reject reason=unknown_key service=dovecot") != NULL,
+	    "pam_log_names_the_reason (%s)", env_last_log());
 	ok(login("dovecot", "alice", tok("K5_expired_key_future_exp"), 0, NULL, NULL) ==
 	        PAM_AUTH_ERR,
 	    "K5_pam_expired_key_auth_err");
@@ -241,7 +300,8 @@ main(void)
 	ok(login("broken", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTHINFO_UNAVAIL,
 	    "M1_pam_config_error_authinfo_unavail");
 	ok(login("unknownarg", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_SUCCESS,
-	    "pam_unknown_argument_logged_not_fatal");
+	    "pam_unknown_argument_not_fatal");
+	ok(env_log_seen("unknown option: bogus_option"), "pam_unknown_argument_logged");
 	ok(login("dovecot", "alice", "hunter2", 0, NULL, NULL) == PAM_AUTH_ERR,
 	    "M1_pam_password_without_passthrough_auth_err");
 	ok(login("dovecot", "alice", NULL, 0, NULL, NULL) == PAM_CONV_ERR,
@@ -254,6 +314,8 @@ main(void)
 		ok(strlen(cut) == 511 &&
 		        login("dovecot", "alice", cut, 0, NULL, NULL) == PAM_AUTH_ERR,
 		    "M5_pam_truncated_token_auth_err");
+		ok(strstr(env_last_log(), "result=reject reason=truncated") != NULL,
+		    "M5_pam_log_says_truncated (%s)", env_last_log());
 	}
 	/* use_first_pass / try_first_pass */
 	r = login("ufp2", "alice", tok("good_corp_es256"), 0, NULL, &st);

@@ -12,6 +12,8 @@
 #include "tsenv.h"
 
 static char last_line[2048];
+static char recent[64][512]; /* the last 64 lines, any kind */
+static unsigned nrecent;
 
 const char *
 env_dir(const char *name)
@@ -97,9 +99,10 @@ env_log(void *arg, int prio, const char *line)
 	}
 	fprintf(f, "<%d> %s\n", prio, line);
 	fflush(f);
+	snprintf(recent[nrecent++ % 64], sizeof(recent[0]), "%s", line);
 	/* the decision line, not a debug detail that may follow it */
-	if (strncmp(line, "tokenscope: result=", 19) == 0)
-		snprintf(last_line, sizeof(last_line), "%s", line);
+	if (strstr(line, "tokenscope: result=") != NULL)
+		snprintf(last_line, sizeof(last_line), "%s", strstr(line, "tokenscope: result="));
 }
 
 const char *
@@ -120,4 +123,15 @@ env_req(const char *token_name, const char *service, const char *user)
 	r.user = user;
 	r.now = fx_now();
 	return r;
+}
+
+int
+env_log_seen(const char *needle)
+{
+	unsigned i;
+
+	for (i = 0; i < 64 && i < nrecent; i++)
+		if (strstr(recent[i], needle) != NULL)
+			return 1;
+	return 0;
 }

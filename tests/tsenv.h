@@ -21,6 +21,8 @@ const char *env_write(const char *dir, const char *file, const char *text, unsig
  * t_zz_no_token_in_logs) and remembers the last line. */
 void env_log(void *arg, int prio, const char *line);
 const char *env_last_log(void);
+/* True when one of the last 64 logged lines contains needle. */
+int env_log_seen(const char *needle);
 /* Builds a request for the fixture token `name`. */
 ts_request env_req(const char *token_name, const char *service, const char *user);
 
