@@ -10,7 +10,7 @@ if [ "$what" = test ]; then
 	# used to regenerate fixtures (make fixtures) and by later tests.
 	pkgs="$pkgs clang clang-format python3 python3-jwt python3-jwcrypto python3-cryptography groff-base"
 	# end-to-end tests: real servers started by the tests on 127.0.0.1
-	pkgs="$pkgs dovecot-imapd openssh-server python3-paramiko libpam-wrapper libnss-wrapper"
+	pkgs="$pkgs dovecot-imapd openssh-server python3-paramiko libpam-wrapper libnss-wrapper sasl2-bin"
 fi
 missing=""
 for p in $pkgs; do

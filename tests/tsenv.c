@@ -92,8 +92,7 @@ env_log(void *arg, int prio, const char *line)
 
 		snprintf(dir, sizeof(dir), "%s/tests/logs", tap_env("TS_BUILDDIR"));
 		mkdir(dir, 0755);
-		snprintf(
-		    path, sizeof(path), "%s/%s-%d.log", dir, prog ? prog : "test", (int)getpid());
+		snprintf(path, sizeof(path), "%s/%s.log", dir, prog ? prog : "test");
 		if ((f = fopen(path, "w")) == NULL)
 			tap_bail("cannot open %s", path);
 	}

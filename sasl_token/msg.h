@@ -1,0 +1,34 @@
+/*
+ * msg.h: the client messages of OAUTHBEARER (RFC 7628 section 3.1) and
+ * XOAUTH2, parsed strictly within their explicit length (no NUL, nothing
+ * left over). Pure functions: no SASL, no allocation; results point into
+ * the message, except the authzid, which is unescaped into a buffer.
+ */
+#ifndef SASL_TOKEN_MSG_H
+#define SASL_TOKEN_MSG_H
+
+#include <stddef.h>
+
+#define TM_AUTHZID_MAX 256
+
+typedef struct tm_msg {
+	char authzid[TM_AUTHZID_MAX + 1]; /* OAUTHBEARER a= / XOAUTH2 user=; "" if none */
+	int has_authzid;
+	const char *token; /* the bearer token, not NUL-terminated */
+	size_t token_len;
+	const char *host, *port; /* OAUTHBEARER only; not NUL-terminated */
+	size_t host_len, port_len;
+} tm_msg;
+
+/* Returns 0, or -1 with a precise message in err (for SASL_BADPROT).
+ * max_token caps the token before anything else looks at it. */
+int tm_parse_oauthbearer(
+    const char *in, size_t len, size_t max_token, tm_msg *m, char *err, size_t errlen);
+int tm_parse_xoauth2(
+    const char *in, size_t len, size_t max_token, tm_msg *m, char *err, size_t errlen);
+
+/* True when (in, len) is the lone \x01 that ends an OAUTHBEARER exchange
+ * after the server's error challenge (RFC 7628 section 3.2.3). */
+int tm_is_oauthbearer_ack(const char *in, size_t len);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * plugin.c: the Cyrus SASL server plugin libtoken.so: mechanisms OAUTHBEARER
+ * (RFC 7628) and XOAUTH2. It parses the client message (msg.c), decides
+ * through ts_validate() and nothing lower, and translates the result into
+ * SASL: on a refusal, the RFC 7628 error challenge, then SASL_BADAUTH once
+ * the client acknowledges it. See sasl_token(8).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+
+#include "conf.h"
+#include "jws.h"
+#include "msg.h"
+#include "tokenscope.h"
+
+#define TS_EXPORT __attribute__((visibility("default")))
+
+/* Shared by both mechanisms, made in plug_init (as root, before Postfix
+ * chroots): the context keeps its loaded state if the files later become
+ * unreachable. */
+typedef struct glob {
+	ts_ctx *ctx;
+	char *openid; /* token_openid_configuration, or NULL */
+	int debug;
+	int refs; /* one per registered mechanism, for mech_free */
+	const sasl_utils_t *utils;
+} glob;
+
+typedef struct conn {
+	int xoauth2;
+	int state; /* 0: expect the client message; 1: expect the error ack */
+	int failure; /* SASL code to return after the ack */
+	char *out; /* the error challenge */
+	unsigned outlen;
+	char reason[64];
+} conn;
+
+static glob *g;
+/* glob_context of each mechanism: tells mech_new which one it is */
+static int mech_oauthbearer, mech_xoauth2;
+static __thread const sasl_utils_t *cur_utils;
+
+static void
+plug_log(void *arg, int prio, const char *line)
+{
+	const sasl_utils_t *u = cur_utils ? cur_utils : (g ? g->utils : NULL);
+	int level;
+
+	(void)arg;
+	if (u == NULL || u->log == NULL)
+		return;
+	switch (prio) {
+	case LOG_ERR: level = SASL_LOG_ERR; break;
+	case LOG_WARNING: level = SASL_LOG_WARN; break;
+	case LOG_DEBUG:
+		if (g == NULL || !g->debug)
+			return;
+		level = SASL_LOG_DEBUG;
+		break;
+	case LOG_NOTICE: level = SASL_LOG_FAIL; break; /* refusals: shown by Postfix */
+	default: level = SASL_LOG_NOTE; break; /* accepts */
+	}
+	u->log(u->conn, level, "%s", line);
+}
+
+static const char *
+option(const sasl_utils_t *u, const char *name)
+{
+	const char *v = NULL;
+	unsigned len = 0;
+
+	if (u->getopt == NULL || u->getopt(u->getopt_context, "TOKEN", name, &v, &len) != SASL_OK ||
+	    v == NULL || *v == '\0')
+		return NULL;
+	return v;
+}
+
+static int
+mech_new(void *glob_context, sasl_server_params_t *sp, const char *challenge, unsigned challen,
+    void **conn_context)
+{
+	conn *c = sp->utils->malloc(sizeof(*c));
+
+	(void)challenge;
+	(void)challen;
+	if (c == NULL) {
+		sp->utils->seterror(sp->utils->conn, 0, "out of memory");
+		return SASL_NOMEM;
+	}
+	memset(c, 0, sizeof(*c));
+	c->xoauth2 = glob_context == &mech_xoauth2;
+	*conn_context = c;
+	return SASL_OK;
+}
+
+/* The service's required scopes, for the error challenge's "scope". */
+typedef struct scope_req {
+	const char *service;
+	char scopes[512];
+} scope_req;
+
+static void
+find_scopes(void *arg, const struct ts_conf *conf, const struct ts_keyring *kr)
+{
+	scope_req *s = arg;
+	const ts_service_conf *svc = ts_conf_service(conf, s->service);
+	size_t i, n = 0;
+
+	(void)kr;
+	for (i = 0; svc != NULL && i < svc->required_scopes.n; i++)
+		n += (size_t)snprintf(s->scopes + n,
+		    n < sizeof(s->scopes) ? sizeof(s->scopes) - n : 0, "%s%s", i ? " " : "",
+		    svc->required_scopes.v[i]);
+}
+
+/* RFC 7628 3.2.2 (OAUTHBEARER) or Google's XOAUTH2 error object. */
+static int
+error_challenge(conn *c, sasl_server_params_t *sp, const char *service, ts_reason r)
+{
+	scope_req s;
+	json_t *o;
+	char *text;
+
+	memset(&s, 0, sizeof(s));
+	s.service = service;
+	(void)ts_ctx_inspect(g->ctx, find_scopes, &s);
+	if (c->xoauth2)
+		o = json_pack("{s:s, s:s}", "status", "401", "schemes", "bearer");
+	else
+		o = json_pack("{s:s}", "status",
+		    r == TS_R_INSUFFICIENT_SCOPE ? "insufficient_scope" : "invalid_token");
+	if (o == NULL)
+		return SASL_NOMEM;
+	if (s.scopes[0] != '\0')
+		json_object_set_new(o, "scope", json_string(s.scopes));
+	if (!c->xoauth2 && g->openid != NULL)
+		json_object_set_new(o, "openid-configuration", json_string(g->openid));
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL || (c->out = sp->utils->malloc((unsigned)strlen(text) + 1)) == NULL) {
+		free(text);
+		return SASL_NOMEM;
+	}
+	memcpy(c->out, text, strlen(text) + 1);
+	c->outlen = (unsigned)strlen(text);
+	free(text);
+	return SASL_OK;
+}
+
+static int
+mech_step(void *conn_context, sasl_server_params_t *sp, const char *in, unsigned inlen,
+    const char **out, unsigned *outlen, sasl_out_params_t *op)
+{
+	conn *c = conn_context;
+	const char *service;
+	char err[128];
+	tm_msg m;
+	ts_request req;
+	ts_result res;
+	ts_reason r;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if (c->state == 1) {
+		/* the client's answer to the error challenge ends the exchange */
+		if (c->xoauth2 ? !(inlen == 0 || (inlen == 1 && in[0] == '\x01'))
+		               : !tm_is_oauthbearer_ack(in, inlen)) {
+			sp->utils->seterror(
+			    sp->utils->conn, 0, "expected the lone \\x01 after the error");
+			return SASL_BADPROT;
+		}
+		sp->utils->seterror(sp->utils->conn, 0, "token refused: %s", c->reason);
+		return c->failure;
+	}
+	if (in == NULL && inlen == 0)
+		return SASL_CONTINUE; /* the client sends first: ask for its message */
+	if ((c->xoauth2 ? tm_parse_xoauth2(in, inlen, TS_TOKEN_HARD_MAX, &m, err, sizeof(err))
+	                : tm_parse_oauthbearer(
+	                      in, inlen, TS_TOKEN_HARD_MAX, &m, err, sizeof(err))) != 0) {
+		sp->utils->seterror(
+		    sp->utils->conn, 0, "%s: %s", c->xoauth2 ? "XOAUTH2" : "OAUTHBEARER", err);
+		return SASL_BADPROT;
+	}
+	service = option(sp->utils, "token_service");
+	if (service == NULL)
+		service = sp->service;
+	memset(&req, 0, sizeof(req));
+	req.token = m.token;
+	req.token_len = m.token_len;
+	req.service = service;
+	/* no proxy authorization: an authzid must be the token's own user */
+	req.user = m.has_authzid ? m.authzid : NULL;
+	req.now = time(NULL);
+	req.rhost = NULL;
+	cur_utils = sp->utils;
+	r = ts_validate(g->ctx, &req, &res);
+	cur_utils = NULL;
+	if (r == TS_R_CONFIG_ERROR || r == TS_R_INTERNAL) {
+		sp->utils->seterror(
+		    sp->utils->conn, 0, "token verification unavailable: %s", ts_reason_str(r));
+		return SASL_FAIL;
+	}
+	if (r != TS_OK) {
+		snprintf(c->reason, sizeof(c->reason), "%s", ts_reason_str(r));
+		c->failure = SASL_BADAUTH;
+		if ((rc = error_challenge(c, sp, service, r)) != SASL_OK)
+			return rc;
+		c->state = 1;
+		*out = c->out;
+		*outlen = c->outlen;
+		return SASL_CONTINUE;
+	}
+	/* M1: the one success path */
+	rc = sp->canon_user(sp->utils->conn, res.user, (unsigned)strlen(res.user),
+	    SASL_CU_AUTHID | SASL_CU_AUTHZID | SASL_CU_EXTERNALLY_VERIFIED, op);
+	if (rc != SASL_OK)
+		return rc;
+	op->doneflag = 1;
+	op->mech_ssf = 0;
+	op->maxoutbuf = 0;
+	op->encode_context = NULL;
+	op->encode = NULL;
+	op->decode_context = NULL;
+	op->decode = NULL;
+	op->param_version = 0;
+	return SASL_OK;
+}
+
+static void
+mech_dispose(void *conn_context, const sasl_utils_t *utils)
+{
+	conn *c = conn_context;
+
+	if (c == NULL)
+		return;
+	if (c->out != NULL) {
+		utils->erasebuffer(c->out, c->outlen);
+		utils->free(c->out);
+	}
+	utils->erasebuffer((char *)c, sizeof(*c));
+	utils->free(c);
+}
+
+static void
+mech_free(void *glob_context, const sasl_utils_t *utils)
+{
+	(void)glob_context;
+	(void)utils;
+	if (g != NULL && --g->refs == 0) {
+		ts_ctx_free(g->ctx);
+		free(g->openid);
+		free(g);
+		g = NULL;
+	}
+}
+
+static sasl_server_plug_t plugins[] = {
+	{
+	    "OAUTHBEARER", /* mech_name */
+	    0, /* max_ssf: no security layer */
+	    SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS, /* security_flags */
+	    SASL_FEAT_WANT_CLIENT_FIRST, /* features: no proxy authz */
+	    &mech_oauthbearer, /* glob_context: tells the mech */
+	    mech_new, /* mech_new */
+	    mech_step, /* mech_step */
+	    mech_dispose, /* mech_dispose */
+	    mech_free, /* mech_free */
+	    NULL, /* setpass */
+	    NULL, /* user_query */
+	    NULL, /* idle */
+	    NULL, /* mech_avail */
+	    NULL, /* spare */
+	},
+	{
+	    "XOAUTH2", /* mech_name */
+	    0, /* max_ssf */
+	    SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS, /* security_flags */
+	    SASL_FEAT_WANT_CLIENT_FIRST, /* features */
+	    &mech_xoauth2, /* glob_context: XOAUTH2 */
+	    mech_new,
+	    mech_step,
+	    mech_dispose,
+	    mech_free,
+	    NULL,
+	    NULL,
+	    NULL,
+	    NULL,
+	    NULL,
+	},
+};
+
+TS_EXPORT int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+    sasl_server_plug_t **pluglist, int *plugcount);
+
+TS_EXPORT int
+sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
+    sasl_server_plug_t **pluglist, int *plugcount)
+{
+	const char *v;
+	ts_err e = { "" };
+
+	if (maxversion < SASL_SERVER_PLUG_VERSION) {
+		utils->seterror(utils->conn, 0, "libtoken.so needs SASL server plugin version %d",
+		    SASL_SERVER_PLUG_VERSION);
+		return SASL_BADVERS;
+	}
+	if (g == NULL) {
+		if ((g = calloc(1, sizeof(*g))) == NULL)
+			return SASL_NOMEM;
+		g->utils = utils;
+		g->debug = (v = option(utils, "token_debug")) != NULL &&
+		    (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0 || strcmp(v, "on") == 0);
+		if ((v = option(utils, "token_openid_configuration")) != NULL &&
+		    (g->openid = strdup(v)) == NULL) {
+			free(g);
+			g = NULL;
+			return SASL_NOMEM;
+		}
+		/* a failed load still registers the mechanisms: they fail closed
+		 * (SASL_FAIL) and pick up a fixed configuration later */
+		if (ts_ctx_new(option(utils, "token_config"), plug_log, NULL, &g->ctx, &e) ==
+		        TS_R_INTERNAL ||
+		    g->ctx == NULL) {
+			free(g->openid);
+			free(g);
+			g = NULL;
+			return SASL_NOMEM;
+		}
+	}
+	g->refs = 2;
+	*out_version = SASL_SERVER_PLUG_VERSION;
+	*pluglist = plugins;
+	*plugcount = 2;
+	return SASL_OK;
+}

@@ -1,0 +1,388 @@
+/* t_sasl.c: libtoken.so through libsasl2's own server API in one process,
+ * the plugin loaded from the build tree (SASL_CB_GETPATH), options through
+ * SASL_CB_GETOPT. Tokens signed now by PyJWT (tests/mint_now.py). */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <jansson.h>
+#include <sasl/sasl.h>
+
+#include "fx.h"
+#include "tap.h"
+#include "tsenv.h"
+
+#define OPENID "https://sso.example.com/realms/corp/.well-known/openid-configuration"
+
+static const char *dir;
+static char plugdir[4096], conf[4096], config_opt[4096];
+static json_t *fresh;
+
+static int
+getpath(void *ctx, const char **path)
+{
+	(void)ctx;
+	*path = plugdir;
+	return SASL_OK;
+}
+
+static int
+getopt_cb(void *ctx, const char *plugin, const char *option, const char **result, unsigned *len)
+{
+	(void)ctx;
+	(void)plugin;
+	*result = NULL;
+	if (strcmp(option, "token_config") == 0)
+		*result = config_opt;
+	else if (strcmp(option, "token_openid_configuration") == 0)
+		*result = OPENID;
+	else if (strcmp(option, "token_debug") == 0)
+		*result = "yes";
+	else if (strcmp(option, "log_level") == 0)
+		*result = "5"; /* libsasl drops plugin lines below its log_level */
+	if (*result != NULL && len != NULL)
+		*len = (unsigned)strlen(*result);
+	return *result ? SASL_OK : SASL_FAIL;
+}
+
+static int
+log_cb(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	env_log(NULL, level, msg);
+	return SASL_OK;
+}
+
+/* libsasl's callback table is untyped: void (*)(void) is the generic
+ * function pointer C compilers accept in between */
+#define CB(f) ((int (*)(void))(void (*)(void))(f))
+static const sasl_callback_t callbacks[] = {
+	{ SASL_CB_GETPATH, CB(getpath), NULL },
+	{ SASL_CB_GETOPT, CB(getopt_cb), NULL },
+	{ SASL_CB_LOG, CB(log_cb), NULL },
+	{ SASL_CB_LIST_END, NULL, NULL },
+};
+
+static const char *
+tok(const char *name)
+{
+	const char *t = json_string_value(json_object_get(json_object_get(fresh, "tokens"), name));
+
+	if (t == NULL)
+		tap_bail("no fresh token %s", name);
+	return t;
+}
+
+typedef struct result {
+	int first, second; /* sasl_server_start, then the ack step (or -100) */
+	char user[300];
+	json_t *challenge;
+} result;
+
+/* One exchange: the client message, and when the server sends an error
+ * challenge, the acknowledgement `ack` (ackl bytes). */
+static result
+exchange(const char *service, const char *mech, const char *msg, size_t len, const char *ack,
+    unsigned ackl)
+{
+	sasl_conn_t *c = NULL;
+	const char *out = NULL;
+	unsigned outl = 0;
+	result r;
+	const void *user = NULL;
+
+	memset(&r, 0, sizeof(r));
+	r.second = -100;
+	if (sasl_server_new(service, "mx.example.com", NULL, NULL, NULL, NULL, 0, &c) != SASL_OK)
+		tap_bail("sasl_server_new");
+	r.first = sasl_server_start(c, mech, msg, (unsigned)len, &out, &outl);
+	if (r.first == SASL_CONTINUE && out != NULL) {
+		r.challenge = json_loadb(out, outl, JSON_REJECT_DUPLICATES, NULL);
+		r.second = sasl_server_step(c, ack, ackl, &out, &outl);
+	}
+	if ((r.first == SASL_OK || r.second == SASL_OK) &&
+	    sasl_getprop(c, SASL_USERNAME, &user) == SASL_OK && user != NULL)
+		snprintf(r.user, sizeof(r.user), "%s", (const char *)user);
+	sasl_dispose(&c);
+	return r;
+}
+
+static char msgbuf[200000];
+
+static const char *
+oauthbearer(const char *gs2, const char *auth, size_t *len)
+{
+	*len = (size_t)snprintf(msgbuf, sizeof(msgbuf),
+	    "%s\001host=mx.example.com\001port=587\001auth=%s\001\001", gs2, auth);
+	return msgbuf;
+}
+
+static result
+ob(const char *service, const char *authzid, const char *token)
+{
+	char gs2[400], auth[100000];
+	size_t len;
+	const char *m;
+
+	snprintf(gs2, sizeof(gs2), "n,%s%s,", authzid ? "a=" : "", authzid ? authzid : "");
+	snprintf(auth, sizeof(auth), "Bearer %s", token);
+	m = oauthbearer(gs2, auth, &len);
+	return exchange(service, "OAUTHBEARER", m, len, "\001", 1);
+}
+
+static result
+xo(const char *service, const char *user, const char *token)
+{
+	size_t len = (size_t)snprintf(
+	    msgbuf, sizeof(msgbuf), "user=%s\001auth=Bearer %s\001\001", user, token);
+
+	return exchange(service, "XOAUTH2", msgbuf, len, "", 0);
+}
+
+static int
+raw(const char *mech, const char *m, size_t len)
+{
+	return exchange("dovecot", mech, m, len, "\001", 1).first;
+}
+
+static const char *
+jstr(const json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "(absent)";
+}
+
+static void *
+worker(void *arg)
+{
+	int i, *good = arg;
+
+	for (i = 0; i < 50; i++) {
+		result r = ob("dovecot", "alice", tok("good_corp_es256"));
+
+		*good += r.first == SASL_OK && strcmp(r.user, "alice") == 0;
+		json_decref(r.challenge);
+	}
+	return NULL;
+}
+
+static int
+cli(const char *token, const char *service, const char *user)
+{
+	char path[4200], cmd[13000];
+	FILE *f;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/token.tmp", dir);
+	if ((f = fopen(path, "w")) == NULL || fputs(token, f) < 0 || fclose(f) != 0)
+		tap_bail("write %s", path);
+	snprintf(cmd, sizeof(cmd),
+	    "'%s/tools/tokenscope' verify -c '%s' -s '%s' %s%s <'%s' >/dev/null 2>&1",
+	    tap_env("TS_BUILDDIR"), conf, service, user ? "-u " : "", user ? user : "", path);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int
+main(void)
+{
+	static const char *const keys[] = { "p256.pub.pem", "rsa2048.pub.pem", "p384.pub.pem",
+		"rsa3072.pub.pem", "ed448.pub.pem", "partner_p256.pub.pem",
+		"partner_rsa2048.pub.pem", "ed25519.pub.pem" };
+	char revoked[128], cmd[8400], path[4200], *big;
+	const json_t *cases = fx_cases();
+	size_t i, len, same = 0, total = 0;
+	pthread_t th[4];
+	int good[4] = { 0, 0, 0, 0 }, sum = 0;
+	result r;
+
+	setenv("TS_TEST_NAME", "t_sasl", 1);
+	dir = env_dir("sasl");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		env_copy_key(dir, keys[i]);
+	env_copy_src(dir, "policy.conf", "tokenscope.conf");
+	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("ed448"));
+	env_write(dir, "revoked-keys", revoked, 0644);
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	snprintf(config_opt, sizeof(config_opt), "%s", conf);
+	snprintf(plugdir, sizeof(plugdir), "%s/sasl_token/.libs", tap_env("TS_BUILDDIR"));
+	snprintf(path, sizeof(path), "%s/fresh.json", dir);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/tests/mint_now.py' '%s' >'%s'",
+	    tap_env("TS_SRCDIR"), tap_env("TS_FIXTURES"), path);
+	if (system(cmd) != 0 || (fresh = json_load_file(path, 0, NULL)) == NULL)
+		tap_bail("tests/mint_now.py failed");
+	if (!ok(sasl_server_init(callbacks, "tokenscope-test") == SASL_OK,
+	        "sasl_server_init_loads_plugin"))
+		return tap_done();
+	{
+		const char *mechs = NULL;
+		sasl_conn_t *c = NULL;
+
+		sasl_server_new("dovecot", "mx.example.com", NULL, NULL, NULL, NULL, 0, &c);
+		sasl_listmech(c, NULL, "", " ", "", &mechs, NULL, NULL);
+		ok(mechs && strstr(mechs, "OAUTHBEARER") && strstr(mechs, "XOAUTH2"),
+		    "both_mechanisms_offered (%s)", mechs ? mechs : "");
+		sasl_dispose(&c);
+	}
+
+	r = ob("dovecot", "alice", tok("good_corp_es256"));
+	ok(r.first == SASL_OK && strcmp(r.user, "alice") == 0,
+	    "oauthbearer_good_token_ok (%s, user %s)", sasl_errstring(r.first, NULL, NULL), r.user);
+	r = ob("dovecot", NULL, tok("good_corp_es256"));
+	ok(r.first == SASL_OK && strcmp(r.user, "alice") == 0,
+	    "oauthbearer_without_authzid_user_from_token");
+	r = xo("dovecot", "alice", tok("good_corp_rs256_shared_kid"));
+	ok(r.first == SASL_OK && strcmp(r.user, "alice") == 0, "xoauth2_good_token_ok");
+
+	r = ob("dovecot", "alice", tok("K1_partner_key_claims_corp_issuer"));
+	ok(r.first == SASL_CONTINUE && r.challenge != NULL, "invalid_token_gets_error_challenge");
+	ok(strcmp(jstr(r.challenge, "status"), "invalid_token") == 0,
+	    "challenge_status_invalid_token");
+	ok(strcmp(jstr(r.challenge, "scope"), "mail.read") == 0,
+	    "challenge_scope_is_service_scopes (%s)", jstr(r.challenge, "scope"));
+	ok(strcmp(jstr(r.challenge, "openid-configuration"), OPENID) == 0,
+	    "challenge_openid_configuration");
+	ok(json_object_size(r.challenge) == 3, "challenge_has_exactly_three_members");
+	ok(r.second == SASL_BADAUTH, "ack_after_challenge_badauth (%s)",
+	    sasl_errstring(r.second, NULL, NULL));
+	ok(env_log_seen("result=accept reason=ok service=dovecot") &&
+	        env_log_seen("result=reject reason=unknown_key service=dovecot"),
+	    "decisions_logged_through_utils_log");
+	json_decref(r.challenge);
+	r = ob("dovecot", "alice", tok("C4_scope_missing"));
+	ok(r.first == SASL_CONTINUE &&
+	        strcmp(jstr(r.challenge, "status"), "insufficient_scope") == 0 &&
+	        r.second == SASL_BADAUTH,
+	    "insufficient_scope_status");
+	json_decref(r.challenge);
+	r = xo("dovecot", "alice", tok("C1_expired"));
+	ok(r.first == SASL_CONTINUE && strcmp(jstr(r.challenge, "status"), "401") == 0 &&
+	        strcmp(jstr(r.challenge, "schemes"), "bearer") == 0 &&
+	        strcmp(jstr(r.challenge, "scope"), "mail.read") == 0 && r.second == SASL_BADAUTH,
+	    "xoauth2_error_json_then_badauth");
+	json_decref(r.challenge);
+	{
+		const char *m = oauthbearer("n,a=alice,", "Bearer x.y.z", &len);
+
+		r = exchange("dovecot", "OAUTHBEARER", m, len, "x", 1);
+	}
+	ok(r.first == SASL_CONTINUE && r.second == SASL_BADPROT,
+	    "wrong_ack_after_challenge_badprot");
+	json_decref(r.challenge);
+	r = ob("dovecot", "bob", tok("good_corp_es256"));
+	ok(r.first == SASL_CONTINUE && r.second == SASL_BADAUTH,
+	    "authzid_mismatch_refused_no_proxy");
+	json_decref(r.challenge);
+	r = ob("dovecot", "al=2Cice", tok("good_corp_es256"));
+	ok(r.first == SASL_CONTINUE && r.second == SASL_BADAUTH,
+	    "escaped_authzid_compared_unescaped");
+	json_decref(r.challenge);
+	r = xo("dovecot", "bob", tok("good_corp_es256"));
+	ok(r.first == SASL_CONTINUE && r.second == SASL_BADAUTH, "xoauth2_user_mismatch_refused");
+	json_decref(r.challenge);
+	r = ob("ftp", "alice", tok("good_corp_es256"));
+	ok(r.first == SASL_CONTINUE && r.second == SASL_BADAUTH, "service_without_section_refused");
+	json_decref(r.challenge);
+	r = ob("smtp", "alice", tok("good_corp_es256"));
+	ok(r.first == SASL_CONTINUE && strcmp(jstr(r.challenge, "scope"), "mail.send") == 0,
+	    "service_from_sasl_server_new_audience_mismatch");
+	json_decref(r.challenge);
+
+	/* malformed messages: SASL_BADPROT, never a decision */
+	{
+		const char *g = tok("good_corp_es256");
+		char m[4000];
+		int n;
+
+#define BAD(name, fmt, ...)                                                                        \
+	n = snprintf(m, sizeof(m), fmt, __VA_ARGS__);                                              \
+	ok(raw("OAUTHBEARER", m, (size_t)n) == SASL_BADPROT, "badprot_" name)
+		BAD("channel_binding_p", "p=tls-unique,a=alice,\001auth=Bearer %s\001\001", g);
+		BAD("gs2_flag_x", "x,a=alice,\001auth=Bearer %s\001\001", g);
+		BAD("gs2_no_comma", "n,a=alice\001auth=Bearer %s\001\001", g);
+		BAD("gs2_other_field", "n,b=alice,\001auth=Bearer %s\001\001", g);
+		BAD("bad_escape", "n,a=al=2Xice,\001auth=Bearer %s\001\001", g);
+		BAD("missing_final_kvsep", "n,a=alice,\001auth=Bearer %s\001", g);
+		BAD("trailing_data", "n,a=alice,\001auth=Bearer %s\001\001x", g);
+		BAD("wrong_scheme", "n,a=alice,\001auth=Basic %s\001\001", g);
+		BAD("two_spaces", "n,a=alice,\001auth=Bearer  %s\001\001", g);
+		BAD("no_space", "n,a=alice,\001auth=Bearer%s\001\001", g);
+		BAD("no_auth", "n,a=alice,\001host=x\001\001%s", "");
+		BAD("two_auth", "n,a=alice,\001auth=Bearer %s\001auth=Bearer %s\001\001", g, g);
+		BAD("key_not_alpha", "n,a=alice,\001au-th=x\001auth=Bearer %s\001\001", g);
+		BAD("token_bad_chars", "n,a=alice,\001auth=Bearer %s!\001\001", g);
+		BAD("empty_token", "n,a=alice,\001auth=Bearer %s\001\001", "");
+#undef BAD
+		ok(raw("OAUTHBEARER", "n,a=alice,\001auth=Bearer x\000y\001\001", 27) ==
+		        SASL_BADPROT,
+		    "badprot_nul_byte");
+		ok(raw("OAUTHBEARER", "\001", 1) == SASL_BADPROT,
+		    "badprot_lone_kvsep_as_first_message");
+		n = snprintf(m, sizeof(m), "user=alice\001auth=Bearer %s\001", g);
+		ok(raw("XOAUTH2", m, (size_t)n) == SASL_BADPROT,
+		    "badprot_xoauth2_missing_final_kvsep");
+		n = snprintf(m, sizeof(m), "auth=Bearer %s\001user=alice\001\001", g);
+		ok(raw("XOAUTH2", m, (size_t)n) == SASL_BADPROT, "badprot_xoauth2_wrong_order");
+		n = snprintf(m, sizeof(m), "user=alice\001auth=Bearer %s\001\001\001", g);
+		ok(raw("XOAUTH2", m, (size_t)n) == SASL_BADPROT, "badprot_xoauth2_trailing_data");
+		ok(raw("OAUTHBEARER", "n,,\001auth=bearer x.y.z\001\001",
+		       sizeof("n,,\001auth=bearer x.y.z\001\001") - 1) == SASL_CONTINUE,
+		    "scheme_is_case_insensitive");
+	}
+	big = malloc(70100);
+	memset(big, 'A', 70000);
+	big[70000] = '\0';
+	r = ob("dovecot", "alice", big);
+	ok(r.first == SASL_BADPROT, "oversize_token_badprot");
+	free(big);
+
+	/* the same decision as `tokenscope verify` for every policy case */
+	for (i = 0; i < json_array_size(cases); i++) {
+		const json_t *c = json_array_get(cases, i);
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *service = json_string_value(json_object_get(c, "service"));
+		const char *user = json_string_value(json_object_get(c, "user"));
+		int cr;
+
+		total++;
+		r = ob(service, user, tok(name));
+		json_decref(r.challenge);
+		cr = cli(tok(name), service, user);
+		if ((r.first == SASL_OK && cr == 0) ||
+		    (r.first == SASL_CONTINUE && r.second == SASL_BADAUTH && cr == 1))
+			same++;
+		else
+			tap_diag("%s: SASL %d/%d, verify exit %d", name, r.first, r.second, cr);
+	}
+	ok(same == total && total > 70, "same_decision_as_tokenscope_verify (%zu/%zu cases)", same,
+	    total);
+
+	/* threads sharing the plugin's keyring */
+	for (i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, worker, &good[i]);
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		sum += good[i];
+	}
+	ok(sum == 200, "four_threads_authenticate_at_once (%d/200)", sum);
+	sasl_server_done();
+
+	/* a configuration that never loaded: fail closed with SASL_FAIL */
+	env_write(dir, "broken.conf", "[global]\nnonsense = 1\n", 0644);
+	snprintf(config_opt, sizeof(config_opt), "%s/broken.conf", dir);
+	if (sasl_server_init(callbacks, "tokenscope-test") == SASL_OK) {
+		r = ob("dovecot", "alice", tok("good_corp_es256"));
+		ok(r.first == SASL_FAIL, "M1_config_error_sasl_fail (%s)",
+		    sasl_errstring(r.first, NULL, NULL));
+		sasl_server_done();
+	} else {
+		ok(0, "sasl_server_init_again");
+	}
+	json_decref(fresh);
+	return tap_done();
+}
