@@ -164,6 +164,7 @@ mech_step(void *conn_context, sasl_server_params_t *sp, const char *in, unsigned
 	const char *service;
 	char err[128];
 	tm_msg m;
+	const void *rhost = NULL;
 	ts_request req;
 	ts_result res;
 	ts_reason r;
@@ -201,7 +202,9 @@ mech_step(void *conn_context, sasl_server_params_t *sp, const char *in, unsigned
 	/* no proxy authorization: an authzid must be the token's own user */
 	req.user = m.has_authzid ? m.authzid : NULL;
 	req.now = time(NULL);
-	req.rhost = NULL;
+	/* "address;port" when the server passed it to sasl_server_new */
+	if (sp->utils->getprop(sp->utils->conn, SASL_IPREMOTEPORT, &rhost) == SASL_OK)
+		req.rhost = rhost;
 	cur_utils = sp->utils;
 	r = ts_validate(g->ctx, &req, &res);
 	cur_utils = NULL;

@@ -8,8 +8,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build="${TOKENSCOPE_BUILD:-$top}" # the build tree (differs from the source in VPATH builds)
 TS="$build/tools/tokenscope"
 PAMLOGIN="$build/tools/pam_login"
+SASLLOGIN="$build/tools/sasl_login"
+PLUGDIR="$build/sasl_token/.libs"
 MODULE="$build/pam_token/.libs/pam_token.so"
-[ -x "$TS" ] && [ -x "$PAMLOGIN" ] && [ -f "$MODULE" ] || { echo "demo: build first (scripts/demo.sh)" >&2; exit 2; }
+[ -x "$TS" ] && [ -x "$PAMLOGIN" ] && [ -f "$MODULE" ] && [ -x "$SASLLOGIN" ] && [ -f "$PLUGDIR/libtoken.so" ] || { echo "demo: build first (scripts/demo.sh)" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
@@ -72,7 +74,7 @@ claims $CORP alice imap.corp.example "openid mail.read" | mint corp-2023 corp-20
 claims $CORP alice smtp.corp.example "mail.send" | mint corp-2026 corp-2026 >smtp_token
 
 printf '\ntokenscope demo: two issuers (corp, partner), config in %s\n\n' "$work"
-printf '%-44s %-7s %-27s %-27s %s\n' "case" "expect" "CLI: tokenscope verify" "PAM: pam_token.so" "SASL: libtoken.so"
+printf '%-44s %-7s %-27s %-27s %s\n' "case" "expect" "CLI: tokenscope verify" "PAM: pam_token.so" "SASL: libtoken.so OAUTHBEARER"
 printf '%-44s %-7s %-27s %-27s %s\n' "----" "------" "----------------------" "-----------------" "-----------------"
 row() { # label file service user expect
 	out=$("$TS" verify -c tokenscope.conf -s "$3" -u "$4" <"$2" 2>/dev/null) && rc=0 || rc=$?
@@ -80,8 +82,10 @@ row() { # label file service user expect
 	if [ "$rc" = 0 ]; then got="accepted"; else got="refused: $reason"; fi
 	pmsg=$("$PAMLOGIN" "$work/pam.d" "$3" "$4" <"$2" 2>&1) && prc=0 || prc=$?
 	case $prc in 0) pgot="accepted" ;; 1) pgot="refused: PAM_AUTH_ERR" ;; *) pgot="error: $pmsg" ;; esac
-	printf '%-44s %-7s %-27s %-27s %s\n' "$1" "$5" "$got" "$pgot" "not built yet (issue 6)"
-	case "$5:$rc:$prc" in accept:0:0 | refuse:1:1) ;; *) echo "demo: UNEXPECTED result for $1" >&2; exit 1 ;; esac
+	smsg=$("$SASLLOGIN" "$PLUGDIR" "$work/tokenscope.conf" "$3" "$4" <"$2" 2>&1) && src=0 || src=$?
+	case $src in 0) sgot="accepted" ;; 1) sgot="refused: SASL_BADAUTH" ;; *) sgot="error: $smsg" ;; esac
+	printf '%-44s %-7s %-27s %-27s %s\n' "$1" "$5" "$got" "$pgot" "$sgot"
+	case "$5:$rc:$prc:$src" in accept:0:0:0 | refuse:1:1:1) ;; *) echo "demo: UNEXPECTED result for $1" >&2; exit 1 ;; esac
 }
 row "good corp token, user alice, imap" good imap alice accept
 row "forgery: partner key, corp iss (partner kid)" forged_kid imap alice refuse

@@ -9,8 +9,8 @@ n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
 ok $rc "demo_exits_0"
 row() { # label expect cli-result: the PAM column must agree
-	case "$3" in accepted) pam="accepted" ;; *) pam="refused: PAM_AUTH_ERR" ;; esac
-	echo "$out" | grep -E "^$1 +$2 +$3 +$pam " >/dev/null; ok $? "demo_row: $1 -> $3 (CLI and PAM)"
+	case "$3" in accepted) pam="accepted" sasl="accepted" ;; *) pam="refused: PAM_AUTH_ERR" sasl="refused: SASL_BADAUTH" ;; esac
+	echo "$out" | grep -E "^$1 +$2 +$3 +$pam +$sasl\$" >/dev/null; ok $? "demo_row: $1 -> $3 (CLI, PAM and SASL)"
 }
 row "good corp token, user alice, imap" accept "accepted"
 row "forgery: partner key, corp iss \(partner kid\)" refuse "refused: unknown_key"

@@ -97,7 +97,8 @@ exchange(const char *service, const char *mech, const char *msg, size_t len, con
 
 	memset(&r, 0, sizeof(r));
 	r.second = -100;
-	if (sasl_server_new(service, "mx.example.com", NULL, NULL, NULL, NULL, 0, &c) != SASL_OK)
+	if (sasl_server_new(service, "mx.example.com", NULL, "127.0.0.1;25", "192.0.2.9;41234",
+	        NULL, 0, &c) != SASL_OK)
 		tap_bail("sasl_server_new");
 	r.first = sasl_server_start(c, mech, msg, (unsigned)len, &out, &outl);
 	if (r.first == SASL_CONTINUE && out != NULL) {
@@ -250,7 +251,7 @@ main(void)
 	ok(json_object_size(r.challenge) == 3, "challenge_has_exactly_three_members");
 	ok(r.second == SASL_BADAUTH, "ack_after_challenge_badauth (%s)",
 	    sasl_errstring(r.second, NULL, NULL));
-	ok(env_log_seen("result=accept reason=ok service=dovecot") &&
+	ok(env_log_seen("result=accept reason=ok service=dovecot rhost=192.0.2.9;41234") &&
 	        env_log_seen("result=reject reason=unknown_key service=dovecot"),
 	    "decisions_logged_through_utils_log");
 	json_decref(r.challenge);
@@ -370,6 +371,23 @@ main(void)
 		sum += good[i];
 	}
 	ok(sum == 200, "four_threads_authenticate_at_once (%d/200)", sum);
+	{
+		/* Postfix loads the plugin as root, then chroots: with the
+		 * files out of reach the loaded state keeps deciding */
+		char moved[4200];
+
+		snprintf(moved, sizeof(moved), "%s.moved", conf);
+		if (rename(conf, moved) != 0)
+			tap_bail("rename");
+		r = ob("dovecot", "alice", tok("good_corp_es256"));
+		ok(r.first == SASL_OK, "state_kept_when_config_unreachable_after_init");
+		r = ob("dovecot", "alice", tok("K1_partner_key_claims_corp_issuer"));
+		ok(r.first == SASL_CONTINUE && r.second == SASL_BADAUTH,
+		    "kept_state_still_refuses_forgery");
+		json_decref(r.challenge);
+		if (rename(moved, conf) != 0)
+			tap_bail("rename back");
+	}
 	sasl_server_done();
 
 	/* a configuration that never loaded: fail closed with SASL_FAIL */

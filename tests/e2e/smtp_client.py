@@ -1,0 +1,41 @@
+#!/usr/bin/python3
+"""SMTP client for the Postfix end-to-end test.
+
+usage: smtp_client.py PORT SOURCE_IP MECH USER TOKEN [RCPT]
+MECH: oauthbearer | xoauth2. Exit 0 authenticated (and, with RCPT, the
+message accepted for delivery), 1 refused with 535, 2 anything else.
+"""
+import smtplib
+import sys
+
+port, src, mech, user, token = sys.argv[1:6]
+rcpt = sys.argv[6] if len(sys.argv) > 6 else None
+
+
+def main():
+    s = smtplib.SMTP("127.0.0.1", int(port), source_address=(src, 0), timeout=30)
+    s.ehlo("client.example.com")
+    if mech == "oauthbearer":
+        first = "n,a=%s,\x01host=127.0.0.1\x01port=%s\x01auth=Bearer %s\x01\x01" % (user, port, token)
+        ack = "\x01"
+    else:
+        first = "user=%s\x01auth=Bearer %s\x01\x01" % (user, token)
+        ack = ""
+    calls = []
+
+    def authobject(challenge=None):
+        calls.append(challenge)
+        return first if len(calls) == 1 else ack
+    try:
+        s.auth(mech.upper(), authobject, initial_response_ok=True)
+    except smtplib.SMTPAuthenticationError as e:
+        return 1 if e.smtp_code == 535 else 2
+    if rcpt:
+        s.sendmail(user + "@example.com", [rcpt],
+                   "From: %s@example.com\r\nTo: %s\r\nSubject: tokenscope e2e\r\n\r\nhello\r\n"
+                   % (user, rcpt))
+    s.quit()
+    return 0
+
+
+sys.exit(main())

@@ -1,0 +1,93 @@
+#!/bin/sh
+# t_postfix.sh: libtoken.so behind real Postfix SMTP AUTH (smtpd_sasl_type =
+# cyrus), started from a config directory of its own on 127.0.0.1 and
+# stopped afterwards; Python's smtplib authenticates with OAUTHBEARER and
+# XOAUTH2 and delivers a message to a local mailbox.
+set -u
+. "$(dirname "$0")/common.sh"
+POSTFIX=/usr/sbin/postfix
+[ -x "$POSTFIX" ] || skip_all "postfix is not installed (scripts/deps.sh test installs it)"
+PLUGDIR="$TS_BUILDDIR/sasl_token/.libs"
+[ -n "${TS_E2E_INSTALLED:-}" ] && PLUGDIR=$(dirname "$(ls /usr/lib/*/sasl2/libtoken.so 2>/dev/null | head -1)")
+
+e2e_dir postfix
+policy_in "$W"
+C="$W/conf"
+mkdir -p "$C/sasl" "$W/spool" "$W/data" "$W/vmail"
+chown postfix "$W/data"
+chown 65534:65534 "$W/vmail"
+cp /etc/postfix/master.cf "$C/master.cf"
+PORT=$(free_port)
+# the smtpd service on our port; no chroot, so the plugin reaches its files
+sed -i "s/^smtp      inet/127.0.0.1:$PORT inet/" "$C/master.cf"
+cat >"$C/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $W/spool
+data_directory = $W/data
+myhostname = mx.example.com
+mydomain = example.com
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+virtual_mailbox_domains = example.com
+virtual_mailbox_base = $W/vmail
+virtual_mailbox_maps = static:mailbox/
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+alias_maps =
+alias_database =
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+smtpd_sasl_security_options = noanonymous
+smtpd_tls_security_level = none
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+smtpd_recipient_restrictions = permit_sasl_authenticated, reject
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$PLUGDIR
+maillog_file = $W/postfix.log
+maillog_file_prefixes = $W
+line_length_limit = 8192
+service_throttle_time = 1s
+smtpd_error_sleep_time = 0
+CF
+postconf -c "$C" -F '*/*/chroot = n' >/dev/null
+# Debian's Postfix reads the SASL config from CONFIG_DIR/sasl/smtpd.conf
+cat >"$C/sasl/smtpd.conf" <<SASL
+mech_list: OAUTHBEARER XOAUTH2
+token_config: $W/tokenscope.conf
+token_openid_configuration: https://sso.example.com/realms/corp/.well-known/openid-configuration
+log_level: 4
+SASL
+"$POSTFIX" -c "$C" start >"$W/start.out" 2>&1
+stop() { "$POSTFIX" -c "$C" stop >/dev/null 2>&1; }
+trap stop EXIT
+wait_banner "$PORT" "220"
+ok $? "postfix_started_on_127.0.0.1:$PORT ($(tail -1 "$W/start.out"))"
+
+tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }
+src=1
+smtp() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/smtp_client.py" "$PORT" "127.0.0.$src" "$@"; }
+good=$(tok good_smtp)
+smtp oauthbearer alice "$good" alice@example.com; ok $? "postfix_oauthbearer_login_and_send"
+smtp xoauth2 alice "$good" alice@example.com; ok $? "postfix_xoauth2_login_and_send"
+delivered=0
+for i in $(seq 1 50); do
+	delivered=$(find "$W/vmail/mailbox/new" -type f 2>/dev/null | wc -l)
+	[ "$delivered" -ge 2 ] && break
+	sleep 0.2
+done
+[ "$delivered" -ge 2 ]; ok $? "postfix_delivered_both_messages_to_the_mailbox ($delivered)"
+smtp oauthbearer alice "$(tok K1_partner_key_claims_corp_issuer)"; ok $(($? != 1)) "K1_postfix_forged_token_535"
+smtp xoauth2 alice "$(tok C1_expired)"; ok $(($? != 1)) "C1_postfix_expired_token_535"
+smtp oauthbearer alice "$(tok C2_wrong_service_audience)"; ok $(($? != 1)) "C2_postfix_wrong_audience_535"
+smtp oauthbearer alice "$(tok C4_smtp_wrong_scope)"; ok $(($? != 1)) "C4_postfix_wrong_scope_535"
+smtp oauthbearer bob "$good"; ok $(($? != 1)) "C6_postfix_authzid_bob_with_alices_token_535"
+sleep 1
+for r in unknown_key expired audience_mismatch insufficient_scope user_mismatch; do
+	grep -q "SASL authentication failure: .*reason=$r" "$W/postfix.log" || { echo "# no $r in the Postfix log"; false; } || break
+done
+ok $? "postfix_log_shows_each_reason"
+grep -q "sasl_method=OAUTHBEARER, sasl_username=alice" "$W/postfix.log"; ok $? "postfix_log_shows_the_authenticated_user"
+v=$(echo "$good" | cut -c1-60)
+! grep -qF "$v" "$W/postfix.log"; ok $? "M3_postfix_log_never_holds_a_token"
+finish
