@@ -125,6 +125,12 @@ ok $(($? != 2)) "check_config_error_exit_2"
 grep -q "broken.conf:$line: max_lifetime" "$dir/err"
 ok $? "check_config_reports_seeded_error_at_line_$line ($(cat "$dir/err"))"
 
+cp "$TS_SRCDIR/packaging/tokenscope.conf" "$dir/shipped.conf" && chmod 644 "$dir/shipped.conf"
+"$TS" check-config -c "$dir/shipped.conf" >/dev/null
+ok $? "shipped_example_config_loads"
+printf '%s' "$good" | "$TS" verify -c "$dir/shipped.conf" -s dovecot -u alice --time $NOW >/dev/null
+ok $(($? != 1)) "shipped_example_config_trusts_nothing"
+
 # --- keys --------------------------------------------------------------------
 out=$("$TS" keys -c "$C" --time $NOW)
 ok $? "keys_exit_0"

@@ -16,5 +16,10 @@ for code in $(sed -n 's/^.*\] = "\([a-z_]*\)",$/\1/p' "$TS_SRCDIR/common/reason.
 	grep -q "^\.BR $code " "$TS_SRCDIR/man/tokenscope.1" || missing="$missing $code"
 done
 [ -z "$missing" ]; ok $? "every_reason_code_documented_in_tokenscope.1${missing:+ (missing:$missing)}"
+missing=""
+for key in $(sed -n 's/.*strcmp(k, "\([a-z_]*\)") == 0.*/\1/p' "$TS_SRCDIR/common/conf.c" | sort -u); do
+	grep -qE "^\.(B|BR|BI) $key( |\$)" "$TS_SRCDIR/man/tokenscope.conf.5" || missing="$missing $key"
+done
+[ -z "$missing" ]; ok $? "every_setting_documented_in_tokenscope.conf.5${missing:+ (missing:$missing)}"
 echo "1..$n"
 exit $failed
