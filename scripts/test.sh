@@ -48,8 +48,24 @@ if ! (tar -xzf tokenscope-*.tar.gz -C _build-clang && cd _build-clang/tokenscope
 fi
 rm -rf _build-clang
 
+echo "== packages: .deb built, linted, installed, end-to-end as installed, removed; RPMs built"
+: >packages.out
+if [ "$(id -u)" = 0 ]; then
+	packaging/test-installed.sh >>packages.out 2>&1 || fail=1
+	packaging/build-rpm.sh >>packages.out 2>&1 || fail=1
+	grep -E "^(ok|not ok|1\.\.)" packages.out | grep -v "^ok" || true
+	echo "$(grep -c '^ok' packages.out) package checks passed"
+else
+	echo "SKIP: building and installing packages needs root" | tee packages.out
+fi
+
 # one closing line CI can read
 awk -v f="$fail" '
-	/^# PASS:/ {p=$3} /^# FAIL:/ {x+=$3} /^# ERROR:/ {x+=$3} /^# XPASS:/ {x+=$3} /^# SKIP:/ {s=$3}
-	END { if (f && x == 0) x = 1; printf "%d passed, %d failed, %d skipped\n", p, x, s }' make-check.out
+	FILENAME == "make-check.out" && /^# PASS:/ {p+=$3}
+	FILENAME == "make-check.out" && (/^# FAIL:/ || /^# ERROR:/ || /^# XPASS:/) {x+=$3}
+	FILENAME == "make-check.out" && /^# SKIP:/ {s+=$3}
+	FILENAME == "packages.out" && /^ok / {p++}
+	FILENAME == "packages.out" && /^not ok / {x++}
+	FILENAME == "packages.out" && /^(1\.\.0 # SKIP|SKIP:)/ {s++}
+	END { if (f && x == 0) x = 1; printf "%d passed, %d failed, %d skipped\n", p, x, s }' make-check.out packages.out
 exit "$fail"

@@ -189,8 +189,8 @@ test_same_as_cli(void)
 		const char *user = json_string_value(json_object_get(c, "user"));
 		int pr, cr;
 
-		if (user == NULL)
-			continue; /* PAM always has a user */
+		if (user == NULL || json_is_true(json_object_get(c, "boundary")))
+			continue; /* PAM always has a user; boundary cases need a fixed clock */
 		total++;
 		pr = login(service, user, tok(name), 0, NULL, NULL);
 		cr = cli(tok(name), service, user);

@@ -350,6 +350,8 @@ main(void)
 		const char *user = json_string_value(json_object_get(c, "user"));
 		int cr;
 
+		if (json_is_true(json_object_get(c, "boundary")))
+			continue; /* within a minute of a time limit: needs a fixed clock */
 		total++;
 		r = ob(service, user, tok(name));
 		json_decref(r.challenge);

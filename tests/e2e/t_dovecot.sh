@@ -6,24 +6,36 @@ set -u
 DOVECOT=/usr/sbin/dovecot
 [ -x "$DOVECOT" ] || skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
 [ -f "$PAM_WRAPPER_LIB" ] || skip_all "libpam-wrapper is not installed"
-[ -n "${TS_E2E_INSTALLED:-}" ] && PAM_MODULE=$(ls /usr/lib/*/security/pam_token.so /lib/*/security/pam_token.so 2>/dev/null | head -1)
 
 e2e_dir dovecot
 policy_in "$W"
 mkdir -p "$W/pam.d" "$W/run" "$W/state" "$W/mail" "$W/home"
 chmod 1777 "$W/mail" "$W/home"
-cat >"$W/pam.d/dovecot" <<PAM
-auth    required $PAM_MODULE config=$W/tokenscope.conf
-account required $PAM_MODULE config=$W/tokenscope.conf
-PAM
-echo "auth required pam_deny.so" >"$W/pam.d/other"
-cat >"$W/auth-worker.sh" <<SH
+if [ -n "${TS_E2E_INSTALLED:-}" ]; then
+	# the installed module by name, from a uniquely named /etc/pam.d file
+	SERVICE=tokenscope-e2e-dovecot
+	PAMDIR=/etc/pam.d
+	MODULE=pam_token.so
+	[ -e "$PAMDIR/$SERVICE" ] && skip_all "$PAMDIR/$SERVICE exists: not ours to overwrite"
+	WORKER=/usr/lib/dovecot/auth
+else
+	SERVICE=dovecot
+	PAMDIR=$W/pam.d
+	MODULE=$PAM_MODULE
+	echo "auth required pam_deny.so" >"$W/pam.d/other"
+	WORKER="$W/auth-worker.sh"
+	cat >"$W/auth-worker.sh" <<SH
 #!/bin/sh
 # pam_wrapper only in the auth worker: PAM reads its service files from $W/pam.d
 export LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$W/pam.d
 exec /usr/lib/dovecot/auth "\$@"
 SH
-chmod 755 "$W/auth-worker.sh"
+	chmod 755 "$W/auth-worker.sh"
+fi
+cat >"$PAMDIR/$SERVICE" <<PAM
+auth    required $MODULE config=$W/tokenscope.conf service=dovecot
+account required $MODULE config=$W/tokenscope.conf service=dovecot
+PAM
 PORT=$(free_port)
 cat >"$W/dovecot.conf" <<CONF
 base_dir = $W/run
@@ -39,7 +51,7 @@ auth_failure_delay = 0
 mail_location = maildir:$W/mail/%u
 passdb {
   driver = pam
-  args = dovecot
+  args = $SERVICE
 }
 userdb {
   driver = static
@@ -55,12 +67,16 @@ service imap-login {
   }
 }
 service auth-worker {
-  executable = $W/auth-worker.sh -w
+  executable = $WORKER -w
   user = root
 }
 CONF
 "$DOVECOT" -c "$W/dovecot.conf"
-stop() { [ -f "$W/run/master.pid" ] && kill "$(cat "$W/run/master.pid")" 2>/dev/null; sleep 1; }
+stop() {
+	[ -f "$W/run/master.pid" ] && kill "$(cat "$W/run/master.pid")" 2>/dev/null
+	sleep 1
+	[ "$PAMDIR" = /etc/pam.d ] && rm -f "$PAMDIR/$SERVICE"
+}
 trap stop EXIT
 wait_banner "$PORT" "* OK"
 ok $? "dovecot_started_on_127.0.0.1:$PORT"

@@ -7,8 +7,9 @@ set -u
 . "$(dirname "$0")/common.sh"
 POSTFIX=/usr/sbin/postfix
 [ -x "$POSTFIX" ] || skip_all "postfix is not installed (scripts/deps.sh test installs it)"
-PLUGDIR="$TS_BUILDDIR/sasl_token/.libs"
-[ -n "${TS_E2E_INSTALLED:-}" ] && PLUGDIR=$(dirname "$(ls /usr/lib/*/sasl2/libtoken.so 2>/dev/null | head -1)")
+# the build tree's plugin, or the installed one from libsasl's own path
+SASLENV="SASL_PATH=$TS_BUILDDIR/sasl_token/.libs"
+[ -n "${TS_E2E_INSTALLED:-}" ] && SASLENV=""
 
 e2e_dir postfix
 policy_in "$W"
@@ -43,7 +44,7 @@ smtpd_sasl_security_options = noanonymous
 smtpd_tls_security_level = none
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = permit_sasl_authenticated, reject
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$PLUGDIR
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C $SASLENV
 maillog_file = $W/postfix.log
 maillog_file_prefixes = $W
 line_length_limit = 8192
@@ -64,6 +65,11 @@ trap stop EXIT
 wait_banner "$PORT" "220"
 ok $? "postfix_started_on_127.0.0.1:$PORT ($(tail -1 "$W/start.out"))"
 
+if [ -n "${TS_E2E_INSTALLED:-}" ]; then
+	out=$(saslpluginviewer -s 2>&1)
+	echo "$out" | grep -q "SASL mechanism: OAUTHBEARER" && echo "$out" | grep -q "SASL mechanism: XOAUTH2"
+	ok $? "saslpluginviewer_lists_both_mechanisms_from_the_system_directory"
+fi
 tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }
 src=1
 smtp() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/smtp_client.py" "$PORT" "127.0.0.$src" "$@"; }

@@ -9,7 +9,6 @@ SSHD=/usr/sbin/sshd
 [ -x "$SSHD" ] || skip_all "openssh-server is not installed (scripts/deps.sh test installs it)"
 [ -f "$PAM_WRAPPER_LIB" ] && [ -f "$NSS_WRAPPER_LIB" ] || skip_all "pam_wrapper/nss_wrapper missing"
 "$PY" -c "import paramiko" 2>/dev/null || skip_all "python3-paramiko missing"
-[ -n "${TS_E2E_INSTALLED:-}" ] && PAM_MODULE=$(ls /usr/lib/*/security/pam_token.so /lib/*/security/pam_token.so 2>/dev/null | head -1)
 
 e2e_dir sshd
 policy_in "$W"
@@ -17,13 +16,20 @@ policy_in "$W"
 sed -i 's/^\[service dovecot\]$/[service sshd-tokenscope-test]/' "$W/tokenscope.conf"
 mkdir -p "$W/pam.d" "$W/home/alice" /run/sshd
 chown 4242:4242 "$W/home/alice"
-cat >"$W/pam.d/sshd-tokenscope-test" <<PAM
-auth     required $PAM_MODULE config=$W/tokenscope.conf prompt=Token:
-account  required $PAM_MODULE config=$W/tokenscope.conf
+if [ -n "${TS_E2E_INSTALLED:-}" ]; then
+	# the installed module by name, from a uniquely named /etc/pam.d file
+	PAMDIR=/etc/pam.d MODULE=pam_token.so PRELOAD="$NSS_WRAPPER_LIB"
+	[ -e "$PAMDIR/sshd-tokenscope-test" ] && skip_all "$PAMDIR/sshd-tokenscope-test exists: not ours"
+else
+	PAMDIR=$W/pam.d MODULE=$PAM_MODULE PRELOAD="$PAM_WRAPPER_LIB $NSS_WRAPPER_LIB"
+	echo "auth required pam_deny.so" >"$W/pam.d/other"
+fi
+cat >"$PAMDIR/sshd-tokenscope-test" <<PAM
+auth     required $MODULE config=$W/tokenscope.conf prompt=Token:
+account  required $MODULE config=$W/tokenscope.conf
 session  required pam_permit.so
 password required pam_deny.so
 PAM
-echo "auth required pam_deny.so" >"$W/pam.d/other"
 sshd_user=$(getent passwd sshd || echo "sshd:x:101:65534::/run/sshd:/usr/sbin/nologin")
 cat >"$W/passwd" <<PW
 root:x:0:0:root:/root:/bin/sh
@@ -52,11 +58,15 @@ PermitRootLogin no
 StrictModes no
 LogLevel VERBOSE
 CONF
-LD_PRELOAD="$PAM_WRAPPER_LIB $NSS_WRAPPER_LIB" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/pam.d" \
+LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$W/pam.d" \
 	NSS_WRAPPER_PASSWD="$W/passwd" NSS_WRAPPER_GROUP="$W/group" \
 	"$W/sshd-tokenscope-test" -f "$W/sshd_config" -D -e -E "$W/sshd.log" &
 pid=$!
-stop() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+stop() {
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	[ "$PAMDIR" = /etc/pam.d ] && rm -f "$PAMDIR/sshd-tokenscope-test"
+}
 trap stop EXIT
 wait_banner "$PORT" "SSH-2.0"
 ok $? "sshd_started_on_127.0.0.1:$PORT"
