@@ -13,6 +13,8 @@ if [ "$what" = test ]; then
 	pkgs="$pkgs dovecot-imapd openssh-server python3-paramiko libpam-wrapper libnss-wrapper sasl2-bin postfix"
 	# packaging: Debian packages built, linted and installed; RPMs built
 	pkgs="$pkgs debhelper dpkg-dev fakeroot lintian rpm"
+	# hardening: memcheck, the sanitizer runtime, strace for the no-network test
+	pkgs="$pkgs valgrind libclang-rt-14-dev llvm strace"
 fi
 missing=""
 for p in $pkgs; do

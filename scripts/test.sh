@@ -48,6 +48,29 @@ if ! (tar -xzf tokenscope-*.tar.gz -C _build-clang && cd _build-clang/tokenscope
 fi
 rm -rf _build-clang
 
+echo "== make check again with ASan + UBSan (halt on error; servers skipped: they are not instrumented)"
+rm -rf _build-san && mkdir _build-san
+if tar -xzf tokenscope-*.tar.gz -C _build-san && (cd _build-san/tokenscope-* &&
+	./configure -q --enable-sanitizers --with-wycheproof-dir="$top/../shared/testvectors/wycheproof" \
+		CC=clang >/dev/null && make -j2 -s >build.out 2>&1); then
+	(cd _build-san/tokenscope-* && TS_SKIP_E2E=1 TS_SANITIZERS=1 \
+		ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 make -j2 check >"$top/sanitizers.out" 2>&1) || fail=1
+	grep -E '^(FAIL|ERROR):' sanitizers.out || true
+	grep -E '^# (TOTAL|PASS|FAIL|ERROR):' sanitizers.out | tr '\n' ' '
+	echo
+else
+	echo "FAIL: sanitizer build"
+	echo "# FAIL: 1" >sanitizers.out
+	fail=1
+fi
+rm -rf _build-san
+
+echo "== valgrind: the C unit and integration tests under memcheck"
+tests/valgrind.sh >valgrind.out 2>&1 || fail=1
+grep -E "^(not ok|#)" valgrind.out || true
+echo "$(grep -c '^ok' valgrind.out) test programs valgrind-clean"
+
 echo "== packages: .deb built, linted, installed, end-to-end as installed, removed; RPMs built"
 : >packages.out
 if [ "$(id -u)" = 0 ]; then
@@ -64,8 +87,11 @@ awk -v f="$fail" '
 	FILENAME == "make-check.out" && /^# PASS:/ {p+=$3}
 	FILENAME == "make-check.out" && (/^# FAIL:/ || /^# ERROR:/ || /^# XPASS:/) {x+=$3}
 	FILENAME == "make-check.out" && /^# SKIP:/ {s+=$3}
-	FILENAME == "packages.out" && /^ok / {p++}
-	FILENAME == "packages.out" && /^not ok / {x++}
-	FILENAME == "packages.out" && /^(1\.\.0 # SKIP|SKIP:)/ {s++}
-	END { if (f && x == 0) x = 1; printf "%d passed, %d failed, %d skipped\n", p, x, s }' make-check.out packages.out
+	FILENAME == "sanitizers.out" && /^# PASS:/ {p+=$3}
+	FILENAME == "sanitizers.out" && (/^# FAIL:/ || /^# ERROR:/ || /^# XPASS:/) {x+=$3}
+	FILENAME == "sanitizers.out" && /^# SKIP:/ {s+=$3}
+	(FILENAME == "packages.out" || FILENAME == "valgrind.out") && /^ok / {p++}
+	(FILENAME == "packages.out" || FILENAME == "valgrind.out") && /^not ok / {x++}
+	(FILENAME == "packages.out" || FILENAME == "valgrind.out") && /^(1\.\.0 # SKIP|SKIP:)/ {s++}
+	END { if (f && x == 0) x = 1; printf "%d passed, %d failed, %d skipped\n", p, x, s }' make-check.out sanitizers.out valgrind.out packages.out
 exit "$fail"

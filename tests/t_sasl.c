@@ -147,7 +147,10 @@ xo(const char *service, const char *user, const char *token)
 static int
 raw(const char *mech, const char *m, size_t len)
 {
-	return exchange("dovecot", mech, m, len, "\001", 1).first;
+	result r = exchange("dovecot", mech, m, len, "\001", 1);
+
+	json_decref(r.challenge);
+	return r.first;
 }
 
 static const char *
