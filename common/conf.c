@@ -57,11 +57,13 @@ strlist_free(ts_strlist *l)
 	l->n = 0;
 }
 
-/* Splits a value on spaces and tabs into a list; empty lists are refused. */
+/* Splits a value on spaces and tabs into a list; empty lists are refused.
+ * On any failure the list is left empty (nothing to free). */
 static int
 strlist_parse(const char *v, ts_strlist *out)
 {
 	char *copy = strdup(v), *tok, *save = NULL;
+	int r = -1;
 
 	if (copy == NULL)
 		return -1;
@@ -69,14 +71,18 @@ strlist_parse(const char *v, ts_strlist *out)
 		char **nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
 
 		if (nv == NULL)
-			break;
+			goto out;
 		out->v = nv;
 		if ((out->v[out->n] = strdup(tok)) == NULL)
-			break;
+			goto out;
 		out->n++;
 	}
+	r = out->n > 0 ? 0 : -1;
+out:
 	free(copy);
-	return tok == NULL && out->n > 0 ? 0 : -1;
+	if (r != 0)
+		strlist_free(out);
+	return r;
 }
 
 static int
@@ -543,14 +549,13 @@ absolute(const char *path)
 }
 
 ts_reason
-ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e)
+ts_conf_parse(const char *path, char *buf, size_t len, ts_conf **out, ts_err *e)
 {
 	parser p;
 	ts_err local;
 	ts_conf *c = NULL;
-	char *buf = NULL, *line, *next, *slash;
-	size_t len;
-	ts_reason r;
+	char *line, *next, *slash;
+	ts_reason r = TS_R_INTERNAL;
 
 	*out = NULL;
 	if (e == NULL)
@@ -558,9 +563,6 @@ ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e)
 	memset(&p, 0, sizeof(p));
 	p.e = e;
 	p.file = path;
-	if ((r = ts_read_file(path, TS_CONF_MAX_SIZE, 0, &buf, &len, id, e)) != TS_OK)
-		return r;
-	r = TS_R_INTERNAL;
 	if ((c = calloc(1, sizeof(*c))) == NULL || (c->path = absolute(path)) == NULL ||
 	    (c->dir = strdup(c->path)) == NULL)
 		goto out;
@@ -595,8 +597,22 @@ ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e)
 out:
 	if (r == TS_R_INTERNAL)
 		ts_fail(e, r, "%s: out of memory", path);
-	free(buf);
 	ts_conf_free(c);
+	return r;
+}
+
+ts_reason
+ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	ts_reason r;
+
+	*out = NULL;
+	if ((r = ts_read_file(path, TS_CONF_MAX_SIZE, 0, &buf, &len, id, e)) != TS_OK)
+		return r;
+	r = ts_conf_parse(path, buf, len, out, e);
+	free(buf);
 	return r;
 }
 

@@ -85,6 +85,9 @@ typedef struct ts_conf {
  * file identity for change detection. */
 struct ts_file_id;
 ts_reason ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e);
+/* The same, from a NUL-terminated buffer of len bytes that is modified in
+ * place; path names the file in messages and anchors relative paths. */
+ts_reason ts_conf_parse(const char *path, char *buf, size_t len, ts_conf **out, ts_err *e);
 void ts_conf_free(ts_conf *c);
 
 const ts_service_conf *ts_conf_service(const ts_conf *c, const char *name);
