@@ -1,0 +1,230 @@
+/*
+ * t_stress.c: concurrency under key rotation. Four threads in this process
+ * and two forked processes validate continuously while a third process
+ * rotates keys as an administrator would (write a new file, rename it over
+ * the old): remove key A, add key C, revoke key B, break C's file and fix it.
+ * Each worker asserts what it observes:
+ *  - once A was refused as unknown, A is never accepted again;
+ *  - once B was refused as revoked, B is never accepted again;
+ *  - once C was accepted, C is never refused (a broken file keeps the last
+ *    good keyring; there is never half a keyring);
+ *  - no config_error or internal_error, no crash.
+ * Bounded: the rotation takes about two seconds. Also built with
+ * ThreadSanitizer by tests/t_stress_tsan.sh.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fx.h"
+#include "tap.h"
+#include "tsenv.h"
+
+static const char *dir;
+static char conf[4200];
+static ts_request req_a, req_b, req_c; /* built before any thread starts */
+static atomic_int done;
+
+typedef struct worker {
+	ts_ctx *ctx;
+	long checks, violations;
+	char why[200];
+} worker;
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static ts_reason
+check(ts_ctx *ctx, const ts_request *req)
+{
+	ts_result res;
+
+	return ts_validate(ctx, req, &res);
+}
+
+static void
+violation(worker *w, const char *what)
+{
+	if (w->violations++ == 0)
+		snprintf(w->why, sizeof(w->why), "%s", what);
+}
+
+static void *
+work(void *arg)
+{
+	worker *w = arg;
+	int a_gone = 0, b_revoked = 0, c_seen = 0;
+
+	while (!atomic_load(&done)) {
+		ts_reason a = check(w->ctx, &req_a), b = check(w->ctx, &req_b),
+		          c = check(w->ctx, &req_c);
+
+		w->checks += 3;
+		if (a == TS_R_CONFIG_ERROR || b == TS_R_CONFIG_ERROR || c == TS_R_CONFIG_ERROR ||
+		    a == TS_R_INTERNAL || b == TS_R_INTERNAL || c == TS_R_INTERNAL)
+			violation(w, "config or internal error seen");
+		if (a == TS_OK && a_gone)
+			violation(w, "key A accepted after its removal was observed");
+		if (a == TS_R_UNKNOWN_KEY)
+			a_gone = 1;
+		if (b == TS_OK && b_revoked)
+			violation(w, "key B accepted after its revocation was observed");
+		if (b == TS_R_KEY_REVOKED)
+			b_revoked = 1;
+		if (c != TS_OK && c_seen)
+			violation(w, "key C refused after it was in force");
+		if (c == TS_OK)
+			c_seen = 1;
+	}
+	/* the end state */
+	if (check(w->ctx, &req_a) != TS_R_UNKNOWN_KEY ||
+	    check(w->ctx, &req_b) != TS_R_KEY_REVOKED || check(w->ctx, &req_c) != TS_OK)
+		violation(w, "wrong end state");
+	return NULL;
+}
+
+static void
+write_conf(const char *keys, const char *revoked)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+	    "[global]\nreload_interval = 0\nrevoked_keys = revoked\n[issuer corp]\n"
+	    "issuer = https://sso.example.com/realms/corp\nalgorithms = ES256 RS256 EdDSA\n%s\n"
+	    "token_type = jwt\n[service dovecot]\nissuers = corp\naudiences = imap.example.com\n",
+	    keys);
+	env_write(dir, "revoked", revoked, 0644);
+	env_write(dir, "tokenscope.conf", text, 0644);
+}
+
+/* The administrator, in a process of its own. */
+static void
+rotate(void)
+{
+	char *ckey = tap_slurp(fx_path("keys/ed25519.pub.pem"), NULL), revoked[128];
+
+	sleep_ms(300);
+	write_conf(
+	    "key = a.pem kid=a\nkey = b.pem kid=b alg=RS256", "# none\n"); /* rewrite, same keys */
+	sleep_ms(300);
+	write_conf("key = b.pem kid=b alg=RS256", "# none\n"); /* remove A */
+	sleep_ms(300);
+	env_write(dir, "c.pem", ckey, 0644);
+	write_conf("key = b.pem kid=b alg=RS256\nkey = c.pem kid=c", "# none\n"); /* add C */
+	sleep_ms(300);
+	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("rsa2048"));
+	env_write(dir, "revoked", revoked, 0644); /* revoke B */
+	sleep_ms(300);
+	env_write(
+	    dir, "c.pem", "-----BEGIN PUBLIC KEY-----\nbroken\n-----END PUBLIC KEY-----\n", 0644);
+	sleep_ms(300);
+	env_write(dir, "c.pem", ckey, 0644); /* fixed */
+	sleep_ms(300);
+	free(ckey);
+}
+
+static void
+stop(int sig)
+{
+	(void)sig;
+	atomic_store(&done, 1); /* lock-free: safe in a signal handler */
+}
+
+static int
+run_process_worker(void)
+{
+	worker w;
+
+	memset(&w, 0, sizeof(w));
+	if (ts_ctx_new(conf, NULL, NULL, &w.ctx, NULL) != TS_OK)
+		return 3;
+	work(&w);
+	ts_ctx_free(w.ctx);
+	if (w.violations)
+		fprintf(stderr, "process worker: %s\n", w.why);
+	return w.violations ? 1 : 0;
+}
+
+int
+main(void)
+{
+	pid_t kids[2], rotator;
+	pthread_t th[4];
+	worker w[4];
+	ts_ctx *ctx = NULL;
+	int i, st, kid_fail = 0;
+	long checks = 0, viol = 0;
+
+	setenv("TS_TEST_NAME", "t_stress", 1);
+	dir = env_dir("stress");
+	env_copy_key(dir, "p256.pub.pem");
+	env_copy_key(dir, "rsa2048.pub.pem");
+	{
+		char from[4300], to[4300];
+
+		snprintf(from, sizeof(from), "%s/p256.pub.pem", dir);
+		snprintf(to, sizeof(to), "%s/a.pem", dir);
+		rename(from, to);
+		snprintf(from, sizeof(from), "%s/rsa2048.pub.pem", dir);
+		snprintf(to, sizeof(to), "%s/b.pem", dir);
+		rename(from, to);
+	}
+	write_conf("key = a.pem kid=a\nkey = b.pem kid=b alg=RS256", "# none\n");
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	req_a = env_req("stress_a", "dovecot", "alice");
+	req_b = env_req("stress_b", "dovecot", "alice");
+	req_c = env_req("stress_c", "dovecot", "alice");
+	(void)fx_thumbprint("rsa2048"); /* the fixtures are loaded before any fork or thread */
+
+	/* the process workers stop on SIGUSR1; installed before forking */
+	signal(SIGUSR1, stop);
+	/* processes first: forking after threads start would copy held locks */
+	for (i = 0; i < 2; i++)
+		if ((kids[i] = fork()) == 0)
+			_exit(run_process_worker());
+	if ((rotator = fork()) == 0) {
+		rotate();
+		_exit(0);
+	}
+	if (ts_ctx_new(conf, NULL, NULL, &ctx, NULL) != TS_OK)
+		tap_bail("initial load");
+	for (i = 0; i < 4; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].ctx = ctx; /* one shared keyring, as in a threaded server */
+		pthread_create(&th[i], NULL, work, &w[i]);
+	}
+	waitpid(rotator, &st, 0);
+	sleep_ms(200);
+	atomic_store(&done, 1);
+	for (i = 0; i < 2; i++)
+		kill(kids[i], SIGUSR1);
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		checks += w[i].checks;
+		viol += w[i].violations;
+		if (w[i].violations)
+			tap_diag("thread %d: %s", i, w[i].why);
+	}
+	for (i = 0; i < 2; i++) {
+		waitpid(kids[i], &st, 0);
+		kid_fail += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	ok(checks > 1000, "stress_threads_validated_during_rotation (%ld decisions)", checks);
+	ok(viol == 0, "stress_threads_never_saw_a_removed_or_revoked_key_or_half_a_keyring");
+	ok(kid_fail == 0, "stress_processes_never_saw_a_removed_or_revoked_key_or_half_a_keyring");
+	ts_ctx_free(ctx);
+	return tap_done();
+}
