@@ -42,9 +42,11 @@ describe_claims(ts_result *res, const json_t *claims)
 	copy_str(res->aud, sizeof(res->aud), aud);
 	copy_str(res->sub, sizeof(res->sub), json_object_get(claims, "sub"));
 	copy_str(res->jti, sizeof(res->jti), json_object_get(claims, "jti"));
+	/* for the log only (the claim policy checks exp itself); a real outside
+	 * long long's range must not be converted: that is undefined behaviour */
 	if (json_is_integer(exp))
 		res->exp = (long long)json_integer_value(exp);
-	else if (json_is_real(exp))
+	else if (json_is_real(exp) && json_real_value(exp) >= 0 && json_real_value(exp) < 1e18)
 		res->exp = (long long)json_real_value(exp);
 }
 
