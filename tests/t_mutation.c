@@ -63,7 +63,8 @@ main(void)
 		for (i = 0; i < len; i++)
 			trunc_acc += accepted(tok, i, k);
 		ok(acc == 0 && trunc_acc == 0 && ERR_peek_error() == 0,
-		    "mutations_of_%s_rejected (%ld byte changes, %zu truncations, %ld+%ld accepted)",
+		    "mutations_of_%s_rejected (%ld byte changes, %zu truncations, %ld+%ld "
+		    "accepted)",
 		    *names + 5, tried, len, acc, trunc_acc);
 		total += tried + (long)len;
 		free(t);
