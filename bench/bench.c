@@ -762,6 +762,8 @@ main(int argc, char **argv)
 	memset(&core, 0, sizeof(core));
 	snprintf(conf, sizeof(conf), "%s/bench.conf", work);
 	bench_core(conf);
+	if (argc > 1 && strcmp(argv[1], "--core") == 0) /* for profiling */
+		goto out;
 	bench_pam();
 	bench_sasl(conf);
 	bench_reload();
@@ -782,6 +784,7 @@ main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/bench-results.json", builddir);
 	json_dump_file(results, path, JSON_INDENT(1) | JSON_SORT_KEYS);
 	printf("\nall figures: %s\n", path);
+out:
 	snprintf(path, sizeof(path), "rm -rf '%s'", work);
 	if (system(path) != 0)
 		return 1;

@@ -273,6 +273,16 @@ ts_b64url_char(unsigned char c)
 	return dec_tab[c] != 0xff;
 }
 
+size_t
+ts_b64url_span(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && dec_tab[(uint8_t)s[i]] != 0xff)
+		i++;
+	return i;
+}
+
 int
 ts_b64url_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap, size_t *outlen)
 {

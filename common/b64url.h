@@ -18,6 +18,8 @@
 
 /* True if c is in the base64url alphabet. */
 bool ts_b64url_char(unsigned char c);
+/* Length of the longest prefix of (s, len) in the base64url alphabet. */
+size_t ts_b64url_span(const char *s, size_t len);
 
 /* Decodes (in, inlen) into out, which holds outcap bytes. Returns 0 and sets
  * *outlen, or -1 on any non-strict input or if out is too small. On failure

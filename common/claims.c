@@ -22,9 +22,9 @@ step(ts_step_fn *fn, void *arg, const char *name, ts_reason r, ts_err *e)
 /* C1: NumericDate as integer or real (a real is floored, never read as 0). */
 static ts_reason
 numeric_date(
-    const json_t *claims, const char *name, int required, long long *out, int *present, ts_err *e)
+    const ts_jv *claims, const char *name, int required, long long *out, int *present, ts_err *e)
 {
-	const json_t *v = json_object_get(claims, name);
+	const ts_jv *v = ts_jv_get(claims, name);
 	double d;
 
 	*present = v != NULL;
@@ -32,10 +32,10 @@ numeric_date(
 		return required
 		    ? ts_fail(e, TS_R_MISSING_CLAIM, "required claim \"%s\" is missing", name)
 		    : TS_OK;
-	if (json_is_integer(v)) {
-		*out = (long long)json_integer_value(v);
-	} else if (json_is_real(v)) {
-		d = json_real_value(v);
+	if (ts_jv_is(v, TS_JSON_INTEGER)) {
+		*out = v->u.i;
+	} else if (ts_jv_is(v, TS_JSON_REAL)) {
+		d = v->u.d;
 		if (!isfinite(d) || d < 0 || d > (double)NUMERICDATE_MAX)
 			return ts_fail(e, TS_R_INVALID_CLAIM, "\"%s\" is out of range", name);
 		*out = (long long)floor(d);
@@ -48,7 +48,7 @@ numeric_date(
 }
 
 static ts_reason
-check_times(const json_t *claims, const ts_issuer_conf *is, long skew, time_t now,
+check_times(const ts_jv *claims, const ts_issuer_conf *is, long skew, time_t now,
     long long *exp_out, ts_err *e)
 {
 	long long exp = 0, iat = 0, nbf = 0, t = (long long)now;
@@ -98,12 +98,12 @@ typ_is_at_jwt(const char *typ)
 
 /* C3, plus ID-token refusal under both profiles. */
 static ts_reason
-check_type(const json_t *claims, const char *typ, const ts_issuer_conf *is, ts_err *e)
+check_type(const ts_jv *claims, const char *typ, const ts_issuer_conf *is, ts_err *e)
 {
-	const json_t *aud = json_object_get(claims, "aud"), *azp = json_object_get(claims, "azp");
-	size_t i;
+	const ts_jv *aud = ts_jv_get(claims, "aud"), *azp = ts_jv_get(claims, "azp"), *a;
+	size_t i, n = ts_jv_is(aud, TS_JSON_ARRAY) ? aud->n : 1;
 
-	if (json_object_get(claims, "nonce") != NULL || json_object_get(claims, "at_hash") != NULL)
+	if (ts_jv_get(claims, "nonce") != NULL || ts_jv_get(claims, "at_hash") != NULL)
 		return ts_fail(
 		    e, TS_R_ID_TOKEN, "an ID token (nonce or at_hash), not an access token");
 	if (is->token_type == TS_TYP_AT_JWT) {
@@ -114,13 +114,13 @@ check_type(const json_t *claims, const char *typ, const ts_issuer_conf *is, ts_e
 	if (typ != NULL && strcasecmp(typ, "JWT") != 0 && !typ_is_at_jwt(typ))
 		return ts_fail(e, TS_R_WRONG_TOKEN_TYPE, "typ is neither JWT nor at+jwt");
 	/* an ID token's audience is the client it was issued to */
-	for (i = 0; i < (json_is_array(aud) ? json_array_size(aud) : 1); i++) {
-		const json_t *a = json_is_array(aud) ? json_array_get(aud, i) : aud;
-
-		if (!json_is_string(a))
+	a = ts_jv_is(aud, TS_JSON_ARRAY) ? aud + 1 : aud;
+	for (i = 0; i < n && a != NULL; i++, a += a->skip) {
+		if (!ts_jv_is(a, TS_JSON_STRING))
 			continue;
-		if ((json_is_string(azp) && json_equal(a, azp)) ||
-		    in_list(&is->clients, json_string_value(a), json_string_length(a)))
+		if ((ts_jv_is(azp, TS_JSON_STRING) && azp->n == a->n &&
+		        memcmp(azp->u.s, a->u.s, a->n) == 0) ||
+		    in_list(&is->clients, a->u.s, a->n))
 			return ts_fail(
 			    e, TS_R_ID_TOKEN, "audience is the client itself: an ID token");
 	}
@@ -129,27 +129,25 @@ check_type(const json_t *claims, const char *typ, const ts_issuer_conf *is, ts_e
 
 /* C2 */
 static ts_reason
-check_aud(const json_t *claims, const ts_service_conf *svc, ts_err *e)
+check_aud(const ts_jv *claims, const ts_service_conf *svc, ts_err *e)
 {
-	const json_t *aud = json_object_get(claims, "aud");
-	size_t i, n;
+	const ts_jv *aud = ts_jv_get(claims, "aud"), *a;
+	size_t i;
 	int match = 0;
 
 	if (aud == NULL)
 		return ts_fail(e, TS_R_MISSING_CLAIM, "required claim \"aud\" is missing");
-	if (json_is_string(aud))
-		return in_list(&svc->audiences, json_string_value(aud), json_string_length(aud))
+	if (ts_jv_is(aud, TS_JSON_STRING))
+		return in_list(&svc->audiences, aud->u.s, aud->n)
 		    ? TS_OK
 		    : ts_fail(e, TS_R_AUDIENCE_MISMATCH, "no audience accepted by service %s",
 		          svc->name);
-	if (!json_is_array(aud) || (n = json_array_size(aud)) == 0)
+	if (!ts_jv_is(aud, TS_JSON_ARRAY) || aud->n == 0)
 		return ts_fail(e, TS_R_INVALID_CLAIM, "\"aud\" is not a string or non-empty array");
-	for (i = 0; i < n; i++) {
-		const json_t *a = json_array_get(aud, i);
-
-		if (!json_is_string(a))
+	for (i = 0, a = aud + 1; i < aud->n; i++, a += a->skip) {
+		if (!ts_jv_is(a, TS_JSON_STRING))
 			return ts_fail(e, TS_R_INVALID_CLAIM, "\"aud\" array holds a non-string");
-		match |= in_list(&svc->audiences, json_string_value(a), json_string_length(a));
+		match |= in_list(&svc->audiences, a->u.s, a->n);
 	}
 	return match
 	    ? TS_OK
@@ -158,21 +156,20 @@ check_aud(const json_t *claims, const ts_service_conf *svc, ts_err *e)
 
 /* C5 */
 static ts_reason
-check_tenant_client(const json_t *claims, const ts_issuer_conf *is, ts_err *e)
+check_tenant_client(const ts_jv *claims, const ts_issuer_conf *is, ts_err *e)
 {
-	const json_t *tid = json_object_get(claims, "tid"), *c;
+	const ts_jv *tid = ts_jv_get(claims, "tid"), *c;
 
 	if (is->tenant != NULL &&
-	    !(json_is_string(tid) && strcmp(json_string_value(tid), is->tenant) == 0 &&
-	        json_string_length(tid) == strlen(is->tenant)))
+	    !(ts_jv_is(tid, TS_JSON_STRING) && tid->n == strlen(is->tenant) &&
+	        memcmp(tid->u.s, is->tenant, tid->n) == 0))
 		return ts_fail(e, TS_R_TENANT_MISMATCH, "tid is not tenant %s", is->tenant);
 	if (is->clients.n == 0)
 		return TS_OK;
-	c = json_object_get(claims, "azp");
+	c = ts_jv_get(claims, "azp");
 	if (c == NULL)
-		c = json_object_get(claims, "client_id");
-	if (!json_is_string(c) ||
-	    !in_list(&is->clients, json_string_value(c), json_string_length(c)))
+		c = ts_jv_get(claims, "client_id");
+	if (!ts_jv_is(c, TS_JSON_STRING) || !in_list(&is->clients, c->u.s, c->n))
 		return ts_fail(e, TS_R_CLIENT_MISMATCH, "azp/client_id is not an allowed client");
 	return TS_OK;
 }
@@ -197,35 +194,31 @@ has_word(const char *list, size_t len, const char *want)
 
 /* C4 */
 static ts_reason
-check_scopes(const json_t *claims, const ts_service_conf *svc, ts_err *e)
+check_scopes(const ts_jv *claims, const ts_service_conf *svc, ts_err *e)
 {
-	const json_t *scope = json_object_get(claims, "scope"),
-	             *scp = json_object_get(claims, "scp");
+	const ts_jv *scope = ts_jv_get(claims, "scope"), *scp = ts_jv_get(claims, "scp"), *s;
 	size_t i, k;
 
 	if (svc->required_scopes.n == 0)
 		return TS_OK;
-	if (scope != NULL && !json_is_string(scope))
+	if (scope != NULL && !ts_jv_is(scope, TS_JSON_STRING))
 		return ts_fail(e, TS_R_INVALID_CLAIM, "\"scope\" is not a string");
-	if (scp != NULL && !json_is_string(scp) && !json_is_array(scp))
+	if (scp != NULL && !ts_jv_is(scp, TS_JSON_STRING) && !ts_jv_is(scp, TS_JSON_ARRAY))
 		return ts_fail(e, TS_R_INVALID_CLAIM, "\"scp\" is not a string or array");
 	for (i = 0; i < svc->required_scopes.n; i++) {
 		const char *want = svc->required_scopes.v[i];
 		int found = 0;
 
 		if (scope != NULL)
-			found = has_word(json_string_value(scope), json_string_length(scope), want);
-		if (!found && json_is_string(scp))
-			found = has_word(json_string_value(scp), json_string_length(scp), want);
-		if (!found && json_is_array(scp)) {
-			for (k = 0; k < json_array_size(scp) && !found; k++) {
-				const json_t *s = json_array_get(scp, k);
-
-				if (!json_is_string(s))
+			found = has_word(scope->u.s, scope->n, want);
+		if (!found && ts_jv_is(scp, TS_JSON_STRING))
+			found = has_word(scp->u.s, scp->n, want);
+		if (!found && ts_jv_is(scp, TS_JSON_ARRAY)) {
+			for (k = 0, s = scp + 1; k < scp->n && !found; k++, s += s->skip) {
+				if (!ts_jv_is(s, TS_JSON_STRING))
 					return ts_fail(e, TS_R_INVALID_CLAIM,
 					    "\"scp\" array holds a non-string");
-				found = strlen(want) == json_string_length(s) &&
-				    memcmp(json_string_value(s), want, json_string_length(s)) == 0;
+				found = strlen(want) == s->n && memcmp(s->u.s, want, s->n) == 0;
 			}
 		}
 		if (!found)
@@ -254,21 +247,21 @@ ts_username_ok(const char *s, size_t len)
 
 /* C6 */
 static ts_reason
-map_user(const json_t *claims, const ts_issuer_conf *is, const char *req_user, ts_claims_out *out,
+map_user(const ts_jv *claims, const ts_issuer_conf *is, const char *req_user, ts_claims_out *out,
     ts_err *e)
 {
-	const json_t *v = json_object_get(claims, is->username_claim);
+	const ts_jv *v = ts_jv_get(claims, is->username_claim);
 	const char *s;
 	size_t len;
 
 	if (v == NULL)
 		return ts_fail(
 		    e, TS_R_BAD_USERNAME, "username claim \"%s\" is missing", is->username_claim);
-	if (!json_is_string(v))
+	if (!ts_jv_is(v, TS_JSON_STRING))
 		return ts_fail(e, TS_R_BAD_USERNAME, "username claim \"%s\" is not a string",
 		    is->username_claim);
-	s = json_string_value(v);
-	len = json_string_length(v);
+	s = v->u.s;
+	len = v->n;
 	if (strlen(s) != len || !ts_username_ok(s, len))
 		return ts_fail(e, TS_R_BAD_USERNAME,
 		    "username claim \"%s\" is not 1-256 bytes of [A-Za-z0-9._@-]",
@@ -288,7 +281,7 @@ map_user(const json_t *claims, const ts_issuer_conf *is, const char *req_user, t
 }
 
 ts_reason
-ts_claims_check(const json_t *claims, const char *typ, const ts_issuer_conf *is,
+ts_claims_check(const ts_jv *claims, const char *typ, const ts_issuer_conf *is,
     const ts_service_conf *svc, long skew, time_t now, const char *req_user, ts_claims_out *out,
     ts_step_fn *fn, void *arg, ts_err *e)
 {

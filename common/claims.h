@@ -5,11 +5,11 @@
 #ifndef TS_CLAIMS_H
 #define TS_CLAIMS_H
 
-#include <jansson.h>
 #include <time.h>
 
 #include "conf.h"
 #include "err.h"
+#include "json.h"
 
 typedef struct ts_claims_out {
 	char user[TS_USER_MAX + 1]; /* mapped user, set only when all passed */
@@ -21,7 +21,7 @@ typedef void ts_step_fn(void *arg, const char *step, ts_reason r, const char *de
 
 /* typ: the header's typ (NULL when absent). req_user: NULL when the caller
  * does not name a user. Returns TS_OK or the first failing reason. */
-ts_reason ts_claims_check(const json_t *claims, const char *typ, const ts_issuer_conf *is,
+ts_reason ts_claims_check(const ts_jv *claims, const char *typ, const ts_issuer_conf *is,
     const ts_service_conf *svc, long skew, time_t now, const char *req_user, ts_claims_out *out,
     ts_step_fn *step, void *step_arg, ts_err *e);
 

@@ -11,10 +11,10 @@
 struct ts_jws {
 	const char *signing_input; /* header.payload, exactly as received */
 	size_t signing_len;
-	json_t *header;
+	ts_jdoc *header;
 	unsigned char *payload;
 	size_t payload_len, payload_cap;
-	json_t *claims; /* parsed lazily by ts_jws_iss / ts_jws_claims */
+	ts_jdoc *claims; /* parsed lazily by ts_jws_iss / ts_jws_claims */
 	unsigned char *sig;
 	size_t sig_len, sig_cap;
 	ts_alg alg;
@@ -88,46 +88,46 @@ static const char *const refused_members[] = { "crit", "b64", "zip", "enc", "cty
 static ts_reason
 check_header(ts_jws *j, ts_err *e)
 {
-	const json_t *alg, *kid, *typ;
+	const ts_jv *h = ts_jdoc_root(j->header), *alg, *kid, *typ;
 	size_t i;
 
 	for (i = 0; i < sizeof(refused_members) / sizeof(refused_members[0]); i++) {
-		if (json_object_get(j->header, refused_members[i]) != NULL)
+		if (ts_jv_get(h, refused_members[i]) != NULL)
 			return ts_fail(e, TS_R_UNSUPPORTED_HEADER,
 			    "header member \"%s\" is not supported", refused_members[i]);
 	}
-	alg = json_object_get(j->header, "alg");
+	alg = ts_jv_get(h, "alg");
 	if (alg == NULL)
 		return ts_fail(e, TS_R_MALFORMED, "header has no \"alg\"");
-	if (!json_is_string(alg))
+	if (!ts_jv_is(alg, TS_JSON_STRING))
 		return ts_fail(e, TS_R_MALFORMED, "header \"alg\" is not a string");
 	/* A1: "none" in any spelling is simply not a known name */
-	j->alg = ts_alg_from_name(json_string_value(alg), json_string_length(alg));
+	j->alg = ts_alg_from_name(alg->u.s, alg->n);
 	if (j->alg == TS_ALG_INVALID) {
 		char shown[24];
 
-		ts_sanitize(shown, sizeof(shown), json_string_value(alg), json_string_length(alg));
+		ts_sanitize(shown, sizeof(shown), alg->u.s, alg->n);
 		return ts_fail(e, TS_R_ALG_NOT_ALLOWED,
 		    "header alg \"%s\" is not a supported algorithm", shown);
 	}
-	kid = json_object_get(j->header, "kid");
+	kid = ts_jv_get(h, "kid");
 	if (kid != NULL) {
-		if (!json_is_string(kid))
+		if (!ts_jv_is(kid, TS_JSON_STRING))
 			return ts_fail(e, TS_R_MALFORMED, "header \"kid\" is not a string");
-		if (json_string_length(kid) > TS_KID_MAX)
+		if (kid->n > TS_KID_MAX)
 			return ts_fail(
 			    e, TS_R_MALFORMED, "header \"kid\" longer than %d bytes", TS_KID_MAX);
-		j->kid = json_string_value(kid);
-		j->kid_len = json_string_length(kid);
+		j->kid = kid->u.s;
+		j->kid_len = kid->n;
 	}
-	typ = json_object_get(j->header, "typ");
+	typ = ts_jv_get(h, "typ");
 	if (typ != NULL) {
-		if (!json_is_string(typ))
+		if (!ts_jv_is(typ, TS_JSON_STRING))
 			return ts_fail(e, TS_R_MALFORMED, "header \"typ\" is not a string");
-		if (json_string_length(typ) > TS_TYP_MAX)
+		if (typ->n > TS_TYP_MAX)
 			return ts_fail(
 			    e, TS_R_MALFORMED, "header \"typ\" longer than %d bytes", TS_TYP_MAX);
-		j->typ = json_string_value(typ);
+		j->typ = typ->u.s;
 	}
 	/* jwk, jku, x5u, x5c, x5t: ignored by design (K9); they never select
 	 * or supply a key. */
@@ -152,22 +152,18 @@ ts_jws_parse(const char *tok, size_t len, size_t max_len, ts_jws **out, ts_err *
 	if (len > max_len)
 		return ts_fail(
 		    e, TS_R_TOO_LARGE, "token is %zu bytes, the limit is %zu", len, max_len);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)tok[i];
-
-		if (c == '.') {
-			if (d1 == NULL)
-				d1 = tok + i;
-			else if (d2 == NULL)
-				d2 = tok + i;
-			else
-				return ts_fail(e, TS_R_MALFORMED,
-				    "more than three segments (JWE or nested tokens are not "
-				    "accepted)");
-		} else if (!ts_b64url_char(c)) {
+	for (i = ts_b64url_span(tok, len); i < len;
+	     i += 1 + ts_b64url_span(tok + i + 1, len - i - 1)) {
+		if (tok[i] != '.')
 			return ts_fail(e, TS_R_MALFORMED,
 			    "character at offset %zu is outside the base64url alphabet", i);
-		}
+		if (d1 == NULL)
+			d1 = tok + i;
+		else if (d2 == NULL)
+			d2 = tok + i;
+		else
+			return ts_fail(e, TS_R_MALFORMED,
+			    "more than three segments (JWE or nested tokens are not accepted)");
 	}
 	if (d2 == NULL)
 		return ts_fail(e, TS_R_MALFORMED, "not three dot-separated segments");
@@ -189,10 +185,8 @@ ts_jws_parse(const char *tok, size_t len, size_t max_len, ts_jws **out, ts_err *
 		r = ts_fail(e, TS_R_MALFORMED, "header is not strict base64url");
 		goto out;
 	}
-	if ((j->header = ts_json_parse_object(hbuf, hlen, 4, e)) == NULL) {
-		r = TS_R_MALFORMED;
+	if ((r = ts_jdoc_parse(hbuf, hlen, 4, &j->header, e)) != TS_OK)
 		goto out;
-	}
 	if ((r = check_header(j, e)) != TS_OK)
 		goto out;
 	r = TS_R_INTERNAL;
@@ -241,10 +235,10 @@ ts_jws_typ(const ts_jws *j)
 	return j->typ;
 }
 
-const json_t *
+const ts_jv *
 ts_jws_header(const ts_jws *j)
 {
-	return j->header;
+	return ts_jdoc_root(j->header);
 }
 
 static ts_reason
@@ -252,26 +246,25 @@ parse_claims(ts_jws *j, ts_err *e)
 {
 	if (j->claims != NULL)
 		return TS_OK;
-	j->claims =
-	    ts_json_parse_object((const char *)j->payload, j->payload_len, TS_JSON_MAX_DEPTH, e);
-	return j->claims ? TS_OK : TS_R_MALFORMED;
+	return ts_jdoc_parse(
+	    (const char *)j->payload, j->payload_len, TS_JSON_MAX_DEPTH, &j->claims, e);
 }
 
 ts_reason
 ts_jws_iss(ts_jws *j, const char **iss, size_t *iss_len, ts_err *e)
 {
-	const json_t *v;
+	const ts_jv *v;
 	ts_reason r;
 
 	if ((r = parse_claims(j, e)) != TS_OK)
 		return r;
-	v = json_object_get(j->claims, "iss");
+	v = ts_jv_get(ts_jdoc_root(j->claims), "iss");
 	if (v == NULL)
 		return ts_fail(e, TS_R_MISSING_CLAIM, "token has no \"iss\" claim");
-	if (!json_is_string(v))
+	if (!ts_jv_is(v, TS_JSON_STRING))
 		return ts_fail(e, TS_R_INVALID_CLAIM, "\"iss\" is not a string");
-	*iss = json_string_value(v);
-	*iss_len = json_string_length(v);
+	*iss = v->u.s;
+	*iss_len = v->n;
 	return TS_OK;
 }
 
@@ -292,7 +285,7 @@ ts_jws_verify(ts_jws *j, const ts_key *key, ts_err *e)
 	return r;
 }
 
-json_t *
+const ts_jv *
 ts_jws_claims(ts_jws *j, ts_err *e)
 {
 	if (!j->verified) {
@@ -301,7 +294,7 @@ ts_jws_claims(ts_jws *j, ts_err *e)
 	}
 	if (parse_claims(j, e) != TS_OK)
 		return NULL;
-	return j->claims;
+	return ts_jdoc_root(j->claims);
 }
 
 const unsigned char *
@@ -320,8 +313,8 @@ ts_jws_free(ts_jws *j)
 {
 	if (j == NULL)
 		return;
-	json_decref(j->header);
-	json_decref(j->claims);
+	ts_jdoc_free(j->header);
+	ts_jdoc_free(j->claims);
 	ts_freezero(j->payload, j->payload_cap);
 	ts_freezero(j->sig, j->sig_cap);
 	free(j);

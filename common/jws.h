@@ -19,6 +19,7 @@
 
 #include "alg.h"
 #include "err.h"
+#include "json.h"
 #include "key.h"
 
 #define TS_TOKEN_DEFAULT_MAX 8192 /* P1: default cap on the whole token */
@@ -47,12 +48,12 @@ const char *ts_jws_kid(const ts_jws *j, size_t *len);
 /* typ, or NULL when absent. */
 const char *ts_jws_typ(const ts_jws *j);
 /* The unverified header object (members alg/kid/typ already checked). */
-const json_t *ts_jws_header(const ts_jws *j);
+const ts_jv *ts_jws_header(const ts_jws *j);
 
 /*
- * Parses the payload as a JSON object (duplicates rejected, depth bounded)
- * and returns its `iss`, which must be a string (K3: arrays, numbers and
- * strings with NUL are rejected; jansson refuses \u0000 by default).
+ * Parses the payload as a JSON object (json.h: duplicates rejected, depth
+ * bounded) and returns its `iss`, which must be a string (K3: arrays,
+ * numbers and strings with NUL are rejected; json.h refuses \u0000).
  * The pointer stays valid for the life of j. This is the only payload
  * member readable before verification, because the key depends on it.
  */
@@ -64,15 +65,16 @@ ts_reason ts_jws_verify(ts_jws *j, const ts_key *key, ts_err *e);
 
 /* The claims object, or NULL unless ts_jws_verify() succeeded and the
  * payload is a JSON object (see ts_jws_iss for the parse). */
-json_t *ts_jws_claims(ts_jws *j, ts_err *e);
+const ts_jv *ts_jws_claims(ts_jws *j, ts_err *e);
 /* The decoded payload bytes, or NULL unless verified. */
 const unsigned char *ts_jws_payload(const ts_jws *j, size_t *len);
 
 /* Frees and wipes the decoded parts. NULL is fine. */
 void ts_jws_free(ts_jws *j);
 
-/* Parses a JSON object strictly: duplicates rejected, depth bounded,
- * trailing data rejected. Exposed for the config and key-file loaders. */
+/* Parses a JSON object strictly with jansson: duplicates rejected, depth
+ * bounded, trailing data rejected. For the config and key-file loaders,
+ * which want a mutable tree; token parts use json.h. */
 json_t *ts_json_parse_object(const char *buf, size_t len, size_t max_depth, ts_err *e);
 
 #endif

@@ -25,29 +25,29 @@ step(const ts_request *req, const char *name, ts_reason r, const char *detail)
 }
 
 static void
-copy_str(char *dst, size_t cap, const json_t *v)
+copy_str(char *dst, size_t cap, const ts_jv *v)
 {
-	if (json_is_string(v))
-		ts_sanitize(dst, cap, json_string_value(v), json_string_length(v));
+	if (ts_jv_is(v, TS_JSON_STRING))
+		ts_sanitize(dst, cap, v->u.s, v->n);
 }
 
 /* Fills the log fields of the result from the (verified) claims. */
 static void
-describe_claims(ts_result *res, const json_t *claims)
+describe_claims(ts_result *res, const ts_jv *claims)
 {
-	const json_t *aud = json_object_get(claims, "aud"), *exp = json_object_get(claims, "exp");
+	const ts_jv *aud = ts_jv_get(claims, "aud"), *exp = ts_jv_get(claims, "exp");
 
-	if (json_is_array(aud))
-		aud = json_array_get(aud, 0);
+	if (ts_jv_is(aud, TS_JSON_ARRAY))
+		aud = ts_jv_at(aud, 0);
 	copy_str(res->aud, sizeof(res->aud), aud);
-	copy_str(res->sub, sizeof(res->sub), json_object_get(claims, "sub"));
-	copy_str(res->jti, sizeof(res->jti), json_object_get(claims, "jti"));
+	copy_str(res->sub, sizeof(res->sub), ts_jv_get(claims, "sub"));
+	copy_str(res->jti, sizeof(res->jti), ts_jv_get(claims, "jti"));
 	/* for the log only (the claim policy checks exp itself); a real outside
 	 * long long's range must not be converted: that is undefined behaviour */
-	if (json_is_integer(exp))
-		res->exp = (long long)json_integer_value(exp);
-	else if (json_is_real(exp) && json_real_value(exp) >= 0 && json_real_value(exp) < 1e18)
-		res->exp = (long long)json_real_value(exp);
+	if (ts_jv_is(exp, TS_JSON_INTEGER))
+		res->exp = exp->u.i;
+	else if (ts_jv_is(exp, TS_JSON_REAL) && exp->u.d >= 0 && exp->u.d < 1e18)
+		res->exp = (long long)exp->u.d;
 }
 
 static void
@@ -88,7 +88,7 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 	const ts_issuer_conf *is = NULL;
 	const ts_binding *b = NULL;
 	ts_jws *j = NULL;
-	json_t *claims;
+	const ts_jv *claims;
 	const char *iss = NULL, *kid;
 	size_t iss_len = 0, kid_len = 0, i, nusable = 0;
 	ts_claims_out co;
@@ -206,14 +206,14 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 
 	/* C7: last, so that only fully valid tokens enter the cache */
 	if (c->replay_cache != NULL) {
-		const json_t *jti = json_object_get(claims, "jti");
+		const ts_jv *jti = ts_jv_get(claims, "jti");
 
-		if (!json_is_string(jti) || json_string_length(jti) == 0)
+		if (!ts_jv_is(jti, TS_JSON_STRING) || jti->n == 0)
 			r = ts_fail(
 			    e, TS_R_MISSING_CLAIM, "replay cache is on and the token has no jti");
 		else
-			r = ts_replay_check(c->replay_cache, iss, iss_len, json_string_value(jti),
-			    json_string_length(jti), co.exp, c->clock_skew, req->now, e);
+			r = ts_replay_check(c->replay_cache, iss, iss_len, jti->u.s, jti->n, co.exp,
+			    c->clock_skew, req->now, e);
 		step(req, "replay", r, e->msg);
 		if (r != TS_OK)
 			goto out;

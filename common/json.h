@@ -1,0 +1,82 @@
+/*
+ * json.h: a strict, small JSON reader for what arrives inside a token (the
+ * JOSE header and the JWT claims). Owned by the core; the config and key-file
+ * loaders keep using jansson (ts_json_parse_object in jws.h).
+ *
+ * Why not jansson here: on the hot path its per-value allocations and
+ * hash tables cost more than an RSA-2048 verification's margin (issue 8).
+ * This reader makes two allocations per document and does not build hash
+ * tables: a token's objects are small and lookups are few.
+ *
+ * Strict, and at least as strict as jansson with JSON_REJECT_DUPLICATES
+ * (tests/t_json.c and the jansson differential fuzzer hold it to that):
+ * RFC 8259 grammar only; the top level is an object; duplicate member names
+ * (compared after unescaping) are refused at every level; nesting is
+ * bounded; strings must be valid UTF-8 (no overlongs, no surrogates, no
+ * code point above U+10FFFF), escapes must pair surrogates, and "\u0000" is
+ * refused so that every string is also a C string; integers must fit in a
+ * long long; a real that overflows a double is refused; nothing but
+ * whitespace may follow the top-level object.
+ *
+ * Values live in one array in document order: a container is followed by
+ * its children (an object by key, value, key, value...), and `skip` counts
+ * the value's nodes including itself, so the next sibling is v + v->skip.
+ */
+#ifndef TS_JSON_H
+#define TS_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+typedef enum ts_jtype {
+	TS_JSON_OBJECT = 1,
+	TS_JSON_ARRAY,
+	TS_JSON_STRING,
+	TS_JSON_INTEGER,
+	TS_JSON_REAL,
+	TS_JSON_TRUE,
+	TS_JSON_FALSE,
+	TS_JSON_NULL
+} ts_jtype;
+
+typedef struct ts_jv {
+	uint8_t type;
+	uint32_t n; /* object: members; array: elements; string: bytes */
+	uint32_t skip; /* nodes in this value's subtree, itself included */
+	union {
+		const char *s; /* string: unescaped, NUL-terminated */
+		long long i;
+		double d;
+	} u;
+} ts_jv;
+
+typedef struct ts_jdoc ts_jdoc;
+
+/* Largest input accepted (far above TS_TOKEN_HARD_MAX). */
+#define TS_JDOC_MAX (1024 * 1024)
+
+/* Parses (buf, len) into *out. Returns TS_OK, TS_R_MALFORMED (message
+ * "invalid JSON at offset N: why", never quoting input bytes) or
+ * TS_R_INTERNAL (out of memory). */
+ts_reason ts_jdoc_parse(const char *buf, size_t len, size_t max_depth, ts_jdoc **out, ts_err *e);
+/* The top-level object. */
+const ts_jv *ts_jdoc_root(const ts_jdoc *d);
+/* Wipes the unescaped strings and frees. NULL is fine. */
+void ts_jdoc_free(ts_jdoc *d);
+
+/* Member `name` of an object, or NULL (also when obj is not an object). */
+const ts_jv *ts_jv_get(const ts_jv *obj, const char *name);
+/* Element i of an array, or NULL. */
+const ts_jv *ts_jv_at(const ts_jv *arr, size_t i);
+/* The string's bytes and length, or NULL when v is NULL or not a string. */
+const char *ts_jv_str(const ts_jv *v, size_t *len);
+
+static inline int
+ts_jv_is(const ts_jv *v, ts_jtype t)
+{
+	return v != NULL && v->type == (uint8_t)t;
+}
+
+#endif
