@@ -77,6 +77,7 @@ typedef struct algcase {
 	unsigned char *input, sig[600];
 	size_t input_len, sig_len;
 	const EVP_MD *md;
+	EVP_MD_CTX *tmpl; /* for floor_copy_once */
 } algcase;
 
 static EVP_PKEY *
@@ -121,19 +122,15 @@ sign_token(algcase *a, const char *iss, long long t)
 
 	snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"at+jwt\"}", ai->name,
 	    a->kid);
-	/* a realistic access token, ~800 bytes */
+	/* a realistic access token with the claims issue 8 names: ~800 bytes
+	 * with an RS256 signature */
 	snprintf(pl, sizeof(pl),
-	    "{\"iss\":\"%s\",\"aud\":[\"imap.example.com\",\"account\"],\"sub\":\"alice\","
-	    "\"scope\":\"openid profile email mail.read mail.send offline_access\","
+	    "{\"iss\":\"%s\",\"aud\":[\"imap.example.com\",\"smtp.example.com\"],"
+	    "\"sub\":\"alice\",\"scope\":\"openid profile email mail.read mail.send\","
 	    "\"exp\":%lld,\"iat\":%lld,\"nbf\":%lld,\"jti\":\"8f6e3c1a-4b2d-4e7f-9a0b-"
-	    "1c2d3e4f5a6b\","
-	    "\"tid\":\"72f988bf-86f1-41af-91ab-2d7cd011db47\",\"azp\":\"webmail\","
-	    "\"auth_time\":%lld,\"session_state\":\"2a5d8d0e-6a2e-4c39-8b8c-d1e2f3a4b5c6\","
-	    "\"acr\":\"1\",\"email_verified\":true,\"name\":\"Alice Example\","
-	    "\"preferred_username\":\"alice\",\"given_name\":\"Alice\",\"family_name\":\"Example\","
-	    "\"email\":\"alice@example.com\",\"realm_access\":{\"roles\":[\"default-roles\","
-	    "\"offline_access\",\"uma_authorization\"]}}",
-	    iss, t + 3600, t, t, t);
+	    "1c2d3e4f5a6b\",\"tid\":\"72f988bf-86f1-41af-91ab-2d7cd011db47\","
+	    "\"azp\":\"webmail\"}",
+	    iss, t + 3600, t, t);
 	h = b64json(hdr);
 	p = b64json(pl);
 	a->input_len = strlen(h) + 1 + strlen(p);
@@ -149,6 +146,14 @@ sign_token(algcase *a, const char *iss, long long t)
 	a->sig_len = sizeof(a->sig);
 	if (EVP_DigestSign(m, a->sig, &a->sig_len, a->input, a->input_len) != 1)
 		abort();
+	a->tmpl = EVP_MD_CTX_new();
+	pc = NULL;
+	if (EVP_DigestVerifyInit(a->tmpl, &pc, a->md, NULL, a->key) != 1)
+		abort();
+	if (ai->family == TS_FAM_RSA_PSS) {
+		EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING);
+		EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, (int)ai->hash_len);
+	}
 	memcpy(raw, a->sig, a->sig_len);
 	rawlen = a->sig_len;
 	if (ai->family == TS_FAM_ECDSA) { /* JWS wants raw r||s */
@@ -197,6 +202,23 @@ floor_once(void *arg)
 		EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING);
 		EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 32);
 	}
+	if (EVP_DigestVerify(m, a->sig, a->sig_len, a->input, a->input_len) != 1)
+		abort();
+	EVP_MD_CTX_free(m);
+}
+
+/* The best raw OpenSSL can do: the context initialised once, copied per
+ * verification (what the core itself does), shown so that the core's own
+ * overhead is visible even where it beats the plain floor. */
+static void
+floor_copy_once(void *arg)
+{
+	algcase *a = arg;
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+
+	if (EVP_MD_CTX_copy_ex(m, a->tmpl) != 1)
+		abort();
+	EVP_MD_CTX_set_flags(m, EVP_MD_CTX_FLAG_FINALISE);
 	if (EVP_DigestVerify(m, a->sig, a->sig_len, a->input, a->input_len) != 1)
 		abort();
 	EVP_MD_CTX_free(m);
@@ -487,26 +509,35 @@ bench_core(const char *conf)
 	core.req.now = (time_t)start_time + 10;
 	printf("1-2. one token check vs raw OpenSSL EVP_DigestVerify (token %zu bytes)\n",
 	    strlen(algs_[0].token));
-	printf("  %-6s %12s %12s %12s\n", "alg", "floor us", "core us", "floor/core");
+	printf("  %-6s %10s %10s %10s %11s %15s\n", "alg", "floor us", "core us", "floor/core",
+	    "floor2 us", "floor2/core");
 	for (i = 0; i < 5; i++) {
 		algcase *a = &algs_[i];
-		double fl, co;
+		double fl, fl2, co;
 
 		core.req.token = a->token;
 		core.req.token_len = strlen(a->token);
 		fl = per_call(floor_once, a, 1.0);
+		fl2 = per_call(floor_copy_once, a, 1.0);
 		co = per_call(core_once, &core, 1.0);
 		if (a->alg == TS_ALG_ES256)
 			es256_floor = fl;
-		printf("  %-6s %12.2f %12.2f %12.3f\n", a->name, fl * 1e6, co * 1e6, fl / co);
+		printf("  %-6s %10.2f %10.2f %10.3f %11.2f %15.3f\n", a->name, fl * 1e6, co * 1e6,
+		    fl / co, fl2 * 1e6, fl2 / co);
 		snprintf(k, sizeof(k), "floor_us_%s", a->name);
 		put(k, fl * 1e6);
 		snprintf(k, sizeof(k), "core_us_%s", a->name);
 		put(k, co * 1e6);
 		snprintf(k, sizeof(k), "core_over_floor_%s", a->name);
 		put(k, fl / co);
+		snprintf(k, sizeof(k), "floor2_us_%s", a->name);
+		put(k, fl2 * 1e6);
+		snprintf(k, sizeof(k), "core_over_floor2_%s", a->name);
+		put(k, fl2 / co);
 	}
-	printf("  (core: ts_validate including the decision log line, formatted for a sink)\n\n");
+	printf("  (floor: EVP_DigestVerifyInit + EVP_DigestVerify, key parsed, signature decoded;\n"
+	       "   floor2: the same from a context initialised once and copied, as the core does;\n"
+	       "   core: ts_validate including the decision log line, formatted for a sink)\n\n");
 }
 
 /* 3: PAM per authentication, 1 / 100 / 10,000 keys over 100 issuers */

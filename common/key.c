@@ -19,6 +19,10 @@ struct ts_key {
 	ts_alg alg;
 	EVP_PKEY *pkey; /* NULL for HMAC */
 	EVP_MD *md; /* fetched once; NULL for EdDSA */
+	/* DigestVerifyInit done once at load (it costs ~2.5 us, an eighth of
+	 * an RSA-2048 verification); each verification works on a copy.
+	 * Copying only reads the template, so threads may share it. */
+	EVP_MD_CTX *tmpl;
 	unsigned char *secret; /* HMAC only; wiped on free */
 	size_t secret_len;
 	size_t sig_len;
@@ -235,6 +239,28 @@ key_new(ts_alg alg)
 	return k;
 }
 
+/* The verification context every signature of this key starts from. */
+static int
+verify_init(const ts_key *k, EVP_MD_CTX *mctx)
+{
+	const ts_alg_info *ai = ts_alg_info_get(k->alg);
+	EVP_PKEY_CTX *pctx = NULL;
+
+	if (EVP_DigestVerifyInit(mctx, &pctx, k->md, NULL, k->pkey) != 1)
+		return 0;
+	if (ai->family == TS_FAM_RSA_PSS) {
+		/* RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash */
+		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, k->md) != 1 ||
+		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)ai->hash_len) != 1)
+			return 0;
+	} else if (ai->family == TS_FAM_RSA_PKCS1) {
+		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
+			return 0;
+	}
+	return 1;
+}
+
 ts_reason
 ts_key_from_pkey(EVP_PKEY *pkey, ts_alg alg, ts_key **out, ts_err *e)
 {
@@ -285,6 +311,8 @@ ts_key_from_pkey(EVP_PKEY *pkey, ts_alg alg, ts_key **out, ts_err *e)
 	if (EVP_PKEY_up_ref(pkey) != 1)
 		goto out;
 	k->pkey = pkey;
+	if ((k->tmpl = EVP_MD_CTX_new()) == NULL || !verify_init(k, k->tmpl))
+		goto out;
 	if ((r = compute_thumbprint(k, e)) != TS_OK)
 		goto out;
 	*out = k;
@@ -347,6 +375,7 @@ ts_key_free(ts_key *k)
 {
 	if (k == NULL)
 		return;
+	EVP_MD_CTX_free(k->tmpl);
 	EVP_PKEY_free(k->pkey);
 	EVP_MD_free(k->md);
 	ts_freezero(k->secret, k->secret_len);
@@ -442,7 +471,6 @@ ts_key_verify(const ts_key *k, const unsigned char *msg, size_t msglen, const un
 {
 	const ts_alg_info *ai = ts_alg_info_get(k->alg);
 	EVP_MD_CTX *mctx = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
 	unsigned char der[160];
 	const unsigned char *vsig = sig;
 	size_t vlen = siglen;
@@ -468,20 +496,10 @@ ts_key_verify(const ts_key *k, const unsigned char *msg, size_t msglen, const un
 		}
 		vsig = der;
 	}
-	if ((mctx = EVP_MD_CTX_new()) == NULL)
+	if ((mctx = EVP_MD_CTX_new()) == NULL || EVP_MD_CTX_copy_ex(mctx, k->tmpl) != 1)
 		goto out;
-	if (EVP_DigestVerifyInit(mctx, &pctx, k->md, NULL, k->pkey) != 1)
-		goto out;
-	if (ai->family == TS_FAM_RSA_PSS) {
-		/* RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash */
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-		    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, k->md) != 1 ||
-		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)ai->hash_len) != 1)
-			goto out;
-	} else if (ai->family == TS_FAM_RSA_PKCS1) {
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
-			goto out;
-	}
+	/* one verification per copy: no need for OpenSSL to keep it reusable */
+	EVP_MD_CTX_set_flags(mctx, EVP_MD_CTX_FLAG_FINALISE);
 	rc = EVP_DigestVerify(mctx, vsig, vlen, msg, msglen);
 	/* A6: three outcomes; only exactly 1 accepts. A malformed signature is
 	 * reported by some providers as an error (<0): still a bad signature
