@@ -8,12 +8,19 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +38,7 @@
 #include "tokenscope.h"
 
 static int smoke;
+static const char *only;
 static char work[256], builddir[4096];
 static json_t *results;
 
@@ -63,6 +71,20 @@ per_call(void (*fn)(void *), void *arg, double secs)
 		t = now_s() - t0;
 	} while (t < secs || n < 3);
 	return t / (double)n;
+}
+
+/* The least disturbed of three runs: the paths through PAM and libsasl2
+ * make system calls, and their figures wander more than the core's. */
+static double
+best_of_3(void (*fn)(void *), void *arg)
+{
+	double b = per_call(fn, arg, 0.5), t;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if ((t = per_call(fn, arg, 0.5)) < b)
+			b = t;
+	return b;
 }
 
 /* ---- keys and tokens made here ---- */
@@ -517,9 +539,9 @@ bench_core(const char *conf)
 
 		core.req.token = a->token;
 		core.req.token_len = strlen(a->token);
-		fl = per_call(floor_once, a, 1.0);
-		fl2 = per_call(floor_copy_once, a, 1.0);
-		co = per_call(core_once, &core, 1.0);
+		fl = best_of_3(floor_once, a);
+		fl2 = best_of_3(floor_copy_once, a);
+		co = best_of_3(core_once, &core);
 		if (a->alg == TS_ALG_ES256)
 			es256_floor = fl;
 		printf("  %-6s %10.2f %10.2f %10.3f %11.2f %15.3f\n", a->name, fl * 1e6, co * 1e6,
@@ -540,6 +562,74 @@ bench_core(const char *conf)
 	       "   core: ts_validate including the decision log line, formatted for a sink)\n\n");
 }
 
+/* pam_token.so logs each decision with pam_syslog(), as it must. On a
+ * machine without a syslog daemon (a CI container) glibc then tries, and
+ * fails, to connect to /dev/log on every line, which no real server pays.
+ * As root, give this process (only) a private mount namespace whose /dev
+ * has a /dev/log socket drained by a thread, so the PAM figures are those
+ * of a host with syslog running. */
+static volatile sig_atomic_t drain_stop; /* the drain must not share the cores with section 6 */
+static pthread_t drain_thread;
+static int drain_running, log_fd = -1;
+
+static void *
+drain_log(void *arg)
+{
+	char buf[4096];
+
+	/* polls instead of blocking in recv(): a blocked reader would be woken
+	 * by every line, a cost a busy syslog daemon does not impose */
+	while (!drain_stop) {
+		usleep(100);
+		while (recv(*(int *)arg, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+	}
+	return NULL;
+}
+
+static const char *
+private_syslog(void)
+{
+	static const char *const nodes[] = { "null", "zero", "random", "urandom" };
+	struct sockaddr_un sa;
+	char old[900], p[1000], q[1000];
+	size_t i;
+	int nf;
+
+	if (access("/dev/log", F_OK) == 0)
+		return "the host's syslog";
+	if (geteuid() != 0)
+		return "no syslog daemon: each log line includes a failed /dev/log connect";
+	snprintf(old, sizeof(old), "%s/hostdev", work);
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mkdir(old, 0700) != 0 || mount("/dev", old, NULL, MS_BIND | MS_REC, NULL) != 0)
+		return "no syslog daemon, no private namespace: failed connects included";
+	if (mount("tmpfs", "/dev", "tmpfs", 0, "mode=0755") != 0) {
+		umount2(old, MNT_DETACH);
+		return "no syslog daemon, no private /dev: failed connects included";
+	}
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", old, nodes[i]);
+		snprintf(q, sizeof(q), "/dev/%s", nodes[i]);
+		if ((nf = open(q, O_CREAT | O_WRONLY, 0666)) >= 0)
+			close(nf);
+		(void)mount(p, q, NULL, MS_BIND, NULL);
+	}
+	/* never leave the host's /dev reachable under the scratch directory,
+	 * which is removed with rm -rf at the end */
+	umount2(old, MNT_DETACH);
+	rmdir(old);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/dev/log");
+	if ((log_fd = socket(AF_UNIX, SOCK_DGRAM, 0)) < 0 ||
+	    bind(log_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    pthread_create(&drain_thread, NULL, drain_log, &log_fd) != 0)
+		return "no syslog daemon; a private /dev/log could not be made";
+	drain_running = 1;
+	return "a private /dev/log drained by the bench (no syslog daemon here)";
+}
+
 /* 3: PAM per authentication, 1 / 100 / 10,000 keys over 100 issuers */
 static void
 bench_pam(void)
@@ -556,7 +646,19 @@ bench_pam(void)
 	fprintf(f, "auth required pam_permit.so\n");
 	fclose(f);
 	printf("3. PAM: pam_start_confdir + pam_authenticate + pam_end in one process, ES256\n");
-	permit = per_call(pam_once, &pp, 1.0);
+	printf("  (log lines go to %s)\n", private_syslog());
+	/* pam_token.so is linked -z nodelete, so PAM's dlopen/dlclose per
+	 * handle costs it only a reference count; pin pam_permit.so the same
+	 * way, or the plumbing figure would include a full load and unload of
+	 * pam_permit.so per authentication and flatter the difference. */
+	if (dlopen("/lib/" TS_MULTIARCH "/security/pam_permit.so", RTLD_NOW | RTLD_NODELETE) ==
+	        NULL &&
+	    dlopen("/usr/lib/" TS_MULTIARCH "/security/pam_permit.so", RTLD_NOW | RTLD_NODELETE) ==
+	        NULL &&
+	    dlopen("/lib/security/pam_permit.so", RTLD_NOW | RTLD_NODELETE) == NULL)
+		printf("  (pam_permit.so could not be pinned: its figure includes load/unload)\n");
+	pam_once(&pp);
+	permit = best_of_3(pam_once, &pp);
 	printf("  %-30s %10.2f us\n", "pam_permit.so", permit * 1e6);
 	put("pam_permit_us", permit * 1e6);
 	for (i = 0; i < n; i++) {
@@ -584,7 +686,7 @@ bench_pam(void)
 		printf(
 		    "  pam_token.so, %5d keys: first authentication %.1f ms (loads the keyring)\n",
 		    sizes[i], (now_s() - t0) * 1e3);
-		pam_t[i] = per_call(pam_once, &p, 1.0);
+		pam_t[i] = best_of_3(pam_once, &p);
 		printf("  pam_token.so, %5d keys: %10.2f us; minus pam_permit %.2f us = %.3f x "
 		       "floor(ES256)\n",
 		    sizes[i], pam_t[i] * 1e6, (pam_t[i] - permit) * 1e6,
@@ -601,6 +703,13 @@ bench_pam(void)
 		    (pam_t[2] - permit) / es256_floor, "<=", 1.25);
 		target("PAM: 10,000-key overhead / 1-key overhead",
 		    (pam_t[2] - permit) / (pam_t[0] - permit), "<=", 1.10);
+	}
+	if (drain_running) { /* later lines fail fast, as with no daemon */
+		drain_stop = 1;
+		pthread_join(drain_thread, NULL);
+		drain_running = 0;
+		close(log_fd);
+		unlink("/dev/log"); /* in our private /dev only */
 	}
 	printf("\n");
 }
@@ -628,8 +737,8 @@ bench_sasl(const char *conf)
 	ob.len = (unsigned)sprintf(msg, "n,a=alice,\001auth=Bearer %s\001\001", es->token);
 	ob.msg = msg;
 	printf("4. SASL: sasl_server_new + sasl_server_start + sasl_dispose, ES256\n");
-	ta = per_call(sasl_once, &an, 1.0);
-	to = per_call(sasl_once, &ob, 1.0);
+	ta = best_of_3(sasl_once, &an);
+	to = best_of_3(sasl_once, &ob);
 	printf("  ANONYMOUS %10.2f us; OAUTHBEARER %10.2f us; difference = %.3f x floor(ES256)\n",
 	    ta * 1e6, to * 1e6, (to - ta) / es256_floor);
 	put("sasl_anonymous_us", ta * 1e6);
@@ -770,6 +879,8 @@ main(int argc, char **argv)
 	size_t i;
 
 	smoke = argc > 1 && strcmp(argv[1], "--smoke") == 0;
+	if (argc > 2 && strcmp(argv[1], "--only") == 0)
+		only = argv[2]; /* core, pam, sasl or threads */
 	snprintf(builddir, sizeof(builddir), "%s", bd ? bd : ".");
 	snprintf(work, sizeof(work), "/tmp/tokenscope-bench-XXXXXX");
 	if (mkdtemp(work) == NULL)
@@ -793,8 +904,15 @@ main(int argc, char **argv)
 	memset(&core, 0, sizeof(core));
 	snprintf(conf, sizeof(conf), "%s/bench.conf", work);
 	bench_core(conf);
-	if (argc > 1 && strcmp(argv[1], "--core") == 0) /* for profiling */
+	if (only != NULL) { /* one section, for profiling; no JSON written */
+		if (strcmp(only, "pam") == 0)
+			bench_pam();
+		else if (strcmp(only, "sasl") == 0)
+			bench_sasl(conf);
+		else if (strcmp(only, "threads") == 0)
+			bench_threads();
 		goto out;
+	}
 	bench_pam();
 	bench_sasl(conf);
 	bench_reload();
@@ -816,7 +934,7 @@ main(int argc, char **argv)
 	json_dump_file(results, path, JSON_INDENT(1) | JSON_SORT_KEYS);
 	printf("\nall figures: %s\n", path);
 out:
-	snprintf(path, sizeof(path), "rm -rf '%s'", work);
+	snprintf(path, sizeof(path), "rm -rf --one-file-system '%s'", work);
 	if (system(path) != 0)
 		return 1;
 	ts_ctx_free(core.ctx);
