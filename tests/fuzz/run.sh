@@ -45,7 +45,7 @@ run_one() {
 	fi >"$work/$t.result"
 }
 # two at a time: one per core
-for pair in "validate keyfile" "conf sasl_msg" "pam"; do
+for pair in "validate keyfile" "conf sasl_msg" "pam json"; do
 	for t in $pair; do run_one "$t" & done
 	wait
 done
