@@ -26,6 +26,7 @@ ts_loaded_keys_free(ts_loaded_key *keys, size_t n)
 	for (i = 0; i < n; i++) {
 		ts_key_free(keys[i].key);
 		free(keys[i].kid);
+		free(keys[i].issuer);
 	}
 	free(keys);
 }
@@ -113,6 +114,26 @@ apply_window(ts_loaded_key *lk, const ts_keyspec *ks)
 	}
 }
 
+/* A JWK's own "issuer" member (Entra ID publishes one per key): kept, so
+ * that the key verifies only tokens of that issuer (see keyring.h). */
+static ts_reason
+key_issuer(const json_t *jwk, ts_loaded_key *lk, ts_err *e)
+{
+	const json_t *v = json_object_get(jwk, "issuer");
+
+	if (v == NULL)
+		return TS_OK;
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK \"issuer\" is not a non-empty string");
+	if (json_string_length(v) > TS_KEY_ISSUER_MAX)
+		return ts_fail(
+		    e, TS_R_CONFIG_ERROR, "JWK \"issuer\" longer than %d bytes", TS_KEY_ISSUER_MAX);
+	if ((lk->issuer = strdup(json_string_value(v))) == NULL)
+		return TS_R_INTERNAL;
+	return TS_OK;
+}
+
 static ts_reason
 one_jwk(const json_t *jwk, const ts_keyspec *ks, unsigned allowed, int allow_secret,
     ts_loaded_key *lk, ts_err *e)
@@ -133,6 +154,8 @@ one_jwk(const json_t *jwk, const ts_keyspec *ks, unsigned allowed, int allow_sec
 		kid = ks->kid;
 	if (kid != NULL && (lk->kid = strdup(kid)) == NULL)
 		return TS_R_INTERNAL;
+	if ((r = key_issuer(jwk, lk, e)) != TS_OK)
+		return r;
 	apply_window(lk, ks);
 	return TS_OK;
 }

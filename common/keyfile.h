@@ -12,9 +12,12 @@
 #include "conf.h"
 #include "key.h"
 
+#define TS_KEY_ISSUER_MAX 1024
+
 typedef struct ts_loaded_key {
 	ts_key *key;
 	char *kid; /* NULL when none */
+	char *issuer; /* the JWK's own "issuer" member, NULL when none */
 	time_t not_before, not_after;
 	int has_not_before, has_not_after;
 } ts_loaded_key;

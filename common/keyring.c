@@ -134,6 +134,7 @@ ts_keyring_free(ts_keyring *kr)
 	for (i = 0; i < kr->n; i++) {
 		ts_key_free(kr->b[i].key);
 		free(kr->b[i].kid);
+		free(kr->b[i].key_issuer);
 	}
 	free(kr->b);
 	free(kr->slots);
@@ -162,8 +163,10 @@ add_binding(ts_keyring *kr, size_t iss, ts_loaded_key *lk, const ts_keyspec *ks)
 	b->key = lk->key;
 	b->kid = lk->kid;
 	b->kid_len = lk->kid ? strlen(lk->kid) : 0;
+	b->key_issuer = lk->issuer;
 	lk->key = NULL; /* transferred */
 	lk->kid = NULL;
+	lk->issuer = NULL;
 	b->not_before = lk->has_not_before ? lk->not_before : (time_t)0;
 	/* no end: the largest time_t, so "now < not_after" always holds */
 	b->not_after = lk->has_not_after ? lk->not_after : (time_t)((~(uint64_t)0) >> 1);
@@ -344,4 +347,33 @@ out:
 		ts_fail(e, r, "out of memory while loading keys");
 	ts_keyring_free(kr);
 	return r;
+}
+
+int
+ts_binding_issuer_ok(
+    const ts_binding *b, const char *iss, size_t iss_len, const char *tid, size_t tid_len)
+{
+	static const char ph[] = "{tenantid}";
+	const char *t = b->key_issuer;
+	size_t o = 0;
+
+	if (t == NULL)
+		return 1;
+	while (*t != '\0') {
+		if (strncmp(t, ph, sizeof(ph) - 1) == 0) {
+			/* a tid with '/' could stretch over the template's own
+			 * path separators */
+			if (tid == NULL || tid_len == 0 || memchr(tid, '/', tid_len) != NULL ||
+			    iss_len - o < tid_len || memcmp(iss + o, tid, tid_len) != 0)
+				return 0;
+			o += tid_len;
+			t += sizeof(ph) - 1;
+			continue;
+		}
+		if (o >= iss_len || iss[o] != *t)
+			return 0;
+		o++;
+		t++;
+	}
+	return o == iss_len;
 }

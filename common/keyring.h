@@ -21,6 +21,10 @@ typedef struct ts_binding {
 	size_t issuer_idx; /* into ts_conf.issuers */
 	char *kid; /* NULL: the key has no kid */
 	size_t kid_len;
+	/* the JWK's own "issuer" (Entra publishes one per key, "{tenantid}"
+	 * standing for the token's tid): the key verifies only tokens of that
+	 * issuer. NULL when the key file does not say. */
+	char *key_issuer;
 	ts_key *key;
 	time_t not_before, not_after; /* 0 / TIME_MAX when unbounded */
 	int revoked; /* K6: thumbprint on the revoked list */
@@ -46,6 +50,13 @@ typedef struct ts_filelist {
  * fix of the broken file is noticed). */
 ts_reason ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *e);
 void ts_keyring_free(ts_keyring *kr);
+
+/* 1 when the key may verify a token of issuer (iss, iss_len) whose tid
+ * claim is (tid, tid_len) (tid NULL when absent): always when the key names
+ * no issuer of its own; otherwise its issuer, with each "{tenantid}"
+ * replaced by the non-empty tid, must equal iss byte for byte. */
+int ts_binding_issuer_ok(
+    const ts_binding *b, const char *iss, size_t iss_len, const char *tid, size_t tid_len);
 
 /* The binding for (issuer, kid), or NULL. */
 const ts_binding *ts_keyring_find(

@@ -17,6 +17,7 @@ static const char *const names[TS_R__COUNT] = {
 	[TS_R_KEY_EXPIRED] = "key_expired",
 	[TS_R_KEY_NOT_YET_VALID] = "key_not_yet_valid",
 	[TS_R_KEY_REVOKED] = "key_revoked",
+	[TS_R_KEY_ISSUER_MISMATCH] = "key_issuer_mismatch",
 	[TS_R_BAD_SIGNATURE] = "bad_signature",
 	[TS_R_MISSING_CLAIM] = "missing_claim",
 	[TS_R_INVALID_CLAIM] = "invalid_claim",

@@ -23,6 +23,7 @@ typedef enum ts_reason {
 	TS_R_KEY_EXPIRED, /* key's validity window ended */
 	TS_R_KEY_NOT_YET_VALID, /* key's validity window not started */
 	TS_R_KEY_REVOKED, /* key thumbprint on the revoked list */
+	TS_R_KEY_ISSUER_MISMATCH, /* the JWK names another issuer (Entra "issuer") */
 	TS_R_BAD_SIGNATURE, /* signature does not verify */
 	TS_R_MISSING_CLAIM, /* a required claim is absent */
 	TS_R_INVALID_CLAIM, /* a claim has the wrong type or an absurd value */

@@ -199,6 +199,19 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 		goto out;
 	}
 	describe_claims(res, claims);
+	/* the key's own issuer, where its JWK names one (Entra ID): checked
+	 * on verified claims, since "{tenantid}" stands for the token's tid */
+	if (b->key_issuer != NULL) {
+		const ts_jv *tid = ts_jv_get(claims, "tid");
+
+		if (!ts_binding_issuer_ok(b, iss, iss_len, ts_jv_str(tid, NULL),
+		        ts_jv_is(tid, TS_JSON_STRING) ? tid->n : 0))
+			r = ts_fail(e, TS_R_KEY_ISSUER_MISMATCH,
+			    "key %s is published for another issuer (or tenant)", res->thumbprint);
+		step(req, "key issuer", r, r == TS_OK ? "the key's own issuer matches" : e->msg);
+		if (r != TS_OK)
+			goto out;
+	}
 	r = ts_claims_check(claims, ts_jws_typ(j), is, svc, c->clock_skew, req->now, req->user, &co,
 	    req->step, req->step_arg, e);
 	if (r != TS_OK)
