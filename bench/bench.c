@@ -35,6 +35,7 @@
 
 #include "alg.h"
 #include "b64url.h"
+#include "peers.h"
 #include "tokenscope.h"
 
 static int smoke;
@@ -100,6 +101,8 @@ typedef struct algcase {
 	size_t input_len, sig_len;
 	const EVP_MD *md;
 	EVP_MD_CTX *tmpl; /* for floor_copy_once */
+	const char *typ; /* NULL: at+jwt */
+	char *twin, *jwk, *pem; /* for the peers (peers.h) */
 } algcase;
 
 static EVP_PKEY *
@@ -142,8 +145,8 @@ sign_token(algcase *a, const char *iss, long long t)
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pc = NULL;
 
-	snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"at+jwt\"}", ai->name,
-	    a->kid);
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"%s\"}", ai->name,
+	    a->kid, a->typ ? a->typ : "at+jwt");
 	/* a realistic access token with the claims issue 8 names: ~800 bytes
 	 * with an RS256 signature */
 	snprintf(pl, sizeof(pl),
@@ -281,19 +284,58 @@ static char *
 b64bn(EVP_PKEY *k, const char *param, int len)
 {
 	BIGNUM *bn = NULL;
-	unsigned char buf[80];
-	char *o = malloc(128);
+	unsigned char *buf = malloc((size_t)len);
+	size_t cap = TS_B64URL_ENCODED_LEN((size_t)len) + 1;
+	char *o = malloc(cap);
 
 	EVP_PKEY_get_bn_param(k, param, &bn);
 	BN_bn2binpad(bn, buf, len);
-	ts_b64url_encode(buf, (size_t)len, o, 128);
+	ts_b64url_encode(buf, (size_t)len, o, cap);
 	BN_free(bn);
+	free(buf);
 	return o;
 }
 
 /* nkeys EC P-256 keys over `issuers` issuers (JWKS per issuer), plus the
  * service; returns the key of (issuer 0 when nkeys < issuers, else issuer
  * issuers/3), kid "t" in *target, for the token to use. */
+/* The twin token, JWK and PEM the peers need (peers.h). */
+static void
+peer_inputs(algcase *a, const char *iss, long long t)
+{
+	algcase twin = *a;
+	BIO *b = BIO_new(BIO_s_mem());
+	char *mem, *x, *y;
+	long n;
+
+	twin.typ = "JWT";
+	sign_token(&twin, iss, t);
+	a->twin = twin.token;
+	free(twin.input);
+	EVP_MD_CTX_free(twin.tmpl);
+	PEM_write_bio_PUBKEY(b, a->key);
+	n = BIO_get_mem_data(b, &mem);
+	a->pem = strndup(mem, (size_t)n);
+	BIO_free(b);
+	a->jwk = malloc(1024);
+	if (a->alg == TS_ALG_RS256 || a->alg == TS_ALG_PS256) {
+		x = b64bn(a->key, OSSL_PKEY_PARAM_RSA_N, 256);
+		snprintf(a->jwk, 1024, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}", x);
+		free(x);
+	} else if (a->alg == TS_ALG_ES256 || a->alg == TS_ALG_ES384) {
+		int cl = a->alg == TS_ALG_ES256 ? 32 : 48;
+
+		x = b64bn(a->key, OSSL_PKEY_PARAM_EC_PUB_X, cl);
+		y = b64bn(a->key, OSSL_PKEY_PARAM_EC_PUB_Y, cl);
+		snprintf(a->jwk, 1024, "{\"kty\":\"EC\",\"crv\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"}",
+		    cl == 32 ? "P-256" : "P-384", x, y);
+		free(x);
+		free(y);
+	} else {
+		a->jwk[0] = '\0';
+	}
+}
+
 static void
 write_scale_conf(
     const char *path, int issuers, int nkeys, EVP_PKEY **target, char *iss_out, char *kid_out)
@@ -488,6 +530,46 @@ static core_arg core;
 static double es256_floor;
 static long start_time;
 
+/* Peers on the same tokens and keys (peers.h), as ratios to the floor. */
+static void
+bench_peers(void)
+{
+	size_t i, k;
+	char key[64];
+
+	if (npeers == 0) {
+		printf("  peers: none built (install libcjose-dev, libjwt-dev and reconfigure)\n");
+		return;
+	}
+	printf("  peers, same token and key (libjwt gets a typ JWT twin):\n");
+	for (i = 0; i < 5; i++) {
+		algcase *a = &algs_[i];
+		peer_case pc = { ts_alg_name(a->alg), a->token, a->twin, a->jwk, a->pem,
+			"https://sso.example.com/realms/bench", "imap.example.com", "alice",
+			"mail.read", start_time + 10 };
+		double fl = json_real_value(json_object_get(results,
+		                (snprintf(key, sizeof(key), "floor_us_%s", a->name), key))) /
+		    1e6;
+
+		for (k = 0; k < npeers; k++) {
+			void *st = peers[k].open(&pc);
+			double t;
+
+			if (st == NULL) {
+				printf("  %-6s %-8s (cannot verify %s)\n", a->name, peers[k].name,
+				    a->name);
+				continue;
+			}
+			t = best_of_3(peers[k].once, st);
+			peers[k].close(st);
+			printf("  %-6s %-8s %10.2f us  floor/%s %.3f\n", a->name, peers[k].name,
+			    t * 1e6, peers[k].name, fl / t);
+			snprintf(key, sizeof(key), "peer_%s_over_floor_%s", peers[k].name, a->name);
+			put(key, fl / t);
+		}
+	}
+}
+
 /* 1-2: the floor and the core, per algorithm */
 static void
 bench_core(const char *conf)
@@ -518,6 +600,7 @@ bench_core(const char *conf)
 		write_pem(path, a->key);
 		fprintf(f, "key = %s kid=%s alg=%s\n", path, a->kid, a->name);
 		sign_token(a, "https://sso.example.com/realms/bench", start_time);
+		peer_inputs(a, "https://sso.example.com/realms/bench", start_time);
 	}
 	fprintf(f,
 	    "\n[service bench]\nissuers = bench\naudiences = imap.example.com\nrequired_scopes = "
@@ -557,6 +640,7 @@ bench_core(const char *conf)
 		snprintf(k, sizeof(k), "core_over_floor2_%s", a->name);
 		put(k, fl2 / co);
 	}
+	bench_peers();
 	printf("  (floor: EVP_DigestVerifyInit + EVP_DigestVerify, key parsed, signature decoded;\n"
 	       "   floor2: the same from a context initialised once and copied, as the core does;\n"
 	       "   core: ts_validate including the decision log line, formatted for a sink)\n\n");
