@@ -101,11 +101,15 @@ static ts_reason
 check_type(const ts_jv *claims, const char *typ, const ts_issuer_conf *is, ts_err *e)
 {
 	const ts_jv *aud = ts_jv_get(claims, "aud"), *azp = ts_jv_get(claims, "azp"), *a;
+	const ts_jv *ptyp = ts_jv_get(claims, "typ");
 	size_t i, n = ts_jv_is(aud, TS_JSON_ARRAY) ? aud->n : 1;
 
 	if (ts_jv_get(claims, "nonce") != NULL || ts_jv_get(claims, "at_hash") != NULL)
 		return ts_fail(
 		    e, TS_R_ID_TOKEN, "an ID token (nonce or at_hash), not an access token");
+	/* Keycloak types its tokens in the payload too: "Bearer", "ID" */
+	if (ts_jv_is(ptyp, TS_JSON_STRING) && ptyp->n == 2 && strcasecmp(ptyp->u.s, "ID") == 0)
+		return ts_fail(e, TS_R_ID_TOKEN, "payload typ is ID: an ID token");
 	if (is->token_type == TS_TYP_AT_JWT) {
 		if (typ == NULL || !typ_is_at_jwt(typ))
 			return ts_fail(e, TS_R_WRONG_TOKEN_TYPE, "typ must be at+jwt (RFC 9068)");
@@ -113,6 +117,8 @@ check_type(const ts_jv *claims, const char *typ, const ts_issuer_conf *is, ts_er
 	}
 	if (typ != NULL && strcasecmp(typ, "JWT") != 0 && !typ_is_at_jwt(typ))
 		return ts_fail(e, TS_R_WRONG_TOKEN_TYPE, "typ is neither JWT nor at+jwt");
+	if (is->accept_client_audience)
+		return TS_OK;
 	/* an ID token's audience is the client it was issued to */
 	a = ts_jv_is(aud, TS_JSON_ARRAY) ? aud + 1 : aud;
 	for (i = 0; i < n && a != NULL; i++, a += a->skip) {
@@ -169,8 +175,11 @@ check_tenant_client(const ts_jv *claims, const ts_issuer_conf *is, ts_err *e)
 	c = ts_jv_get(claims, "azp");
 	if (c == NULL)
 		c = ts_jv_get(claims, "client_id");
+	if (c == NULL)
+		c = ts_jv_get(claims, "cid"); /* Okta */
 	if (!ts_jv_is(c, TS_JSON_STRING) || !in_list(&is->clients, c->u.s, c->n))
-		return ts_fail(e, TS_R_CLIENT_MISMATCH, "azp/client_id is not an allowed client");
+		return ts_fail(
+		    e, TS_R_CLIENT_MISMATCH, "azp/client_id/cid is not an allowed client");
 	return TS_OK;
 }
 

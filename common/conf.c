@@ -323,6 +323,18 @@ set_issuer(parser *p, const char *k, const char *v)
 		if (ts_time_parse(v, &is->revoke_before) != 0)
 			return perr(p, "revoke_before \"%s\" is not YYYY-MM-DDTHH:MM:SSZ", v);
 		is->has_revoke_before = 1;
+	} else if (strcmp(k, "accept_client_audience") == 0) {
+		if (strcmp(v, "yes") == 0)
+			is->accept_client_audience = 1;
+		else if (strcmp(v, "no") == 0)
+			is->accept_client_audience = 0;
+		else
+			return perr(p, "accept_client_audience must be yes or no");
+	} else if (strcmp(k, "discovery") == 0 || strcmp(k, "jwks_uri") == 0) {
+		/* fetched over HTTPS only, with certificate verification */
+		if (strncmp(v, "https://", 8) != 0 || strpbrk(v, " \t") != NULL)
+			return perr(p, "%s must be an https:// URL", k);
+		return set_str(p, k[0] == 'd' ? &is->discovery : &is->jwks_uri, v);
 	} else {
 		return perr(p, "unknown setting \"%s\" in an [issuer] section", k);
 	}
@@ -489,6 +501,18 @@ check_conf(parser *p)
 			return perr(p, "[issuer %s] has no \"algorithms\" allow-list", is->name);
 		if (is->nkeys == 0)
 			return perr(p, "[issuer %s] has no \"key\"", is->name);
+		if (is->discovery != NULL && is->jwks_uri != NULL)
+			return perr(
+			    p, "[issuer %s] has both \"discovery\" and \"jwks_uri\"", is->name);
+		if ((is->discovery != NULL || is->jwks_uri != NULL) &&
+		    (is->nkeys != 1 || is->keys[0].kid != NULL ||
+		        is->keys[0].alg != TS_ALG_INVALID))
+			return perr(p,
+			    "[issuer %s]: fetch-keys writes one key file: with \"discovery\" or "
+			    "\"jwks_uri\" the section needs exactly one \"key\" line, without kid= "
+			    "or "
+			    "alg=",
+			    is->name);
 		for (k = 0; k < is->nkeys; k++) {
 			if (is->keys[k].alg != TS_ALG_INVALID &&
 			    !(is->algorithms & (1u << is->keys[k].alg))) {
@@ -634,6 +658,8 @@ ts_conf_free(ts_conf *c)
 		}
 		free(is->keys);
 		free(is->tenant);
+		free(is->discovery);
+		free(is->jwks_uri);
 		strlist_free(&is->clients);
 		free(is->username_claim);
 		free(is->strip_domain);

@@ -53,6 +53,13 @@ typedef struct ts_issuer_conf {
 	long max_lifetime;
 	time_t revoke_before;
 	int has_revoke_before;
+	/* an audience equal to the client (azp or a configured client) is not
+	 * by itself the mark of an ID token: for providers whose access tokens
+	 * carry the client as audience (Authentik, Dex) */
+	int accept_client_audience;
+	/* where `tokenscope fetch-keys` gets this issuer's keys (at most one
+	 * set; never read by the modules) */
+	char *discovery, *jwks_uri;
 	int line;
 } ts_issuer_conf;
 

@@ -98,6 +98,20 @@ test_config_errors(void)
 	expect_error("config_service_without_audiences",
 	    HEAD "algorithms = ES256\nkey = p256.pub.pem\n[service x]\nissuers = corp\n", 7,
 	    "no \"audiences\"");
+	expect_error("config_accept_client_audience_yes_or_no",
+	    HEAD "algorithms = ES256\nkey = p256.pub.pem\naccept_client_audience = maybe\n" SVC, 7,
+	    "yes or no");
+	expect_error("config_discovery_https_only",
+	    HEAD "algorithms = ES256\nkey = p256.pub.pem\ndiscovery = http://idp/x\n" SVC, 7,
+	    "https://");
+	expect_error("config_discovery_and_jwks_uri_exclusive",
+	    HEAD "algorithms = ES256\nkey = p256.pub.pem\ndiscovery = https://idp/d\n"
+	         "jwks_uri = https://idp/k\n" SVC,
+	    3, "both");
+	expect_error("config_fetched_issuer_one_key_file",
+	    HEAD "algorithms = ES256\nkey = p256.pub.pem\nkey = p256.pub.pem kid=k2\n"
+	         "jwks_uri = https://idp/k\n" SVC,
+	    3, "exactly one");
 	expect_error("config_issuer_without_algorithms", HEAD "key = p256.pub.pem\n" SVC, 3,
 	    "no \"algorithms\"");
 	expect_error("config_missing_key_file", HEAD "algorithms = ES256\nkey = nothere.pem\n" SVC,

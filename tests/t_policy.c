@@ -38,6 +38,36 @@ check_thumbprints(void *arg, const struct ts_conf *conf, const struct ts_keyring
 	ok(matched == 4, "rfc7638_thumbprints_match_jwcrypto (%zu/4)", matched);
 }
 
+/* K1 with the key's own issuer (JWK "issuer", Entra): exact match, and
+ * "{tenantid}" stands for exactly the token's non-empty tid. */
+static void
+key_issuer_rule(void)
+{
+	static char tmpl[] = "https://login.microsoftonline.com/{tenantid}/v2.0",
+	            lit[] = "https://sts.windows.net/t1/";
+	ts_binding b;
+	const char *v2 = "https://login.microsoftonline.com/t1/v2.0";
+
+	memset(&b, 0, sizeof(b));
+	ok(ts_binding_issuer_ok(&b, v2, strlen(v2), NULL, 0), "K1_key_without_issuer_any_token");
+	b.key_issuer = tmpl;
+	ok(ts_binding_issuer_ok(&b, v2, strlen(v2), "t1", 2), "K1_key_issuer_template_matches_tid");
+	ok(!ts_binding_issuer_ok(&b, v2, strlen(v2), "t2", 2), "K1_key_issuer_other_tid_refused");
+	ok(!ts_binding_issuer_ok(&b, v2, strlen(v2), NULL, 0) &&
+	        !ts_binding_issuer_ok(&b, v2, strlen(v2), "", 0),
+	    "K1_key_issuer_template_without_tid_refused");
+	ok(!ts_binding_issuer_ok(&b, "https://login.microsoftonline.com/a/b/v2.0", 42, "a/b", 3),
+	    "K1_key_issuer_tid_with_slash_refused");
+	ok(!ts_binding_issuer_ok(&b, v2, strlen(v2) - 1, "t1", 2) &&
+	        !ts_binding_issuer_ok(
+	            &b, "https://login.microsoftonline.com/t1/v2.0x", 42, "t1", 2),
+	    "K1_key_issuer_prefix_or_suffix_refused");
+	b.key_issuer = lit;
+	ok(ts_binding_issuer_ok(&b, "https://sts.windows.net/t1/", 27, NULL, 0) &&
+	        !ts_binding_issuer_ok(&b, v2, strlen(v2), "t1", 2),
+	    "K1_key_issuer_literal_byte_for_byte");
+}
+
 int
 main(void)
 {
@@ -49,6 +79,7 @@ main(void)
 	size_t i;
 
 	setenv("TS_TEST_NAME", "t_policy", 1);
+	key_issuer_rule();
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		env_copy_key(dir, keys[i]);
 	env_copy_src(dir, "policy.conf", "tokenscope.conf");
