@@ -154,6 +154,10 @@ set_global(parser *p, const char *k, const char *v)
 		if (parse_long(v, 512, TS_TOKEN_HARD_MAX, &n))
 			return perr(p, "max_token_size must be 512..65536 bytes");
 		c->max_token_size = (size_t)n;
+	} else if (strcmp(k, "approved_keys") == 0) {
+		/* read by `tokenscope fetch-keys --pin` only */
+		if ((c->approved_keys = abs_path(p, v)) == NULL)
+			return TS_R_CONFIG_ERROR;
 	} else if (strcmp(k, "revoked_keys") == 0) {
 		if ((c->revoked_keys = abs_path(p, v)) == NULL)
 			return TS_R_CONFIG_ERROR;
@@ -676,6 +680,7 @@ ts_conf_free(ts_conf *c)
 	free(c->path);
 	free(c->dir);
 	free(c->revoked_keys);
+	free(c->approved_keys);
 	free(c->replay_cache);
 	free(c);
 }

@@ -78,6 +78,7 @@ typedef struct ts_conf {
 	long clock_skew;
 	size_t max_token_size;
 	char *revoked_keys; /* absolute path or NULL */
+	char *approved_keys; /* for fetch-keys --pin; NULL: CONFDIR/approved-keys */
 	int log_debug;
 	char *replay_cache; /* absolute path or NULL */
 	long reload_interval; /* seconds between change checks; 0 = every time */

@@ -308,6 +308,10 @@ ts_key_from_pkey(EVP_PKEY *pkey, ts_alg alg, ts_key **out, ts_err *e)
 		r = ts_fail(e, TS_R_INTERNAL, "digest %s unavailable", ai->digest);
 		goto out;
 	}
+	/* from here on every failure is ours: r must not stay TS_OK from the
+	 * checks above (a NULL key returned as success; found by fuzz_keyfile's
+	 * fault injection) */
+	r = TS_R_INTERNAL;
 	if (EVP_PKEY_up_ref(pkey) != 1)
 		goto out;
 	k->pkey = pkey;

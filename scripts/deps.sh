@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [build|test]   (test = build + test-only packages)
 set -eu
 what=${1:-build}
-pkgs="autoconf automake libtool pkg-config make gcc openssl libssl-dev libjansson-dev libpam0g-dev libsasl2-dev"
+pkgs="autoconf automake libtool pkg-config make gcc openssl libssl-dev libjansson-dev libpam0g-dev libsasl2-dev libcurl4-openssl-dev"
 if [ "$what" = test ]; then
 	# clang: the warning-free build is checked with both compilers;
 	# clang-format: style check; python3-jwt/jwcrypto: the independent signer

@@ -36,6 +36,7 @@ main(int argc, char **argv)
 		req.now = (time_t)strtoll(argv[3], NULL, 10);
 		ts_validate(ctx, &req, &res);
 		printf("%s\n", ts_reason_str(res.reason));
+		fflush(stdout); /* a long-running peer reads each answer (t_fetch) */
 	}
 	ts_ctx_free(ctx);
 	return 0;

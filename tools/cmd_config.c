@@ -20,8 +20,11 @@ static const char usage_check[] =
 
 static const char usage_keys[] =
     "usage: tokenscope keys [-c CONF] [--time EPOCH]\n"
+    "       tokenscope keys [-c CONF] --approve THUMBPRINT\n"
     "  One row per key binding: issuer, kid, alg, thumbprint, validity, source\n"
-    "  file and status (active, expired, not yet valid, revoked, expiring).\n";
+    "  file and status (active, expired, not yet valid, revoked, expiring).\n"
+    "  --approve adds a key's thumbprint to the approved list that\n"
+    "  `tokenscope fetch-keys --pin` requires before it adds a new key.\n";
 
 static int
 unbounded(time_t t)
@@ -212,6 +215,12 @@ cmd_keys(int argc, char **argv)
 	ts_ctx *ctx = NULL;
 	ts_err e = { "" };
 
+	if (argc >= 3 && strcmp(argv[argc - 2], "--approve") == 0) {
+		/* keys [-c CONF] --approve THUMBPRINT */
+		if ((rc = parse_common(argc - 2, argv, "keys", usage_keys, &conf, NULL, &now)) != 0)
+			return rc < 0 ? 0 : rc;
+		return cli_keys_approve(conf, argv[argc - 1]);
+	}
 	if ((rc = parse_common(argc, argv, "keys", usage_keys, &conf, NULL, &now)) != 0)
 		return rc < 0 ? 0 : rc;
 	if (ts_ctx_new(conf, NULL, NULL, &ctx, &e) != TS_OK) {

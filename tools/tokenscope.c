@@ -19,7 +19,8 @@ static const char usage_main[] =
     "  verify        decide on one token: exit 0 accepted, 1 rejected, 2 error\n"
     "  explain       every check of the decision, in order\n"
     "  check-config  load the configuration as the modules do; -n prints it\n"
-    "  keys          one row per key binding, with its status\n"
+    "  keys          one row per key binding, with its status; --approve\n"
+    "  fetch-keys    refresh key files from the issuers' JWKS (HTTPS, outside logins)\n"
     "  mint          sign a token (tests and the demo)\n"
     "\n"
     "`tokenscope COMMAND --help` describes each; see tokenscope(1).\n";
@@ -90,6 +91,7 @@ main(int argc, char **argv)
 		{ "check-config", cmd_check_config },
 		{ "keys", cmd_keys },
 		{ "mint", cmd_mint },
+		{ "fetch-keys", cmd_fetch_keys },
 	};
 	size_t i;
 

@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""fetch_test.py: `tokenscope fetch-keys` against a local HTTPS identity
+provider on 127.0.0.1 (Python's http.server with ssl, a test CA made here
+with the openssl command), printing TAP. Run by tests/t_fetch.sh.
+
+Checks: a first fetch writes the usable keys (0644) and drops an encryption
+key, a key published for another issuer and a key of a disallowed
+algorithm; a second fetch changes nothing; an untrusted certificate, a
+discovery document naming another issuer and a server that is down all
+fail and leave the key file as it was; a rotation is picked up by a
+long-running verifier without restart; --pin holds back a new key until
+`tokenscope keys --approve` names it."""
+
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import threading
+import time
+
+import jwt
+from jwcrypto import jwk
+
+BUILD = os.environ["TS_BUILDDIR"]
+TS = os.path.join(BUILD, "tools", "tokenscope")
+BATCH = os.path.join(BUILD, "tests", "batch_verify")
+DIR = os.path.join(BUILD, "tests", "tmp", "fetch")
+N = 0
+FAILED = 0
+
+
+def ok(cond, name):
+    global N, FAILED
+    N += 1
+    print("%s %d - %s" % ("ok" if cond else "not ok", N, name))
+    if not cond:
+        FAILED = 1
+    sys.stdout.flush()
+
+
+def run(*args):
+    p = subprocess.run(list(args), capture_output=True, text=True)
+    return p.returncode, p.stdout + p.stderr
+
+
+def digest(path):
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+shutil.rmtree(DIR, ignore_errors=True)
+for d in ("", "docs", "keys"):
+    os.makedirs(os.path.join(DIR, d), exist_ok=True)
+os.chmod(DIR, 0o755)
+os.chmod(os.path.join(DIR, "keys"), 0o755)
+
+# ---- a test CA and a server certificate for 127.0.0.1 ----
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=DIR)
+
+
+openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=tokenscope test CA")
+openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1")
+with open(os.path.join(DIR, "san.ext"), "w") as f:
+    f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "san.ext")
+CA = os.path.join(DIR, "ca.pem")
+
+# ---- the identity provider: files under docs/, over HTTPS ----
+DOCS = os.path.join(DIR, "docs")
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, directory=DOCS, **kw)
+
+    def log_message(self, *a):
+        pass
+
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(os.path.join(DIR, "srv.pem"), os.path.join(DIR, "srv.key"))
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+PORT = srv.server_address[1]
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+BASE = "https://127.0.0.1:%d" % PORT
+ISS = BASE + "/realms/a"
+
+
+def publish(path, obj):
+    full = os.path.join(DOCS, path.lstrip("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "w") as f:
+        json.dump(obj, f)
+
+
+def newkey(kid, kty="RSA", **extra):
+    k = (jwk.JWK.generate(kty="RSA", size=2048, kid=kid) if kty == "RSA"
+         else jwk.JWK.generate(kty="EC", crv="P-256", kid=kid))
+    pub = json.loads(k.export_public())
+    pub.update(extra)
+    return k.export_to_pem(private_key=True, password=None), pub
+
+
+def token(pem, kid):
+    now = int(time.time())
+    return jwt.encode({"iss": ISS, "aud": "imap", "sub": "alice", "tid": "a", "iat": now,
+                       "exp": now + 600}, pem, algorithm="RS256",
+                      headers={"kid": kid, "typ": "at+jwt"})
+
+
+A_pem, A = newkey("A", use="sig", issuer=ISS)
+B_pem, B = newkey("B", issuer=BASE + "/realms/{tenantid}")
+C_pem, C = newkey("C", issuer=BASE + "/realms/other")
+D_pem, D = newkey("D", use="enc")
+E_pem, E = newkey("E", kty="EC")
+F_pem, F = newkey("F")
+G_pem, G = newkey("G")
+publish("/realms/a/.well-known/openid-configuration",
+        {"issuer": ISS, "jwks_uri": BASE + "/realms/a/keys"})
+publish("/realms/a/keys", {"keys": [A, B, C, D, E]})
+publish("/realms/bad/.well-known/openid-configuration",
+        {"issuer": BASE + "/realms/other", "jwks_uri": BASE + "/realms/a/keys"})
+
+KEYFILE = os.path.join(DIR, "keys", "a.jwks")
+CONF = os.path.join(DIR, "a.conf")
+with open(CONF, "w") as f:
+    f.write("""[global]
+reload_interval = 0
+approved_keys = %s/approved
+
+[issuer a]
+issuer = %s
+discovery = %s/realms/a/.well-known/openid-configuration
+key = %s
+algorithms = RS256
+tenant = a
+
+[service imap]
+issuers = a
+audiences = imap
+""" % (DIR, ISS, BASE, KEYFILE))
+BAD = os.path.join(DIR, "bad.conf")
+with open(BAD, "w") as f:
+    f.write("""[issuer bad]
+issuer = %s/realms/bad
+discovery = %s/realms/bad/.well-known/openid-configuration
+key = %s/keys/bad.jwks
+algorithms = RS256
+
+[service imap]
+issuers = bad
+audiences = imap
+""" % (BASE, BASE, DIR))
+for c in (CONF, BAD):
+    os.chmod(c, 0o644)
+
+# ---- first fetch ----
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA)
+ok(rc == 0 and os.path.exists(KEYFILE), "first_fetch_writes_the_key_file (rc %d)" % rc)
+for line in out.splitlines():
+    print("# " + line)
+kids = sorted(k.get("kid") for k in json.load(open(KEYFILE))["keys"]) if rc == 0 else []
+ok(kids == ["A", "B"], "only_usable_signature_keys_written (%s)" % kids)
+ok(("dropped kid=C: published for another issuer" in out and
+    "dropped kid=D: use is not sig" in out and "dropped kid=E:" in out),
+   "enc_key_other_issuer_key_and_disallowed_alg_dropped_with_reasons")
+ok("added kid=A thumbprint=" in out and "added kid=B thumbprint=" in out,
+   "added_keys_reported_with_thumbprints")
+ok(oct(os.stat(KEYFILE).st_mode & 0o777) == "0o644", "key_file_mode_0644")
+rc, out = run(TS, "check-config", "-c", CONF)
+ok(rc == 0, "fetched_file_loads_as_the_modules_load_it")
+
+# ---- nothing changed: nothing written ----
+before = os.stat(KEYFILE).st_mtime_ns
+time.sleep(0.02)
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA)
+ok(rc == 0 and "unchanged" in out and os.stat(KEYFILE).st_mtime_ns == before,
+   "second_fetch_leaves_the_file_untouched")
+
+# ---- failures keep the last good file ----
+good = digest(KEYFILE)
+rc, out = run(TS, "fetch-keys", "-c", CONF)
+ok(rc == 1 and digest(KEYFILE) == good and "certificate" in out.lower(),
+   "untrusted_certificate_refused_file_kept")
+rc, out = run(TS, "fetch-keys", "-c", BAD, "--ca-file", CA)
+ok(rc == 1 and "names issuer" in out and digest(os.path.join(DIR, "keys", "bad.jwks")) is None,
+   "discovery_issuer_mismatch_refused")
+publish("/realms/a/keys", {"keys": [C, D]})
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA)
+ok(rc == 1 and digest(KEYFILE) == good and "left as it was" in out,
+   "a_set_with_no_usable_key_never_empties_the_file")
+publish("/realms/a/keys", {"keys": [A, dict(B, d="AQAB")]})
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA)
+ok(rc == 1 and digest(KEYFILE) == good and "private" in out,
+   "a_set_with_private_key_material_refused_whole")
+
+# ---- rotation, seen by a verifier that keeps running ----
+verifier = subprocess.Popen([BATCH, CONF, "imap", str(int(time.time()) + 5)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def verify(tok):
+    verifier.stdin.write(tok + "\n")
+    verifier.stdin.flush()
+    return verifier.stdout.readline().strip()
+
+
+tA, tF = token(A_pem, "A"), token(F_pem, "F")
+ok(verify(tA) == "ok" and verify(tF) == "unknown_key", "running_verifier_before_rotation")
+publish("/realms/a/keys", {"keys": [F, B]})
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA)
+ok(rc == 0 and "removed kid=A" in out and "added kid=F" in out, "rotation_reported")
+ok(verify(tF) == "ok" and verify(tA) == "unknown_key",
+   "rotation_picked_up_by_the_running_verifier_without_restart")
+
+# ---- the server is down: the file stays ----
+good = digest(KEYFILE)
+srv.shutdown()
+srv.server_close()
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA)
+ok(rc == 1 and digest(KEYFILE) == good, "network_failure_keeps_the_old_file")
+ok(verify(tF) == "ok", "verifier_unaffected_by_the_failed_fetch")
+verifier.stdin.close()
+verifier.wait()
+
+# ---- --pin: a new key waits for approval ----
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+publish("/realms/a/keys", {"keys": [F, B, G]})
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA, "--pin")
+held = [l for l in out.splitlines() if "held back" in l and "kid=G" in l]
+ok(rc == 1 and held and "G" not in [k["kid"] for k in json.load(open(KEYFILE))["keys"]],
+   "pin_holds_back_an_unapproved_key")
+tp = held[0].split("thumbprint=")[1].strip() if held else "x"
+rc, out = run(TS, "keys", "-c", CONF, "--approve", tp)
+ok(rc == 0 and tp in open(os.path.join(DIR, "approved")).read(), "keys_approve_records_it")
+rc, _ = run(TS, "keys", "-c", CONF, "--approve", "not-a-thumbprint")
+ok(rc == 2, "keys_approve_refuses_a_malformed_thumbprint")
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA, "--pin")
+ok(rc == 0 and "G" in [k["kid"] for k in json.load(open(KEYFILE))["keys"]],
+   "pin_adds_the_key_once_approved")
+srv.shutdown()
+print("1..%d" % N)
+sys.exit(FAILED)

@@ -1,0 +1,538 @@
+/*
+ * cmd_fetch.c: `tokenscope fetch-keys` and `tokenscope keys --approve`.
+ *
+ * Keeps each fetched issuer's key file current, outside the authentication
+ * path: the modules only ever read the file, and notice the new one by
+ * their change check. A fetch that fails for any reason leaves the file as
+ * it was; a file is never written empty; only keys that the keyring itself
+ * would accept for that issuer are written.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "b64url.h"
+#include "cli.h"
+#include "conf.h"
+#include "http.h"
+#include "jws.h"
+#include "keyfile.h"
+
+static const char usage_fetch[] =
+    "usage: tokenscope fetch-keys [-c CONF] [--ca-file FILE] [--pin] [-n] [ISSUER...]\n"
+    "  For each [issuer] with discovery= or jwks_uri= (or only those named), fetches\n"
+    "  its JWKS over HTTPS and rewrites its key file atomically with the keys the\n"
+    "  keyring accepts for it: signature keys of an allowed algorithm whose own\n"
+    "  \"issuer\" (if any) is this issuer. Reports added and removed keys.\n"
+    "  --pin      add no key whose thumbprint is not approved (tokenscope keys\n"
+    "             --approve THUMBPRINT); keys already in the file stay\n"
+    "  --ca-file  trust these CA certificates instead of the system's\n"
+    "  -n         report only, write nothing\n"
+    "  exit status: 0 all done, 1 a fetch failed or a key was held back, 2 usage\n";
+
+typedef struct fkey {
+	json_t *jwk; /* borrowed from the fetched set */
+	char kid[TS_KID_MAX + 1]; /* sanitised, for reports */
+	char tp[TS_THUMBPRINT_LEN + 1];
+} fkey;
+
+typedef struct keyset {
+	fkey *k;
+	size_t n;
+} keyset;
+
+static void
+keyset_free(keyset *s)
+{
+	free(s->k);
+	s->k = NULL;
+	s->n = 0;
+}
+
+static int
+has_tp(const keyset *s, const char *tp)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->k[i].tp, tp) == 0)
+			return 1;
+	return 0;
+}
+
+/* The key's own "issuer" member against the section: literal equality, or
+ * "{tenantid}" filled with the section's tenant; without a tenant setting a
+ * template is kept (the keyring checks it against each token's tid). */
+static int
+issuer_fits(const ts_issuer_conf *is, const char *ki)
+{
+	static const char ph[] = "{tenantid}";
+	const char *at = strstr(ki, ph);
+	size_t pre;
+
+	if (at == NULL)
+		return strcmp(ki, is->issuer) == 0;
+	if (is->tenant == NULL)
+		return 1;
+	pre = (size_t)(at - ki);
+	return strlen(is->issuer) == strlen(ki) - (sizeof(ph) - 1) + strlen(is->tenant) &&
+	    strncmp(is->issuer, ki, pre) == 0 &&
+	    strncmp(is->issuer + pre, is->tenant, strlen(is->tenant)) == 0 &&
+	    strcmp(is->issuer + pre + strlen(is->tenant), at + sizeof(ph) - 1) == 0;
+}
+
+/* Runs one JWK through the keyring's own loader for this issuer; fills the
+ * thumbprint. Returns 0, or -1 with why. */
+static int
+loadable(const ts_issuer_conf *is, json_t *jwk, fkey *out, char *why, size_t cap)
+{
+	char *txt = json_dumps(jwk, JSON_COMPACT); /* one JWK: errors name no index */
+	ts_loaded_key *lk = NULL;
+	size_t n = 0;
+	ts_err e = { "" };
+	int rc = -1;
+
+	if (txt == NULL)
+		snprintf(why, cap, "out of memory");
+	else if (ts_keyfile_parse(txt, strlen(txt), &is->keys[0], is->algorithms, 0, &lk, &n, &e) !=
+	    TS_OK)
+		snprintf(why, cap, "%s", e.msg);
+	else if (n != 1)
+		snprintf(why, cap, "not exactly one key");
+	else {
+		snprintf(out->tp, sizeof(out->tp), "%s", ts_key_thumbprint(lk[0].key));
+		rc = 0;
+	}
+	ts_loaded_keys_free(lk, n);
+	free(txt);
+	return rc;
+}
+
+/* Keeps the keys of set that this issuer can use; reports the others when
+ * verbose. Fails (-1) on what makes the whole set suspect. */
+static int
+usable(const ts_issuer_conf *is, json_t *set, keyset *out, int report, char *err, size_t cap)
+{
+	static const char *const priv[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k" };
+	json_t *keys = json_object_get(set, "keys"), *jwk;
+	size_t i, j;
+
+	if (!json_is_array(keys)) {
+		snprintf(err, cap, "the JWKS has no \"keys\" array");
+		return -1;
+	}
+	if ((out->k = calloc(json_array_size(keys) + 1, sizeof(*out->k))) == NULL) {
+		snprintf(err, cap, "out of memory");
+		return -1;
+	}
+	json_array_foreach(keys, i, jwk)
+	{
+		fkey *f = &out->k[out->n];
+		const char *use = json_string_value(json_object_get(jwk, "use"));
+		const char *ki = json_string_value(json_object_get(jwk, "issuer"));
+		const json_t *kid = json_object_get(jwk, "kid");
+		char why[TS_ERR_MSG_MAX] = "";
+
+		if (!json_is_object(jwk)) {
+			snprintf(err, cap, "key %zu of the JWKS is not an object", i);
+			return -1;
+		}
+		for (j = 0; j < sizeof(priv) / sizeof(priv[0]); j++)
+			if (json_object_get(jwk, priv[j]) != NULL) {
+				snprintf(err, cap,
+				    "the JWKS holds private or secret key material (\"%s\"): "
+				    "refusing it whole",
+				    priv[j]);
+				return -1;
+			}
+		if (json_is_string(kid))
+			ts_sanitize(f->kid, sizeof(f->kid), json_string_value(kid),
+			    json_string_length(kid));
+		else
+			snprintf(f->kid, sizeof(f->kid), "(none)");
+		if (use != NULL && strcmp(use, "sig") != 0)
+			snprintf(why, sizeof(why), "use is not sig (an encryption key)");
+		else if (json_object_get(jwk, "issuer") != NULL &&
+		    (ki == NULL || !issuer_fits(is, ki)))
+			snprintf(why, sizeof(why), "published for another issuer");
+		else
+			(void)loadable(is, jwk, f, why, sizeof(why));
+		if (why[0] != '\0') {
+			if (report)
+				printf("  dropped kid=%s: %s\n", f->kid, why);
+			continue;
+		}
+		for (j = 0; j < out->n; j++)
+			if (json_equal(json_object_get(out->k[j].jwk, "kid"), kid)) {
+				snprintf(
+				    err, cap, "kid %s appears twice among usable keys", f->kid);
+				return -1;
+			}
+		f->jwk = jwk;
+		out->n++;
+	}
+	return 0;
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n <= HTTP_MAX_BODY &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The approved thumbprints: one per line, '#' comments. */
+static char *
+approved_path(const ts_conf *c)
+{
+	char *p;
+
+	if (c->approved_keys != NULL)
+		return strdup(c->approved_keys);
+	if ((p = malloc(strlen(c->dir) + sizeof("/approved-keys"))) != NULL)
+		sprintf(p, "%s/approved-keys", c->dir);
+	return p;
+}
+
+static int
+is_approved(const char *text, const char *tp)
+{
+	size_t tl = strlen(tp);
+	const char *p = text;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, tp, tl) == 0 &&
+		    (p[tl] == '\n' || p[tl] == '\0' || p[tl] == ' ' || p[tl] == '\t' ||
+		        p[tl] == '#'))
+			return 1;
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* temp file in the same directory, fsync, rename, fsync the directory:
+ * a reader sees the old file or the new one, never a part. */
+static int
+write_atomic(const char *path, const char *data, size_t len, mode_t mode, char *err, size_t cap)
+{
+	char *tmp = malloc(strlen(path) + 8), *d = strdup(path);
+	int fd = -1, dfd, rc = -1;
+
+	if (tmp == NULL || d == NULL) {
+		snprintf(err, cap, "out of memory");
+		goto out;
+	}
+	sprintf(tmp, "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		snprintf(err, cap, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, mode) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0 ||
+	    close(fd) != 0) {
+		snprintf(err, cap, "%s: %s", tmp, strerror(errno));
+		fd = -1;
+		unlink(tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		snprintf(err, cap, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if ((dfd = open(dirname(d), O_RDONLY | O_DIRECTORY)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	free(d);
+	return rc;
+}
+
+/* Fetches a JSON object from url. */
+static json_t *
+get_json(const char *url, const char *cafile, char *err, size_t cap)
+{
+	char *body;
+	size_t len;
+	ts_err e = { "" };
+	json_t *j;
+
+	if (http_get(url, cafile, &body, &len, err, cap) != 0)
+		return NULL;
+	if ((j = ts_json_parse_object(body, len, 8, &e)) == NULL)
+		snprintf(err, cap, "%s: %s", url, e.msg);
+	free(body);
+	return j;
+}
+
+/* One issuer. Returns 0 done, 1 failed or held back a key. */
+static int
+fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pin, int dry)
+{
+	const char *path = is->keys[0].path, *url = is->jwks_uri;
+	char err[TS_ERR_MSG_MAX + 4200] = "", *cur_txt = NULL, *appr_txt = NULL, *appr = NULL,
+	                          *out = NULL;
+	json_t *disc = NULL, *set = NULL, *cur_set = NULL, *new_set = NULL;
+	keyset got = { NULL, 0 }, cur = { NULL, 0 };
+	size_t i, cur_len = 0, alen = 0, held = 0, added = 0, removed = 0;
+	int rc = 1;
+
+	printf("[issuer %s] %s\n", is->name, is->issuer);
+	if (url == NULL) {
+		const json_t *di, *ju;
+
+		if ((disc = get_json(is->discovery, cafile, err, sizeof(err))) == NULL)
+			goto out;
+		di = json_object_get(disc, "issuer");
+		ju = json_object_get(disc, "jwks_uri");
+		/* the document speaks for this issuer byte for byte, or not at all */
+		if (!json_is_string(di) || json_string_length(di) != is->issuer_len ||
+		    memcmp(json_string_value(di), is->issuer, is->issuer_len) != 0) {
+			char shown[200] = "(none)";
+
+			if (json_is_string(di))
+				ts_sanitize(shown, sizeof(shown), json_string_value(di),
+				    json_string_length(di));
+			snprintf(err, sizeof(err),
+			    "the discovery document names issuer %s, not this section's", shown);
+			goto out;
+		}
+		if (!json_is_string(ju) || strncmp(json_string_value(ju), "https://", 8) != 0) {
+			snprintf(err, sizeof(err), "the discovery document has no https jwks_uri");
+			goto out;
+		}
+		url = json_string_value(ju);
+	}
+	if ((set = get_json(url, cafile, err, sizeof(err))) == NULL)
+		goto out;
+	if (usable(is, set, &got, 1, err, sizeof(err)) != 0)
+		goto out;
+	/* what the file holds now (missing on the first fetch) */
+	if ((cur_txt = slurp(path, &cur_len)) != NULL) {
+		ts_err e = { "" };
+		char ignore[TS_ERR_MSG_MAX];
+
+		if ((cur_set = ts_json_parse_object(cur_txt, cur_len, 8, &e)) == NULL ||
+		    usable(is, cur_set, &cur, 0, ignore, sizeof(ignore)) != 0)
+			keyset_free(&cur); /* unreadable: everything counts as new */
+	}
+	if (pin && (appr = approved_path(c)) != NULL)
+		appr_txt = slurp(appr, &alen);
+	if ((new_set = json_pack("{s:[]}", "keys")) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out;
+	}
+	for (i = 0; i < got.n; i++) {
+		fkey *f = &got.k[i];
+
+		if (!has_tp(&cur, f->tp)) {
+			if (pin && (appr_txt == NULL || !is_approved(appr_txt, f->tp))) {
+				printf("  held back (not approved) kid=%s thumbprint=%s\n", f->kid,
+				    f->tp);
+				held++;
+				continue;
+			}
+			printf("  added kid=%s thumbprint=%s\n", f->kid, f->tp);
+			added++;
+		}
+		json_array_append(json_object_get(new_set, "keys"), f->jwk);
+	}
+	for (i = 0; i < cur.n; i++) {
+		if (!has_tp(&got, cur.k[i].tp)) {
+			printf("  removed kid=%s thumbprint=%s\n", cur.k[i].kid, cur.k[i].tp);
+			removed++;
+		}
+	}
+	if (json_array_size(json_object_get(new_set, "keys")) == 0) {
+		snprintf(err, sizeof(err), "no usable%s key: %s left as it was",
+		    pin ? " approved" : "", path);
+		goto out;
+	}
+	if ((out = json_dumps(new_set, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out;
+	}
+	if (cur_txt != NULL && strlen(out) + 1 == cur_len &&
+	    memcmp(out, cur_txt, cur_len - 1) == 0 && cur_txt[cur_len - 1] == '\n') {
+		printf("  unchanged: %s (%zu keys)\n", path,
+		    json_array_size(json_object_get(new_set, "keys")));
+	} else if (dry) {
+		printf("  would write %s (%zu keys; -n: nothing written)\n", path,
+		    json_array_size(json_object_get(new_set, "keys")));
+	} else {
+		size_t ol = strlen(out);
+
+		out[ol] = '\n'; /* json_dumps' NUL becomes the final newline */
+		if (write_atomic(path, out, ol + 1, 0644, err, sizeof(err)) != 0)
+			goto out;
+		printf("  wrote %s: %zu keys (%zu added, %zu removed)\n", path,
+		    json_array_size(json_object_get(new_set, "keys")), added, removed);
+	}
+	rc = held > 0;
+out:
+	if (err[0] != '\0')
+		fprintf(stderr, "tokenscope fetch-keys: [issuer %s]: %s\n", is->name, err);
+	keyset_free(&got);
+	keyset_free(&cur);
+	json_decref(disc);
+	json_decref(set);
+	json_decref(cur_set);
+	json_decref(new_set);
+	free(cur_txt);
+	free(appr_txt);
+	free(appr);
+	free(out);
+	return rc;
+}
+
+int
+cmd_fetch_keys(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "ca-file", required_argument, NULL, 'a' },
+		{ "pin", no_argument, NULL, 'p' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf = TS_DEFAULT_CONFIG, *cafile = NULL;
+	int ch, pin = 0, dry = 0, rc = 0, any = 0;
+	ts_conf *c = NULL;
+	ts_err e = { "" };
+	size_t i;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "c:nh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': conf = optarg; break;
+		case 'a': cafile = optarg; break;
+		case 'p': pin = 1; break;
+		case 'n': dry = 1; break;
+		case 'h': fputs(usage_fetch, stdout); return 0;
+		default:
+			return cli_usage_error("fetch-keys", usage_fetch,
+			    "unknown or incomplete option \"%s\"", argv[optind - 1]);
+		}
+	}
+	/* the configuration alone: on a first fetch the key files do not exist */
+	if (ts_conf_load(conf, &c, NULL, &e) != TS_OK) {
+		fprintf(stderr, "%s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	for (i = optind; i < (size_t)argc; i++) {
+		size_t k;
+
+		for (k = 0; k < c->nissuers && strcmp(c->issuers[k].name, argv[i]) != 0; k++)
+			;
+		if (k == c->nissuers ||
+		    (c->issuers[k].discovery == NULL && c->issuers[k].jwks_uri == NULL)) {
+			ts_conf_free(c);
+			return cli_usage_error("fetch-keys", usage_fetch,
+			    "no [issuer %s] with discovery= or jwks_uri=", argv[i]);
+		}
+	}
+	for (i = 0; i < c->nissuers; i++) {
+		const ts_issuer_conf *is = &c->issuers[i];
+		int named = optind >= argc, k;
+
+		for (k = optind; k < argc; k++)
+			named |= strcmp(argv[k], is->name) == 0;
+		if (!named || (is->discovery == NULL && is->jwks_uri == NULL))
+			continue;
+		any = 1;
+		rc |= fetch_one(c, is, cafile, pin, dry);
+	}
+	if (!any)
+		fprintf(stderr, "tokenscope fetch-keys: no [issuer] has discovery= or jwks_uri=\n");
+	ts_conf_free(c);
+	return any ? rc : EXIT_REJECT;
+}
+
+/* `tokenscope keys --approve THUMBPRINT`: adds it to the approved list. */
+int
+cli_keys_approve(const char *conf, const char *tp)
+{
+	char *path = NULL, *old = NULL, *buf = NULL, err[512];
+	size_t len = 0, tl = strlen(tp), i;
+	ts_conf *c = NULL;
+	ts_err e = { "" };
+	int rc = EXIT_USAGE;
+
+	for (i = 0; i < tl && ts_b64url_char((unsigned char)tp[i]); i++)
+		;
+	if (tl != TS_THUMBPRINT_LEN || i != tl) {
+		fprintf(stderr,
+		    "tokenscope keys: \"%s\" is not an RFC 7638 SHA-256 thumbprint (43 "
+		    "base64url characters)\n",
+		    tp);
+		return EXIT_USAGE;
+	}
+	if (ts_conf_load(conf ? conf : TS_DEFAULT_CONFIG, &c, NULL, &e) != TS_OK) {
+		fprintf(stderr, "%s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	if ((path = approved_path(c)) == NULL)
+		goto out;
+	old = slurp(path, &len);
+	if (old != NULL && is_approved(old, tp)) {
+		printf("%s: %s already approved\n", path, tp);
+		rc = 0;
+		goto out;
+	}
+	if ((buf = malloc(len + tl + 2)) == NULL)
+		goto out;
+	if (len > 0)
+		memcpy(buf, old, len);
+	if (len > 0 && buf[len - 1] != '\n')
+		buf[len++] = '\n';
+	memcpy(buf + len, tp, tl);
+	buf[len + tl] = '\n';
+	if (write_atomic(path, buf, len + tl + 1, 0644, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tokenscope keys: %s\n", err);
+		goto out;
+	}
+	printf("%s: approved %s\n", path, tp);
+	rc = 0;
+out:
+	ts_conf_free(c);
+	free(path);
+	free(old);
+	free(buf);
+	return rc;
+}
