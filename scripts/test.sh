@@ -78,6 +78,14 @@ if tar -xzf tokenscope-*.tar.gz -C _build-fuzz && (cd _build-fuzz/tokenscope-* &
 		CC=clang >/dev/null && make -j2 -s >build.out 2>&1); then
 	(cd _build-fuzz/tokenscope-* && make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}") >fuzz.out 2>&1 || fail=1
 	grep -E "^(ok|not ok|#)" fuzz.out
+	# keep any reproducer (the build tree goes away below) and show it
+	for r in _build-fuzz/tokenscope-*/tests/fuzz/work/*-crash-* \
+		_build-fuzz/tokenscope-*/tests/fuzz/work/*-leak-* \
+		_build-fuzz/tokenscope-*/tests/fuzz/work/*-timeout-*; do
+		[ -f "$r" ] || continue
+		mkdir -p fuzz-artifacts && cp "$r" fuzz-artifacts/
+		echo "# reproducer fuzz-artifacts/$(basename "$r") (base64): $(head -c 3000 "$r" | base64 -w0)"
+	done
 else
 	echo "not ok fuzz build" | tee fuzz.out
 	tail -20 _build-fuzz/tokenscope-*/build.out

@@ -49,7 +49,7 @@ for pair in "validate keyfile" "conf sasl_msg" "pam json"; do
 	for t in $pair; do run_one "$t" & done
 	wait
 done
-for t in validate keyfile conf sasl_msg pam; do
+for t in validate keyfile conf sasl_msg pam json; do
 	cat "$work/$t.result"
 	grep -q "^ok" "$work/$t.result" || fail=1
 done
