@@ -85,8 +85,7 @@ def entra():
     # the consumer tenant's own key, published in the same set (2023)
     msa_pem, msa_pub = newkey("-KI3Q9nNR7bRofxmeZoXqbHZGew",
                               issuer="https://login.microsoftonline.com/%s/v2.0" % CONSUMER)
-    jwks("entra-contoso.jwks", pub, msa_pub)
-    jwks("entra-fabrikam.jwks", pub, msa_pub)
+    jwks("entra.jwks", pub, msa_pub)  # one file for every tenant section
     v1pem, v1pub = newkey("v1-key-1", x5t="v1-key-1")
     jwks("entra-contoso-v1.jwks", v1pub)
 
