@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "jws.h"
 #include "keyring.h"
 #include "timeutil.h"
 
@@ -85,6 +86,8 @@ print_effective(void *arg, const ts_conf *c, const ts_keyring *kr)
 		printf("%-22s= %s\n", "revoked_keys", c->revoked_keys);
 	if (c->replay_cache)
 		printf("%-22s= %s\n", "replay_cache", c->replay_cache);
+	if (c->approved_keys)
+		printf("%-22s= %s\n", "approved_keys", c->approved_keys);
 	for (i = 0; i < c->nissuers; i++) {
 		const ts_issuer_conf *is = &c->issuers[i];
 
@@ -105,16 +108,29 @@ print_effective(void *arg, const ts_conf *c, const ts_keyring *kr)
 		if (is->has_revoke_before)
 			printf("%-22s= %s\n", "revoke_before",
 			    when(is->revoke_before, 1, t1, sizeof(t1)));
+		if (is->accept_client_audience)
+			printf("%-22s= yes\n", "accept_client_audience");
+		if (is->discovery)
+			printf("%-22s= %s\n", "discovery", is->discovery);
+		if (is->jwks_uri)
+			printf("%-22s= %s\n", "jwks_uri", is->jwks_uri);
 		for (k = 0; k < ts_keyring_count(kr); k++) {
 			const ts_binding *b = ts_keyring_get(kr, k);
+			char kid[TS_KID_MAX + 1], kis[200];
 
 			if (b->issuer_idx != i)
 				continue;
+			/* key files may come from an identity provider: never raw */
+			ts_sanitize(
+			    kid, sizeof(kid), b->kid ? b->kid : "(none)", b->kid ? b->kid_len : 6);
+			if (b->key_issuer != NULL)
+				ts_sanitize(kis, sizeof(kis), b->key_issuer, strlen(b->key_issuer));
 			printf("# key kid=%s alg=%s thumbprint=%s not_before=%s not_after=%s %s "
-			       "(%s)\n",
-			    b->kid ? b->kid : "(none)", ts_alg_name(ts_key_alg(b->key)),
-			    ts_key_thumbprint(b->key), when(b->not_before, 1, t1, sizeof(t1)),
-			    when(b->not_after, 0, t2, sizeof(t2)), key_status(b, now), b->source);
+			       "(%s)%s%s\n",
+			    kid, ts_alg_name(ts_key_alg(b->key)), ts_key_thumbprint(b->key),
+			    when(b->not_before, 1, t1, sizeof(t1)),
+			    when(b->not_after, 0, t2, sizeof(t2)), key_status(b, now), b->source,
+			    b->key_issuer ? " key_issuer=" : "", b->key_issuer ? kis : "");
 		}
 	}
 	for (i = 0; i < c->nservices; i++) {
@@ -197,12 +213,13 @@ print_keys(void *arg, const ts_conf *c, const ts_keyring *kr)
 	    "THUMBPRINT", "NOT_BEFORE", "NOT_AFTER", "STATUS", "SOURCE");
 	for (i = 0; i < ts_keyring_count(kr); i++) {
 		const ts_binding *b = ts_keyring_get(kr, i);
+		char kid[TS_KID_MAX + 1];
 
+		ts_sanitize(kid, sizeof(kid), b->kid ? b->kid : "-", b->kid ? b->kid_len : 1);
 		printf("%-12s %-16s %-6s %-43s %-20s %-20s %-13s %s\n",
-		    c->issuers[b->issuer_idx].name, b->kid ? b->kid : "-",
-		    ts_alg_name(ts_key_alg(b->key)), ts_key_thumbprint(b->key),
-		    when(b->not_before, 1, t1, sizeof(t1)), when(b->not_after, 0, t2, sizeof(t2)),
-		    key_status(b, now), b->source);
+		    c->issuers[b->issuer_idx].name, kid, ts_alg_name(ts_key_alg(b->key)),
+		    ts_key_thumbprint(b->key), when(b->not_before, 1, t1, sizeof(t1)),
+		    when(b->not_after, 0, t2, sizeof(t2)), key_status(b, now), b->source);
 	}
 }
 
