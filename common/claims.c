@@ -107,9 +107,16 @@ check_type(const ts_jv *claims, const char *typ, const ts_issuer_conf *is, ts_er
 	if (ts_jv_get(claims, "nonce") != NULL || ts_jv_get(claims, "at_hash") != NULL)
 		return ts_fail(
 		    e, TS_R_ID_TOKEN, "an ID token (nonce or at_hash), not an access token");
-	/* Keycloak types its tokens in the payload too: "Bearer", "ID" */
-	if (ts_jv_is(ptyp, TS_JSON_STRING) && ptyp->n == 2 && strcasecmp(ptyp->u.s, "ID") == 0)
-		return ts_fail(e, TS_R_ID_TOKEN, "payload typ is ID: an ID token");
+	/* Keycloak types its tokens in the payload too: "Bearer" for access
+	 * tokens; its ID, refresh, offline and logout tokens are never one */
+	if (ts_jv_is(ptyp, TS_JSON_STRING)) {
+		if (strcasecmp(ptyp->u.s, "ID") == 0)
+			return ts_fail(e, TS_R_ID_TOKEN, "payload typ is ID: an ID token");
+		if (strcasecmp(ptyp->u.s, "Refresh") == 0 ||
+		    strcasecmp(ptyp->u.s, "Offline") == 0 || strcasecmp(ptyp->u.s, "Logout") == 0)
+			return ts_fail(e, TS_R_WRONG_TOKEN_TYPE,
+			    "payload typ says this is not an access token");
+	}
 	if (is->token_type == TS_TYP_AT_JWT) {
 		if (typ == NULL || !typ_is_at_jwt(typ))
 			return ts_fail(e, TS_R_WRONG_TOKEN_TYPE, "typ must be at+jwt (RFC 9068)");

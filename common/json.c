@@ -292,8 +292,15 @@ parse_number(parser *ps)
 		memcpy(buf, s, n);
 		buf[n] = '\0';
 		pthread_once(&c_locale_once, make_c_locale);
+		if (c_locale == (locale_t)0) {
+			/* never the host's locale: "9.9e9" could read as 9 */
+			if (buf != small)
+				free(buf);
+			ps->oom = 1;
+			return -1;
+		}
 		errno = 0;
-		dv = c_locale ? strtod_l(buf, NULL, c_locale) : strtod(buf, NULL);
+		dv = strtod_l(buf, NULL, c_locale);
 		if (buf != small)
 			free(buf);
 		if (errno == ERANGE && isinf(dv))
@@ -314,63 +321,46 @@ literal(parser *ps, const char *word, size_t n)
 }
 
 static int
-same_key(const ts_jv *a, const ts_jv *b)
+key_cmp(const void *a, const void *b)
 {
-	return a->n == b->n && memcmp(a->u.s, b->u.s, a->n) == 0;
-}
+	const ts_jv *x = *(const ts_jv *const *)a, *y = *(const ts_jv *const *)b;
 
-static uint32_t
-key_hash(const ts_jv *k)
-{
-	uint32_t h = 2166136261u;
-	uint32_t i;
-
-	for (i = 0; i < k->n; i++)
-		h = (h ^ (unsigned char)k->u.s[i]) * 16777619u;
-	return h;
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	return memcmp(x->u.s, y->u.s, x->n);
 }
 
 /* Duplicate member names of the object at index obj. Pairwise for small
- * objects; an open-addressing table for large ones, so that a hostile
- * payload of thousands of members costs linear time. */
+ * objects; for large ones the names are sorted and neighbours compared, so
+ * that no choice of names (an unkeyed hash could be flooded) costs more
+ * than n log n before the signature has been checked. */
 static int
 check_duplicates(parser *ps, size_t obj)
 {
-	const ts_jv *v = ps->d->v;
-	size_t n = v[obj].n, i, j, k = obj + 1, cap, *slot;
-	const ts_jv *keys_small[16];
+	const ts_jv *v = ps->d->v, **keys, *small[16];
+	size_t n = v[obj].n, i, j, k = obj + 1;
 
-	if (n <= 16) {
-		for (i = 0; i < n; i++) {
-			keys_small[i] = &v[k];
-			for (j = 0; j < i; j++)
-				if (same_key(keys_small[j], &v[k]))
-					return bad(ps, "duplicate object member");
-			k += 1 + v[k + 1].skip;
-		}
-		return 0;
-	}
-	for (cap = 32; cap < 2 * n; cap *= 2)
-		;
-	if ((slot = calloc(cap, sizeof(*slot))) == NULL) {
+	keys = n <= 16 ? small : malloc(n * sizeof(*keys));
+	if (keys == NULL) {
 		ps->oom = 1;
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		size_t h = key_hash(&v[k]) & (cap - 1);
-
-		while (slot[h] != 0) {
-			if (same_key(&v[slot[h]], &v[k])) {
-				free(slot);
-				return bad(ps, "duplicate object member");
-			}
-			h = (h + 1) & (cap - 1);
-		}
-		slot[h] = k; /* k > 0: the object itself is node obj */
+		keys[i] = &v[k];
 		k += 1 + v[k + 1].skip;
 	}
-	free(slot);
-	return 0;
+	if (n <= 16) {
+		for (i = 1; i < n; i++)
+			for (j = 0; j < i; j++)
+				if (key_cmp(&keys[i], &keys[j]) == 0)
+					return bad(ps, "duplicate object member");
+		return 0;
+	}
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	for (i = 1; i < n && key_cmp(&keys[i - 1], &keys[i]) != 0; i++)
+		;
+	free(keys);
+	return i < n ? bad(ps, "duplicate object member") : 0;
 }
 
 static long parse_value(parser *ps, size_t depth);
@@ -465,6 +455,8 @@ ts_jdoc_parse(const char *buf, size_t len, size_t max_depth, ts_jdoc **out, ts_e
 	*out = NULL;
 	if (len > TS_JDOC_MAX)
 		return ts_fail(e, TS_R_MALFORMED, "JSON text longer than %d bytes", TS_JDOC_MAX);
+	if (max_depth > TS_JDOC_MAX_DEPTH) /* the recursion follows it */
+		max_depth = TS_JDOC_MAX_DEPTH;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		goto oom;
 	d->cap = 32;
@@ -516,7 +508,7 @@ ts_jdoc_free(ts_jdoc *d)
 	if (d->arena != NULL) {
 		/* claims may hold personal data; headers nothing secret, but
 		 * one rule is simpler than two */
-		OPENSSL_cleanse(d->arena, d->arena_len);
+		OPENSSL_cleanse(d->arena, d->arena_cap); /* a failed parse leaves a tail */
 		free(d->arena);
 	}
 	free(d->v);

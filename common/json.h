@@ -56,6 +56,8 @@ typedef struct ts_jdoc ts_jdoc;
 
 /* Largest input accepted (far above TS_TOKEN_HARD_MAX). */
 #define TS_JDOC_MAX (1024 * 1024)
+/* Deepest nesting any caller may ask for. */
+#define TS_JDOC_MAX_DEPTH 64
 
 /* Parses (buf, len) into *out. Returns TS_OK, TS_R_MALFORMED (message
  * "invalid JSON at offset N: why", never quoting input bytes) or

@@ -68,9 +68,12 @@ ts_json_parse_object(const char *buf, size_t len, size_t max_depth, ts_err *e)
 	 * JSON_ALLOW_NUL: "\u0000" inside a string is refused */
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL) {
-		/* jerr.text quotes no input bytes beyond a position */
-		ts_fail(
-		    e, TS_R_MALFORMED, "invalid JSON at offset %d: %s", jerr.position, jerr.text);
+		/* jansson's text may quote input ("near '...'", a duplicate
+		 * key): never raw into a log or a terminal */
+		char why[sizeof(jerr.text)];
+
+		ts_sanitize(why, sizeof(why), jerr.text, strnlen(jerr.text, sizeof(jerr.text)));
+		ts_fail(e, TS_R_MALFORMED, "invalid JSON at offset %d: %s", jerr.position, why);
 		return NULL;
 	}
 	if (!json_is_object(j)) {

@@ -353,12 +353,18 @@ int
 ts_binding_issuer_ok(
     const ts_binding *b, const char *iss, size_t iss_len, const char *tid, size_t tid_len)
 {
+	return b->key_issuer == NULL ||
+	    ts_key_issuer_match(b->key_issuer, iss, iss_len, tid, tid_len);
+}
+
+int
+ts_key_issuer_match(
+    const char *key_issuer, const char *iss, size_t iss_len, const char *tid, size_t tid_len)
+{
 	static const char ph[] = "{tenantid}";
-	const char *t = b->key_issuer;
+	const char *t = key_issuer;
 	size_t o = 0;
 
-	if (t == NULL)
-		return 1;
 	while (*t != '\0') {
 		if (strncmp(t, ph, sizeof(ph) - 1) == 0) {
 			/* a tid with '/' could stretch over the template's own

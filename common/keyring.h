@@ -57,6 +57,9 @@ void ts_keyring_free(ts_keyring *kr);
  * replaced by the non-empty tid, must equal iss byte for byte. */
 int ts_binding_issuer_ok(
     const ts_binding *b, const char *iss, size_t iss_len, const char *tid, size_t tid_len);
+/* The same rule for a key issuer string (fetch-keys uses it too). */
+int ts_key_issuer_match(
+    const char *key_issuer, const char *iss, size_t iss_len, const char *tid, size_t tid_len);
 
 /* The binding for (issuer, kid), or NULL. */
 const ts_binding *ts_keyring_find(

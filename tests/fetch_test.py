@@ -75,6 +75,8 @@ with open(os.path.join(DIR, "san.ext"), "w") as f:
 openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
         "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "san.ext")
 CA = os.path.join(DIR, "ca.pem")
+openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", "other.key", "-out", "other-ca.pem", "-days", "2", "-subj", "/CN=another CA")
 
 # ---- the identity provider: files under docs/, over HTTPS ----
 DOCS = os.path.join(DIR, "docs")
@@ -132,6 +134,10 @@ publish("/realms/a/.well-known/openid-configuration",
 publish("/realms/a/keys", {"keys": [A, B, C, D, E]})
 publish("/realms/bad/.well-known/openid-configuration",
         {"issuer": BASE + "/realms/other", "jwks_uri": BASE + "/realms/a/keys"})
+# a discovery document trying to write to the administrator's terminal
+publish("/realms/esc/.well-known/openid-configuration",
+        {"issuer": BASE + "/realms/esc",
+         "jwks_uri": BASE + "/x\u001b]0;PWNED\u0007\u001b[2K\r  added kid=evil\n"})
 
 KEYFILE = os.path.join(DIR, "keys", "a.jwks")
 CONF = os.path.join(DIR, "a.conf")
@@ -159,10 +165,16 @@ discovery = %s/realms/bad/.well-known/openid-configuration
 key = %s/keys/bad.jwks
 algorithms = RS256
 
+[issuer esc]
+issuer = %s/realms/esc
+discovery = %s/realms/esc/.well-known/openid-configuration
+key = %s/keys/esc.jwks
+algorithms = RS256
+
 [service imap]
 issuers = bad
 audiences = imap
-""" % (BASE, BASE, DIR))
+""" % (BASE, BASE, DIR, BASE, BASE, DIR))
 for c in (CONF, BAD):
     os.chmod(c, 0o644)
 
@@ -194,9 +206,14 @@ good = digest(KEYFILE)
 rc, out = run(TS, "fetch-keys", "-c", CONF)
 ok(rc == 1 and digest(KEYFILE) == good and "certificate" in out.lower(),
    "untrusted_certificate_refused_file_kept")
-rc, out = run(TS, "fetch-keys", "-c", BAD, "--ca-file", CA)
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", os.path.join(DIR, "other-ca.pem"))
+ok(rc == 1 and digest(KEYFILE) == good, "ca_file_replaces_the_trusted_cas")
+rc, out = run(TS, "fetch-keys", "-c", BAD, "--ca-file", CA, "bad")
 ok(rc == 1 and "names issuer" in out and digest(os.path.join(DIR, "keys", "bad.jwks")) is None,
    "discovery_issuer_mismatch_refused")
+rc, out = run(TS, "fetch-keys", "-c", BAD, "--ca-file", CA, "esc")
+ok(rc == 1 and "\x1b" not in out and "\x07" not in out and "added kid=evil" not in out,
+   "M3_server_data_never_reaches_the_terminal_raw")
 publish("/realms/a/keys", {"keys": [C, D]})
 rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA)
 ok(rc == 1 and digest(KEYFILE) == good and "left as it was" in out,
@@ -252,6 +269,16 @@ ok(rc == 2, "keys_approve_refuses_a_malformed_thumbprint")
 rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA, "--pin")
 ok(rc == 0 and "G" in [k["kid"] for k in json.load(open(KEYFILE))["keys"]],
    "pin_adds_the_key_once_approved")
+# the server changes an approved key's metadata: pinned, the file's JWK stays
+publish("/realms/a/keys", {"keys": [F, dict(B, issuer=BASE + "/realms/a"), G]})
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA, "--pin")
+b_now = [k for k in json.load(open(KEYFILE))["keys"] if k["kid"] == "B"]
+ok(rc == 0 and b_now and b_now[0].get("issuer") == BASE + "/realms/{tenantid}",
+   "pin_keeps_the_approved_jwk_as_it_was")
+os.chmod(os.path.join(DIR, "approved"), 0o666)
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA, "--pin")
+ok(rc == 1, "pin_refuses_a_world_writable_approved_list")
+os.chmod(os.path.join(DIR, "approved"), 0o644)
 srv.shutdown()
 print("1..%d" % N)
 sys.exit(FAILED)

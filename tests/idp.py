@@ -69,6 +69,8 @@ def keycloak():
     case("keycloak", "other_realm", sign(other_pem, "kc-other-1", other), "unknown_issuer")
     case("keycloak", "other_audience", sign(pem, "kc-rs256-1", dict(base, aud="account")),
          "audience_mismatch")
+    case("keycloak", "offline_token", sign(pem, "kc-rs256-1", dict(base, typ="Offline")),
+         "wrong_token_type")
 
 
 # ---- Microsoft Entra ID ----

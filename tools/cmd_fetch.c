@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@
 #include "http.h"
 #include "jws.h"
 #include "keyfile.h"
+#include "keyring.h"
+#include "safe_file.h"
 
 static const char usage_fetch[] =
     "usage: tokenscope fetch-keys [-c CONF] [--ca-file FILE] [--pin] [-n] [ISSUER...]\n"
@@ -59,36 +62,37 @@ keyset_free(keyset *s)
 	s->n = 0;
 }
 
-static int
-has_tp(const keyset *s, const char *tp)
+static const fkey *
+find_tp(const keyset *s, const char *tp)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
 		if (strcmp(s->k[i].tp, tp) == 0)
-			return 1;
-	return 0;
+			return &s->k[i];
+	return NULL;
 }
 
-/* The key's own "issuer" member against the section: literal equality, or
- * "{tenantid}" filled with the section's tenant; without a tenant setting a
- * template is kept (the keyring checks it against each token's tid). */
+/* The key's own "issuer" member against the section, by the keyring's own
+ * rule (ts_key_issuer_match): "{tenantid}" stands for the section's tenant,
+ * or, without a tenant setting, for what the section's issuer has where
+ * the template has it (the keyring then checks each token's tid). */
 static int
 issuer_fits(const ts_issuer_conf *is, const char *ki)
 {
 	static const char ph[] = "{tenantid}";
 	const char *at = strstr(ki, ph);
-	size_t pre;
+	size_t pre, suf;
 
-	if (at == NULL)
-		return strcmp(ki, is->issuer) == 0;
-	if (is->tenant == NULL)
-		return 1;
+	if (at == NULL || is->tenant != NULL)
+		return ts_key_issuer_match(ki, is->issuer, is->issuer_len, is->tenant,
+		    is->tenant ? strlen(is->tenant) : 0);
 	pre = (size_t)(at - ki);
-	return strlen(is->issuer) == strlen(ki) - (sizeof(ph) - 1) + strlen(is->tenant) &&
-	    strncmp(is->issuer, ki, pre) == 0 &&
-	    strncmp(is->issuer + pre, is->tenant, strlen(is->tenant)) == 0 &&
-	    strcmp(is->issuer + pre + strlen(is->tenant), at + sizeof(ph) - 1) == 0;
+	suf = strlen(at + sizeof(ph) - 1);
+	if (is->issuer_len <= pre + suf)
+		return 0;
+	return ts_key_issuer_match(
+	    ki, is->issuer, is->issuer_len, is->issuer + pre, is->issuer_len - pre - suf);
 }
 
 /* Runs one JWK through the keyring's own loader for this issuer; fills the
@@ -184,27 +188,28 @@ usable(const ts_issuer_conf *is, json_t *set, keyset *out, int report, char *err
 	return 0;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long n;
+/* Largest key file or approved list read back (the keyring's own cap). */
+#define FETCH_FILE_MAX (16 * 1024 * 1024)
 
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n <= HTTP_MAX_BODY &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
-		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		}
+/* Reads a file this command rewrites, with the checks the keyring applies
+ * to key files (regular, not a symlink, root-owned, not group/world
+ * writable). 0: read; 1: does not exist (a first fetch); -1: unusable. */
+static int
+read_safe(const char *path, char **buf, size_t *len, char *err, size_t cap)
+{
+	struct stat st;
+	ts_file_id id;
+	ts_err e = { "" };
+
+	*buf = NULL;
+	*len = 0;
+	if (lstat(path, &st) != 0 && errno == ENOENT)
+		return 1;
+	if (ts_read_file(path, FETCH_FILE_MAX, 0, buf, len, &id, &e) != TS_OK) {
+		snprintf(err, cap, "%s", e.msg);
+		return -1;
 	}
-	fclose(f);
-	return buf;
+	return 0;
 }
 
 /* The approved thumbprints: one per line, '#' comments. */
@@ -245,6 +250,8 @@ static int
 write_atomic(const char *path, const char *data, size_t len, mode_t mode, char *err, size_t cap)
 {
 	char *tmp = malloc(strlen(path) + 8), *d = strdup(path);
+	size_t off = 0;
+	ssize_t n;
 	int fd = -1, dfd, rc = -1;
 
 	if (tmp == NULL || d == NULL) {
@@ -252,28 +259,37 @@ write_atomic(const char *path, const char *data, size_t len, mode_t mode, char *
 		goto out;
 	}
 	sprintf(tmp, "%s.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) {
+	if ((fd = mkstemp(tmp)) < 0) { /* 0600 until complete */
 		snprintf(err, cap, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (fchmod(fd, mode) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0 ||
-	    close(fd) != 0) {
-		snprintf(err, cap, "%s: %s", tmp, strerror(errno));
-		fd = -1;
-		unlink(tmp);
-		goto out;
+	while (off < len) {
+		if ((n = write(fd, data + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		off += (size_t)n;
 	}
+	if (off < len || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+		snprintf(err, cap, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	n = close(fd);
 	fd = -1;
-	if (rename(tmp, path) != 0) {
+	if (n != 0 || rename(tmp, path) != 0) {
 		snprintf(err, cap, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
+		goto fail;
 	}
-	if ((dfd = open(dirname(d), O_RDONLY | O_DIRECTORY)) >= 0) {
+	/* the rename itself on disk */
+	if ((dfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		(void)fsync(dfd);
 		close(dfd);
 	}
 	rc = 0;
+	goto out;
+fail:
+	unlink(tmp);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -309,7 +325,7 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 	json_t *disc = NULL, *set = NULL, *cur_set = NULL, *new_set = NULL;
 	keyset got = { NULL, 0 }, cur = { NULL, 0 };
 	size_t i, cur_len = 0, alen = 0, held = 0, added = 0, removed = 0;
-	int rc = 1;
+	int rc = 1, st;
 
 	printf("[issuer %s] %s\n", is->name, is->issuer);
 	if (url == NULL) {
@@ -335,31 +351,63 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 			snprintf(err, sizeof(err), "the discovery document has no https jwks_uri");
 			goto out;
 		}
+		for (i = 0; i < json_string_length(ju); i++) {
+			unsigned char ch = (unsigned char)json_string_value(ju)[i];
+
+			if (ch <= 0x20 || ch >= 0x7f) {
+				snprintf(err, sizeof(err),
+				    "the discovery document's jwks_uri is not printable ASCII");
+				goto out;
+			}
+		}
 		url = json_string_value(ju);
 	}
 	if ((set = get_json(url, cafile, err, sizeof(err))) == NULL)
 		goto out;
 	if (usable(is, set, &got, 1, err, sizeof(err)) != 0)
 		goto out;
-	/* what the file holds now (missing on the first fetch) */
-	if ((cur_txt = slurp(path, &cur_len)) != NULL) {
+	/* what the file holds now: missing only on a first fetch; a file that
+	 * cannot be read safely stops everything */
+	if ((st = read_safe(path, &cur_txt, &cur_len, err, sizeof(err))) < 0)
+		goto out;
+	if (st == 0) {
 		ts_err e = { "" };
-		char ignore[TS_ERR_MSG_MAX];
+		char why[TS_ERR_MSG_MAX] = "";
 
 		if ((cur_set = ts_json_parse_object(cur_txt, cur_len, 8, &e)) == NULL ||
-		    usable(is, cur_set, &cur, 0, ignore, sizeof(ignore)) != 0)
-			keyset_free(&cur); /* unreadable: everything counts as new */
+		    usable(is, cur_set, &cur, 0, why, sizeof(why)) != 0) {
+			keyset_free(&cur);
+			if (pin) { /* which keys were trusted is unknown: no guessing */
+				snprintf(err, sizeof(err), "%s is not a usable JWKS (%s%s)", path,
+				    e.msg, why);
+				goto out;
+			}
+			printf("  %s is not a usable JWKS: replacing it whole\n", path);
+		}
 	}
-	if (pin && (appr = approved_path(c)) != NULL)
-		appr_txt = slurp(appr, &alen);
+	if (pin) {
+		if ((appr = approved_path(c)) == NULL) {
+			snprintf(err, sizeof(err), "out of memory");
+			goto out;
+		}
+		if (read_safe(appr, &appr_txt, &alen, err, sizeof(err)) < 0)
+			goto out;
+	}
 	if ((new_set = json_pack("{s:[]}", "keys")) == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
 	}
 	for (i = 0; i < got.n; i++) {
 		fkey *f = &got.k[i];
+		const fkey *old = find_tp(&cur, f->tp);
 
-		if (!has_tp(&cur, f->tp)) {
+		if (old != NULL && pin) {
+			/* pinned: the approved JWK as it is in the file, so that the
+			 * server cannot change its kid, alg or issuer unapproved */
+			json_array_append(json_object_get(new_set, "keys"), old->jwk);
+			continue;
+		}
+		if (old == NULL) {
 			if (pin && (appr_txt == NULL || !is_approved(appr_txt, f->tp))) {
 				printf("  held back (not approved) kid=%s thumbprint=%s\n", f->kid,
 				    f->tp);
@@ -372,7 +420,7 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 		json_array_append(json_object_get(new_set, "keys"), f->jwk);
 	}
 	for (i = 0; i < cur.n; i++) {
-		if (!has_tp(&got, cur.k[i].tp)) {
+		if (find_tp(&got, cur.k[i].tp) == NULL) {
 			printf("  removed kid=%s thumbprint=%s\n", cur.k[i].kid, cur.k[i].tp);
 			removed++;
 		}
@@ -488,11 +536,11 @@ cmd_fetch_keys(int argc, char **argv)
 int
 cli_keys_approve(const char *conf, const char *tp)
 {
-	char *path = NULL, *old = NULL, *buf = NULL, err[512];
+	char *path = NULL, *old = NULL, *buf = NULL, *dir = NULL, err[TS_ERR_MSG_MAX + 64] = "";
 	size_t len = 0, tl = strlen(tp), i;
 	ts_conf *c = NULL;
 	ts_err e = { "" };
-	int rc = EXIT_USAGE;
+	int rc = EXIT_REJECT, lock = -1;
 
 	for (i = 0; i < tl && ts_b64url_char((unsigned char)tp[i]); i++)
 		;
@@ -507,31 +555,46 @@ cli_keys_approve(const char *conf, const char *tp)
 		fprintf(stderr, "%s\n", e.msg);
 		return EXIT_USAGE;
 	}
-	if ((path = approved_path(c)) == NULL)
+	if ((path = approved_path(c)) == NULL || (dir = strdup(path)) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
 		goto out;
-	old = slurp(path, &len);
+	}
+	/* two approvals at once must not lose one: read-modify-write under a
+	 * lock on the directory */
+	if ((lock = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    flock(lock, LOCK_EX) != 0) {
+		snprintf(err, sizeof(err), "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (read_safe(path, &old, &len, err, sizeof(err)) < 0)
+		goto out;
 	if (old != NULL && is_approved(old, tp)) {
 		printf("%s: %s already approved\n", path, tp);
 		rc = 0;
 		goto out;
 	}
-	if ((buf = malloc(len + tl + 2)) == NULL)
+	if ((buf = malloc(len + tl + 2)) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
 		goto out;
+	}
 	if (len > 0)
 		memcpy(buf, old, len);
 	if (len > 0 && buf[len - 1] != '\n')
 		buf[len++] = '\n';
 	memcpy(buf + len, tp, tl);
 	buf[len + tl] = '\n';
-	if (write_atomic(path, buf, len + tl + 1, 0644, err, sizeof(err)) != 0) {
-		fprintf(stderr, "tokenscope keys: %s\n", err);
+	if (write_atomic(path, buf, len + tl + 1, 0644, err, sizeof(err)) != 0)
 		goto out;
-	}
 	printf("%s: approved %s\n", path, tp);
 	rc = 0;
 out:
+	if (rc != 0 && err[0] != '\0')
+		fprintf(stderr, "tokenscope keys: %s\n", err);
+	if (lock >= 0)
+		close(lock); /* releases the lock */
 	ts_conf_free(c);
 	free(path);
+	free(dir);
 	free(old);
 	free(buf);
 	return rc;

@@ -15,6 +15,19 @@ typedef struct sink {
 	int too_big;
 } sink;
 
+/* For the terminal: printable ASCII kept (spaces too), anything else '?'.
+ * A server or a discovery document must not write escape sequences or
+ * fake report lines to the administrator's screen. */
+static void
+printable(char *dst, size_t cap, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < cap; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
 static size_t
 collect(char *data, size_t size, size_t n, void *arg)
 {
@@ -44,11 +57,12 @@ int
 http_get(const char *url, const char *cafile, char **body, size_t *len, char *err, size_t errlen)
 {
 	static int inited;
-	char cerr[CURL_ERROR_SIZE] = "";
+	char cerr[CURL_ERROR_SIZE] = "", shown[300], why[CURL_ERROR_SIZE];
 	sink s = { NULL, 0, 0, 0 };
 	CURL *c;
 	CURLcode rc;
 	long status = 0;
+	int bad_opt = 0;
 
 	*body = NULL;
 	*len = 0;
@@ -63,15 +77,30 @@ http_get(const char *url, const char *cafile, char **body, size_t *len, char *er
 		snprintf(err, errlen, "libcurl: out of memory");
 		return -1;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (cafile != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, cafile);
+	/* URLs may come from a discovery document: shown only sanitised */
+	printable(shown, sizeof(shown), url);
+	/* every option that keeps the transfer safe must take, or nothing is
+	 * fetched (an older runtime libcurl could ignore the protocol lists
+	 * and follow a redirect to plain http) */
+	bad_opt |= curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK;
+	bad_opt |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK;
+	bad_opt |= curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK;
+	bad_opt |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
+	bad_opt |= curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L) != CURLE_OK;
+	bad_opt |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
+	bad_opt |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
+	if (cafile != NULL) {
+		/* instead of the system's CAs, not in addition to them */
+		bad_opt |= curl_easy_setopt(c, CURLOPT_CAINFO, cafile) != CURLE_OK;
+		bad_opt |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK;
+	}
+	bad_opt |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE, (long)HTTP_MAX_BODY) != CURLE_OK;
+	if (bad_opt) {
+		curl_easy_cleanup(c);
+		snprintf(
+		    err, errlen, "%s: this libcurl cannot be restricted to verified HTTPS", shown);
+		return -1;
+	}
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -82,14 +111,18 @@ http_get(const char *url, const char *cafile, char **body, size_t *len, char *er
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
-	if (s.too_big) {
-		snprintf(err, errlen, "%s: response larger than %d bytes", url, HTTP_MAX_BODY);
+	if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(err, errlen, "%s: response larger than %d bytes", shown, HTTP_MAX_BODY);
 	} else if (rc != CURLE_OK) {
-		snprintf(err, errlen, "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
+		const char *w = cerr[0] ? cerr : curl_easy_strerror(rc);
+
+		/* curl's message may quote the URL or the server */
+		printable(why, sizeof(why), w);
+		snprintf(err, errlen, "%s: %s", shown, why);
 	} else if (status < 200 || status > 299) {
-		snprintf(err, errlen, "%s: HTTP status %ld", url, status);
+		snprintf(err, errlen, "%s: HTTP status %ld", shown, status);
 	} else if (s.len == 0) {
-		snprintf(err, errlen, "%s: empty response", url);
+		snprintf(err, errlen, "%s: empty response", shown);
 	} else {
 		*body = s.buf;
 		*len = s.len;
