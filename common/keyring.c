@@ -58,7 +58,7 @@ ts_keyring_find(const ts_keyring *kr, size_t issuer_idx, const char *kid, size_t
 static int
 usable(const ts_binding *b, time_t now)
 {
-	return !b->revoked && now >= b->not_before && now < b->not_after;
+	return !b->revoked && !b->other_issuer && now >= b->not_before && now < b->not_after;
 }
 
 const ts_binding *
@@ -323,6 +323,10 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 					ts_loaded_keys_free(lk, nlk);
 					goto out;
 				}
+				kr->b[kr->n - 1].other_issuer =
+				    kr->b[kr->n - 1].key_issuer != NULL &&
+				    !ts_key_issuer_fits(
+				        kr->b[kr->n - 1].key_issuer, &c->issuers[i]);
 			}
 			ts_loaded_keys_free(lk, nlk);
 			/* K7: one issuer never mixes shared secrets with public keys */
@@ -382,4 +386,22 @@ ts_key_issuer_match(
 		t++;
 	}
 	return o == iss_len;
+}
+
+int
+ts_key_issuer_fits(const char *ki, const ts_issuer_conf *is)
+{
+	static const char ph[] = "{tenantid}";
+	const char *at = strstr(ki, ph);
+	size_t pre, suf;
+
+	if (at == NULL || is->tenant != NULL)
+		return ts_key_issuer_match(ki, is->issuer, is->issuer_len, is->tenant,
+		    is->tenant ? strlen(is->tenant) : 0);
+	pre = (size_t)(at - ki);
+	suf = strlen(at + sizeof(ph) - 1);
+	if (is->issuer_len <= pre + suf)
+		return 0;
+	return ts_key_issuer_match(
+	    ki, is->issuer, is->issuer_len, is->issuer + pre, is->issuer_len - pre - suf);
 }

@@ -25,6 +25,10 @@ typedef struct ts_binding {
 	 * standing for the token's tid): the key verifies only tokens of that
 	 * issuer. NULL when the key file does not say. */
 	char *key_issuer;
+	/* key_issuer can never be this section's issuer (a literal for another
+	 * issuer, or a template whose fixed parts differ): verifies nothing,
+	 * and does not count as a usable key for K2 */
+	int other_issuer;
 	ts_key *key;
 	time_t not_before, not_after; /* 0 / TIME_MAX when unbounded */
 	int revoked; /* K6: thumbprint on the revoked list */
@@ -60,6 +64,10 @@ int ts_binding_issuer_ok(
 /* The same rule for a key issuer string (fetch-keys uses it too). */
 int ts_key_issuer_match(
     const char *key_issuer, const char *iss, size_t iss_len, const char *tid, size_t tid_len);
+/* 1 when a key with this own issuer can verify some token of section is:
+ * "{tenantid}" filled with the section's tenant, or, without one, with
+ * what the section's issuer has in its place. */
+int ts_key_issuer_fits(const char *key_issuer, const ts_issuer_conf *is);
 
 /* The binding for (issuer, kid), or NULL. */
 const ts_binding *ts_keyring_find(

@@ -223,6 +223,12 @@ rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA)
 ok(rc == 1 and digest(KEYFILE) == good and "private" in out,
    "a_set_with_private_key_material_refused_whole")
 
+nokid = [{k: v for k, v in key.items() if k != "kid"} for key in (F, G)]
+publish("/realms/a/keys", {"keys": nokid})
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA)
+ok(rc == 1 and digest(KEYFILE) == good and "twice" in out,
+   "K2_two_keys_without_kid_refused_as_ambiguous")
+
 # ---- rotation, seen by a verifier that keeps running ----
 verifier = subprocess.Popen([BATCH, CONF, "imap", str(int(time.time()) + 5)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -43,6 +43,11 @@ for l in open(sys.argv[1]):
 	done <"$dir/$p.cases"
 	ok $((bad != 0 || good < 4)) "${p}_access_token_accepted_lookalikes_refused ($good cases)"
 done
+# the consumer tenant's key in the shared Entra file verifies nothing for contoso
+"$TS" keys -c "$dir/entra.conf" >"$dir/entra.keys" 2>&1
+grep -- "-KI3Q9nNR7bRofxmeZoXqbHZGew" "$dir/entra.keys" | grep -q other-issuer &&
+	! grep "nOo3ZDrODXEK1jKWhXslHR_KXEg" "$dir/entra.keys" | grep -q other-issuer
+ok $? "entra_consumer_key_listed_as_other_issuer"
 # the shipped examples must say where the matching service lines are
 miss=0
 for p in keycloak entra okta auth0 authentik zitadel dex; do

@@ -47,6 +47,8 @@ key_status(const ts_binding *b, time_t now)
 {
 	if (b->revoked)
 		return "revoked";
+	if (b->other_issuer)
+		return "other-issuer";
 	if (now >= b->not_after)
 		return "expired";
 	if (now < b->not_before)

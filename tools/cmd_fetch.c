@@ -73,28 +73,6 @@ find_tp(const keyset *s, const char *tp)
 	return NULL;
 }
 
-/* The key's own "issuer" member against the section, by the keyring's own
- * rule (ts_key_issuer_match): "{tenantid}" stands for the section's tenant,
- * or, without a tenant setting, for what the section's issuer has where
- * the template has it (the keyring then checks each token's tid). */
-static int
-issuer_fits(const ts_issuer_conf *is, const char *ki)
-{
-	static const char ph[] = "{tenantid}";
-	const char *at = strstr(ki, ph);
-	size_t pre, suf;
-
-	if (at == NULL || is->tenant != NULL)
-		return ts_key_issuer_match(ki, is->issuer, is->issuer_len, is->tenant,
-		    is->tenant ? strlen(is->tenant) : 0);
-	pre = (size_t)(at - ki);
-	suf = strlen(at + sizeof(ph) - 1);
-	if (is->issuer_len <= pre + suf)
-		return 0;
-	return ts_key_issuer_match(
-	    ki, is->issuer, is->issuer_len, is->issuer + pre, is->issuer_len - pre - suf);
-}
-
 /* Runs one JWK through the keyring's own loader for this issuer; fills the
  * thumbprint. Returns 0, or -1 with why. */
 static int
@@ -167,7 +145,7 @@ usable(const ts_issuer_conf *is, json_t *set, keyset *out, int report, char *err
 		if (use != NULL && strcmp(use, "sig") != 0)
 			snprintf(why, sizeof(why), "use is not sig (an encryption key)");
 		else if (json_object_get(jwk, "issuer") != NULL &&
-		    (ki == NULL || !issuer_fits(is, ki)))
+		    (ki == NULL || !ts_key_issuer_fits(ki, is)))
 			snprintf(why, sizeof(why), "published for another issuer");
 		else
 			(void)loadable(is, jwk, f, why, sizeof(why));
@@ -176,12 +154,16 @@ usable(const ts_issuer_conf *is, json_t *set, keyset *out, int report, char *err
 				printf("  dropped kid=%s: %s\n", f->kid, why);
 			continue;
 		}
-		for (j = 0; j < out->n; j++)
-			if (json_equal(json_object_get(out->k[j].jwk, "kid"), kid)) {
+		for (j = 0; j < out->n; j++) {
+			const json_t *other = json_object_get(out->k[j].jwk, "kid");
+
+			/* two keys without kid are as ambiguous as a kid twice */
+			if ((kid == NULL && other == NULL) || json_equal(other, kid)) {
 				snprintf(
 				    err, cap, "kid %s appears twice among usable keys", f->kid);
 				return -1;
 			}
+		}
 		f->jwk = jwk;
 		out->n++;
 	}
