@@ -15,6 +15,8 @@ if [ "$what" = test ]; then
 	pkgs="$pkgs debhelper dpkg-dev fakeroot lintian rpm"
 	# hardening: memcheck, the sanitizer runtime, strace for the no-network test
 	pkgs="$pkgs valgrind libclang-rt-14-dev llvm strace"
+	# t_json compiles a comma-decimal locale with localedef
+	pkgs="$pkgs locales"
 	# make bench: the peers it compares with (cjose, libjwt 1.x)
 	pkgs="$pkgs libcjose-dev libjwt-dev"
 fi
