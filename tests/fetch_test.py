@@ -267,11 +267,22 @@ rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA, "--pin")
 held = [l for l in out.splitlines() if "held back" in l and "kid=G" in l]
 ok(rc == 1 and held and "G" not in [k["kid"] for k in json.load(open(KEYFILE))["keys"]],
    "pin_holds_back_an_unapproved_key")
-tp = held[0].split("thumbprint=")[1].strip() if held else "x"
-rc, out = run(TS, "keys", "-c", CONF, "--approve", tp)
-ok(rc == 0 and tp in open(os.path.join(DIR, "approved")).read(), "keys_approve_records_it")
-rc, _ = run(TS, "keys", "-c", CONF, "--approve", "not-a-thumbprint")
-ok(rc == 2, "keys_approve_refuses_a_malformed_thumbprint")
+tp = held[0].split("thumbprint=")[1].split(":")[0].strip() if held else "x"
+# an approval for another issuer does not count for this one
+with open(os.path.join(DIR, "approved"), "w") as f:
+    f.write("# approved keys\nother %s\n" % tp)
+os.chmod(os.path.join(DIR, "approved"), 0o644)
+rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA, "--pin")
+ok(rc == 1 and "G" not in [k["kid"] for k in json.load(open(KEYFILE))["keys"]],
+   "pin_approval_is_per_issuer")
+rc, out = run(TS, "keys", "-c", CONF, "--approve", tp, "--issuer", "a")
+ok(rc == 0 and ("a %s" % tp) in open(os.path.join(DIR, "approved")).read(),
+   "keys_approve_records_it_for_the_issuer")
+rc, _ = run(TS, "keys", "-c", CONF, "--approve", "not-a-thumbprint", "--issuer", "a")
+rc2, _ = run(TS, "keys", "-c", CONF, "--approve", tp, "--issuer", "nosuch")
+rc3, _ = run(TS, "keys", "-c", CONF, "--approve", tp)
+ok(rc == 2 and rc2 == 2 and rc3 == 2,
+   "keys_approve_refuses_a_malformed_thumbprint_unknown_or_missing_issuer")
 rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA, "--pin")
 ok(rc == 0 and "G" in [k["kid"] for k in json.load(open(KEYFILE))["keys"]],
    "pin_adds_the_key_once_approved")

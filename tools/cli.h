@@ -21,8 +21,9 @@ int cmd_check_config(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_mint(int argc, char **argv);
 int cmd_fetch_keys(int argc, char **argv);
-/* `keys --approve THUMBPRINT` (cmd_fetch.c); conf NULL: the default. */
-int cli_keys_approve(const char *conf, const char *tp);
+/* `keys --approve THUMBPRINT --issuer NAME` (cmd_fetch.c); conf NULL: the
+ * default. */
+int cli_keys_approve(const char *conf, const char *tp, const char *issuer);
 
 /* Prints "tokenscope SUB: msg" and the subcommand's usage to stderr;
  * returns EXIT_USAGE. */

@@ -21,11 +21,12 @@ static const char usage_check[] =
 
 static const char usage_keys[] =
     "usage: tokenscope keys [-c CONF] [--time EPOCH]\n"
-    "       tokenscope keys [-c CONF] --approve THUMBPRINT\n"
+    "       tokenscope keys [-c CONF] --approve THUMBPRINT --issuer NAME\n"
     "  One row per key binding: issuer, kid, alg, thumbprint, validity, source\n"
     "  file and status (active, expired, not yet valid, revoked, expiring).\n"
-    "  --approve adds a key's thumbprint to the approved list that\n"
-    "  `tokenscope fetch-keys --pin` requires before it adds a new key.\n";
+    "  --approve adds a key's thumbprint, for that [issuer] only, to the\n"
+    "  approved list that `tokenscope fetch-keys --pin` requires before it\n"
+    "  adds a new key.\n";
 
 static int
 unbounded(time_t t)
@@ -234,12 +235,17 @@ cmd_keys(int argc, char **argv)
 	ts_ctx *ctx = NULL;
 	ts_err e = { "" };
 
-	if (argc >= 3 && strcmp(argv[argc - 2], "--approve") == 0) {
-		/* keys [-c CONF] --approve THUMBPRINT */
-		if ((rc = parse_common(argc - 2, argv, "keys", usage_keys, &conf, NULL, &now)) != 0)
+	if (argc >= 5 && strcmp(argv[argc - 4], "--approve") == 0 &&
+	    strcmp(argv[argc - 2], "--issuer") == 0) {
+		/* keys [-c CONF] --approve THUMBPRINT --issuer NAME */
+		if ((rc = parse_common(argc - 4, argv, "keys", usage_keys, &conf, NULL, &now)) != 0)
 			return rc < 0 ? 0 : rc;
-		return cli_keys_approve(conf, argv[argc - 1]);
+		return cli_keys_approve(conf, argv[argc - 3], argv[argc - 1]);
 	}
+	for (rc = 1; rc < argc; rc++)
+		if (strcmp(argv[rc], "--approve") == 0)
+			return cli_usage_error("keys", usage_keys,
+			    "--approve THUMBPRINT --issuer NAME (in that order, last)");
 	if ((rc = parse_common(argc, argv, "keys", usage_keys, &conf, NULL, &now)) != 0)
 		return rc < 0 ? 0 : rc;
 	if (ts_ctx_new(conf, NULL, NULL, &ctx, &e) != TS_OK) {

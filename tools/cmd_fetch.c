@@ -37,8 +37,8 @@ static const char usage_fetch[] =
     "  its JWKS over HTTPS and rewrites its key file atomically with the keys the\n"
     "  keyring accepts for it: signature keys of an allowed algorithm whose own\n"
     "  \"issuer\" (if any) is this issuer. Reports added and removed keys.\n"
-    "  --pin      add no key whose thumbprint is not approved (tokenscope keys\n"
-    "             --approve THUMBPRINT); keys already in the file stay\n"
+    "  --pin      add no key not approved for its issuer (tokenscope keys\n"
+    "             --approve THUMBPRINT --issuer NAME); keys already in the file stay\n"
     "  --ca-file  trust these CA certificates instead of the system's\n"
     "  -n         report only, write nothing\n"
     "  exit status: 0 all done, 1 a fetch failed or a key was held back, 2 usage\n";
@@ -194,7 +194,9 @@ read_safe(const char *path, char **buf, size_t *len, char *err, size_t cap)
 	return 0;
 }
 
-/* The approved thumbprints: one per line, '#' comments. */
+/* The approved keys: "ISSUER THUMBPRINT" a line (the [issuer] section
+ * name), '#' comments. An approval is for one issuer: a key approved for
+ * one section is not thereby approved in another's JWKS. */
 static char *
 approved_path(const ts_conf *c)
 {
@@ -208,18 +210,24 @@ approved_path(const ts_conf *c)
 }
 
 static int
-is_approved(const char *text, const char *tp)
+is_approved(const char *text, const char *issuer, const char *tp)
 {
-	size_t tl = strlen(tp);
+	size_t il = strlen(issuer), tl = strlen(tp);
 	const char *p = text;
 
 	while (p != NULL && *p != '\0') {
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (strncmp(p, tp, tl) == 0 &&
-		    (p[tl] == '\n' || p[tl] == '\0' || p[tl] == ' ' || p[tl] == '\t' ||
-		        p[tl] == '#'))
-			return 1;
+		if (strncmp(p, issuer, il) == 0 && (p[il] == ' ' || p[il] == '\t')) {
+			const char *q = p + il;
+
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (strncmp(q, tp, tl) == 0 &&
+			    (q[tl] == '\n' || q[tl] == '\0' || q[tl] == ' ' || q[tl] == '\t' ||
+			        q[tl] == '#'))
+				return 1;
+		}
 		if ((p = strchr(p, '\n')) != NULL)
 			p++;
 	}
@@ -390,9 +398,11 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 			continue;
 		}
 		if (old == NULL) {
-			if (pin && (appr_txt == NULL || !is_approved(appr_txt, f->tp))) {
-				printf("  held back (not approved) kid=%s thumbprint=%s\n", f->kid,
-				    f->tp);
+			if (pin && (appr_txt == NULL || !is_approved(appr_txt, is->name, f->tp))) {
+				printf(
+				    "  held back (not approved) kid=%s thumbprint=%s: to approve,\n"
+				    "    tokenscope keys --approve %s --issuer %s\n",
+				    f->kid, f->tp, f->tp, is->name);
 				held++;
 				continue;
 			}
@@ -514,12 +524,13 @@ cmd_fetch_keys(int argc, char **argv)
 	return any ? rc : EXIT_REJECT;
 }
 
-/* `tokenscope keys --approve THUMBPRINT`: adds it to the approved list. */
+/* `tokenscope keys --approve THUMBPRINT --issuer NAME`: adds the pair to
+ * the approved list. */
 int
-cli_keys_approve(const char *conf, const char *tp)
+cli_keys_approve(const char *conf, const char *tp, const char *issuer)
 {
 	char *path = NULL, *old = NULL, *buf = NULL, *dir = NULL, err[TS_ERR_MSG_MAX + 64] = "";
-	size_t len = 0, tl = strlen(tp), i;
+	size_t len = 0, tl = strlen(tp), il, i;
 	ts_conf *c = NULL;
 	ts_err e = { "" };
 	int rc = EXIT_REJECT, lock = -1;
@@ -537,6 +548,13 @@ cli_keys_approve(const char *conf, const char *tp)
 		fprintf(stderr, "%s\n", e.msg);
 		return EXIT_USAGE;
 	}
+	for (i = 0; i < c->nissuers && strcmp(c->issuers[i].name, issuer) != 0; i++)
+		;
+	if (i == c->nissuers) {
+		fprintf(stderr, "tokenscope keys: no [issuer %s] in the configuration\n", issuer);
+		ts_conf_free(c);
+		return EXIT_USAGE;
+	}
 	if ((path = approved_path(c)) == NULL || (dir = strdup(path)) == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
@@ -550,12 +568,13 @@ cli_keys_approve(const char *conf, const char *tp)
 	}
 	if (read_safe(path, &old, &len, err, sizeof(err)) < 0)
 		goto out;
-	if (old != NULL && is_approved(old, tp)) {
-		printf("%s: %s already approved\n", path, tp);
+	if (old != NULL && is_approved(old, issuer, tp)) {
+		printf("%s: %s already approved for [issuer %s]\n", path, tp, issuer);
 		rc = 0;
 		goto out;
 	}
-	if ((buf = malloc(len + tl + 2)) == NULL) {
+	il = strlen(issuer);
+	if ((buf = malloc(len + il + tl + 3)) == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
 	}
@@ -563,11 +582,10 @@ cli_keys_approve(const char *conf, const char *tp)
 		memcpy(buf, old, len);
 	if (len > 0 && buf[len - 1] != '\n')
 		buf[len++] = '\n';
-	memcpy(buf + len, tp, tl);
-	buf[len + tl] = '\n';
-	if (write_atomic(path, buf, len + tl + 1, 0644, err, sizeof(err)) != 0)
+	sprintf(buf + len, "%s %s\n", issuer, tp);
+	if (write_atomic(path, buf, len + il + tl + 2, 0644, err, sizeof(err)) != 0)
 		goto out;
-	printf("%s: approved %s\n", path, tp);
+	printf("%s: approved %s for [issuer %s]\n", path, tp, issuer);
 	rc = 0;
 out:
 	if (rc != 0 && err[0] != '\0')
