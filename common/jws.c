@@ -238,12 +238,6 @@ ts_jws_typ(const ts_jws *j)
 	return j->typ;
 }
 
-const ts_jv *
-ts_jws_header(const ts_jws *j)
-{
-	return ts_jdoc_root(j->header);
-}
-
 static ts_reason
 parse_claims(ts_jws *j, ts_err *e)
 {

@@ -47,8 +47,6 @@ ts_alg ts_jws_alg(const ts_jws *j);
 const char *ts_jws_kid(const ts_jws *j, size_t *len);
 /* typ, or NULL when absent. */
 const char *ts_jws_typ(const ts_jws *j);
-/* The unverified header object (members alg/kid/typ already checked). */
-const ts_jv *ts_jws_header(const ts_jws *j);
 
 /*
  * Parses the payload as a JSON object (json.h: duplicates rejected, depth

@@ -144,7 +144,8 @@ ts_keyring_free(ts_keyring *kr)
 }
 
 static ts_reason
-add_binding(ts_keyring *kr, size_t iss, ts_loaded_key *lk, const ts_keyspec *ks)
+add_binding(
+    ts_keyring *kr, size_t iss, const ts_issuer_conf *is, ts_loaded_key *lk, const ts_keyspec *ks)
 {
 	ts_binding *b;
 
@@ -164,6 +165,7 @@ add_binding(ts_keyring *kr, size_t iss, ts_loaded_key *lk, const ts_keyspec *ks)
 	b->kid = lk->kid;
 	b->kid_len = lk->kid ? strlen(lk->kid) : 0;
 	b->key_issuer = lk->issuer;
+	b->other_issuer = b->key_issuer != NULL && !ts_key_issuer_fits(b->key_issuer, is);
 	lk->key = NULL; /* transferred */
 	lk->kid = NULL;
 	lk->issuer = NULL;
@@ -319,14 +321,10 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 					    c->path, ks->line, ks->path);
 					goto out;
 				}
-				if ((r = add_binding(kr, i, &lk[m], ks)) != TS_OK) {
+				if ((r = add_binding(kr, i, &c->issuers[i], &lk[m], ks)) != TS_OK) {
 					ts_loaded_keys_free(lk, nlk);
 					goto out;
 				}
-				kr->b[kr->n - 1].other_issuer =
-				    kr->b[kr->n - 1].key_issuer != NULL &&
-				    !ts_key_issuer_fits(
-				        kr->b[kr->n - 1].key_issuer, &c->issuers[i]);
 			}
 			ts_loaded_keys_free(lk, nlk);
 			/* K7: one issuer never mixes shared secrets with public keys */

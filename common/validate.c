@@ -202,10 +202,10 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 	/* the key's own issuer, where its JWK names one (Entra ID): checked
 	 * on verified claims, since "{tenantid}" stands for the token's tid */
 	if (b->key_issuer != NULL) {
-		const ts_jv *tid = ts_jv_get(claims, "tid");
+		size_t tid_len;
+		const char *tid = ts_jv_str(ts_jv_get(claims, "tid"), &tid_len);
 
-		if (!ts_binding_issuer_ok(b, iss, iss_len, ts_jv_str(tid, NULL),
-		        ts_jv_is(tid, TS_JSON_STRING) ? tid->n : 0))
+		if (!ts_binding_issuer_ok(b, iss, iss_len, tid, tid_len))
 			r = ts_fail(e, TS_R_KEY_ISSUER_MISMATCH,
 			    "key %s is published for another issuer (or tenant)", res->thumbprint);
 		step(req, "key issuer", r, r == TS_OK ? "the key's own issuer matches" : e->msg);

@@ -171,10 +171,16 @@ discovery = %s/realms/esc/.well-known/openid-configuration
 key = %s/keys/esc.jwks
 algorithms = RS256
 
+[issuer cred]
+issuer = https://127.0.0.1:1/cred
+jwks_uri = https://fetchuser:s3cr3t-pw@127.0.0.1:1/keys
+key = %s/keys/cred.jwks
+algorithms = RS256
+
 [service imap]
 issuers = bad
 audiences = imap
-""" % (BASE, BASE, DIR, BASE, BASE, DIR))
+""" % (BASE, BASE, DIR, BASE, BASE, DIR, DIR))
 for c in (CONF, BAD):
     os.chmod(c, 0o644)
 
@@ -214,6 +220,9 @@ ok(rc == 1 and "names issuer" in out and digest(os.path.join(DIR, "keys", "bad.j
 rc, out = run(TS, "fetch-keys", "-c", BAD, "--ca-file", CA, "esc")
 ok(rc == 1 and "\x1b" not in out and "\x07" not in out and "added kid=evil" not in out,
    "M3_server_data_never_reaches_the_terminal_raw")
+rc, out = run(TS, "fetch-keys", "-c", BAD, "--ca-file", CA, "cred")
+ok(rc == 1 and "s3cr3t-pw" not in out and "***@127.0.0.1:1" in out,
+   "M3_credentials_in_a_url_never_printed")
 publish("/realms/a/keys", {"keys": [C, D]})
 rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA)
 ok(rc == 1 and digest(KEYFILE) == good and "left as it was" in out,

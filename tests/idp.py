@@ -45,6 +45,19 @@ def case(provider, name, token, expect, user=""):
                   "user": user})
 
 
+def lookalikes(provider, name, at, other_iss, other_aud, signer):
+    """Another tenant's token (its own key, its own iss) and a token for
+    another audience: what every provider must refuse."""
+    opem, _ = newkey(provider + "-other")
+    case(provider, name, signer(dict(at, iss=other_iss), opem, provider + "-other"),
+         "unknown_issuer")
+    case(provider, "other_audience", signer(dict(at, aud=other_aud)), "audience_mismatch")
+
+
+def signer_for(pem, kid, typ="JWT"):
+    return lambda c, k=pem, i=kid: sign(k, i, c, typ)
+
+
 def times(life=3600):
     return {"iat": NOW - 5, "nbf": NOW - 5, "exp": NOW - 5 + life}
 
@@ -52,7 +65,6 @@ def times(life=3600):
 # ---- Keycloak ----
 def keycloak():
     pem, pub = newkey("kc-rs256-1")
-    other_pem, other_pub = newkey("kc-other-1")
     jwks("keycloak-mail.jwks", pub)
     iss = "https://sso.example.com/realms/mail"
     base = dict(times(300), jti=str(uuid.uuid4()), iss=iss, sub=str(uuid.uuid4()),
@@ -65,10 +77,8 @@ def keycloak():
     idt = dict(base, typ="ID", aud="webmail", at_hash="x4Tq1a7b2c3d4e5f6g7h8i")
     del idt["scope"]
     case("keycloak", "id_token", sign(pem, "kc-rs256-1", idt), "id_token")
-    other = dict(base, iss="https://sso.example.com/realms/other")
-    case("keycloak", "other_realm", sign(other_pem, "kc-other-1", other), "unknown_issuer")
-    case("keycloak", "other_audience", sign(pem, "kc-rs256-1", dict(base, aud="account")),
-         "audience_mismatch")
+    lookalikes("keycloak", "other_realm", base, "https://sso.example.com/realms/other",
+               "account", signer_for(pem, "kc-rs256-1"))
     case("keycloak", "offline_token", sign(pem, "kc-rs256-1", dict(base, typ="Offline")),
          "wrong_token_type")
 
@@ -146,10 +156,8 @@ def okta():
                jti="ID.%s" % uuid.uuid4().hex, amr=["pwd"], idp="00o1idp", nonce="abc",
                auth_time=NOW - 60, at_hash="yXW3nGmJ0n0s7Xk0p")
     case("okta", "id_token", osign(idt), "id_token")
-    opem, _ = newkey("okta-other")
-    case("okta", "other_org", osign(dict(at, iss="https://other.okta.com/oauth2/default"),
-                                    opem, "okta-other"), "unknown_issuer")
-    case("okta", "other_audience", osign(dict(at, aud="api://default")), "audience_mismatch")
+    lookalikes("okta", "other_org", at, "https://other.okta.com/oauth2/default",
+               "api://default", osign)
     case("okta", "other_client", osign(dict(at, cid="0oa1otherclient")), "client_mismatch")
 
 
@@ -170,11 +178,8 @@ def auth0():
     idt = dict(times(36000), iss=iss, sub=at["sub"], aud="Xy7mailclient", nonce="n1",
                name="alice@example.com", sid="s1")
     case("auth0", "id_token", sign(pem, "auth0-k1", idt), "id_token")
-    opem, _ = newkey("auth0-other")
-    case("auth0", "other_tenant",
-         sign(opem, "auth0-other", dict(at, iss="https://other.eu.auth0.com/")), "unknown_issuer")
-    case("auth0", "other_audience",
-         sign(pem, "auth0-k1", dict(at, aud="https://api.example.com/")), "audience_mismatch")
+    lookalikes("auth0", "other_tenant", at, "https://other.eu.auth0.com/",
+               "https://api.example.com/", signer_for(pem, "auth0-k1"))
 
 
 # ---- authentik, ZITADEL, Dex: access tokens with the client as audience ----
@@ -190,13 +195,9 @@ def authentik():
     case("authentik", "access_token", sign(pem, "ak-k1", at), "ok", "alice")
     case("authentik", "id_token",
          sign(pem, "ak-k1", dict(at, at_hash="q1w2e3r4t5", nonce="n")), "id_token")
-    opem, _ = newkey("ak-other")
-    case("authentik", "other_application",
-         sign(opem, "ak-other",
-              dict(at, iss="https://authentik.example.com/application/o/wiki/")),
-         "unknown_issuer")
-    case("authentik", "other_audience", sign(pem, "ak-k1", dict(at, aud="wikiclient")),
-         "audience_mismatch")
+    lookalikes("authentik", "other_application", at,
+               "https://authentik.example.com/application/o/wiki/", "wikiclient",
+               signer_for(pem, "ak-k1"))
 
 
 def zitadel():
@@ -211,13 +212,8 @@ def zitadel():
     idt = dict(at, azp="221234567890123456@mail", at_hash="h1", amr=["password"],
                auth_time=NOW - 30)
     case("zitadel", "id_token", sign(pem, "219876543210987654", idt), "id_token")
-    opem, _ = newkey("other-instance")
-    case("zitadel", "other_instance",
-         sign(opem, "other-instance", dict(at, iss="https://other-example.zitadel.cloud")),
-         "unknown_issuer")
-    case("zitadel", "other_audience",
-         sign(pem, "219876543210987654", dict(at, aud=["221234567890120000"])),
-         "audience_mismatch")
+    lookalikes("zitadel", "other_instance", at, "https://other-example.zitadel.cloud",
+               ["221234567890120000"], signer_for(pem, "219876543210987654"))
 
 
 def dex():
@@ -229,11 +225,8 @@ def dex():
     case("dex", "access_token", sign(pem, "0a1b2c3d4e5f", at), "ok", "alice")
     case("dex", "id_token", sign(pem, "0a1b2c3d4e5f", dict(at, at_hash="aB3", nonce="n")),
          "id_token")
-    opem, _ = newkey("other-dex")
-    case("dex", "other_instance",
-         sign(opem, "other-dex", dict(at, iss="https://dex.other.example")), "unknown_issuer")
-    case("dex", "other_audience", sign(pem, "0a1b2c3d4e5f", dict(at, aud="wikiclient")),
-         "audience_mismatch")
+    lookalikes("dex", "other_instance", at, "https://dex.other.example", "wikiclient",
+               signer_for(pem, "0a1b2c3d4e5f"))
 
 
 for fn in (keycloak, entra, okta, auth0, authentik, zitadel, dex):

@@ -230,7 +230,7 @@ int
 cmd_keys(int argc, char **argv)
 {
 	const char *conf = NULL;
-	int rc;
+	int rc, i;
 	time_t now = time(NULL);
 	ts_ctx *ctx = NULL;
 	ts_err e = { "" };
@@ -242,8 +242,8 @@ cmd_keys(int argc, char **argv)
 			return rc < 0 ? 0 : rc;
 		return cli_keys_approve(conf, argv[argc - 3], argv[argc - 1]);
 	}
-	for (rc = 1; rc < argc; rc++)
-		if (strcmp(argv[rc], "--approve") == 0)
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--approve") == 0)
 			return cli_usage_error("keys", usage_keys,
 			    "--approve THUMBPRINT --issuer NAME (in that order, last)");
 	if ((rc = parse_common(argc, argv, "keys", usage_keys, &conf, NULL, &now)) != 0)

@@ -28,6 +28,27 @@ printable(char *dst, size_t cap, const char *src)
 	dst[i] = '\0';
 }
 
+/* A URL for the terminal: printable, and any user:password@ before the
+ * host masked (M3: never a secret in output). */
+static void
+printable_url(char *dst, size_t cap, const char *url)
+{
+	const char *host = strstr(url, "://"), *at, *slash;
+
+	printable(dst, cap, url);
+	if (host == NULL)
+		return;
+	host += 3;
+	at = strchr(host, '@');
+	slash = strchr(host, '/');
+	if (at != NULL && (slash == NULL || at < slash) && (size_t)(host - url) + 4 < cap) {
+		char *d = dst + (host - url);
+
+		memcpy(d, "***", 3);
+		printable(d + 3, cap - (size_t)(d + 3 - dst), at);
+	}
+}
+
 static size_t
 collect(char *data, size_t size, size_t n, void *arg)
 {
@@ -78,7 +99,7 @@ http_get(const char *url, const char *cafile, char **body, size_t *len, char *er
 		return -1;
 	}
 	/* URLs may come from a discovery document: shown only sanitised */
-	printable(shown, sizeof(shown), url);
+	printable_url(shown, sizeof(shown), url);
 	/* every option that keeps the transfer safe must take, or nothing is
 	 * fetched (an older runtime libcurl could ignore the protocol lists
 	 * and follow a redirect to plain http) */
