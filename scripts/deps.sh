@@ -1,8 +1,14 @@
 #!/bin/sh
-# Installs the Debian 12 packages tokenscope needs that are not there yet.
+# Installs the Debian 12 or 13 packages tokenscope needs that are not there yet.
 # Usage: scripts/deps.sh [build|test]   (test = build + test-only packages)
 set -eu
 what=${1:-build}
+# the few names that differ between releases
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+case "$codename" in
+bookworm) clang_rt=libclang-rt-14-dev ;;
+*) clang_rt=libclang-rt-dev ;; # trixie and later: the unversioned name
+esac
 pkgs="autoconf automake libtool pkg-config make gcc openssl libssl-dev libjansson-dev libpam0g-dev libsasl2-dev libcurl4-openssl-dev"
 if [ "$what" = test ]; then
 	# clang: the warning-free build is checked with both compilers;
@@ -14,11 +20,13 @@ if [ "$what" = test ]; then
 	# packaging: Debian packages built, linted and installed; RPMs built
 	pkgs="$pkgs debhelper dpkg-dev fakeroot lintian rpm"
 	# hardening: memcheck, the sanitizer runtime, strace for the no-network test
-	pkgs="$pkgs valgrind libclang-rt-14-dev llvm strace"
+	pkgs="$pkgs valgrind $clang_rt llvm strace"
 	# t_json compiles a comma-decimal locale with localedef
 	pkgs="$pkgs locales"
-	# make bench: the peers it compares with (cjose, libjwt 1.x)
-	pkgs="$pkgs libcjose-dev libjwt-dev"
+	# make bench: the peers it compares with (cjose, libjwt 1.x), and the
+	# ANONYMOUS mechanism its SASL section measures against (a minimal
+	# system has no libsasl2-modules)
+	pkgs="$pkgs libcjose-dev libjwt-dev libsasl2-modules"
 fi
 missing=""
 for p in $pkgs; do
