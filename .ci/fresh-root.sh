@@ -30,6 +30,7 @@ if [ ! -s "$base" ]; then
 	tmp=$(mktemp -d /var/tmp/ts-base-$rel.XXXXXX)
 	debootstrap --variant=minbase "$rel" "$tmp" "$mirror" >"$cache/$rel-debootstrap.log" 2>&1 ||
 		{ tail -20 "$cache/$rel-debootstrap.log"; rm -rf "$tmp"; exit 1; }
+	chmod 755 "$tmp"
 	tar -C "$tmp" -cf "$base.tmp" . && mv "$base.tmp" "$base"
 	rm -rf "$tmp"
 	echo "fresh-root: made the $rel minbase root in $(($(date +%s) - t0)) s"
@@ -50,8 +51,10 @@ cleanup() {
 	grep -q " $R/" /proc/mounts || rm -rf "$R"
 }
 trap cleanup EXIT
-chmod 755 "$R"
 tar -C "$R" -xf "$base"
+# mktemp made it 0700 (and the tarball's "." may say so too): the daemons'
+# own users must be able to reach the tests' directories inside
+chmod 755 "$R"
 mount -t proc proc "$R/proc"
 mount --rbind /sys "$R/sys" && mount --make-rslave "$R/sys"
 mount --rbind /dev "$R/dev" && mount --make-rslave "$R/dev"

@@ -8,6 +8,23 @@ n=0
 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+
+# A refusal only counts when it is the server's own refusal reply (the
+# clients exit 1 for that alone: IMAP NO [AUTHENTICATIONFAILED], SMTP 535, an
+# ssh authentication failure; a connection refused is 2) from a server this
+# same run has shown accepting a good token (accepted RC NAME sets that).
+# A server that never came up fails every refusal case instead of passing it.
+server_accepted=0
+accepted() { [ "$1" = 0 ] && server_accepted=1; ok "$1" "$2"; }
+refused() {
+	if [ "$server_accepted" != 1 ]; then
+		ok 1 "$2 (the server was not shown accepting a good token in this run)"
+	elif [ "$1" != 1 ]; then
+		ok 1 "$2 (client exit $1: not the server's refusal reply)"
+	else
+		ok 0 "$2"
+	fi
+}
 finish() { echo "1..$n"; exit $failed; }
 
 [ -z "${TS_SKIP_E2E:-}" ] || skip_all "TS_SKIP_E2E is set (package build)"

@@ -3,7 +3,9 @@
 
 usage: imap_client.py PORT SOURCE_IP METHOD USER TOKEN
 METHOD: login | plain | xoauth2 | oauthbearer. Exit 0 when logged in (and a
-SELECT INBOX worked), 1 when the server refused, 2 on anything else.
+SELECT INBOX worked), 1 only when the server itself answered the login with
+its refusal (a tagged NO [AUTHENTICATIONFAILED]), 2 on anything else: a
+connection refused or cut is never counted as a refusal.
 Each client uses its own 127.0.0.N source so Dovecot's per-IP failure delay
 never slows the next one.
 """
@@ -45,11 +47,20 @@ def main():
                  % (user, port, token)).encode(), b"\x01"))
         else:
             return 2
-    except imaplib.IMAP4.error:
-        return 1
+    except imaplib.IMAP4.error as e:
+        # imaplib raises this for NO and BAD alike: only the server's own
+        # authentication refusal counts
+        if "AUTHENTICATIONFAILED" in str(e) or "Authentication failed" in str(e):
+            return 1
+        print("imap_client: not a refusal: %s" % e, file=sys.stderr)
+        return 2
     typ, _ = c.select("INBOX")
     c.logout()
     return 0 if typ == "OK" else 2
 
 
-sys.exit(main())
+try:
+    sys.exit(main())
+except Exception as e:  # noqa: BLE001 - anything but the server's refusal is 2
+    print("imap_client: %r" % e, file=sys.stderr)
+    sys.exit(2)

@@ -3,7 +3,8 @@
 
 usage: smtp_client.py PORT SOURCE_IP MECH USER TOKEN [RCPT]
 MECH: oauthbearer | xoauth2. Exit 0 authenticated (and, with RCPT, the
-message accepted for delivery), 1 refused with 535, 2 anything else.
+message accepted for delivery), 1 only when the server answered AUTH with its
+535 refusal, 2 anything else (a connection refused is never a refusal).
 """
 import smtplib
 import sys
@@ -38,4 +39,8 @@ def main():
     return 0
 
 
-sys.exit(main())
+try:
+    sys.exit(main())
+except Exception as e:  # noqa: BLE001 - anything but the server's 535 is 2
+    print("smtp_client: %r" % e, file=sys.stderr)
+    sys.exit(2)

@@ -3,17 +3,23 @@
 
 usage: ssh_client.py PORT USER TOKEN
 Answers every prompt with the token, then runs a command. Prints the
-command's output; exit 0 logged in, 1 authentication refused, 2 other.
+command's output; exit 0 logged in, 1 only when the server refused the
+authentication in the protocol (after its banner and key exchange), 2 anything
+else: a connection refused or a failed key exchange is never a refusal.
 """
 import sys
 
 import paramiko
 
 port, user, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-t = paramiko.Transport(("127.0.0.1", port))
 try:
+    t = paramiko.Transport(("127.0.0.1", port))
     t.start_client(timeout=20)
     t.auth_interactive(user, lambda title, instr, prompts: [token for _ in prompts])
+except paramiko.BadAuthenticationType as e:
+    # the server does not offer keyboard-interactive at all: a set-up error
+    print("error: %r" % e, file=sys.stderr)
+    sys.exit(2)
 except paramiko.AuthenticationException:
     sys.exit(1)
 except Exception as e:  # noqa: BLE001 - any other failure is "not a clean result"

@@ -51,6 +51,10 @@ line_length_limit = 8192
 service_throttle_time = 1s
 smtpd_error_sleep_time = 0
 CF
+# Debian 12's Postfix 3.7 reads the SASL config from CONFIG_DIR/sasl whatever
+# cyrus_sasl_config_path says; Debian 13's 3.10 honours the setting and
+# otherwise reads /etc/postfix/sasl: name the directory for both
+postconf -c "$C" -e "cyrus_sasl_config_path = $C/sasl"
 postconf -c "$C" -F '*/*/chroot = n' >/dev/null
 # Debian's Postfix reads the SASL config from CONFIG_DIR/sasl/smtpd.conf
 cat >"$C/sasl/smtpd.conf" <<SASL
@@ -74,8 +78,8 @@ tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens'][
 src=1
 smtp() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/smtp_client.py" "$PORT" "127.0.0.$src" "$@"; }
 good=$(tok good_smtp)
-smtp oauthbearer alice "$good" alice@example.com; ok $? "postfix_oauthbearer_login_and_send"
-smtp xoauth2 alice "$good" alice@example.com; ok $? "postfix_xoauth2_login_and_send"
+smtp oauthbearer alice "$good" alice@example.com; accepted $? "postfix_oauthbearer_login_and_send"
+smtp xoauth2 alice "$good" alice@example.com; accepted $? "postfix_xoauth2_login_and_send"
 delivered=0
 for i in $(seq 1 50); do
 	delivered=$(find "$W/vmail/mailbox/new" -type f 2>/dev/null | wc -l)
@@ -83,11 +87,11 @@ for i in $(seq 1 50); do
 	sleep 0.2
 done
 [ "$delivered" -ge 2 ]; ok $? "postfix_delivered_both_messages_to_the_mailbox ($delivered)"
-smtp oauthbearer alice "$(tok K1_partner_key_claims_corp_issuer)"; ok $(($? != 1)) "K1_postfix_forged_token_535"
-smtp xoauth2 alice "$(tok C1_expired)"; ok $(($? != 1)) "C1_postfix_expired_token_535"
-smtp oauthbearer alice "$(tok C2_wrong_service_audience)"; ok $(($? != 1)) "C2_postfix_wrong_audience_535"
-smtp oauthbearer alice "$(tok C4_smtp_wrong_scope)"; ok $(($? != 1)) "C4_postfix_wrong_scope_535"
-smtp oauthbearer bob "$good"; ok $(($? != 1)) "C6_postfix_authzid_bob_with_alices_token_535"
+smtp oauthbearer alice "$(tok K1_partner_key_claims_corp_issuer)"; refused $? "K1_postfix_forged_token_535"
+smtp xoauth2 alice "$(tok C1_expired)"; refused $? "C1_postfix_expired_token_535"
+smtp oauthbearer alice "$(tok C2_wrong_service_audience)"; refused $? "C2_postfix_wrong_audience_535"
+smtp oauthbearer alice "$(tok C4_smtp_wrong_scope)"; refused $? "C4_postfix_wrong_scope_535"
+smtp oauthbearer bob "$good"; refused $? "C6_postfix_authzid_bob_with_alices_token_535"
 sleep 1
 for r in unknown_key expired audience_mismatch insufficient_scope user_mismatch; do
 	grep -q "SASL authentication failure: .*reason=$r" "$W/postfix.log" || { echo "# no $r in the Postfix log"; false; } || break
