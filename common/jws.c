@@ -142,7 +142,7 @@ ts_jws_parse(const char *tok, size_t len, size_t max_len, ts_jws **out, ts_err *
 {
 	const char *d1 = NULL, *d2 = NULL;
 	char hbuf[TS_HEADER_MAX];
-	size_t i, hlen = 0, plen_enc, slen_enc;
+	size_t i, next, hlen = 0, plen_enc, slen_enc;
 	ts_jws *j = NULL;
 	ts_reason r = TS_R_INTERNAL;
 
@@ -155,8 +155,7 @@ ts_jws_parse(const char *tok, size_t len, size_t max_len, ts_jws **out, ts_err *
 	if (len > max_len)
 		return ts_fail(
 		    e, TS_R_TOO_LARGE, "token is %zu bytes, the limit is %zu", len, max_len);
-	for (i = ts_b64url_span(tok, len); i < len;
-	     i += 1 + ts_b64url_span(tok + i + 1, len - i - 1)) {
+	for (i = ts_b64url_span(tok, len); i < len; i += 1 + next) {
 		if (tok[i] != '.')
 			return ts_fail(e, TS_R_MALFORMED,
 			    "character at offset %zu is outside the base64url alphabet", i);
@@ -167,6 +166,7 @@ ts_jws_parse(const char *tok, size_t len, size_t max_len, ts_jws **out, ts_err *
 		else
 			return ts_fail(e, TS_R_MALFORMED,
 			    "more than three segments (JWE or nested tokens are not accepted)");
+		next = ts_b64url_span(tok + i + 1, len - i - 1);
 	}
 	if (d2 == NULL)
 		return ts_fail(e, TS_R_MALFORMED, "not three dot-separated segments");

@@ -44,8 +44,9 @@ ts_keyring_find(const ts_keyring *kr, size_t issuer_idx, const char *kid, size_t
 	if (kr->nslots == 0)
 		return NULL;
 	mask = kr->nslots - 1;
-	for (i = (size_t)hash_of(issuer_idx, kid, kid_len) & mask; kr->slots[i] != 0;
-	     i = (i + 1) & mask) {
+	/* linear probing; every clang-format release lays out a one-line for */
+	i = (size_t)hash_of(issuer_idx, kid, kid_len) & mask;
+	for (; kr->slots[i] != 0; i = (i + 1) & mask) {
 		const ts_binding *b = &kr->b[kr->slots[i] - 1];
 
 		if (b->issuer_idx == issuer_idx && b->kid_len == kid_len &&
@@ -65,13 +66,13 @@ const ts_binding *
 ts_keyring_only_key(const ts_keyring *kr, size_t issuer_idx, time_t now, size_t *count)
 {
 	const ts_binding *found = NULL;
-	size_t i, n = 0;
+	size_t i, end, n = 0;
 
 	*count = 0;
 	if (issuer_idx >= kr->niss)
 		return NULL;
-	for (i = kr->iss_start[issuer_idx];
-	     i < kr->iss_start[issuer_idx] + kr->iss_count[issuer_idx]; i++) {
+	end = kr->iss_start[issuer_idx] + kr->iss_count[issuer_idx];
+	for (i = kr->iss_start[issuer_idx]; i < end; i++) {
 		if (!usable(&kr->b[i], now))
 			continue;
 		found = &kr->b[i];
@@ -193,8 +194,8 @@ build_index(ts_keyring *kr, const ts_conf *c, ts_err *e)
 
 		if (b->kid == NULL)
 			continue;
-		for (j = (size_t)hash_of(b->issuer_idx, b->kid, b->kid_len) & mask;
-		     kr->slots[j] != 0; j = (j + 1) & mask) {
+		j = (size_t)hash_of(b->issuer_idx, b->kid, b->kid_len) & mask;
+		for (; kr->slots[j] != 0; j = (j + 1) & mask) {
 			const ts_binding *o = &kr->b[kr->slots[j] - 1];
 
 			if (o->issuer_idx == b->issuer_idx && o->kid_len == b->kid_len &&
