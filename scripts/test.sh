@@ -1,27 +1,48 @@
 #!/bin/sh
 # The whole test suite: installs what is missing, builds, runs `make check`,
-# the style check, a warning-free clang build and `make distcheck`, and ends
-# with one summary line "N passed, N failed, N skipped".
+# the style check, `make distcheck`, a warning-free clang build with ASan and
+# UBSan (and without the bench's optional peers), valgrind, fuzzing and the
+# packages, prints how long each stage took, and ends with one summary line
+# "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
 fail=0
+t_all=$(date +%s)
+t_stage=$t_all
+stage_name=""
+# stage NAME: closes the previous stage with its duration and opens the next
+stage() {
+	now=$(date +%s)
+	[ -n "$stage_name" ] && echo "   ($stage_name: $((now - t_stage)) s)"
+	t_stage=$now
+	stage_name=$1
+	[ -n "$1" ] && echo "== $1"
+}
+# the totals of an automake test-suite summary (the block after its title)
+summary() {
+	awk '/^Testsuite summary/ {on = 1} on && /^# [A-Z]+:/ {print} on && /^# ERROR:/ {exit}' "$1"
+}
 
+stage "packages (scripts/deps.sh test)"
 scripts/deps.sh test || exit 1
+stage "build (scripts/build.sh)"
 scripts/build.sh || exit 1
 
-echo "== make check"
+stage "make check"
 make -j2 check >make-check.out 2>&1 || fail=1
 grep -E '^(PASS|FAIL|SKIP|ERROR|XFAIL|XPASS):' make-check.out | grep -v '^PASS' || true
 grep -E '^# (Wycheproof|[a-z_0-9]+\.json)' tests/*.log 2>/dev/null | sed 's/^tests\///' || true
-sed -n '/^Testsuite summary/,/^=====/p' make-check.out
+summary make-check.out
+# a summary that shows nothing hides what ran: that is a failure of its own
+[ -n "$(summary make-check.out)" ] || { echo "FAIL: no test-suite totals in make-check.out"; fail=1; }
 if [ "$fail" = 1 ]; then
 	for l in tests/*.log; do
 		grep -qE '^(not ok|Bail out!)' "$l" 2>/dev/null && { echo "--- $l"; grep -E '^(not ok|Bail out!|#)' "$l" | head -40; }
 	done
 fi
 
-echo "== style (clang-format)"
+stage "style (clang-format $(clang-format --version | grep -oE '[0-9]+\.[0-9.]+' | head -1))"
 if ! find common pam_token sasl_token tools tests bench -name '*.[ch]' 2>/dev/null |
 	xargs clang-format --dry-run --Werror 2>format.out; then
 	head -20 format.out
@@ -29,8 +50,10 @@ if ! find common pam_token sasl_token tools tests bench -name '*.[ch]' 2>/dev/nu
 	fail=1
 fi
 
-echo "== make distcheck"
-if ! make -j2 distcheck >distcheck.out 2>&1; then
+# the release tarball is made once, here, and every build below starts from it;
+# its own check skips the servers, which the make check above has run
+stage "make distcheck (end-to-end tests skipped: run above)"
+if ! TS_SKIP_E2E=1 make -j2 distcheck >distcheck.out 2>&1; then
 	tail -30 distcheck.out
 	echo "FAIL: make distcheck"
 	fail=1
@@ -38,40 +61,33 @@ else
 	grep -A1 'archives ready' distcheck.out | tail -1
 fi
 
-echo "== clang build from the release tarball (warnings are errors)"
-rm -rf _build-clang && mkdir _build-clang
-if ! (tar -xzf tokenscope-*.tar.gz -C _build-clang && cd _build-clang/tokenscope-* &&
-	./configure -q --enable-werror CC=clang >/dev/null && make -j2 -s >build.out 2>&1); then
-	tail -20 _build-clang/tokenscope-*/build.out 2>/dev/null
-	echo "FAIL: clang build"
-	fail=1
-fi
-rm -rf _build-clang
-
-echo "== make check again with ASan + UBSan (halt on error; servers skipped: they are not instrumented)"
+stage "clang build with ASan + UBSan, warnings as errors, bench peers left out; make check under it"
 rm -rf _build-san && mkdir _build-san
 if tar -xzf tokenscope-*.tar.gz -C _build-san && (cd _build-san/tokenscope-* &&
-	./configure -q --enable-sanitizers --with-wycheproof-dir="$top/../shared/testvectors/wycheproof" \
+	./configure -q --enable-werror --enable-sanitizers --without-bench-peers \
+		--with-wycheproof-dir="$top/../shared/testvectors/wycheproof" \
 		CC=clang >/dev/null && make -j2 -s >build.out 2>&1); then
+	# servers skipped here: they are not instrumented
 	(cd _build-san/tokenscope-* && TS_SKIP_E2E=1 TS_SANITIZERS=1 \
 		ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 make -j2 check >"$top/sanitizers.out" 2>&1) || fail=1
 	grep -E '^(FAIL|ERROR):' sanitizers.out || true
-	grep -E '^# (TOTAL|PASS|FAIL|ERROR):' sanitizers.out | tr '\n' ' '
+	summary sanitizers.out | tr '\n' ' '
 	echo
 else
-	echo "FAIL: sanitizer build"
+	tail -20 _build-san/tokenscope-*/build.out 2>/dev/null
+	echo "FAIL: clang build (-Werror, sanitizers, no bench peers)"
 	echo "# FAIL: 1" >sanitizers.out
 	fail=1
 fi
 rm -rf _build-san
 
-echo "== valgrind: the C unit and integration tests under memcheck"
+stage "valgrind: the C unit and integration tests under memcheck"
 tests/valgrind.sh >valgrind.out 2>&1 || fail=1
 grep -E "^(not ok|#)" valgrind.out || true
 echo "$(grep -c '^ok' valgrind.out) test programs valgrind-clean"
 
-echo "== fuzzing: libFuzzer + ASan/UBSan with fault injection, corpora replayed, 60 s per target"
+stage "fuzzing: libFuzzer + ASan/UBSan with fault injection, corpora replayed, ${FUZZ_SECONDS:-60} s per target"
 rm -rf _build-fuzz && mkdir _build-fuzz
 if tar -xzf tokenscope-*.tar.gz -C _build-fuzz && (cd _build-fuzz/tokenscope-* &&
 	./configure -q --enable-fuzzing --with-wycheproof-dir="$top/../shared/testvectors/wycheproof" \
@@ -93,7 +109,7 @@ else
 fi
 rm -rf _build-fuzz
 
-echo "== packages: .deb built, linted, installed, end-to-end as installed, removed; RPMs built"
+stage "packages: .deb built, linted, installed, end-to-end as installed, removed; RPMs built"
 : >packages.out
 if [ "$(id -u)" = 0 ]; then
 	packaging/test-installed.sh >>packages.out 2>&1 || fail=1
@@ -104,6 +120,8 @@ else
 	echo "SKIP: building and installing packages needs root" | tee packages.out
 fi
 
+stage ""
+echo "   (all stages: $(($(date +%s) - t_all)) s)"
 # one closing line CI can read
 awk -v f="$fail" '
 	FILENAME == "make-check.out" && /^# PASS:/ {p+=$3}
