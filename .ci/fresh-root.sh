@@ -47,8 +47,13 @@ cleanup() {
 	for m in build/shared dev sys proc; do
 		umount -R "$R/$m" 2>/dev/null || umount -lR "$R/$m" 2>/dev/null || true
 	done
-	# remove only when nothing is mounted there any more
-	grep -q " $R/" /proc/mounts || rm -rf "$R"
+	# remove only when nothing is mounted there any more (TS_KEEP_ROOT=1
+	# keeps it for a look at what failed)
+	if [ -n "${TS_KEEP_ROOT:-}" ]; then
+		echo "fresh-root: kept $R"
+	elif ! grep -q " $R/" /proc/mounts; then
+		rm -rf "$R"
+	fi
 }
 trap cleanup EXIT
 tar -C "$R" -xf "$base"

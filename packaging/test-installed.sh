@@ -19,7 +19,9 @@ remove() { dpkg --purge libpam-token libsasl2-modules-token tokenscope >/dev/nul
 trap remove EXIT
 
 packaging/build-deb.sh >_deb.log 2>&1
-ok $? "dpkg_buildpackage_and_lintian_clean ($(grep -E '^lintian:' _deb.log))"
+rc=$?
+[ $rc = 0 ] || tail -40 _deb.log | sed 's/^/# /'
+ok $rc "dpkg_buildpackage_and_lintian_clean ($(grep -E '^lintian:' _deb.log))"
 # shellcheck disable=SC2086
 dpkg -i $(ls $debs | grep -v dbgsym) >/dev/null 2>&1
 ok $? "packages_install"
