@@ -166,6 +166,61 @@ test_key_sets(void)
 	free(h);
 }
 
+#define X5C_CONF(file, extra)                                                                      \
+	"[global]\nreload_interval = 0\n[issuer x]\nissuer = https://issuer.example\n"             \
+	"algorithms = RS256\nkey = " file extra "\n[service dovecot]\nissuers = x\n"               \
+	"audiences = imap.example.com\n"
+
+/* Validates the fixture token good_RS256_rsa2048 under conf; returns the
+ * reason (or the load error). */
+static ts_reason
+x5c_verdict(const char *conf, char *msg, size_t cap)
+{
+	const char *path = env_write(dir, "x5c.conf", conf, 0644);
+	char p[4096];
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_request req = env_req("good_RS256_rsa2048", "dovecot", "alice");
+	ts_result res;
+	ts_reason r;
+
+	snprintf(p, sizeof(p), "%s", path);
+	if ((r = ts_ctx_new(p, env_log, NULL, &ctx, &e)) == TS_OK) {
+		r = ts_validate(ctx, &req, &res);
+		snprintf(msg, cap, "%s", res.detail);
+	} else {
+		snprintf(msg, cap, "%s", e.msg);
+	}
+	ts_ctx_free(ctx);
+	return r;
+}
+
+/* K12: an x5c certificate inside a JWK counts like a PEM certificate. */
+static void
+test_x5c(void)
+{
+	char msg[512];
+
+	env_copy_key(dir, "rsa2048.jwk");
+	env_copy_key(dir, "rsa2048_x5c_valid.jwk");
+	env_copy_key(dir, "rsa2048_x5c_expired.jwk");
+	env_copy_key(dir, "rsa2048_x5c_other_key.jwk");
+	ok(x5c_verdict(X5C_CONF("rsa2048.jwk", ""), msg, sizeof(msg)) == TS_OK,
+	    "x5c_baseline_plain_jwk_verifies (%s)", msg);
+	ok(x5c_verdict(X5C_CONF("rsa2048_x5c_valid.jwk", ""), msg, sizeof(msg)) == TS_OK,
+	    "K12_x5c_valid_cert_key_verifies (%s)", msg);
+	ok(x5c_verdict(X5C_CONF("rsa2048_x5c_expired.jwk", ""), msg, sizeof(msg)) ==
+	        TS_R_KEY_EXPIRED,
+	    "K12_x5c_expired_cert_limits_key (%s)", msg);
+	ok(x5c_verdict(X5C_CONF("rsa2048_x5c_valid.jwk", " not_after=2023-06-01T00:00:00Z"), msg,
+	       sizeof(msg)) == TS_R_KEY_EXPIRED,
+	    "K12_x5c_window_intersected_with_key_line (%s)", msg);
+	ok(x5c_verdict(X5C_CONF("rsa2048_x5c_other_key.jwk", ""), msg, sizeof(msg)) ==
+	            TS_R_CONFIG_ERROR &&
+	        strstr(msg, "x5c") != NULL,
+	    "K12_x5c_cert_of_another_key_refused (%s)", msg);
+}
+
 /* The Wycheproof key sets that must fail, through the real loader. */
 static void
 test_wycheproof_key_sets(void)
@@ -255,6 +310,7 @@ main(void)
 		env_copy_key(dir, keys[i]);
 	test_config_errors();
 	test_key_sets();
+	test_x5c();
 	test_safe_files();
 	test_wycheproof_key_sets();
 	return tap_done();

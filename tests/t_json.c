@@ -247,8 +247,8 @@ messages(void)
 	ts_jdoc *d = NULL;
 
 	ts_jdoc_parse("{\"secret-value\":tru}", 20, 16, &d, &e);
-	ok(strstr(e.msg, "offset 16") != NULL && strstr(e.msg, "secret") == NULL,
-	    "M3_error_gives_offset_never_input (%s)", e.msg);
+	ok(strstr(e.msg, "line 1, column 17") != NULL && strstr(e.msg, "secret") == NULL,
+	    "M3_error_gives_position_never_input (%s)", e.msg);
 }
 
 /* strtod must not follow LC_NUMERIC: under a comma locale "1.5" is still

@@ -1,0 +1,176 @@
+/*
+ * t_heap_secret.c: an HMAC secret read from a key file leaves no copy in
+ * freed heap memory (K8, M4), and no error about a key file quotes it (M3).
+ *
+ * The test replaces malloc, calloc, realloc and free for the whole process
+ * (a program's own definitions take precedence over libc's, also for
+ * OpenSSL and jansson), and every block freed while the check is armed is
+ * scanned for the secret's base64url text and for its raw bytes before it
+ * goes back to libc. realloc is done as malloc + copy + free so that the
+ * block it leaves behind is scanned too.
+ */
+#include "config.h"
+
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "b64url.h"
+#include "tap.h"
+#include "tokenscope.h"
+#include "tsenv.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TS_HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TS_HAVE_ASAN 1
+#endif
+#endif
+
+#ifndef TS_HAVE_ASAN
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void __libc_free(void *);
+
+/* A prefix is enough: any leftover of 16 consecutive bytes is a leak. */
+#define PROBE 16
+
+static unsigned char raw[32];
+static char text[64];
+static volatile int armed;
+static size_t hits_text, hits_raw, scanned;
+
+static void
+scan(const void *p, size_t n)
+{
+	scanned++;
+	if (memmem(p, n, text, PROBE) != NULL)
+		hits_text++;
+	if (memmem(p, n, raw, PROBE) != NULL)
+		hits_raw++;
+}
+
+void *
+malloc(size_t n)
+{
+	return __libc_malloc(n);
+}
+
+void *
+calloc(size_t a, size_t b)
+{
+	return __libc_calloc(a, b);
+}
+
+void
+free(void *p)
+{
+	if (p != NULL && armed)
+		scan(p, malloc_usable_size(p));
+	__libc_free(p);
+}
+
+void *
+realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (p == NULL)
+		return __libc_malloc(n);
+	if (n == 0) {
+		free(p);
+		return NULL;
+	}
+	old = malloc_usable_size(p);
+	if ((q = __libc_malloc(n)) == NULL)
+		return NULL;
+	memcpy(q, p, old < n ? old : n);
+	free(p);
+	return q;
+}
+
+/* True when msg holds any 6 consecutive characters of the secret's text. */
+static int
+quotes_secret(const char *msg)
+{
+	size_t i, n = strlen(text);
+
+	for (i = 0; i + 6 <= n; i++)
+		if (memmem(msg, strlen(msg), text + i, 6) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Loads a config whose issuer has one HMAC key, with the scan armed. */
+static void
+load_armed(
+    const char *dir, const char *conf_text, ts_reason want, const char *name, const char *m3name)
+{
+	const char *p = env_write(dir, "tokenscope.conf", conf_text, 0644);
+	char path[4096];
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_reason r;
+
+	snprintf(path, sizeof(path), "%s", p);
+	hits_text = hits_raw = scanned = 0;
+	armed = 1;
+	r = ts_ctx_new(path, NULL, NULL, &ctx, &e);
+	ts_ctx_free(ctx);
+	armed = 0;
+	ok(r == want && scanned > 0 && hits_text == 0 && hits_raw == 0,
+	    "%s (load %s, %zu freed blocks scanned, %zu held the secret's text, %zu its bytes)",
+	    name, ts_reason_str(r), scanned, hits_text, hits_raw);
+	/* M3: a malformed file's error never quotes the secret */
+	ok(!quotes_secret(e.msg), "%s", m3name);
+}
+#endif
+
+int
+main(void)
+{
+#ifdef TS_HAVE_ASAN
+	tap_skip_all("AddressSanitizer owns malloc and free");
+#else
+	const char *dir;
+	char jwk[512], conf[1024];
+
+	setenv("TS_TEST_NAME", "t_heap_secret", 1);
+	dir = env_dir("heap_secret");
+	/* bytes and text that occur nowhere else: a fresh random secret */
+	if (RAND_bytes(raw, sizeof(raw)) != 1 ||
+	    ts_b64url_encode(raw, sizeof(raw), text, sizeof(text)) == 0)
+		tap_bail("RAND_bytes");
+	snprintf(conf, sizeof(conf),
+	    "[global]\nreload_interval = 0\n[issuer h]\nissuer = https://h.example\n"
+	    "algorithms = HS256\nkey = %s/hs.jwk\n[service s]\nissuers = h\naudiences = a\n",
+	    dir);
+
+	snprintf(jwk, sizeof(jwk), "{\"kty\":\"oct\",\"kid\":\"h\",\"alg\":\"HS256\",\"k\":\"%s\"}",
+	    text);
+	env_write(dir, "hs.jwk", jwk, 0600);
+	load_armed(dir, conf, TS_OK, "K8_hmac_jwk_secret_not_left_in_freed_heap",
+	    "M3_loaded_jwk_message_without_secret");
+
+	snprintf(
+	    jwk, sizeof(jwk), "{\"keys\":[{\"kty\":\"oct\",\"kid\":\"h\",\"k\":\"%s\"}]}", text);
+	env_write(dir, "hs.jwk", jwk, 0600);
+	load_armed(dir, conf, TS_OK, "K8_hmac_jwks_secret_not_left_in_freed_heap",
+	    "M3_loaded_jwks_message_without_secret");
+
+	/* a malformed file: the secret unquoted, so a parser's error text
+	 * would start quoting right at it */
+	snprintf(jwk, sizeof(jwk), "{\"kty\":\"oct\",\"kid\":\"h\",\"k\":%s}", text);
+	env_write(dir, "hs.jwk", jwk, 0600);
+	load_armed(dir, conf, TS_R_CONFIG_ERROR, "K8_malformed_hmac_jwk_not_left_in_freed_heap",
+	    "M3_malformed_key_file_error_never_quotes_secret");
+	OPENSSL_cleanse(jwk, sizeof(jwk));
+	return tap_done();
+#endif
+}
