@@ -6,20 +6,24 @@
  * (a program's own definitions take precedence over libc's, also for
  * OpenSSL and jansson), and every block freed while the check is armed is
  * scanned for the secret's base64url text and for its raw bytes before it
- * goes back to libc. realloc is done as malloc + copy + free so that the
+ * goes back to libc. The admin command's token reader (tools/cli_io.c) is
+ * held to the same for the token it reads (M4). realloc is done as malloc + copy + free so that the
  * block it leaves behind is scanned too.
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "b64url.h"
+#include "cli.h"
 #include "keyfile.h"
 #include "tap.h"
 #include "tokenscope.h"
@@ -153,6 +157,47 @@ load_armed(const char *dir, const char *keyfile, const char *conf_text, ts_reaso
 		ok(r == want && !quotes_secret(e.msg) && !quotes_secret(ke.msg), "%s", m3name);
 	}
 }
+
+/* M4: the admin command's token reader leaves no copy of the token behind
+ * (it used to wipe len + 1 bytes of a 64 KiB buffer in which trimming
+ * leading whitespace had left part of a second copy). */
+static void
+cli_token(const char *dir)
+{
+	unsigned char rnd[150];
+	char tok[256], in[512];
+	const char *path;
+	size_t len = 0;
+	int fd, saved, got;
+	char *t;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	    ts_b64url_encode(rnd, sizeof(rnd), tok, sizeof(tok)) != 200)
+		tap_bail("token text");
+	/* the needle: the token's last bytes, which trimming copies twice */
+	memcpy(text, tok + 200 - PROBE, PROBE);
+	memcpy(raw, text, PROBE);
+	snprintf(in, sizeof(in), "%40s%s\n", "", tok);
+	path = env_write(dir, "token.txt", in, 0600);
+	if ((fd = open(path, O_RDONLY)) < 0 || (saved = dup(STDIN_FILENO)) < 0 ||
+	    dup2(fd, STDIN_FILENO) < 0)
+		tap_bail("stdin");
+	hits_text = hits_raw = scanned = 0;
+	armed = 1;
+	t = cli_read_token("-", &len);
+	got = t != NULL && len == 200 && memcmp(t, tok, 200) == 0;
+	ts_freezero(t, len + 1);
+	armed = 0;
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+	close(fd);
+	ok(got && scanned > 0 && hits_text == 0,
+	    "M4_cli_read_token_wipes_its_whole_buffer (%zu freed blocks scanned, %zu held the "
+	    "token)",
+	    scanned, hits_text);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	OPENSSL_cleanse(in, sizeof(in));
+}
 #endif
 
 int
@@ -204,6 +249,7 @@ main(void)
 	    "K8_malformed_hmac_jwk_not_left_in_freed_heap",
 	    "M3_malformed_key_file_error_never_quotes_secret");
 	OPENSSL_cleanse(jwk, sizeof(jwk));
+	cli_token(dir);
 	return tap_done();
 #endif
 }

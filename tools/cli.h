@@ -31,8 +31,8 @@ int cli_usage_error(const char *sub, const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Reads the token from `arg` ("-" or NULL: standard input, whitespace
- * around it trimmed). Returns a malloc'ed copy (wipe with ts_freezero) or
- * NULL with a message printed. */
+ * around it trimmed). Returns a malloc'ed copy of exactly *len + 1 bytes
+ * (wipe with ts_freezero(tok, *len + 1)) or NULL with a message printed. */
 char *cli_read_token(const char *arg, size_t *len);
 
 /* Log sink for the command: errors and warnings to stderr; decision lines
