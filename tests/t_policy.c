@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "claims.h"
+#include "decision.h"
 #include "fx.h"
 #include "keyring.h"
 #include "tap.h"
@@ -133,6 +134,49 @@ typ_locale(void)
 	setlocale(LC_CTYPE, "C");
 }
 
+/* M3: the decision line always ends whole, user= included, however long
+ * the remote host, service and claims are. */
+static void
+decision_line(void)
+{
+	static char longs[600];
+	char line[TS_DECISION_LINE_MAX], want[TS_USER_MAX + 8];
+	ts_request req;
+	ts_result res;
+	size_t n;
+
+	memset(longs, 'r', sizeof(longs) - 1);
+	memset(&req, 0, sizeof(req));
+	req.service = longs;
+	req.rhost = longs;
+	memset(&res, 0, sizeof(res));
+	res.accepted = 1;
+	res.reason = TS_R_KEY_ISSUER_MISMATCH; /* the longest reason code */
+	res.exp = -9223372036854775807LL - 1;
+#define FILL(f) (memset(res.f, 'x', sizeof(res.f) - 1), res.f[sizeof(res.f) - 1] = '\0')
+	FILL(issuer_name);
+	FILL(iss);
+	FILL(kid);
+	FILL(thumbprint);
+	FILL(alg);
+	FILL(typ);
+	FILL(aud);
+	FILL(sub);
+	FILL(jti);
+	memset(res.user, 'u', TS_USER_MAX);
+	res.user[TS_USER_MAX] = '\0';
+#undef FILL
+	snprintf(want, sizeof(want), " user=%s", res.user);
+	n = ts_decision_line(line, sizeof(line), &req, &res);
+	ok(n == strlen(line) && n + 1 < sizeof(line) &&
+	        strcmp(line + n - strlen(want), want) == 0 && strstr(line, "... exp=") == NULL,
+	    "M3_decision_line_worst_case_ends_with_whole_user (%zu bytes)", n);
+	n = ts_decision_line(line, 900, &req, &res);
+	ok(n == strlen(line) && n < 900 && strcmp(line + n - strlen(want), want) == 0 &&
+	        strstr(line, "... exp=-9223372036854775808 user=") != NULL,
+	    "M3_decision_line_cut_before_exp_never_in_user (%zu bytes)", n);
+}
+
 int
 main(void)
 {
@@ -146,6 +190,7 @@ main(void)
 	setenv("TS_TEST_NAME", "t_policy", 1);
 	key_issuer_rule();
 	typ_locale();
+	decision_line();
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		env_copy_key(dir, keys[i]);
 	env_copy_src(dir, "policy.conf", "tokenscope.conf");
