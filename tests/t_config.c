@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fx.h"
@@ -221,6 +222,125 @@ test_x5c(void)
 	    "K12_x5c_cert_of_another_key_refused (%s)", msg);
 }
 
+/* Log sink that counts lines carrying a control byte (a forged syslog line
+ * starts with one), then keeps the line like env_log. */
+static size_t log_lines, log_bad;
+
+static void
+scan_log(void *arg, int prio, const char *line)
+{
+	const char *p;
+
+	log_lines++;
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			log_bad++;
+			tap_diag("log line with a control byte at %zu", (size_t)(p - line));
+			break;
+		}
+	env_log(arg, prio, line);
+}
+
+/* Runs the admin command; counts output lines (stdout and stderr) with a
+ * control byte other than the newline ending them. */
+static size_t
+scan_cli(const char *args, size_t *lines)
+{
+	char cmd[8192], buf[4096];
+	size_t bad = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "'%s/tools/tokenscope' %s 2>&1", tap_env("TS_BUILDDIR"), args);
+	if ((f = popen(cmd, "r")) == NULL)
+		tap_bail("popen");
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		const char *p;
+
+		(*lines)++;
+		for (p = buf; *p != '\0' && *p != '\n'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				bad++;
+				break;
+			}
+	}
+	pclose(f);
+	return bad;
+}
+
+#define FORGED "\nJan  1 00:00:00 host sshd[1]: Accepted publickey for root\r\x1b[2J\x7f"
+
+/* Writes a JWKS of the fixture keys p256 and p384 with hostile kids (the
+ * second the same as the first when dup) and a hostile key issuer. */
+static void
+write_hostile_jwks(int dup)
+{
+	json_t *a = json_load_file(fx_path("keys/p256.jwk"), 0, NULL),
+	       *b = json_load_file(fx_path("keys/p384.jwk"), 0, NULL);
+	char *text;
+
+	if (a == NULL || b == NULL)
+		tap_bail("fixture JWK");
+	json_object_set_new(a, "kid", json_string("k1" FORGED));
+	json_object_set_new(b, "kid", json_string(dup ? "k1" FORGED : "k2" FORGED));
+	json_object_set_new(
+	    b, "issuer", json_string("https://sso.example.com/realms/corp" FORGED "{tenantid}"));
+	text = json_dumps(json_pack("{s:[o,o]}", "keys", a, b), JSON_COMPACT);
+	env_write(dir, "hostile.jwks", text, 0644);
+	free(text);
+}
+
+/* M3: kids and key issuers from a key file, holding newlines and control
+ * bytes, come out sanitised on every log path: the load, the key-expiry
+ * warning (K5), load errors, decisions, and the admin command's keys and
+ * check-config output. */
+static void
+test_hostile_key_values(void)
+{
+	char conf[2048], soon[32], args[4200], path[4096];
+	time_t t = time(NULL) + 2 * 86400;
+	struct tm tm;
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_request req = env_req("case_good_corp_es256", "dovecot", "alice");
+	ts_result res;
+	size_t cli_lines = 0, cli_bad = 0;
+
+	write_hostile_jwks(0);
+	gmtime_r(&t, &tm);
+	strftime(soon, sizeof(soon), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(conf, sizeof(conf),
+	    HEAD "algorithms = ES256 ES384\nkey = hostile.jwks not_after=%s\n" SVC, soon);
+	/* env_write reuses its buffer */
+	snprintf(path, sizeof(path), "%s", env_write(dir, "hostile.conf", conf, 0644));
+	snprintf(args, sizeof(args), "%s", path);
+	log_lines = log_bad = 0;
+	ok(ts_ctx_new(args, scan_log, NULL, &ctx, &e) == TS_OK, "hostile_kids_load (%s)", e.msg);
+	ok(env_log_seen("expires in"), "K5_expiry_warning_logged_for_hostile_kid");
+	ts_validate(ctx, &req, &res);
+	ts_ctx_free(ctx);
+	ctx = NULL;
+	/* a load error about the same file */
+	write_hostile_jwks(1);
+	ok(ts_ctx_new(args, scan_log, NULL, &ctx, &e) == TS_R_CONFIG_ERROR,
+	    "hostile_duplicate_kid_refused");
+	ts_validate(ctx, &req, &res);
+	ts_ctx_free(ctx);
+	ok(log_lines >= 3 && log_bad == 0,
+	    "M3_hostile_kid_and_key_issuer_sanitised_in_every_log_line (%zu lines, %zu with a "
+	    "control byte)",
+	    log_lines, log_bad);
+	/* the admin command, on the loadable file */
+	write_hostile_jwks(0);
+	snprintf(args, sizeof(args), "keys -c '%s'", path);
+	cli_bad += scan_cli(args, &cli_lines);
+	snprintf(args, sizeof(args), "check-config -n -c '%s'", path);
+	cli_bad += scan_cli(args, &cli_lines);
+	ok(cli_lines >= 4 && cli_bad == 0,
+	    "M3_hostile_kid_and_key_issuer_sanitised_in_keys_and_check_config (%zu lines, %zu "
+	    "with a control byte)",
+	    cli_lines, cli_bad);
+}
+
 /* The Wycheproof key sets that must fail, through the real loader. */
 static void
 test_wycheproof_key_sets(void)
@@ -311,6 +431,7 @@ main(void)
 	test_config_errors();
 	test_key_sets();
 	test_x5c();
+	test_hostile_key_values();
 	test_safe_files();
 	test_wycheproof_key_sets();
 	return tap_done();
