@@ -25,6 +25,17 @@ int cmd_fetch_keys(int argc, char **argv);
  * default. */
 int cli_keys_approve(const char *conf, const char *tp, const char *issuer);
 
+struct ts_conf;
+/* The approved-keys list of fetch-keys --pin ("ISSUER THUMBPRINT" lines):
+ * its path (malloc'ed), whether it approves tp for [issuer issuer], its
+ * text (malloc'ed; NULL when missing or unsafe), and the comma-separated
+ * sections it approves tp for ("-" for none) into out. */
+char *cli_approved_path(const struct ts_conf *c);
+int cli_is_approved(const char *text, const char *issuer, const char *tp);
+char *cli_approved_text(const struct ts_conf *c);
+void cli_approved_sections(
+    const struct ts_conf *c, const char *text, const char *tp, char *out, size_t cap);
+
 /* Prints "tokenscope SUB: msg" and the subcommand's usage to stderr;
  * returns EXIT_USAGE. */
 int cli_usage_error(const char *sub, const char *usage, const char *fmt, ...)
