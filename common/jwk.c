@@ -249,10 +249,15 @@ check_x5c(const ts_jv *x5c, EVP_PKEY *pk, ts_jwk_window *win, ts_err *e)
 	size_t derlen = 0;
 	X509 *cert = NULL;
 	EVP_PKEY *cpk;
+	const ts_jv *c;
+	size_t i;
 	ts_reason r = TS_R_CONFIG_ERROR;
 
-	if (!ts_jv_is(x5c, TS_JSON_ARRAY) || x5c->n == 0 || !ts_jv_is(first, TS_JSON_STRING))
+	if (!ts_jv_is(x5c, TS_JSON_ARRAY) || x5c->n == 0)
 		return ts_fail(e, r, "JWK \"x5c\" is not a non-empty array of strings");
+	for (i = 0, c = first; i < x5c->n; i++, c += c->skip)
+		if (!ts_jv_is(c, TS_JSON_STRING))
+			return ts_fail(e, r, "JWK \"x5c\" is not a non-empty array of strings");
 	if (pk == NULL)
 		return ts_fail(e, r, "JWK \"x5c\" on a symmetric key");
 	if (b64std_decode(first->u.s, first->n, &der, &derlen) != 0) {

@@ -100,6 +100,8 @@ main(void)
 	/* K12: an x5c must be well-formed and certify this very key */
 	ok(IMPORT("rsa2048", "x5c", "\"MIIB\"") == TS_R_CONFIG_ERROR, "K12_x5c_not_array_refused");
 	ok(IMPORT("rsa2048", "x5c", "[]") == TS_R_CONFIG_ERROR, "K12_x5c_empty_refused");
+	ok(IMPORT("rsa2048", "x5c", "[\"AAAA\", 1]") == TS_R_CONFIG_ERROR,
+	    "K12_x5c_non_string_element_refused");
 	ok(IMPORT("rsa2048", "x5c", "[\"MIIB-_\"]") == TS_R_CONFIG_ERROR,
 	    "K12_x5c_not_base64_refused");
 	ok(IMPORT("rsa2048", "x5c", "[\"AAAA\"]") == TS_R_CONFIG_ERROR,
