@@ -275,7 +275,7 @@ static void
 write_hostile_jwks(int dup)
 {
 	json_t *a = json_load_file(fx_path("keys/p256.jwk"), 0, NULL),
-	       *b = json_load_file(fx_path("keys/p384.jwk"), 0, NULL);
+	       *b = json_load_file(fx_path("keys/p384.jwk"), 0, NULL), *set;
 	char *text;
 
 	if (a == NULL || b == NULL)
@@ -284,9 +284,12 @@ write_hostile_jwks(int dup)
 	json_object_set_new(b, "kid", json_string(dup ? "k1" FORGED : "k2" FORGED));
 	json_object_set_new(
 	    b, "issuer", json_string("https://sso.example.com/realms/corp" FORGED "{tenantid}"));
-	text = json_dumps(json_pack("{s:[o,o]}", "keys", a, b), JSON_COMPACT);
+	set = json_pack("{s:[o,o]}", "keys", a, b); /* takes a and b */
+	if (set == NULL || (text = json_dumps(set, JSON_COMPACT)) == NULL)
+		tap_bail("hostile JWKS");
 	env_write(dir, "hostile.jwks", text, 0644);
 	free(text);
+	json_decref(set);
 }
 
 /* M3: kids and key issuers from a key file, holding newlines and control
