@@ -184,6 +184,7 @@ ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned all
 				r = TS_R_CONFIG_ERROR;
 			goto out;
 		}
+		r = TS_R_CONFIG_ERROR;
 		root = ts_jdoc_root(doc);
 		set = ts_jv_get(root, "keys");
 		if (set != NULL) {

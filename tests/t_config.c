@@ -139,6 +139,16 @@ test_key_sets(void)
 	env_write(dir, "set.jwks", jwks, 0644);
 	ok(load(HEAD "algorithms = ES256 ES384\nkey = set.jwks\n" SVC, msg, sizeof(msg)) == TS_OK,
 	    "jwks_loads (%s)", msg);
+	env_write(dir, "empty.jwks", "{\"keys\":[]}", 0644);
+	expect_error("K7_jwks_with_no_keys_refused",
+	    HEAD "algorithms = ES256\nkey = empty.jwks\n" SVC, 6, "non-empty array");
+	env_write(dir, "notarray.jwks", "{\"keys\":{}}", 0644);
+	expect_error("K7_jwks_keys_not_an_array_refused",
+	    HEAD "algorithms = ES256\nkey = notarray.jwks\n" SVC, 6, "non-empty array");
+	snprintf(jwks, sizeof(jwks), "{\"keys\":[%s,%s]}", a, b);
+	env_write(dir, "kidline.jwks", jwks, 0644);
+	expect_error("K10_kid_on_key_line_of_a_jwks_refused",
+	    HEAD "algorithms = ES256 ES384\nkey = kidline.jwks kid=x\n" SVC, 6, "single key");
 	snprintf(jwks, sizeof(jwks), "{\"keys\":[%s,%s]}", a, a);
 	env_write(dir, "dup.jwks", jwks, 0644);
 	expect_error("K7_duplicate_kid_in_jwks", HEAD "algorithms = ES256\nkey = dup.jwks\n" SVC, 6,
