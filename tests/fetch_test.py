@@ -363,7 +363,8 @@ ok(len(rows) == 2 and all(r[-1] == "sa" for r in rows),
    "keys_shows_the_sections_a_pinned_key_is_approved_for (%s)" % [r[-1] for r in rows])
 rc, out = run(TS, "fetch-keys", "-c", SH, "--ca-file", CA, "--pin", "sb")
 kids = [k["kid"] for k in json.load(open(SHFILE))["keys"]]
-ok(rc == 1 and "H" not in kids and "L" in kids,
+ok(rc == 1 and "H" not in kids and "L" in kids and
+   "withdrawn (not approved for [issuer sb]" in out,
    "pin_shared_file_key_approved_for_other_section_only_withdrawn (%s)" % kids)
 rc, out = run(TS, "keys", "-c", SH, "--approve", tpH, "--issuer", "sb")
 rc, out = run(TS, "fetch-keys", "-c", SH, "--ca-file", CA, "--pin", "sb")

@@ -386,7 +386,7 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 	                          *out = NULL;
 	json_t *disc = NULL, *set = NULL, *cur_set = NULL, *new_set = NULL;
 	keyset got = { NULL, 0 }, cur = { NULL, 0 };
-	size_t i, cur_len = 0, alen = 0, held = 0, added = 0, removed = 0;
+	size_t i, cur_len = 0, alen = 0, held = 0, added = 0, removed = 0, withdrawn = 0;
 	int rc = 1, st;
 
 	printf("[issuer %s] %s\n", is->name, is->issuer);
@@ -478,7 +478,12 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 			continue;
 		}
 		if (miss != NULL) {
-			if (miss == is)
+			if (old != NULL)
+				printf("  withdrawn (not approved for [issuer %s]; %s binds its "
+				       "keys to every section naming it) kid=%s thumbprint=%s: to "
+				       "approve,\n",
+				    miss->name, path, f->kid, f->tp);
+			else if (miss == is)
 				printf("  held back (not approved) kid=%s thumbprint=%s: to "
 				       "approve,\n",
 				    f->kid, f->tp);
@@ -489,6 +494,7 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 				    miss->name, path, f->kid, f->tp);
 			printf("    tokenscope keys --approve %s --issuer %s\n", f->tp, miss->name);
 			held++;
+			withdrawn += old != NULL;
 			continue;
 		}
 		if (old == NULL) {
@@ -504,8 +510,12 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 		}
 	}
 	if (json_array_size(json_object_get(new_set, "keys")) == 0) {
-		snprintf(err, sizeof(err), "no usable%s key: %s left as it was",
-		    pin ? " approved" : "", path);
+		/* an empty set would not load; say plainly what staying means */
+		snprintf(err, sizeof(err), "no usable%s key: %s left as it was%s",
+		    pin ? " approved" : "", path,
+		    withdrawn ? ", so the keys to withdraw above still verify for every section "
+		                "naming it: approve them or remove them by hand"
+		              : "");
 		goto out;
 	}
 	if ((out = json_dumps(new_set, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
