@@ -4,7 +4,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "claims.h"
 
@@ -90,10 +89,30 @@ in_list(const ts_strlist *l, const char *s, size_t len)
 	return 0;
 }
 
+int
+ts_ascii_caseeq(const char *a, const char *b)
+{
+	/* not strcasecmp: it follows LC_CTYPE, and the host application's
+	 * locale may fold a non-ASCII byte onto 'i' (tr_TR.ISO-8859-9 maps
+	 * 0xDD to 'i') or 'I' onto a non-ASCII byte */
+	for (;; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return 0;
+		if (x == '\0')
+			return 1;
+	}
+}
+
 static int
 typ_is_at_jwt(const char *typ)
 {
-	return strcasecmp(typ, "at+jwt") == 0 || strcasecmp(typ, "application/at+jwt") == 0;
+	return ts_ascii_caseeq(typ, "at+jwt") || ts_ascii_caseeq(typ, "application/at+jwt");
 }
 
 /* C3, plus ID-token refusal under both profiles. */
@@ -110,10 +129,10 @@ check_type(const ts_jv *claims, const char *typ, const ts_issuer_conf *is, ts_er
 	/* Keycloak types its tokens in the payload too: "Bearer" for access
 	 * tokens; its ID, refresh, offline and logout tokens are never one */
 	if (ts_jv_is(ptyp, TS_JSON_STRING)) {
-		if (strcasecmp(ptyp->u.s, "ID") == 0)
+		if (ts_ascii_caseeq(ptyp->u.s, "ID"))
 			return ts_fail(e, TS_R_ID_TOKEN, "payload typ is ID: an ID token");
-		if (strcasecmp(ptyp->u.s, "Refresh") == 0 ||
-		    strcasecmp(ptyp->u.s, "Offline") == 0 || strcasecmp(ptyp->u.s, "Logout") == 0)
+		if (ts_ascii_caseeq(ptyp->u.s, "Refresh") ||
+		    ts_ascii_caseeq(ptyp->u.s, "Offline") || ts_ascii_caseeq(ptyp->u.s, "Logout"))
 			return ts_fail(e, TS_R_WRONG_TOKEN_TYPE,
 			    "payload typ says this is not an access token");
 	}
@@ -122,7 +141,7 @@ check_type(const ts_jv *claims, const char *typ, const ts_issuer_conf *is, ts_er
 			return ts_fail(e, TS_R_WRONG_TOKEN_TYPE, "typ must be at+jwt (RFC 9068)");
 		return TS_OK;
 	}
-	if (typ != NULL && strcasecmp(typ, "JWT") != 0 && !typ_is_at_jwt(typ))
+	if (typ != NULL && !ts_ascii_caseeq(typ, "JWT") && !typ_is_at_jwt(typ))
 		return ts_fail(e, TS_R_WRONG_TOKEN_TYPE, "typ is neither JWT nor at+jwt");
 	if (is->accept_client_audience)
 		return TS_OK;

@@ -29,4 +29,8 @@ ts_reason ts_claims_check(const ts_jv *claims, const char *typ, const ts_issuer_
  * leading '-'. */
 int ts_username_ok(const char *s, size_t len);
 
+/* ASCII-only case-insensitive equality of two C strings, whatever the
+ * process's locale (C3's typ comparisons). */
+int ts_ascii_caseeq(const char *a, const char *b);
+
 #endif

@@ -64,12 +64,19 @@ ctx_log(ts_ctx *ctx, int prio, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
+	size_t i;
 
 	if (ctx->log == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* M3: values from key files reach these lines (a kid, an error about
+	 * a file); whatever a caller forgot, no control byte may start a
+	 * forged line in syslog */
+	for (i = 0; line[i] != '\0'; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	ctx->log(ctx->log_arg, prio, line);
 }
 
@@ -106,12 +113,15 @@ warn_expiring(ts_ctx *ctx, const ts_state *s)
 
 	for (i = 0; i < ts_keyring_count(s->kr); i++) {
 		const ts_binding *b = ts_keyring_get(s->kr, i);
+		char kid[TS_LOG_VALUE_MAX + 1] = "(no kid)";
 
+		if (b->kid != NULL) /* from the key file: untrusted text */
+			ts_sanitize(kid, sizeof(kid), b->kid, b->kid_len);
 		if (!b->revoked && now < b->not_after && b->not_after - now < TS_EXPIRING_SOON)
 			ctx_log(ctx, LOG_WARNING,
-			    "tokenscope: key %s of [issuer %s] (%s) expires in %lld hours",
-			    b->kid ? b->kid : "(no kid)", s->conf->issuers[b->issuer_idx].name,
-			    ts_key_thumbprint(b->key), (long long)(b->not_after - now) / 3600);
+			    "tokenscope: key %s of [issuer %s] (%s) expires in %lld hours", kid,
+			    s->conf->issuers[b->issuer_idx].name, ts_key_thumbprint(b->key),
+			    (long long)(b->not_after - now) / 3600);
 	}
 }
 

@@ -38,11 +38,20 @@ make_c_locale(void)
 	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
+/* A position, never the bytes there: a key file's JSON may hold a secret. */
 static int
 bad(parser *ps, const char *why)
 {
-	ts_fail(ps->e, TS_R_MALFORMED, "invalid JSON at offset %zu: %s",
-	    (size_t)(ps->p - ps->start), why);
+	const unsigned char *q, *bol = ps->start;
+	size_t line = 1;
+
+	for (q = ps->start; q < ps->p; q++)
+		if (*q == '\n') {
+			line++;
+			bol = q + 1;
+		}
+	ts_fail(ps->e, TS_R_MALFORMED, "invalid JSON at line %zu, column %zu: %s", line,
+	    (size_t)(ps->p - bol) + 1, why);
 	return -1;
 }
 
@@ -449,12 +458,19 @@ parse_value(parser *ps, size_t depth)
 ts_reason
 ts_jdoc_parse(const char *buf, size_t len, size_t max_depth, ts_jdoc **out, ts_err *e)
 {
+	return ts_jdoc_parse_limit(buf, len, TS_JDOC_MAX, max_depth, out, e);
+}
+
+ts_reason
+ts_jdoc_parse_limit(
+    const char *buf, size_t len, size_t max_len, size_t max_depth, ts_jdoc **out, ts_err *e)
+{
 	parser ps;
 	ts_jdoc *d;
 
 	*out = NULL;
-	if (len > TS_JDOC_MAX)
-		return ts_fail(e, TS_R_MALFORMED, "JSON text longer than %d bytes", TS_JDOC_MAX);
+	if (len > max_len || len >= UINT32_MAX)
+		return ts_fail(e, TS_R_MALFORMED, "JSON text longer than %zu bytes", max_len);
 	if (max_depth > TS_JDOC_MAX_DEPTH) /* the recursion follows it */
 		max_depth = TS_JDOC_MAX_DEPTH;
 	if ((d = calloc(1, sizeof(*d))) == NULL)

@@ -1,7 +1,9 @@
 /*
  * json.h: a strict, small JSON reader for what arrives inside a token (the
- * JOSE header and the JWT claims). Owned by the core; the config and key-file
- * loaders keep using jansson (ts_json_parse_object in jws.h).
+ * JOSE header and the JWT claims) and in key files. Owned by the core.
+ * Key files are read with it rather than jansson because it wipes its
+ * string arena on free (an HMAC secret's text must not stay in freed heap)
+ * and its errors give a position, never input bytes.
  *
  * Why not jansson here: on the hot path its per-value allocations and
  * hash tables cost more than an RSA-2048 verification's margin (issue 8).
@@ -60,9 +62,12 @@ typedef struct ts_jdoc ts_jdoc;
 #define TS_JDOC_MAX_DEPTH 64
 
 /* Parses (buf, len) into *out. Returns TS_OK, TS_R_MALFORMED (message
- * "invalid JSON at offset N: why", never quoting input bytes) or
+ * "invalid JSON at line L, column C: why", never quoting input bytes) or
  * TS_R_INTERNAL (out of memory). */
 ts_reason ts_jdoc_parse(const char *buf, size_t len, size_t max_depth, ts_jdoc **out, ts_err *e);
+/* The same with another size cap than TS_JDOC_MAX (key files are larger). */
+ts_reason ts_jdoc_parse_limit(
+    const char *buf, size_t len, size_t max_len, size_t max_depth, ts_jdoc **out, ts_err *e);
 /* The top-level object. */
 const ts_jv *ts_jdoc_root(const ts_jdoc *d);
 /* Wipes the unescaped strings and frees. NULL is fine. */

@@ -1,6 +1,7 @@
 /* jwk.c: JSON Web Key import (see jwk.h). */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/x509.h>
 
 #include "b64url.h"
 #include "jwk.h"
@@ -18,16 +20,16 @@
 
 /* Decodes a required base64url member into buf. Returns length or -1. */
 static long
-member_b64(const json_t *jwk, const char *name, unsigned char *buf, size_t cap, ts_err *e)
+member_b64(const ts_jv *jwk, const char *name, unsigned char *buf, size_t cap, ts_err *e)
 {
-	const json_t *v = json_object_get(jwk, name);
+	const ts_jv *v = ts_jv_get(jwk, name);
 	size_t n = 0;
 
-	if (!json_is_string(v)) {
+	if (!ts_jv_is(v, TS_JSON_STRING)) {
 		ts_fail(e, TS_R_CONFIG_ERROR, "JWK member \"%s\" missing or not a string", name);
 		return -1;
 	}
-	if (ts_b64url_decode(json_string_value(v), json_string_length(v), buf, cap, &n) != 0) {
+	if (ts_b64url_decode(v->u.s, v->n, buf, cap, &n) != 0) {
 		ts_fail(e, TS_R_CONFIG_ERROR, "JWK member \"%s\" is not strict base64url", name);
 		return -1;
 	}
@@ -35,7 +37,7 @@ member_b64(const json_t *jwk, const char *name, unsigned char *buf, size_t cap, 
 }
 
 static ts_reason
-rsa_from_jwk(const json_t *jwk, EVP_PKEY **pk, ts_err *e)
+rsa_from_jwk(const ts_jv *jwk, EVP_PKEY **pk, ts_err *e)
 {
 	unsigned char nb[JWK_MAX_FIELD], eb[16];
 	long nl, el;
@@ -76,7 +78,7 @@ out:
 }
 
 static ts_reason
-ec_from_jwk(const json_t *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
+ec_from_jwk(const ts_jv *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
 {
 	static const struct {
 		const char *crv, *group;
@@ -128,7 +130,7 @@ ec_from_jwk(const json_t *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
 }
 
 static ts_reason
-okp_from_jwk(const json_t *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
+okp_from_jwk(const ts_jv *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
 {
 	unsigned char x[JWK_MAX_FIELD];
 	long xl;
@@ -153,24 +155,22 @@ okp_from_jwk(const json_t *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
 static const char *const private_members[] = { "d", "p", "q", "dp", "dq", "qi", "oth" };
 
 static ts_reason
-check_usage(const json_t *jwk, ts_err *e)
+check_usage(const ts_jv *jwk, ts_err *e)
 {
-	const json_t *use = json_object_get(jwk, "use"), *ops = json_object_get(jwk, "key_ops");
+	const ts_jv *use = ts_jv_get(jwk, "use"), *ops = ts_jv_get(jwk, "key_ops"), *op;
 	size_t i;
 	int verify = 0;
 
-	if (use != NULL && !(json_is_string(use) && strcmp(json_string_value(use), "sig") == 0))
+	if (use != NULL && !(ts_jv_is(use, TS_JSON_STRING) && strcmp(use->u.s, "sig") == 0))
 		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK \"use\" is not \"sig\"");
 	if (ops != NULL) {
-		if (!json_is_array(ops))
+		if (!ts_jv_is(ops, TS_JSON_ARRAY))
 			return ts_fail(e, TS_R_CONFIG_ERROR, "JWK \"key_ops\" is not an array");
-		for (i = 0; i < json_array_size(ops); i++) {
-			const json_t *op = json_array_get(ops, i);
-
-			if (!json_is_string(op))
+		for (i = 0, op = ops + 1; i < ops->n; i++, op += op->skip) {
+			if (!ts_jv_is(op, TS_JSON_STRING))
 				return ts_fail(
 				    e, TS_R_CONFIG_ERROR, "JWK \"key_ops\" holds a non-string");
-			if (strcmp(json_string_value(op), "verify") == 0)
+			if (strcmp(op->u.s, "verify") == 0)
 				verify = 1;
 		}
 		if (!verify)
@@ -180,50 +180,167 @@ check_usage(const json_t *jwk, ts_err *e)
 	return TS_OK;
 }
 
-ts_reason
-ts_jwk_to_key(const json_t *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts_key **out,
-    const char **kid_out, ts_err *e)
+static ts_reason
+asn1_time(const ASN1_TIME *t, time_t *out)
 {
-	const json_t *kty_j, *crv_j, *alg_j, *kid_j;
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1)
+		return TS_R_CONFIG_ERROR;
+	*out = timegm(&tm);
+	return TS_OK;
+}
+
+ts_reason
+ts_x509_window(const X509 *cert, time_t *not_before, time_t *not_after)
+{
+	if (asn1_time(X509_get0_notBefore(cert), not_before) != TS_OK ||
+	    asn1_time(X509_get0_notAfter(cert), not_after) != TS_OK)
+		return TS_R_CONFIG_ERROR;
+	return TS_OK;
+}
+
+/* Strict standard base64 (RFC 7517 4.7: x5c is base64, not base64url):
+ * alphabet, padding only at the end, length a multiple of 4. */
+static int
+b64std_decode(const char *in, size_t len, unsigned char **out, size_t *outlen)
+{
+	size_t i, pad = 0;
+	unsigned char *buf;
+	int n;
+
+	*out = NULL;
+	if (len == 0 || len % 4 != 0 || len > (size_t)INT_MAX)
+		return -1;
+	if (in[len - 1] == '=')
+		pad = in[len - 2] == '=' ? 2 : 1;
+	for (i = 0; i < len - pad; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		        c == '+' || c == '/'))
+			return -1;
+	}
+	if ((buf = malloc(len / 4 * 3 + 1)) == NULL)
+		return -1;
+	/* EVP_DecodeBlock counts padding as zero bytes */
+	if ((n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len)) < 0 ||
+	    (size_t)n < pad) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*outlen = (size_t)n - pad;
+	return 0;
+}
+
+/*
+ * K12: the first x5c certificate must hold this very key (RFC 7517 4.7),
+ * and its validity window becomes the key's, as for a PEM certificate. No
+ * chain is verified: trust comes from the file, not from a CA; the
+ * certificate only narrows the key's window.
+ */
+static ts_reason
+check_x5c(const ts_jv *x5c, EVP_PKEY *pk, ts_jwk_window *win, ts_err *e)
+{
+	const ts_jv *first = ts_jv_at(x5c, 0);
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t derlen = 0;
+	X509 *cert = NULL;
+	EVP_PKEY *cpk;
+	const ts_jv *c;
+	size_t i;
+	ts_reason r = TS_R_CONFIG_ERROR;
+
+	if (!ts_jv_is(x5c, TS_JSON_ARRAY) || x5c->n == 0)
+		return ts_fail(e, r, "JWK \"x5c\" is not a non-empty array of strings");
+	for (i = 0, c = first; i < x5c->n; i++, c += c->skip)
+		if (!ts_jv_is(c, TS_JSON_STRING))
+			return ts_fail(e, r, "JWK \"x5c\" is not a non-empty array of strings");
+	if (pk == NULL)
+		return ts_fail(e, r, "JWK \"x5c\" on a symmetric key");
+	if (b64std_decode(first->u.s, first->n, &der, &derlen) != 0) {
+		ts_fail(e, r, "JWK \"x5c\" certificate is not base64");
+		goto out;
+	}
+	p = der;
+	if ((cert = d2i_X509(NULL, &p, (long)derlen)) == NULL || p != der + derlen) {
+		ts_fail(e, r, "JWK \"x5c\" certificate is not one DER certificate");
+		goto out;
+	}
+	if ((cpk = X509_get0_pubkey(cert)) == NULL || EVP_PKEY_eq(cpk, pk) != 1) {
+		ts_fail(e, r, "JWK \"x5c\" certificate holds another public key than the JWK");
+		goto out;
+	}
+	if (ts_x509_window(cert, &win->not_before, &win->not_after) != TS_OK) {
+		ts_fail(e, r, "JWK \"x5c\" certificate validity cannot be read");
+		goto out;
+	}
+	win->has_cert = 1;
+	r = TS_OK;
+out:
+	X509_free(cert);
+	free(der);
+	return r;
+}
+
+ts_reason
+ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts_key **out,
+    const char **kid_out, ts_jwk_window *win, ts_err *e)
+{
+	const ts_jv *kty_j, *crv_j, *alg_j, *kid_j, *x5c;
 	const char *kty, *crv;
 	EVP_PKEY *pk = NULL;
 	unsigned char secret[1024 + 4];
 	long slen = -1;
+	ts_jwk_window w;
 	ts_reason r = TS_R_CONFIG_ERROR;
 	size_t i;
 
 	*out = NULL;
 	if (kid_out != NULL)
 		*kid_out = NULL;
+	memset(&w, 0, sizeof(w));
+	if (win != NULL)
+		*win = w;
 	ERR_set_mark();
-	if (!json_is_object(jwk)) {
+	if (!ts_jv_is(jwk, TS_JSON_OBJECT)) {
 		ts_fail(e, r, "JWK is not a JSON object");
 		goto out;
 	}
-	kty_j = json_object_get(jwk, "kty");
-	crv_j = json_object_get(jwk, "crv");
-	alg_j = json_object_get(jwk, "alg");
-	kid_j = json_object_get(jwk, "kid");
-	if (!json_is_string(kty_j)) {
+	kty_j = ts_jv_get(jwk, "kty");
+	crv_j = ts_jv_get(jwk, "crv");
+	alg_j = ts_jv_get(jwk, "alg");
+	kid_j = ts_jv_get(jwk, "kid");
+	x5c = ts_jv_get(jwk, "x5c");
+	if (!ts_jv_is(kty_j, TS_JSON_STRING)) {
 		ts_fail(e, r, "JWK without a string \"kty\"");
 		goto out;
 	}
-	kty = json_string_value(kty_j);
-	if (kid_j != NULL && !json_is_string(kid_j)) {
+	kty = kty_j->u.s;
+	if (kid_j != NULL && !ts_jv_is(kid_j, TS_JSON_STRING)) {
 		ts_fail(e, r, "JWK \"kid\" is not a string");
 		goto out;
 	}
-	if (crv_j != NULL && !json_is_string(crv_j)) {
+	if (crv_j != NULL && !ts_jv_is(crv_j, TS_JSON_STRING)) {
 		ts_fail(e, r, "JWK \"crv\" is not a string");
 		goto out;
 	}
-	crv = crv_j ? json_string_value(crv_j) : "";
+	crv = crv_j ? crv_j->u.s : "";
 	for (i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++) {
-		if (json_object_get(jwk, private_members[i]) != NULL) {
+		if (ts_jv_get(jwk, private_members[i]) != NULL) {
 			ts_fail(e, r, "JWK holds private member \"%s\": public keys only",
 			    private_members[i]);
 			goto out;
 		}
+	}
+	/* "k" is the secret of an oct key; on any other kty it is a secret
+	 * where a public key was promised, so the key is not public (K7) */
+	if (strcmp(kty, "oct") != 0 && ts_jv_get(jwk, "k") != NULL) {
+		ts_fail(
+		    e, r, "JWK holds secret member \"k\" but is not an oct key: public keys only");
+		goto out;
 	}
 	if ((r = check_usage(jwk, e)) != TS_OK)
 		goto out;
@@ -232,9 +349,8 @@ ts_jwk_to_key(const json_t *jwk, ts_alg alg, unsigned allowed, unsigned flags, t
 	if (alg_j != NULL) {
 		ts_alg ja;
 
-		if (!json_is_string(alg_j) ||
-		    (ja = ts_alg_from_name(json_string_value(alg_j), json_string_length(alg_j))) ==
-		        TS_ALG_INVALID) {
+		if (!ts_jv_is(alg_j, TS_JSON_STRING) ||
+		    (ja = ts_alg_from_name(alg_j->u.s, alg_j->n)) == TS_ALG_INVALID) {
 			ts_fail(e, r, "JWK \"alg\" is not a supported signature algorithm");
 			goto out;
 		}
@@ -267,6 +383,8 @@ ts_jwk_to_key(const json_t *jwk, ts_alg alg, unsigned allowed, unsigned flags, t
 	}
 	if (r != TS_OK)
 		goto out;
+	if (x5c != NULL && (r = check_x5c(x5c, pk, &w, e)) != TS_OK)
+		goto out;
 	if (alg == TS_ALG_INVALID) {
 		if ((r = ts_key_pick_alg(pk, slen < 0 ? 0 : (size_t)slen, allowed, &alg, e)) !=
 		    TS_OK)
@@ -284,8 +402,12 @@ ts_jwk_to_key(const json_t *jwk, ts_alg alg, unsigned allowed, unsigned flags, t
 		r = ts_key_from_pkey(pk, alg, out, e);
 	else
 		r = ts_key_from_secret(secret, (size_t)slen, alg, out, e);
-	if (r == TS_OK && kid_out != NULL && kid_j != NULL)
-		*kid_out = json_string_value(kid_j);
+	if (r != TS_OK)
+		goto out;
+	if (kid_out != NULL && kid_j != NULL)
+		*kid_out = kid_j->u.s;
+	if (win != NULL)
+		*win = w;
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 	EVP_PKEY_free(pk);

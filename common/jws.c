@@ -54,6 +54,32 @@ json_depth(const char *p, size_t len)
 	return max;
 }
 
+/* A fixed description of a jansson error class (never its text). */
+static const char *
+json_error_what(enum json_error_code c)
+{
+	switch (c) {
+	case json_error_premature_end_of_input: return "premature end of input";
+	case json_error_end_of_input_expected: return "data after the top-level value";
+	case json_error_invalid_syntax: return "invalid syntax";
+	case json_error_invalid_format: return "invalid format";
+	case json_error_wrong_type: return "wrong type";
+	case json_error_null_character: return "NUL character";
+	case json_error_null_value: return "null value";
+	case json_error_null_byte_in_key: return "NUL byte in a member name";
+	case json_error_duplicate_key: return "duplicate object member";
+	case json_error_numeric_overflow: return "number out of range";
+	case json_error_item_not_found: return "item not found";
+	case json_error_index_out_of_range: return "index out of range";
+	case json_error_invalid_utf8: return "invalid UTF-8";
+	case json_error_out_of_memory: return "out of memory";
+	case json_error_stack_overflow: return "nested too deeply";
+	case json_error_cannot_open_file: return "cannot open file";
+	case json_error_invalid_argument: return "invalid argument";
+	default: return "invalid JSON";
+	}
+}
+
 json_t *
 ts_json_parse_object(const char *buf, size_t len, size_t max_depth, ts_err *e)
 {
@@ -68,12 +94,11 @@ ts_json_parse_object(const char *buf, size_t len, size_t max_depth, ts_err *e)
 	 * JSON_ALLOW_NUL: "\u0000" inside a string is refused */
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL) {
-		/* jansson's text may quote input ("near '...'", a duplicate
-		 * key): never raw into a log or a terminal */
-		char why[sizeof(jerr.text)];
-
-		ts_sanitize(why, sizeof(why), jerr.text, strnlen(jerr.text, sizeof(jerr.text)));
-		ts_fail(e, TS_R_MALFORMED, "invalid JSON at offset %d: %s", jerr.position, why);
+		/* jansson's text quotes input ("near '...'", a duplicate key's
+		 * name): from a key file that can be part of a secret, so only
+		 * the position and a fixed description leave this function */
+		ts_fail(e, TS_R_MALFORMED, "invalid JSON at line %d, column %d: %s", jerr.line,
+		    jerr.column, json_error_what(json_error_code(&jerr)));
 		return NULL;
 	}
 	if (!json_is_object(j)) {

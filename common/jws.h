@@ -71,8 +71,10 @@ const unsigned char *ts_jws_payload(const ts_jws *j, size_t *len);
 void ts_jws_free(ts_jws *j);
 
 /* Parses a JSON object strictly with jansson: duplicates rejected, depth
- * bounded, trailing data rejected. For the config and key-file loaders,
- * which want a mutable tree; token parts use json.h. */
+ * bounded, trailing data rejected. For fetch-keys, which wants a mutable
+ * tree of public keys; token parts and the keyring's key files use json.h
+ * (jansson does not wipe what it frees). Errors give line and column and a
+ * fixed description, never jansson's text, which quotes the input. */
 json_t *ts_json_parse_object(const char *buf, size_t len, size_t max_depth, ts_err *e);
 
 #endif

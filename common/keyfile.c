@@ -10,11 +10,14 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "json.h"
 #include "jwk.h"
 #include "jws.h"
 #include "keyfile.h"
 
 #define MAX_KEYS_PER_FILE 20000
+/* the keyring's cap on a key file's size */
+#define KEYFILE_JSON_MAX (16 * 1024 * 1024)
 
 void
 ts_loaded_keys_free(ts_loaded_key *keys, size_t n)
@@ -39,17 +42,6 @@ skip_ws(const char *p)
 	return p;
 }
 
-static ts_reason
-asn1_time(const ASN1_TIME *t, time_t *out)
-{
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
-		return TS_R_CONFIG_ERROR;
-	*out = timegm(&tm);
-	return TS_OK;
-}
-
 /* The one public key of a PEM file, and a certificate's validity window. */
 static ts_reason
 parse_pem(const char *buf, size_t len, ts_loaded_key *lk, EVP_PKEY **pk, ts_err *e)
@@ -72,8 +64,7 @@ parse_pem(const char *buf, size_t len, ts_loaded_key *lk, EVP_PKEY **pk, ts_err 
 			ts_fail(e, r, "not a valid PEM certificate");
 			goto out;
 		}
-		if (asn1_time(X509_get0_notBefore(cert), &lk->not_before) != TS_OK ||
-		    asn1_time(X509_get0_notAfter(cert), &lk->not_after) != TS_OK) {
+		if (ts_x509_window(cert, &lk->not_before, &lk->not_after) != TS_OK) {
 			ts_fail(e, r, "certificate validity cannot be read");
 			goto out;
 		}
@@ -117,34 +108,42 @@ apply_window(ts_loaded_key *lk, const ts_keyspec *ks)
 /* A JWK's own "issuer" member (Entra ID publishes one per key): kept, so
  * that the key verifies only tokens of that issuer (see keyring.h). */
 static ts_reason
-key_issuer(const json_t *jwk, ts_loaded_key *lk, ts_err *e)
+key_issuer(const ts_jv *jwk, ts_loaded_key *lk, ts_err *e)
 {
-	const json_t *v = json_object_get(jwk, "issuer");
+	const ts_jv *v = ts_jv_get(jwk, "issuer");
 
 	if (v == NULL)
 		return TS_OK;
-	if (!json_is_string(v) || json_string_length(v) == 0 ||
-	    strlen(json_string_value(v)) != json_string_length(v))
+	/* the reader refuses \u0000, so the string is also a C string */
+	if (!ts_jv_is(v, TS_JSON_STRING) || v->n == 0)
 		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK \"issuer\" is not a non-empty string");
-	if (json_string_length(v) > TS_KEY_ISSUER_MAX)
+	if (v->n > TS_KEY_ISSUER_MAX)
 		return ts_fail(
 		    e, TS_R_CONFIG_ERROR, "JWK \"issuer\" longer than %d bytes", TS_KEY_ISSUER_MAX);
-	if ((lk->issuer = strdup(json_string_value(v))) == NULL)
+	if ((lk->issuer = strdup(v->u.s)) == NULL)
 		return TS_R_INTERNAL;
 	return TS_OK;
 }
 
 static ts_reason
-one_jwk(const json_t *jwk, const ts_keyspec *ks, unsigned allowed, int allow_secret,
+one_jwk(const ts_jv *jwk, const ts_keyspec *ks, unsigned allowed, int allow_secret,
     ts_loaded_key *lk, ts_err *e)
 {
 	const char *kid = NULL;
+	ts_jwk_window win;
 	ts_reason r;
 
 	r = ts_jwk_to_key(
-	    jwk, ks->alg, allowed, allow_secret ? TS_JWK_ALLOW_SECRET : 0, &lk->key, &kid, e);
+	    jwk, ks->alg, allowed, allow_secret ? TS_JWK_ALLOW_SECRET : 0, &lk->key, &kid, &win, e);
 	if (r != TS_OK)
 		return r;
+	/* K12: an x5c certificate's window bounds the key, as a PEM
+	 * certificate's does; the key line's window narrows it further */
+	if (win.has_cert) {
+		lk->not_before = win.not_before;
+		lk->not_after = win.not_after;
+		lk->has_not_before = lk->has_not_after = 1;
+	}
 	if (kid != NULL && strlen(kid) > TS_KID_MAX)
 		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK kid longer than %d bytes", TS_KID_MAX);
 	if (kid != NULL && ks->kid != NULL && strcmp(kid, ks->kid) != 0)
@@ -166,7 +165,7 @@ ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned all
 {
 	ts_loaded_key *out = NULL;
 	size_t count = 0, i, j;
-	json_t *doc = NULL;
+	ts_jdoc *doc = NULL;
 	EVP_PKEY *pk = NULL;
 	ts_reason r = TS_R_CONFIG_ERROR;
 	const char *p = skip_ws(buf);
@@ -175,16 +174,22 @@ ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned all
 	*n = 0;
 	ERR_set_mark();
 	if (*p == '{') {
-		const json_t *set;
+		const ts_jv *root, *set, *jwk;
 
-		if ((doc = ts_json_parse_object(buf, len, 8, e)) == NULL) {
-			r = TS_R_CONFIG_ERROR;
+		/* not jansson: its copies of the strings (an HMAC secret's "k")
+		 * would be freed unwiped, and its error text quotes the input;
+		 * this reader wipes its arena and reports a position only */
+		if ((r = ts_jdoc_parse_limit(buf, len, KEYFILE_JSON_MAX, 8, &doc, e)) != TS_OK) {
+			if (r == TS_R_MALFORMED)
+				r = TS_R_CONFIG_ERROR;
 			goto out;
 		}
-		set = json_object_get(doc, "keys");
+		r = TS_R_CONFIG_ERROR;
+		root = ts_jdoc_root(doc);
+		set = ts_jv_get(root, "keys");
 		if (set != NULL) {
-			if (!json_is_array(set) || json_array_size(set) == 0 ||
-			    json_array_size(set) > MAX_KEYS_PER_FILE) {
+			if (!ts_jv_is(set, TS_JSON_ARRAY) || set->n == 0 ||
+			    set->n > MAX_KEYS_PER_FILE) {
 				ts_fail(e, r, "JWKS \"keys\" is not a non-empty array");
 				goto out;
 			}
@@ -192,7 +197,7 @@ ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned all
 				ts_fail(e, r, "kid= applies to a single key, not to a JWKS");
 				goto out;
 			}
-			count = json_array_size(set);
+			count = set->n;
 		} else {
 			count = 1;
 		}
@@ -200,8 +205,7 @@ ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned all
 			r = ts_fail(e, TS_R_INTERNAL, "out of memory");
 			goto out;
 		}
-		for (i = 0; i < count; i++) {
-			const json_t *jwk = set ? json_array_get(set, i) : doc;
+		for (i = 0, jwk = set ? set + 1 : root; i < count; i++, jwk += jwk->skip) {
 			ts_err ke = { "" };
 
 			if ((r = one_jwk(jwk, ks, allowed, allow_secret, &out[i], &ke)) != TS_OK) {
@@ -260,7 +264,7 @@ ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned all
 out:
 	ts_loaded_keys_free(out, count);
 	EVP_PKEY_free(pk);
-	json_decref(doc);
+	ts_jdoc_free(doc);
 	ERR_pop_to_mark();
 	return r;
 }

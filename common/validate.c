@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "ctx.h"
+#include "decision.h"
 #include "jws.h"
 #include "replay.h"
 
@@ -50,27 +51,64 @@ describe_claims(ts_result *res, const ts_jv *claims)
 		res->exp = (long long)exp->u.d;
 }
 
-static void
-log_decision(ts_ctx *ctx, const ts_request *req, const ts_result *res, int debug)
-{
-	char line[1536], svc[TS_LOG_VALUE_MAX + 1] = "-", rhost[TS_LOG_VALUE_MAX + 1] = "-";
+/* The fixed text of a decision line and the widest values its fields can
+ * hold: the line must always end whole, user= included (M3), so the
+ * buffer is sized for the worst case. */
+#define DECISION_FIXED 160
+#define DECISION_WORST                                                                             \
+	(DECISION_FIXED + 8 * TS_LOG_VALUE_MAX + (sizeof(((ts_result *)0)->thumbprint) - 1) +      \
+	    (sizeof(((ts_result *)0)->alg) - 1) + 20 + TS_USER_MAX)
+_Static_assert(DECISION_WORST < TS_DECISION_LINE_MAX, "a decision line can be cut");
 
-	if (ctx->log == NULL)
-		return;
+size_t
+ts_decision_line(char *line, size_t cap, const ts_request *req, const ts_result *res)
+{
+	char svc[TS_LOG_VALUE_MAX + 1] = "-", rhost[TS_LOG_VALUE_MAX + 1] = "-";
+	char tail[TS_USER_MAX + 48];
+	size_t hcap;
+	int hn, tn;
+
+	if (cap == 0)
+		return 0;
+	line[0] = '\0';
 	if (req->service != NULL)
 		ts_sanitize(svc, sizeof(svc), req->service, strlen(req->service));
 	if (req->rhost != NULL)
 		ts_sanitize(rhost, sizeof(rhost), req->rhost, strlen(req->rhost));
+	/* the end of the line first: were the head ever too long it is the
+	 * head that is cut (and marked), never exp= or user= */
+	tn = snprintf(
+	    tail, sizeof(tail), " exp=%lld%s%s", res->exp, res->user[0] ? " user=" : "", res->user);
+	if (tn < 0 || (size_t)tn >= sizeof(tail) || (size_t)tn + 4 >= cap)
+		return 0;
+	hcap = cap - (size_t)tn;
 	/* M3: every value here is sanitised and capped; never the token */
-	snprintf(line, sizeof(line),
+	hn = snprintf(line, hcap,
 	    "tokenscope: result=%s reason=%s service=%s rhost=%s issuer=%s kid=%s thumbprint=%s "
-	    "alg=%s typ=%s aud=%s sub=%s jti=%s exp=%lld%s%s",
+	    "alg=%s typ=%s aud=%s sub=%s jti=%s",
 	    res->accepted ? "accept" : "reject", ts_reason_str(res->reason), svc, rhost,
 	    res->issuer_name[0] ? res->issuer_name : "-", res->kid[0] ? res->kid : "-",
 	    res->thumbprint[0] ? res->thumbprint : "-", res->alg[0] ? res->alg : "-",
 	    res->typ[0] ? res->typ : "-", res->aud[0] ? res->aud : "-",
-	    res->sub[0] ? res->sub : "-", res->jti[0] ? res->jti : "-", res->exp,
-	    res->user[0] ? " user=" : "", res->user);
+	    res->sub[0] ? res->sub : "-", res->jti[0] ? res->jti : "-");
+	if (hn < 0)
+		hn = 0;
+	if ((size_t)hn >= hcap) {
+		hn = (int)hcap - 1;
+		memcpy(line + hn - 3, "...", 3);
+	}
+	memcpy(line + hn, tail, (size_t)tn + 1);
+	return (size_t)hn + (size_t)tn;
+}
+
+static void
+log_decision(ts_ctx *ctx, const ts_request *req, const ts_result *res, int debug)
+{
+	char line[TS_DECISION_LINE_MAX];
+
+	if (ctx->log == NULL)
+		return;
+	ts_decision_line(line, sizeof(line), req, res);
 	ctx->log(ctx->log_arg, res->accepted ? LOG_INFO : LOG_NOTICE, line);
 	if (debug && !res->accepted && res->detail[0]) {
 		char d[TS_ERR_MSG_MAX + 32];

@@ -305,6 +305,74 @@ os.chmod(os.path.join(DIR, "approved"), 0o666)
 rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA, "--pin")
 ok(rc == 1, "pin_refuses_a_world_writable_approved_list")
 os.chmod(os.path.join(DIR, "approved"), 0o644)
+
+# ---- --pin with one key file named by two sections (as in the Entra example) ----
+# An approval for [issuer sa] must not make the key trusted for [issuer sb]:
+# the key enters the shared file only once approved for both, a key that is
+# in it approved for one only is withdrawn, and `keys` shows the approvals.
+H_pem, H = newkey("H")
+L_pem, L = newkey("L")
+for r in ("sa", "sb"):
+    publish("/realms/%s/.well-known/openid-configuration" % r,
+            {"issuer": BASE + "/realms/" + r, "jwks_uri": BASE + "/realms/s/keys"})
+publish("/realms/s/keys", {"keys": [L]})
+SHFILE = os.path.join(DIR, "keys", "shared.jwks")
+SH = os.path.join(DIR, "shared.conf")
+SHAPPR = os.path.join(DIR, "shared-approved")
+with open(SH, "w") as f:
+    f.write("""[global]
+reload_interval = 0
+approved_keys = %s
+
+[issuer sa]
+issuer = %s/realms/sa
+discovery = %s/realms/sa/.well-known/openid-configuration
+key = %s
+algorithms = RS256
+
+[issuer sb]
+issuer = %s/realms/sb
+discovery = %s/realms/sb/.well-known/openid-configuration
+key = %s
+algorithms = RS256
+
+[service imap]
+issuers = sa sb
+audiences = imap
+""" % (SHAPPR, BASE, BASE, SHFILE, BASE, BASE, SHFILE))
+os.chmod(SH, 0o644)
+rc, out = run(TS, "fetch-keys", "-c", SH, "--ca-file", CA, "sa")  # L: there before pinning
+publish("/realms/s/keys", {"keys": [L, H]})
+rc, out = run(TS, "fetch-keys", "-c", SH, "--ca-file", CA, "--pin", "sa")
+held = [l for l in out.splitlines() if "held back" in l and "kid=H" in l]
+tpH = held[0].split("thumbprint=")[1].split(":")[0].strip() if held else "x"
+rc, out = run(TS, "keys", "-c", SH, "--approve", tpH, "--issuer", "sa")
+ok(rc == 0 and "also [issuer sb]'s key file" in out, "keys_approve_names_the_other_sections_of_a_shared_file")
+rc, out = run(TS, "fetch-keys", "-c", SH, "--ca-file", CA, "--pin", "sa")
+kids = [k["kid"] for k in json.load(open(SHFILE))["keys"]]
+ok(rc == 1 and "H" not in kids and "not approved for [issuer sb]" in out and
+   "--approve %s --issuer sb" % tpH in out,
+   "pin_shared_file_key_approved_for_one_section_held_back (%s)" % kids)
+# a file written before this rule: the key approved for sa only sits in it
+with open(SHFILE, "w") as f:
+    json.dump({"keys": [L, H]}, f)
+os.chmod(SHFILE, 0o644)
+rc, out = run(TS, "keys", "-c", SH)
+rows = [l.split() for l in out.splitlines() if tpH in l]
+ok(len(rows) == 2 and all(r[-1] == "sa" for r in rows),
+   "keys_shows_the_sections_a_pinned_key_is_approved_for (%s)" % [r[-1] for r in rows])
+rc, out = run(TS, "fetch-keys", "-c", SH, "--ca-file", CA, "--pin", "sb")
+kids = [k["kid"] for k in json.load(open(SHFILE))["keys"]]
+ok(rc == 1 and "H" not in kids and "L" in kids and
+   "withdrawn (not approved for [issuer sb]" in out,
+   "pin_shared_file_key_approved_for_other_section_only_withdrawn (%s)" % kids)
+rc, out = run(TS, "keys", "-c", SH, "--approve", tpH, "--issuer", "sb")
+rc, out = run(TS, "fetch-keys", "-c", SH, "--ca-file", CA, "--pin", "sb")
+kids = [k["kid"] for k in json.load(open(SHFILE))["keys"]]
+rc2, out2 = run(TS, "keys", "-c", SH)
+rows = [l.split() for l in out2.splitlines() if tpH in l]
+ok(rc == 0 and "H" in kids and len(rows) == 2 and all(r[-1] == "sa,sb" for r in rows),
+   "pin_shared_file_key_added_once_approved_for_every_section")
 srv.shutdown()
 print("1..%d" % N)
 sys.exit(FAILED)

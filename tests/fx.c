@@ -94,14 +94,21 @@ fx_key(const char *keyname, ts_alg alg)
 	json_t *j;
 	ts_key *k = NULL;
 	ts_err e = { "" };
+	ts_jdoc *d = NULL;
+	char *text;
 
 	snprintf(rel, sizeof(rel), "keys/%s.jwk", keyname);
 	if ((j = json_load_file(fx_path(rel), JSON_REJECT_DUPLICATES, &jerr)) == NULL)
 		tap_bail("%s: %s", rel, jerr.text);
 	/* the fixture JWK's own "alg" names one use; tests pin others too */
 	json_object_del(j, "alg");
-	if (ts_jwk_to_key(j, alg, ~0u, TS_JWK_ALLOW_SECRET, &k, NULL, &e) != TS_OK)
+	if ((text = json_dumps(j, JSON_COMPACT)) == NULL ||
+	    ts_jdoc_parse(text, strlen(text), 8, &d, &e) != TS_OK ||
+	    ts_jwk_to_key(ts_jdoc_root(d), alg, ~0u, TS_JWK_ALLOW_SECRET, &k, NULL, NULL, &e) !=
+	        TS_OK)
 		tap_bail("key %s as %s: %s", keyname, ts_alg_name(alg), e.msg);
+	ts_jdoc_free(d);
+	ts_freezero(text, strlen(text));
 	json_decref(j);
 	return k;
 }

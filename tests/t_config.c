@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fx.h"
@@ -138,6 +139,16 @@ test_key_sets(void)
 	env_write(dir, "set.jwks", jwks, 0644);
 	ok(load(HEAD "algorithms = ES256 ES384\nkey = set.jwks\n" SVC, msg, sizeof(msg)) == TS_OK,
 	    "jwks_loads (%s)", msg);
+	env_write(dir, "empty.jwks", "{\"keys\":[]}", 0644);
+	expect_error("K7_jwks_with_no_keys_refused",
+	    HEAD "algorithms = ES256\nkey = empty.jwks\n" SVC, 6, "non-empty array");
+	env_write(dir, "notarray.jwks", "{\"keys\":{}}", 0644);
+	expect_error("K7_jwks_keys_not_an_array_refused",
+	    HEAD "algorithms = ES256\nkey = notarray.jwks\n" SVC, 6, "non-empty array");
+	snprintf(jwks, sizeof(jwks), "{\"keys\":[%s,%s]}", a, b);
+	env_write(dir, "kidline.jwks", jwks, 0644);
+	expect_error("K10_kid_on_key_line_of_a_jwks_refused",
+	    HEAD "algorithms = ES256 ES384\nkey = kidline.jwks kid=x\n" SVC, 6, "single key");
 	snprintf(jwks, sizeof(jwks), "{\"keys\":[%s,%s]}", a, a);
 	env_write(dir, "dup.jwks", jwks, 0644);
 	expect_error("K7_duplicate_kid_in_jwks", HEAD "algorithms = ES256\nkey = dup.jwks\n" SVC, 6,
@@ -164,6 +175,183 @@ test_key_sets(void)
 	free(a);
 	free(b);
 	free(h);
+}
+
+#define X5C_CONF(file, extra)                                                                      \
+	"[global]\nreload_interval = 0\n[issuer x]\nissuer = https://issuer.example\n"             \
+	"algorithms = RS256\nkey = " file extra "\n[service dovecot]\nissuers = x\n"               \
+	"audiences = imap.example.com\n"
+
+/* Validates the fixture token good_RS256_rsa2048 under conf; returns the
+ * reason (or the load error). */
+static ts_reason
+x5c_verdict(const char *conf, char *msg, size_t cap)
+{
+	const char *path = env_write(dir, "x5c.conf", conf, 0644);
+	char p[4096];
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_request req = env_req("good_RS256_rsa2048", "dovecot", "alice");
+	ts_result res;
+	ts_reason r;
+
+	snprintf(p, sizeof(p), "%s", path);
+	if ((r = ts_ctx_new(p, env_log, NULL, &ctx, &e)) == TS_OK) {
+		r = ts_validate(ctx, &req, &res);
+		snprintf(msg, cap, "%s", res.detail);
+	} else {
+		snprintf(msg, cap, "%s", e.msg);
+	}
+	ts_ctx_free(ctx);
+	return r;
+}
+
+/* K12: an x5c certificate inside a JWK counts like a PEM certificate. */
+static void
+test_x5c(void)
+{
+	char msg[512];
+
+	env_copy_key(dir, "rsa2048.jwk");
+	env_copy_key(dir, "rsa2048_x5c_valid.jwk");
+	env_copy_key(dir, "rsa2048_x5c_expired.jwk");
+	env_copy_key(dir, "rsa2048_x5c_other_key.jwk");
+	ok(x5c_verdict(X5C_CONF("rsa2048.jwk", ""), msg, sizeof(msg)) == TS_OK,
+	    "x5c_baseline_plain_jwk_verifies (%s)", msg);
+	ok(x5c_verdict(X5C_CONF("rsa2048_x5c_valid.jwk", ""), msg, sizeof(msg)) == TS_OK,
+	    "K12_x5c_valid_cert_key_verifies (%s)", msg);
+	ok(x5c_verdict(X5C_CONF("rsa2048_x5c_expired.jwk", ""), msg, sizeof(msg)) ==
+	        TS_R_KEY_EXPIRED,
+	    "K12_x5c_expired_cert_limits_key (%s)", msg);
+	ok(x5c_verdict(X5C_CONF("rsa2048_x5c_valid.jwk", " not_after=2023-06-01T00:00:00Z"), msg,
+	       sizeof(msg)) == TS_R_KEY_EXPIRED,
+	    "K12_x5c_window_intersected_with_key_line (%s)", msg);
+	ok(x5c_verdict(X5C_CONF("rsa2048_x5c_other_key.jwk", ""), msg, sizeof(msg)) ==
+	            TS_R_CONFIG_ERROR &&
+	        strstr(msg, "x5c") != NULL,
+	    "K12_x5c_cert_of_another_key_refused (%s)", msg);
+}
+
+/* Log sink that counts lines carrying a control byte (a forged syslog line
+ * starts with one), then keeps the line like env_log. */
+static size_t log_lines, log_bad;
+
+static void
+scan_log(void *arg, int prio, const char *line)
+{
+	const char *p;
+
+	log_lines++;
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			log_bad++;
+			tap_diag("log line with a control byte at %zu", (size_t)(p - line));
+			break;
+		}
+	env_log(arg, prio, line);
+}
+
+/* Runs the admin command; counts output lines (stdout and stderr) with a
+ * control byte other than the newline ending them. */
+static size_t
+scan_cli(const char *args, size_t *lines)
+{
+	char cmd[8192], buf[4096];
+	size_t bad = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "'%s/tools/tokenscope' %s 2>&1", tap_env("TS_BUILDDIR"), args);
+	if ((f = popen(cmd, "r")) == NULL)
+		tap_bail("popen");
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		const char *p;
+
+		(*lines)++;
+		for (p = buf; *p != '\0' && *p != '\n'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				bad++;
+				break;
+			}
+	}
+	pclose(f);
+	return bad;
+}
+
+#define FORGED "\nJan  1 00:00:00 host sshd[1]: Accepted publickey for root\r\x1b[2J\x7f"
+
+/* Writes a JWKS of the fixture keys p256 and p384 with hostile kids (the
+ * second the same as the first when dup) and a hostile key issuer. */
+static void
+write_hostile_jwks(int dup)
+{
+	json_t *a = json_load_file(fx_path("keys/p256.jwk"), 0, NULL),
+	       *b = json_load_file(fx_path("keys/p384.jwk"), 0, NULL), *set;
+	char *text;
+
+	if (a == NULL || b == NULL)
+		tap_bail("fixture JWK");
+	json_object_set_new(a, "kid", json_string("k1" FORGED));
+	json_object_set_new(b, "kid", json_string(dup ? "k1" FORGED : "k2" FORGED));
+	json_object_set_new(
+	    b, "issuer", json_string("https://sso.example.com/realms/corp" FORGED "{tenantid}"));
+	set = json_pack("{s:[o,o]}", "keys", a, b); /* takes a and b */
+	if (set == NULL || (text = json_dumps(set, JSON_COMPACT)) == NULL)
+		tap_bail("hostile JWKS");
+	env_write(dir, "hostile.jwks", text, 0644);
+	free(text);
+	json_decref(set);
+}
+
+/* M3: kids and key issuers from a key file, holding newlines and control
+ * bytes, come out sanitised on every log path: the load, the key-expiry
+ * warning (K5), load errors, decisions, and the admin command's keys and
+ * check-config output. */
+static void
+test_hostile_key_values(void)
+{
+	char conf[2048], soon[32], args[4200], path[4096];
+	time_t t = time(NULL) + 2 * 86400;
+	struct tm tm;
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_request req = env_req("case_good_corp_es256", "dovecot", "alice");
+	ts_result res;
+	size_t cli_lines = 0, cli_bad = 0;
+
+	write_hostile_jwks(0);
+	gmtime_r(&t, &tm);
+	strftime(soon, sizeof(soon), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(conf, sizeof(conf),
+	    HEAD "algorithms = ES256 ES384\nkey = hostile.jwks not_after=%s\n" SVC, soon);
+	/* env_write reuses its buffer */
+	snprintf(path, sizeof(path), "%s", env_write(dir, "hostile.conf", conf, 0644));
+	snprintf(args, sizeof(args), "%s", path);
+	log_lines = log_bad = 0;
+	ok(ts_ctx_new(args, scan_log, NULL, &ctx, &e) == TS_OK, "hostile_kids_load (%s)", e.msg);
+	ok(env_log_seen("expires in"), "K5_expiry_warning_logged_for_hostile_kid");
+	ts_validate(ctx, &req, &res);
+	ts_ctx_free(ctx);
+	ctx = NULL;
+	/* a load error about the same file */
+	write_hostile_jwks(1);
+	ok(ts_ctx_new(args, scan_log, NULL, &ctx, &e) == TS_R_CONFIG_ERROR,
+	    "hostile_duplicate_kid_refused");
+	ts_validate(ctx, &req, &res);
+	ts_ctx_free(ctx);
+	ok(log_lines >= 3 && log_bad == 0,
+	    "M3_hostile_kid_and_key_issuer_sanitised_in_every_log_line (%zu lines, %zu with a "
+	    "control byte)",
+	    log_lines, log_bad);
+	/* the admin command, on the loadable file */
+	write_hostile_jwks(0);
+	snprintf(args, sizeof(args), "keys -c '%s'", path);
+	cli_bad += scan_cli(args, &cli_lines);
+	snprintf(args, sizeof(args), "check-config -n -c '%s'", path);
+	cli_bad += scan_cli(args, &cli_lines);
+	ok(cli_lines >= 4 && cli_bad == 0,
+	    "M3_hostile_kid_and_key_issuer_sanitised_in_keys_and_check_config (%zu lines, %zu "
+	    "with a control byte)",
+	    cli_lines, cli_bad);
 }
 
 /* The Wycheproof key sets that must fail, through the real loader. */
@@ -255,6 +443,8 @@ main(void)
 		env_copy_key(dir, keys[i]);
 	test_config_errors();
 	test_key_sets();
+	test_x5c();
+	test_hostile_key_values();
 	test_safe_files();
 	test_wycheproof_key_sets();
 	return tap_done();

@@ -9,6 +9,7 @@
 
 #include "jdiff.h"
 #include "json.h"
+#include "jws.h"
 #include "tap.h"
 
 static int
@@ -243,12 +244,21 @@ large_objects(void)
 static void
 messages(void)
 {
+	const char *quasi;
 	ts_err e = { "" };
 	ts_jdoc *d = NULL;
 
 	ts_jdoc_parse("{\"secret-value\":tru}", 20, 16, &d, &e);
-	ok(strstr(e.msg, "offset 16") != NULL && strstr(e.msg, "secret") == NULL,
-	    "M3_error_gives_offset_never_input (%s)", e.msg);
+	ok(strstr(e.msg, "line 1, column 17") != NULL && strstr(e.msg, "secret") == NULL,
+	    "M3_error_gives_position_never_input (%s)", e.msg);
+	/* the jansson path too (fetch-keys reads key files with it): its own
+	 * text would say "invalid token near 'QuasiSecretText'" */
+	e.msg[0] = '\0';
+	quasi = "{\"k\":\n QuasiSecretText7}";
+	json_decref(ts_json_parse_object(quasi, strlen(quasi), 8, &e));
+	ok(strstr(e.msg, "line 2") != NULL && strstr(e.msg, "Quasi") == NULL &&
+	        strstr(e.msg, "Secret") == NULL,
+	    "M3_jansson_error_never_quotes_input (%s)", e.msg);
 }
 
 /* strtod must not follow LC_NUMERIC: under a comma locale "1.5" is still

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -26,6 +27,24 @@ load(const char *name)
 	return j;
 }
 
+/* ts_jwk_to_key on the project reader's view of j (jansson edits the
+ * fixture; the core reads key files with json.h). */
+static ts_reason
+import_json(const json_t *j, ts_alg alg, unsigned allowed, unsigned flags, ts_key **k,
+    ts_jwk_window *win, ts_err *e)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	ts_jdoc *d = NULL;
+	ts_reason r;
+
+	if (text == NULL || ts_jdoc_parse(text, strlen(text), 8, &d, e) != TS_OK)
+		tap_bail("fixture JWK does not parse");
+	r = ts_jwk_to_key(ts_jdoc_root(d), alg, allowed, flags, k, NULL, win, e);
+	ts_jdoc_free(d);
+	free(text);
+	return r;
+}
+
 /* Imports `jwk`, optionally after setting member `m` to JSON text `v` (or
  * deleting it when v is NULL). Returns the reason. */
 static ts_reason
@@ -43,7 +62,7 @@ import_with(const char *name, const char *m, const char *v, ts_alg alg, unsigned
 		else
 			json_object_set_new(j, m, json_loads(v, JSON_DECODE_ANY, NULL));
 	}
-	r = ts_jwk_to_key(j, alg, allowed, flags, &k, NULL, &e);
+	r = import_json(j, alg, allowed, flags, &k, NULL, &e);
 	if ((r == TS_OK) != (k != NULL) || (r != TS_OK && e.msg[0] == '\0'))
 		tap_bail("inconsistent jwk result");
 	if (got != NULL)
@@ -74,6 +93,22 @@ main(void)
 	ok(IMPORT("rsa2048", "qi", "\"AQAB\"") == TS_R_CONFIG_ERROR, "K7_rsa_private_qi_refused");
 	ok(IMPORT("p256", "d", "\"AQAB\"") == TS_R_CONFIG_ERROR, "K7_ec_private_d_refused");
 	ok(IMPORT("ed25519", "d", "\"AQAB\"") == TS_R_CONFIG_ERROR, "K7_okp_private_d_refused");
+	/* K7: "k" is a secret; on an RSA or EC key it makes the key not public */
+	ok(IMPORT("rsa2048", "k", "\"AQAB\"") == TS_R_CONFIG_ERROR, "K7_rsa_jwk_with_k_refused");
+	ok(IMPORT("p256", "k", "\"AQAB\"") == TS_R_CONFIG_ERROR, "K7_ec_jwk_with_k_refused");
+	ok(IMPORT("ed25519", "k", "\"AQAB\"") == TS_R_CONFIG_ERROR, "K7_okp_jwk_with_k_refused");
+	/* K12: an x5c must be well-formed and certify this very key */
+	ok(IMPORT("rsa2048", "x5c", "\"MIIB\"") == TS_R_CONFIG_ERROR, "K12_x5c_not_array_refused");
+	ok(IMPORT("rsa2048", "x5c", "[]") == TS_R_CONFIG_ERROR, "K12_x5c_empty_refused");
+	ok(IMPORT("rsa2048", "x5c", "[\"AAAA\", 1]") == TS_R_CONFIG_ERROR,
+	    "K12_x5c_non_string_element_refused");
+	ok(IMPORT("rsa2048", "x5c", "[\"MIIB-_\"]") == TS_R_CONFIG_ERROR,
+	    "K12_x5c_not_base64_refused");
+	ok(IMPORT("rsa2048", "x5c", "[\"AAAA\"]") == TS_R_CONFIG_ERROR,
+	    "K12_x5c_not_a_certificate_refused");
+	ok(import_with("hs256", "x5c", "[\"AAAA\"]", TS_ALG_INVALID, ALL, TS_JWK_ALLOW_SECRET,
+	       NULL) == TS_R_CONFIG_ERROR,
+	    "K12_x5c_on_oct_key_refused");
 	/* K7: use and key_ops */
 	ok(IMPORT("rsa2048", "use", "\"enc\"") == TS_R_CONFIG_ERROR, "K7_use_enc_refused");
 	ok(IMPORT("rsa2048", "use", "1") == TS_R_CONFIG_ERROR, "K7_use_non_string_refused");

@@ -2,10 +2,14 @@
  * rule (K1-K6, C1-C6), tokens from the independent signer. */
 #include "config.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "claims.h"
+#include "decision.h"
 #include "fx.h"
 #include "keyring.h"
 #include "tap.h"
@@ -68,6 +72,111 @@ key_issuer_rule(void)
 	    "K1_key_issuer_literal_byte_for_byte");
 }
 
+/* The claim policy's verdict on a payload and header typ (signature and
+ * keys do not matter for C3: ts_claims_check runs after them). */
+static ts_reason
+typ_verdict(const char *payload, const char *typ)
+{
+	ts_issuer_conf is;
+	ts_service_conf svc;
+	ts_claims_out out;
+	ts_jdoc *d = NULL;
+	ts_err e = { "" };
+	ts_reason r;
+
+	memset(&is, 0, sizeof(is));
+	memset(&svc, 0, sizeof(svc));
+	is.token_type = TS_TYP_AT_JWT;
+	is.max_lifetime = 3600;
+	if (ts_jdoc_parse(payload, strlen(payload), 8, &d, &e) != TS_OK)
+		tap_bail("typ_verdict payload: %s", e.msg);
+	r = ts_claims_check(ts_jdoc_root(d), typ, &is, &svc, 60, 1500, NULL, &out, NULL, NULL, &e);
+	ts_jdoc_free(d);
+	return r;
+}
+
+/* C3: typ is compared case-insensitively in ASCII only, never through the
+ * host's locale (tr_TR.ISO-8859-9 folds 'I' to 0xFD and 0xDD to 'i'). */
+static void
+typ_locale(void)
+{
+	static const char pl[] = "{\"iss\":\"x\",\"iat\":1000,\"exp\":2000}";
+	static const char pl_id[] = "{\"iss\":\"x\",\"iat\":1000,\"exp\":2000,\"typ\":\"id\"}";
+	const char *loc = "tr_TR.ISO-8859-9";
+
+	if (setlocale(LC_CTYPE, loc) == NULL) {
+		const char *b = getenv("TS_BUILDDIR");
+		char dir[2048], cmd[4300];
+
+		snprintf(dir, sizeof(dir), "%s/tests/tmp/locale", b ? b : ".");
+		snprintf(cmd, sizeof(cmd),
+		    "mkdir -p '%s' && localedef -i tr_TR -f ISO-8859-9 '%s/%s' >/dev/null 2>&1",
+		    dir, dir, loc);
+		if (system(cmd) == -1)
+			tap_diag("localedef could not run");
+		setenv("LOCPATH", dir, 1);
+	}
+	if (setlocale(LC_CTYPE, loc) == NULL)
+		tap_diag("no Turkish locale (localedef failed); typ checked under C only");
+	else
+		ok(strcasecmp("APPLICATION/AT+JWT", "application/at+jwt") != 0,
+		    "the host's strcasecmp differs on 'I' under %s", loc);
+	ok(typ_verdict(pl, "APPLICATION/AT+JWT") != TS_R_WRONG_TOKEN_TYPE,
+	    "C3_typ_upper_case_accepted_whatever_the_locale");
+	ok(typ_verdict(pl,
+	       "appl\xdd"
+	       "cation/at+jwt") == TS_R_WRONG_TOKEN_TYPE,
+	    "C3_typ_non_ascii_letter_never_folds_to_ascii");
+	ok(typ_verdict(pl_id, "at+jwt") == TS_R_ID_TOKEN, "C3_payload_typ_id_lower_case_refused");
+	ok(ts_ascii_caseeq("ID", "id") && !ts_ascii_caseeq("\xdd", "i") &&
+	        !ts_ascii_caseeq("ID", "I") && ts_ascii_caseeq("", ""),
+	    "C3_ascii_caseeq_is_ascii_only");
+	setlocale(LC_CTYPE, "C");
+}
+
+/* M3: the decision line always ends whole, user= included, however long
+ * the remote host, service and claims are. */
+static void
+decision_line(void)
+{
+	static char longs[600];
+	char line[TS_DECISION_LINE_MAX], want[TS_USER_MAX + 8];
+	ts_request req;
+	ts_result res;
+	size_t n;
+
+	memset(longs, 'r', sizeof(longs) - 1);
+	memset(&req, 0, sizeof(req));
+	req.service = longs;
+	req.rhost = longs;
+	memset(&res, 0, sizeof(res));
+	res.accepted = 1;
+	res.reason = TS_R_KEY_ISSUER_MISMATCH; /* the longest reason code */
+	res.exp = -9223372036854775807LL - 1;
+#define FILL(f) (memset(res.f, 'x', sizeof(res.f) - 1), res.f[sizeof(res.f) - 1] = '\0')
+	FILL(issuer_name);
+	FILL(iss);
+	FILL(kid);
+	FILL(thumbprint);
+	FILL(alg);
+	FILL(typ);
+	FILL(aud);
+	FILL(sub);
+	FILL(jti);
+	memset(res.user, 'u', TS_USER_MAX);
+	res.user[TS_USER_MAX] = '\0';
+#undef FILL
+	snprintf(want, sizeof(want), " user=%s", res.user);
+	n = ts_decision_line(line, sizeof(line), &req, &res);
+	ok(n == strlen(line) && n + 1 < sizeof(line) &&
+	        strcmp(line + n - strlen(want), want) == 0 && strstr(line, "... exp=") == NULL,
+	    "M3_decision_line_worst_case_ends_with_whole_user (%zu bytes)", n);
+	n = ts_decision_line(line, 900, &req, &res);
+	ok(n == strlen(line) && n < 900 && strcmp(line + n - strlen(want), want) == 0 &&
+	        strstr(line, "... exp=-9223372036854775808 user=") != NULL,
+	    "M3_decision_line_cut_before_exp_never_in_user (%zu bytes)", n);
+}
+
 int
 main(void)
 {
@@ -80,6 +189,8 @@ main(void)
 
 	setenv("TS_TEST_NAME", "t_policy", 1);
 	key_issuer_rule();
+	typ_locale();
+	decision_line();
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		env_copy_key(dir, keys[i]);
 	env_copy_src(dir, "policy.conf", "tokenscope.conf");

@@ -15,13 +15,14 @@ char *
 cli_read_token(const char *arg, size_t *len)
 {
 	size_t cap = TS_TOKEN_HARD_MAX + 2, n = 0, start = 0;
-	char *buf;
+	char *buf = NULL, *out = NULL;
 
 	if (arg != NULL && strcmp(arg, "-") != 0) {
 		n = strlen(arg);
-		if ((buf = malloc(n + 1)) == NULL)
+		cap = n + 1;
+		if ((buf = malloc(cap)) == NULL)
 			return NULL;
-		memcpy(buf, arg, n + 1);
+		memcpy(buf, arg, cap);
 	} else {
 		ssize_t got;
 
@@ -33,8 +34,7 @@ cli_read_token(const char *arg, size_t *len)
 				continue;
 			if (got < 0) {
 				fprintf(stderr, "tokenscope: cannot read standard input\n");
-				ts_freezero(buf, cap);
-				return NULL;
+				goto out;
 			}
 			n += (size_t)got;
 		}
@@ -45,15 +45,18 @@ cli_read_token(const char *arg, size_t *len)
 		buf[--n] = '\0';
 	while (start < n && strchr(" \t\r\n", buf[start]) != NULL)
 		start++;
-	if (start > 0) {
-		memmove(buf, buf + start, n - start + 1);
-		n -= start;
-	}
-	if (n == 0) {
+	if (n == start) {
 		fprintf(stderr, "tokenscope: no token given\n");
-		ts_freezero(buf, n + 1);
-		return NULL;
+		goto out;
 	}
-	*len = n;
-	return buf;
+	/* a copy of exactly len + 1 bytes: callers wipe len + 1, and the
+	 * reading buffer (64 KiB, with the token and after trimming a partial
+	 * second copy of it) is wiped here over its whole capacity (M4) */
+	if ((out = malloc(n - start + 1)) == NULL)
+		goto out;
+	memcpy(out, buf + start, n - start + 1);
+	*len = n - start;
+out:
+	ts_freezero(buf, cap);
+	return out;
 }

@@ -209,21 +209,26 @@ static void
 print_keys(void *arg, const ts_conf *c, const ts_keyring *kr)
 {
 	time_t now = *(const time_t *)arg;
-	char t1[32], t2[32];
+	char t1[32], t2[32], appr[512];
+	char *approved = cli_approved_text(c);
 	size_t i;
 
-	printf("%-12s %-16s %-6s %-43s %-20s %-20s %-13s %s\n", "ISSUER", "KID", "ALG",
-	    "THUMBPRINT", "NOT_BEFORE", "NOT_AFTER", "STATUS", "SOURCE");
+	/* APPROVED: the sections fetch-keys --pin has an approval of the key
+	 * for; a file shared by sections binds the key to all of them */
+	printf("%-12s %-16s %-6s %-43s %-20s %-20s %-13s %-40s %s\n", "ISSUER", "KID", "ALG",
+	    "THUMBPRINT", "NOT_BEFORE", "NOT_AFTER", "STATUS", "SOURCE", "APPROVED");
 	for (i = 0; i < ts_keyring_count(kr); i++) {
 		const ts_binding *b = ts_keyring_get(kr, i);
 		char kid[TS_KID_MAX + 1];
 
 		ts_sanitize(kid, sizeof(kid), b->kid ? b->kid : "-", b->kid ? b->kid_len : 1);
-		printf("%-12s %-16s %-6s %-43s %-20s %-20s %-13s %s\n",
+		cli_approved_sections(c, approved, ts_key_thumbprint(b->key), appr, sizeof(appr));
+		printf("%-12s %-16s %-6s %-43s %-20s %-20s %-13s %-40s %s\n",
 		    c->issuers[b->issuer_idx].name, kid, ts_alg_name(ts_key_alg(b->key)),
 		    ts_key_thumbprint(b->key), when(b->not_before, 1, t1, sizeof(t1)),
-		    when(b->not_after, 0, t2, sizeof(t2)), key_status(b, now), b->source);
+		    when(b->not_after, 0, t2, sizeof(t2)), key_status(b, now), b->source, appr);
 	}
+	free(approved);
 }
 
 int

@@ -197,8 +197,8 @@ read_safe(const char *path, char **buf, size_t *len, char *err, size_t cap)
 /* The approved keys: "ISSUER THUMBPRINT" a line (the [issuer] section
  * name), '#' comments. An approval is for one issuer: a key approved for
  * one section is not thereby approved in another's JWKS. */
-static char *
-approved_path(const ts_conf *c)
+char *
+cli_approved_path(const ts_conf *c)
 {
 	char *p;
 
@@ -209,8 +209,8 @@ approved_path(const ts_conf *c)
 	return p;
 }
 
-static int
-is_approved(const char *text, const char *issuer, const char *tp)
+int
+cli_is_approved(const char *text, const char *issuer, const char *tp)
 {
 	size_t il = strlen(issuer), tl = strlen(tp);
 	const char *p = text;
@@ -232,6 +232,78 @@ is_approved(const char *text, const char *issuer, const char *tp)
 			p++;
 	}
 	return 0;
+}
+
+char *
+cli_approved_text(const ts_conf *c)
+{
+	char *path = cli_approved_path(c), *buf = NULL, err[TS_ERR_MSG_MAX + 64];
+	size_t len = 0;
+
+	if (path != NULL && read_safe(path, &buf, &len, err, sizeof(err)) < 0)
+		buf = NULL;
+	free(path);
+	return buf;
+}
+
+void
+cli_approved_sections(const ts_conf *c, const char *text, const char *tp, char *out, size_t cap)
+{
+	size_t i, n = 0;
+
+	snprintf(out, cap, "-");
+	for (i = 0; text != NULL && i < c->nissuers; i++)
+		if (cli_is_approved(text, c->issuers[i].name, tp)) {
+			int w =
+			    snprintf(out + n, cap - n, "%s%s", n ? "," : "", c->issuers[i].name);
+
+			if (w < 0 || (size_t)w >= cap - n)
+				break;
+			n += (size_t)w;
+		}
+}
+
+/* Whether a [issuer] section has a key line naming path (absolute). */
+static int
+names_file(const ts_issuer_conf *is, const char *path)
+{
+	size_t k;
+
+	for (k = 0; k < is->nkeys; k++)
+		if (strcmp(is->keys[k].path, path) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * With --pin, a key file named by several [issuer] sections binds each of
+ * its keys to all of them, so an approval must hold for all of them: the
+ * first section (is first) naming path for which tp is not approved, or
+ * NULL. `some` is set when tp is approved for at least one of them.
+ */
+static const ts_issuer_conf *
+unapproved_sharer(const ts_conf *c, const ts_issuer_conf *is, const char *path, const char *appr,
+    const char *tp, int *some)
+{
+	const ts_issuer_conf *miss = NULL;
+	size_t i;
+
+	*some = 0;
+	if (appr != NULL && cli_is_approved(appr, is->name, tp))
+		*some = 1;
+	else
+		miss = is;
+	for (i = 0; i < c->nissuers; i++) {
+		const ts_issuer_conf *o = &c->issuers[i];
+
+		if (o == is || !names_file(o, path))
+			continue;
+		if (appr != NULL && cli_is_approved(appr, o->name, tp))
+			*some = 1;
+		else if (miss == NULL)
+			miss = o;
+	}
+	return miss;
 }
 
 /* temp file in the same directory, fsync, rename, fsync the directory:
@@ -314,7 +386,7 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 	                          *out = NULL;
 	json_t *disc = NULL, *set = NULL, *cur_set = NULL, *new_set = NULL;
 	keyset got = { NULL, 0 }, cur = { NULL, 0 };
-	size_t i, cur_len = 0, alen = 0, held = 0, added = 0, removed = 0;
+	size_t i, cur_len = 0, alen = 0, held = 0, added = 0, removed = 0, withdrawn = 0;
 	int rc = 1, st;
 
 	printf("[issuer %s] %s\n", is->name, is->issuer);
@@ -376,7 +448,7 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 		}
 	}
 	if (pin) {
-		if ((appr = approved_path(c)) == NULL) {
+		if ((appr = cli_approved_path(c)) == NULL) {
 			snprintf(err, sizeof(err), "out of memory");
 			goto out;
 		}
@@ -390,22 +462,42 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 	for (i = 0; i < got.n; i++) {
 		fkey *f = &got.k[i];
 		const fkey *old = find_tp(&cur, f->tp);
+		const ts_issuer_conf *miss = NULL;
+		int some = 0;
 
-		if (old != NULL && pin) {
+		if (pin)
+			miss = unapproved_sharer(c, is, path, appr_txt, f->tp, &some);
+		/* a key already in a shared file that is approved for some of its
+		 * sections but not for all (an approval for one section must not
+		 * make it trusted by another) is withdrawn; a key approved for
+		 * none of them was there before pinning and stays */
+		if (old != NULL && pin && !(miss != NULL && some)) {
 			/* pinned: the approved JWK as it is in the file, so that the
 			 * server cannot change its kid, alg or issuer unapproved */
 			json_array_append(json_object_get(new_set, "keys"), old->jwk);
 			continue;
 		}
-		if (old == NULL) {
-			if (pin && (appr_txt == NULL || !is_approved(appr_txt, is->name, f->tp))) {
+		if (miss != NULL) {
+			if (old != NULL)
+				printf("  withdrawn (not approved for [issuer %s]; %s binds its "
+				       "keys to every section naming it) kid=%s thumbprint=%s: to "
+				       "approve,\n",
+				    miss->name, path, f->kid, f->tp);
+			else if (miss == is)
+				printf("  held back (not approved) kid=%s thumbprint=%s: to "
+				       "approve,\n",
+				    f->kid, f->tp);
+			else
 				printf(
-				    "  held back (not approved) kid=%s thumbprint=%s: to approve,\n"
-				    "    tokenscope keys --approve %s --issuer %s\n",
-				    f->kid, f->tp, f->tp, is->name);
-				held++;
-				continue;
-			}
+				    "  held back (not approved for [issuer %s], which shares %s) "
+				    "kid=%s thumbprint=%s: to approve,\n",
+				    miss->name, path, f->kid, f->tp);
+			printf("    tokenscope keys --approve %s --issuer %s\n", f->tp, miss->name);
+			held++;
+			withdrawn += old != NULL;
+			continue;
+		}
+		if (old == NULL) {
 			printf("  added kid=%s thumbprint=%s\n", f->kid, f->tp);
 			added++;
 		}
@@ -418,8 +510,12 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 		}
 	}
 	if (json_array_size(json_object_get(new_set, "keys")) == 0) {
-		snprintf(err, sizeof(err), "no usable%s key: %s left as it was",
-		    pin ? " approved" : "", path);
+		/* an empty set would not load; say plainly what staying means */
+		snprintf(err, sizeof(err), "no usable%s key: %s left as it was%s",
+		    pin ? " approved" : "", path,
+		    withdrawn ? ", so the keys to withdraw above still verify for every section "
+		                "naming it: approve them or remove them by hand"
+		              : "");
 		goto out;
 	}
 	if ((out = json_dumps(new_set, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
@@ -526,6 +622,26 @@ cmd_fetch_keys(int argc, char **argv)
 
 /* `tokenscope keys --approve THUMBPRINT --issuer NAME`: adds the pair to
  * the approved list. */
+/* A key file shared with other sections needs the approval there too
+ * before fetch-keys --pin adds the key: say so where it is given. */
+static void
+share_hint(const ts_conf *c, const ts_issuer_conf *is)
+{
+	size_t i, k;
+
+	for (k = 0; k < is->nkeys; k++)
+		for (i = 0; i < c->nissuers; i++) {
+			const ts_issuer_conf *o = &c->issuers[i];
+
+			if (o != is && names_file(o, is->keys[k].path))
+				printf(
+				    "  note: %s is also [issuer %s]'s key file: fetch-keys --pin "
+				    "adds "
+				    "the key there only once it is approved for [issuer %s] too\n",
+				    is->keys[k].path, o->name, o->name);
+		}
+}
+
 int
 cli_keys_approve(const char *conf, const char *tp, const char *issuer)
 {
@@ -555,7 +671,7 @@ cli_keys_approve(const char *conf, const char *tp, const char *issuer)
 		ts_conf_free(c);
 		return EXIT_USAGE;
 	}
-	if ((path = approved_path(c)) == NULL || (dir = strdup(path)) == NULL) {
+	if ((path = cli_approved_path(c)) == NULL || (dir = strdup(path)) == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
 	}
@@ -568,7 +684,7 @@ cli_keys_approve(const char *conf, const char *tp, const char *issuer)
 	}
 	if (read_safe(path, &old, &len, err, sizeof(err)) < 0)
 		goto out;
-	if (old != NULL && is_approved(old, issuer, tp)) {
+	if (old != NULL && cli_is_approved(old, issuer, tp)) {
 		printf("%s: %s already approved for [issuer %s]\n", path, tp, issuer);
 		rc = 0;
 		goto out;
@@ -586,6 +702,7 @@ cli_keys_approve(const char *conf, const char *tp, const char *issuer)
 	if (write_atomic(path, buf, len + il + tl + 2, 0644, err, sizeof(err)) != 0)
 		goto out;
 	printf("%s: approved %s for [issuer %s]\n", path, tp, issuer);
+	share_hint(c, &c->issuers[i]);
 	rc = 0;
 out:
 	if (rc != 0 && err[0] != '\0')
