@@ -18,8 +18,10 @@ state_free(ts_state *s)
 	if (s == NULL)
 		return;
 	ts_keyring_free(s->kr);
-	ts_conf_free(s->conf);
+	if (s->base == NULL)
+		ts_conf_free(s->conf);
 	ts_filelist_free(&s->files);
+	ts_state_unref(s->base); /* the conf and keys borrowed */
 	free(s);
 }
 
@@ -129,33 +131,112 @@ reload_due_locked(ts_ctx *ctx, int force)
 		if (now - ctx->last_check < (double)interval)
 			return 0;
 		ctx->last_check = now;
-		/* nothing changed since the state in force, or since the last
-		 * failed attempt (so a broken file is reported once) */
-		if ((ctx->state && !files_changed(&ctx->state->files)) ||
-		    (ctx->failed.n > 0 && !files_changed(&ctx->failed)))
+		/* nothing changed since the last failed attempt (so a broken
+		 * file is reported once), or since the state in force loaded */
+		if (ctx->failed.n > 0 ? !files_changed(&ctx->failed)
+		                      : (ctx->state && !files_changed(&ctx->state->files))) {
+			/* K11: but a broken revoked-key list may hold a revocation
+			 * the administrator believes in force: it stays in the
+			 * log until fixed */
+			if (ctx->revoke_error[0] != '\0')
+				ctx_log(ctx, LOG_ERR, "tokenscope: %s", ctx->revoke_error);
 			return 0;
+		}
 	}
 	ctx->last_check = now;
 	ctx->loading = 1;
 	return 1;
 }
 
+/* K11: the last good state less what the current files take away (see
+ * ts_keyring_take_away), or NULL when out of memory. Only the loading
+ * thread calls this, and only it changes ctx->good. */
+static ts_state *
+take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, ts_err *re)
+{
+	ts_state *good = ctx->good, *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	if (ts_keyring_take_away(
+	        good->kr, good->conf, ctx->path, &s->kr, files, nremoved, nrevoked, re) != TS_OK) {
+		free(s);
+		return NULL;
+	}
+	atomic_init(&s->refs, 1);
+	s->conf = good->conf;
+	atomic_fetch_add(&good->refs, 1);
+	s->base = good; /* transferred: the reference just taken */
+	return s;
+}
+
+/* With ctx->lock held, after a failed load: less (may be NULL) goes in
+ * force. Returns the state it replaces. */
+static ts_state *
+install_less_locked(ts_ctx *ctx, ts_state *less, size_t nremoved, size_t nrevoked, const ts_err *re,
+    const ts_err *e)
+{
+	ts_state *old = NULL;
+
+	ctx->revoke_error[0] = '\0';
+	if (ctx->good == NULL) {
+		ctx_log(ctx, LOG_ERR, "tokenscope: %s", e->msg);
+		return NULL;
+	}
+	/* when what is taken away cannot be worked out, nothing is trusted */
+	old = ctx->state;
+	ctx->state = less;
+	if (less == NULL) {
+		ctx_log(ctx, LOG_ERR, "tokenscope: %s (and out of memory: refusing every token)",
+		    e->msg);
+		return old;
+	}
+	ctx_log(ctx, LOG_ERR, "tokenscope: %s (keeping the last good configuration)", e->msg);
+	if (nremoved > 0 || nrevoked > 0)
+		ctx_log(ctx, LOG_WARNING,
+		    "tokenscope: what the new files take away applies all the same: %zu key(s) "
+		    "removed, %zu revoked",
+		    nremoved, nrevoked);
+	if (ts_keyring_revocations_unknown(less->kr))
+		snprintf(ctx->revoke_error, sizeof(ctx->revoke_error),
+		    "the revoked-key list cannot be read, so every token is refused until it "
+		    "can: %s",
+		    re->msg);
+	else if (re->msg[0] != '\0')
+		snprintf(ctx->revoke_error, sizeof(ctx->revoke_error),
+		    "the revoked-key list has a broken line (every well-formed line applies): "
+		    "%s",
+		    re->msg);
+	if (ctx->revoke_error[0] != '\0')
+		ctx_log(ctx, LOG_ERR, "tokenscope: %s", ctx->revoke_error);
+	return old;
+}
+
 /* Loads outside the lock (a large keyring takes a while), then installs the
- * result all or nothing: a failure keeps the state in force. */
+ * result all or nothing: a failure keeps the last good state for what it
+ * adds, never for what it takes away (K11). */
 static ts_reason
 reload(ts_ctx *ctx, ts_err *e)
 {
-	ts_state *fresh = NULL, *old = NULL;
+	ts_state *fresh = NULL, *old = NULL, *old_good = NULL, *less = NULL;
 	ts_filelist files = { NULL, NULL, 0 };
+	ts_err re = { "" };
+	size_t nremoved = 0, nrevoked = 0;
 	ts_reason r = state_load(ctx->path, &fresh, &files, e);
 
+	if (r != TS_OK && ctx->good != NULL)
+		less = take_away(ctx, &files, &nremoved, &nrevoked, &re);
 	pthread_mutex_lock(&ctx->lock);
 	if (r == TS_OK && fresh != NULL) {
 		fresh->files = files;
 		old = ctx->state;
+		old_good = ctx->good;
 		ctx->state = fresh;
+		atomic_fetch_add(&fresh->refs, 1);
+		ctx->good = fresh;
 		ts_filelist_free(&ctx->failed);
 		ctx->last_error[0] = '\0';
+		ctx->revoke_error[0] = '\0';
 		warn_expiring(ctx, fresh);
 		if (old != NULL)
 			ctx_log(
@@ -164,12 +245,13 @@ reload(ts_ctx *ctx, ts_err *e)
 		ts_filelist_free(&ctx->failed);
 		ctx->failed = files;
 		snprintf(ctx->last_error, sizeof(ctx->last_error), "%s", e->msg);
-		ctx_log(ctx, LOG_ERR, "tokenscope: %s%s", e->msg,
-		    ctx->state ? " (keeping the last good configuration)" : "");
+		old = install_less_locked(ctx, less, nremoved, nrevoked, &re, e);
 	}
 	ctx->loading = 0;
 	pthread_mutex_unlock(&ctx->lock);
-	ts_state_unref(old); /* freed when the last validation using it ends */
+	/* freed when the last validation using them ends */
+	ts_state_unref(old);
+	ts_state_unref(old_good);
 	return r;
 }
 
@@ -215,6 +297,7 @@ ts_ctx_free(ts_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	ts_state_unref(ctx->state);
+	ts_state_unref(ctx->good);
 	ts_filelist_free(&ctx->failed);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->path);

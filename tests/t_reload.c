@@ -83,8 +83,17 @@ test_reload(void)
 	ok(errors_logged == 1, "reload_broken_file_logged_once (%d)", errors_logged);
 	ok(strstr(ts_ctx_last_error(ctx), "rsa.pem") != NULL, "reload_error_names_the_file (%s)",
 	    ts_ctx_last_error(ctx));
-	/* a broken config: same */
-	env_write(dir, "tokenscope.conf", "[global]\nbogus = 1\n", 0644);
+	/* a broken config that still names both keys: same (K11: a config
+	 * that no longer names a key takes it away, see test_take_away) */
+	{
+		char text[2048];
+
+		snprintf(text, sizeof(text), BASE, "",
+		    "key = p256.pub.pem kid=corp-1\nkey = rsa.pem kid=shared alg=RS256");
+		memmove(text + 19, text + 9, strlen(text + 9) + 1);
+		memcpy(text + 9, "bogus = 1\n", 10);
+		env_write(dir, "tokenscope.conf", text, 0644);
+	}
 	ok(check(ctx, "good_corp_es256") == TS_OK, "reload_broken_config_keeps_last_good_state");
 	ok(strstr(ts_ctx_last_error(ctx), "tokenscope.conf:2:") != NULL,
 	    "reload_config_error_has_file_line (%s)", ts_ctx_last_error(ctx));
@@ -105,6 +114,134 @@ test_reload(void)
 	ok(check(ctx, "good_corp_es256") == TS_OK, "K6_revoked_list_change_detected");
 	ts_ctx_free(ctx);
 	free(rsa);
+}
+
+/* K11: what takes trust away always takes effect, whatever else the same
+ * change breaks. Each case starts from a good state with both keys. */
+static ts_ctx *
+k11_start(const char *revoked_text)
+{
+	char conf[4096];
+	char *rsa = tap_slurp(fx_path("keys/rsa2048.pub.pem"), NULL);
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+
+	env_write(dir, "rsa.pem", rsa, 0644);
+	env_write(dir, "revoked", revoked_text, 0644);
+	write_conf("revoked_keys = revoked",
+	    "key = p256.pub.pem kid=corp-1\nkey = rsa.pem kid=shared alg=RS256");
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	if (ts_ctx_new(conf, count_log, NULL, &ctx, &e) != TS_OK ||
+	    check(ctx, "good_corp_es256") != TS_OK ||
+	    check(ctx, "good_corp_rs256_shared_kid") != TS_OK)
+		tap_bail("K11 start state (%s)", e.msg);
+	free(rsa);
+	return ctx;
+}
+
+static void
+test_take_away(void)
+{
+	char revoked[256], conf[4096];
+	const char *broken_pem = "-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----\n";
+	ts_ctx *ctx, *fresh = NULL;
+	ts_err e = { "" };
+	int i, before;
+
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	/* a malformed line next to a valid thumbprint */
+	ctx = k11_start("# none\n");
+	snprintf(revoked, sizeof(revoked), "%s\nnot-a-thumbprint\n", fx_thumbprint("p256"));
+	env_write(dir, "revoked", revoked, 0644);
+	ok(check(ctx, "good_corp_es256") == TS_R_KEY_REVOKED,
+	    "K11_revocation_applies_despite_broken_line");
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_OK,
+	    "K11_broken_revocation_line_keeps_other_keys");
+	before = errors_logged;
+	for (i = 0; i < 3; i++)
+		(void)check(ctx, "good_corp_rs256_shared_kid");
+	ok(errors_logged - before == 3 && env_log_seen("revoked-key list has a broken line"),
+	    "K11_broken_revocation_line_logged_at_every_change_check (%d)", errors_logged - before);
+	ok(ts_ctx_new(conf, NULL, NULL, &fresh, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "revoked:2:") != NULL,
+	    "K11_broken_revocation_line_fails_check_config (%s)", e.msg);
+	ts_ctx_free(fresh);
+	/* fixed: logged no more */
+	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("p256"));
+	env_write(dir, "revoked", revoked, 0644);
+	before = errors_logged;
+	ok(check(ctx, "good_corp_es256") == TS_R_KEY_REVOKED &&
+	        check(ctx, "good_corp_rs256_shared_kid") == TS_OK && errors_logged == before &&
+	        ts_ctx_last_error(ctx)[0] == '\0',
+	    "K11_fixed_revocation_list_loads_whole");
+	ts_ctx_free(ctx);
+
+	/* a revocation in the same change as a broken key file */
+	ctx = k11_start("# none\n");
+	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("rsa2048"));
+	env_write(dir, "revoked", revoked, 0644);
+	env_write(dir, "rsa.pem", broken_pem, 0644);
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_KEY_REVOKED &&
+	        check(ctx, "good_corp_es256") == TS_OK,
+	    "K11_revocation_applies_despite_broken_key_file");
+	ts_ctx_free(ctx);
+
+	/* a revocation list that cannot be read refuses every token */
+	ctx = k11_start("# none\n");
+	env_write(dir, "revoked", "# none\n", 0666);
+	ok(check(ctx, "good_corp_es256") == TS_R_CONFIG_ERROR &&
+	        check(ctx, "good_corp_rs256_shared_kid") == TS_R_CONFIG_ERROR,
+	    "K11_unsafe_revocation_list_refuses_every_token");
+	env_write(dir, "revoked", "# none\n", 0644);
+	ok(check(ctx, "good_corp_es256") == TS_OK, "K11_readable_revocation_list_restores");
+	snprintf(revoked, sizeof(revoked), "%s/revoked", dir);
+	unlink(revoked);
+	ok(check(ctx, "good_corp_es256") == TS_R_CONFIG_ERROR,
+	    "K11_deleted_revocation_list_refuses_every_token");
+	ts_ctx_free(ctx);
+
+	/* key removal: the file deleted while its key line stays */
+	ctx = k11_start("# none\n");
+	snprintf(revoked, sizeof(revoked), "%s/rsa.pem", dir);
+	unlink(revoked);
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY &&
+	        check(ctx, "good_corp_es256") == TS_OK,
+	    "K11_deleted_key_file_stops_verifying");
+	ts_ctx_free(ctx);
+
+	/* the key line removed in a config that is broken elsewhere */
+	ctx = k11_start("# none\n");
+	write_conf("revoked_keys = revoked\nbogus = 1", "key = p256.pub.pem kid=corp-1");
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY &&
+	        check(ctx, "good_corp_es256") == TS_OK,
+	    "K11_removed_key_line_applies_despite_broken_config");
+	ok(strstr(ts_ctx_last_error(ctx), "bogus") != NULL, "K11_broken_config_still_reported");
+	ts_ctx_free(ctx);
+
+	/* the key file now holds another key, and another file is broken */
+	ctx = k11_start("# none\n");
+	{
+		char *other = tap_slurp(fx_path("keys/partner_rsa2048.pub.pem"), NULL);
+
+		env_write(dir, "rsa.pem", other, 0644);
+		free(other);
+	}
+	env_write(dir, "p256.pub.pem", broken_pem, 0644);
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY &&
+	        check(ctx, "good_corp_es256") == TS_OK,
+	    "K11_key_no_longer_in_its_file_stops_verifying");
+	env_copy_key(dir, "p256.pub.pem");
+	ts_ctx_free(ctx);
+
+	/* a config that cannot be read names no key at all */
+	ctx = k11_start("# none\n");
+	chmod(conf, 0666);
+	ok(check(ctx, "good_corp_es256") == TS_R_UNKNOWN_KEY &&
+	        check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY,
+	    "K11_unreadable_config_takes_every_key_away");
+	chmod(conf, 0644);
+	ok(check(ctx, "good_corp_es256") == TS_OK, "K11_readable_config_restores");
+	ts_ctx_free(ctx);
 }
 
 static void
@@ -167,6 +304,7 @@ main(void)
 	env_copy_key(dir, "p256.pub.pem");
 	env_copy_key(dir, "rsa2048.pub.pem");
 	test_reload();
+	test_take_away();
 	test_replay();
 	return tap_done();
 }
