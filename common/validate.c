@@ -235,7 +235,7 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 		if (r != TS_OK)
 			goto out;
 		if (ts_ctx_sweep_due(ctx, req->now))
-			(void)ts_replay_sweep(c->replay_cache, c->clock_skew, req->now);
+			(void)ts_replay_sweep(c->replay_cache, req->now);
 	}
 	memcpy(res->user, co.user, sizeof(res->user));
 	res->valid_until = co.exp + c->clock_skew;

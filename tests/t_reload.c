@@ -296,6 +296,53 @@ test_replay(void)
 	ts_ctx_free(ctx);
 }
 
+static ts_reason
+check_at(ts_ctx *ctx, const char *case_name, time_t now)
+{
+	char tok[128];
+	ts_request req;
+	ts_result res;
+
+	snprintf(tok, sizeof(tok), "case_%s", case_name);
+	req = env_req(tok, "dovecot", "alice");
+	req.now = now;
+	return ts_validate(ctx, &req, &res);
+}
+
+/* C7: one replay directory shared by configurations with different
+ * clock_skew; the one with the smaller skew sweeps while the other still
+ * accepts the token. */
+static void
+test_replay_mixed_skew(void)
+{
+	char cache[2048], global[2200], text[8192], path[4200];
+	ts_ctx *wide = NULL, *narrow = NULL;
+	ts_err e = { "" };
+	/* exp = now + 70 at fx_now(); 300 s later: expired, but within 600 s */
+	time_t later = fx_now() + 370;
+
+	snprintf(cache, sizeof(cache), "%s/replay-skew", dir);
+	mkdir(cache, 0700);
+	snprintf(global, sizeof(global), "replay_cache = %s\nclock_skew = 600", cache);
+	snprintf(text, sizeof(text), BASE, global, "key = p256.pub.pem kid=corp-1");
+	snprintf(path, sizeof(path), "%s", env_write(dir, "wide.conf", text, 0644));
+	if (ts_ctx_new(path, env_log, NULL, &wide, &e) != TS_OK)
+		tap_bail("wide.conf: %s", e.msg);
+	snprintf(global, sizeof(global), "replay_cache = %s\nclock_skew = 0", cache);
+	snprintf(text, sizeof(text), BASE, global, "key = p256.pub.pem kid=corp-1");
+	snprintf(path, sizeof(path), "%s", env_write(dir, "narrow.conf", text, 0644));
+	if (ts_ctx_new(path, env_log, NULL, &narrow, &e) != TS_OK)
+		tap_bail("narrow.conf: %s", e.msg);
+	ok(check_at(wide, "good_within_skew", later) == TS_OK, "C7_mixed_skew_first_use_accepted");
+	/* the narrow config's first accept sweeps the cache */
+	ok(check_at(narrow, "good_corp_es256", later) == TS_OK,
+	    "C7_mixed_skew_other_token_accepted");
+	ok(check_at(wide, "good_within_skew", later) == TS_R_REPLAYED,
+	    "C7_replay_cache_shared_with_smaller_skew_still_refuses_replay");
+	ts_ctx_free(wide);
+	ts_ctx_free(narrow);
+}
+
 int
 main(void)
 {
@@ -306,5 +353,6 @@ main(void)
 	test_reload();
 	test_take_away();
 	test_replay();
+	test_replay_mixed_skew();
 	return tap_done();
 }
