@@ -149,15 +149,25 @@ reload_due_locked(ts_ctx *ctx, int force)
 }
 
 /* K11: the last good state less what the current files take away (see
- * ts_keyring_take_away), or NULL when out of memory. Only the loading
- * thread calls this, and only it changes ctx->good. */
+ * ts_keyring_take_away), or NULL when out of memory or when the config is
+ * out of reach (*out_of_reach set). Only the loading thread calls this, and
+ * only it changes ctx->good. */
 static ts_state *
-take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, ts_err *re)
+take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, ts_err *re,
+    int *out_of_reach)
 {
 	ts_state *good = ctx->good, *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
 		return NULL;
+	/* the config out of reach (Postfix chroots after loading the plugin;
+	 * a daemon may drop privileges): nothing can be known of what was
+	 * taken away, and the state in force keeps deciding */
+	if (ts_file_out_of_reach(ctx->path)) {
+		free(s);
+		*out_of_reach = 1;
+		return NULL;
+	}
 	if (ts_keyring_take_away(
 	        good->kr, good->conf, ctx->path, &s->kr, files, nremoved, nrevoked, re) != TS_OK) {
 		free(s);
@@ -171,18 +181,23 @@ take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, t
 }
 
 /* With ctx->lock held, after a failed load: less (may be NULL) goes in
- * force. Returns the state it replaces. */
+ * force, unless the files were out of reach. Returns the state it replaces. */
 static ts_state *
 install_less_locked(ts_ctx *ctx, ts_state *less, size_t nremoved, size_t nrevoked, const ts_err *re,
-    const ts_err *e)
+    const ts_err *e, int out_of_reach)
 {
 	ts_state *old = NULL;
 
-	ctx->revoke_error[0] = '\0';
 	if (ctx->good == NULL) {
 		ctx_log(ctx, LOG_ERR, "tokenscope: %s", e->msg);
 		return NULL;
 	}
+	if (out_of_reach) {
+		ctx_log(ctx, LOG_ERR,
+		    "tokenscope: %s (out of reach: the loaded state keeps deciding)", e->msg);
+		return NULL;
+	}
+	ctx->revoke_error[0] = '\0';
 	/* when what is taken away cannot be worked out, nothing is trusted */
 	old = ctx->state;
 	ctx->state = less;
@@ -222,10 +237,11 @@ reload(ts_ctx *ctx, ts_err *e)
 	ts_filelist files = { NULL, NULL, 0 };
 	ts_err re = { "" };
 	size_t nremoved = 0, nrevoked = 0;
+	int out_of_reach = 0;
 	ts_reason r = state_load(ctx->path, &fresh, &files, e);
 
 	if (r != TS_OK && ctx->good != NULL)
-		less = take_away(ctx, &files, &nremoved, &nrevoked, &re);
+		less = take_away(ctx, &files, &nremoved, &nrevoked, &re, &out_of_reach);
 	pthread_mutex_lock(&ctx->lock);
 	if (r == TS_OK && fresh != NULL) {
 		fresh->files = files;
@@ -245,7 +261,7 @@ reload(ts_ctx *ctx, ts_err *e)
 		ts_filelist_free(&ctx->failed);
 		ctx->failed = files;
 		snprintf(ctx->last_error, sizeof(ctx->last_error), "%s", e->msg);
-		old = install_less_locked(ctx, less, nremoved, nrevoked, &re, e);
+		old = install_less_locked(ctx, less, nremoved, nrevoked, &re, e, out_of_reach);
 	}
 	ctx->loading = 0;
 	pthread_mutex_unlock(&ctx->lock);

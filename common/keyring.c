@@ -482,8 +482,9 @@ ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const char *conf_
 	memcpy(kr->iss_start, good->iss_start, good->niss * sizeof(size_t));
 	memcpy(kr->iss_count, good->iss_count, good->niss * sizeof(size_t));
 
-	/* a key line no longer there; a config that cannot be read at all
-	 * names nothing, so every key goes (fail closed) */
+	/* a key line no longer there; a config that is there but cannot be
+	 * read safely names nothing, so every key goes (fail closed); the
+	 * caller has made sure it is within reach */
 	r = ts_conf_scan_names(conf_path, c->dir, &names, &id, &e);
 	if (r == TS_R_INTERNAL)
 		goto out;

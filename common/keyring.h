@@ -65,7 +65,8 @@ void ts_keyring_free(ts_keyring *kr);
  * file is gone, or whose file, where it still parses, no longer holds the
  * key; plus every well-formed thumbprint of the revoked-key list. When that
  * list cannot be read, the copy refuses every token
- * (ts_keyring_revocations_unknown). c is good's configuration. Files read
+ * (ts_keyring_revocations_unknown); a config that can be opened but not
+ * read safely names no key. c is good's configuration. Files read
  * are appended to *files. *removed and *revoked count what changed;
  * revoke_err gets an error of the revoked-key list ("" when none). */
 ts_reason ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const char *conf_path,

@@ -36,6 +36,18 @@ ts_file_id_of(const char *path, ts_file_id *id)
 }
 
 int
+ts_file_out_of_reach(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == ENOENT || errno == ENOTDIR || errno == EACCES || errno == EPERM;
+}
+
+int
 ts_file_id_equal(const ts_file_id *a, const ts_file_id *b)
 {
 	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&

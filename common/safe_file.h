@@ -36,6 +36,12 @@ typedef struct ts_file_id {
 ts_reason ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size_t *len,
     ts_file_id *id, ts_err *e);
 
+/* 1 when path cannot be reached at all (missing, a directory on the way
+ * missing or not searchable, permission denied): a process that chrooted or
+ * dropped privileges sees this for every file. 0 when it can be opened,
+ * whether or not it is safe. */
+int ts_file_out_of_reach(const char *path);
+
 /* Identity by stat(2) on the path (following nothing: lstat). */
 void ts_file_id_of(const char *path, ts_file_id *id);
 int ts_file_id_equal(const ts_file_id *a, const ts_file_id *b);

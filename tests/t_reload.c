@@ -233,14 +233,33 @@ test_take_away(void)
 	env_copy_key(dir, "p256.pub.pem");
 	ts_ctx_free(ctx);
 
-	/* a config that cannot be read names no key at all */
+	/* a config that is there but unsafe names no key at all */
 	ctx = k11_start("# none\n");
 	chmod(conf, 0666);
 	ok(check(ctx, "good_corp_es256") == TS_R_UNKNOWN_KEY &&
 	        check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY,
-	    "K11_unreadable_config_takes_every_key_away");
+	    "K11_unsafe_config_takes_every_key_away");
 	chmod(conf, 0644);
 	ok(check(ctx, "good_corp_es256") == TS_OK, "K11_readable_config_restores");
+	ts_ctx_free(ctx);
+
+	/* out of reach (a chroot): the loaded state keeps deciding, even
+	 * with the revoked-key list out of reach too */
+	ctx = k11_start("# none\n");
+	{
+		char moved[4200];
+
+		snprintf(moved, sizeof(moved), "%s.moved", conf);
+		if (rename(conf, moved) != 0)
+			tap_bail("rename");
+		snprintf(revoked, sizeof(revoked), "%s/revoked", dir);
+		unlink(revoked);
+		ok(check(ctx, "good_corp_es256") == TS_OK &&
+		        check(ctx, "good_corp_rs256_shared_kid") == TS_OK,
+		    "K11_config_out_of_reach_keeps_the_loaded_state");
+		if (rename(moved, conf) != 0)
+			tap_bail("rename back");
+	}
 	ts_ctx_free(ctx);
 }
 
