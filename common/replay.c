@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "replay.h"
+#include "safe_file.h"
 
 static ts_reason
 check_dir(const char *dir, ts_err *e)
@@ -21,8 +22,7 @@ check_dir(const char *dir, ts_err *e)
 
 	if (lstat(dir, &st) != 0)
 		return ts_fail(e, TS_R_CONFIG_ERROR, "replay_cache %s: %s", dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
-	    (st.st_mode & 077) != 0)
+	if (!S_ISDIR(st.st_mode) || !ts_owner_ok(st.st_uid) || (st.st_mode & 077) != 0)
 		return ts_fail(e, TS_R_CONFIG_ERROR,
 		    "replay_cache %s: must be a directory owned by root with mode 0700", dir);
 	return TS_OK;

@@ -362,6 +362,69 @@ test_replay_mixed_skew(void)
 	ts_ctx_free(narrow);
 }
 
+/* M2: trust anchors are root's. A process running as a service account
+ * (uid 4242 here) refuses a config, key file or replay directory that the
+ * account owns itself; the test hook is off in that process. */
+#define SERVICE_UID 4242
+static int
+as_service_account(const char *conf, const char *case_name)
+{
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == 0) {
+		ts_ctx *ctx = NULL;
+		ts_err e = { "" };
+		ts_reason r;
+
+		unsetenv("TOKENSCOPE_TEST_OWN_FILES");
+		if (setegid(SERVICE_UID) != 0 || seteuid(SERVICE_UID) != 0)
+			_exit(9);
+		r = ts_ctx_new(conf, env_log, NULL, &ctx, &e);
+		if (r == TS_OK && case_name != NULL)
+			r = check(ctx, case_name);
+		ts_ctx_free(ctx);
+		_exit(r == TS_OK ? 0 : r == TS_R_CONFIG_ERROR ? 1 : 2);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		tap_bail("fork");
+	return WEXITSTATUS(st);
+}
+
+static void
+test_root_owned(void)
+{
+	char sub[4096], conf[4200], cache[4200], key[4200], global[4300], text[8192];
+	char *p256 = tap_slurp(fx_path("keys/p256.pub.pem"), NULL);
+
+	if (geteuid() != 0) {
+		tap_diag("SKIP M2 root-ownership tests: need root to play a service account");
+		free(p256);
+		return;
+	}
+	(void)fx_token("case_good_corp_es256"); /* loaded before the fork */
+	snprintf(sub, sizeof(sub), "%s/svc", dir);
+	mkdir(sub, 0755);
+	snprintf(cache, sizeof(cache), "%s/replay", sub);
+	mkdir(cache, 0700);
+	snprintf(key, sizeof(key), "%s", env_write(sub, "p256.pem", p256, 0644));
+	snprintf(global, sizeof(global), "replay_cache = %s", cache);
+	snprintf(text, sizeof(text), BASE, global, "key = p256.pem kid=corp-1");
+	snprintf(conf, sizeof(conf), "%s", env_write(sub, "tokenscope.conf", text, 0644));
+	ok(as_service_account(conf, NULL) == 0, "M2_root_owned_files_accepted");
+	if (chown(cache, SERVICE_UID, SERVICE_UID) != 0)
+		tap_bail("chown");
+	ok(as_service_account(conf, "good_no_user_requested") == 1,
+	    "M2_replay_directory_owned_by_the_service_account_refused");
+	if (chown(key, SERVICE_UID, SERVICE_UID) != 0)
+		tap_bail("chown");
+	ok(as_service_account(conf, NULL) == 1, "M2_key_file_owned_by_the_service_account_refused");
+	if (chown(key, 0, 0) != 0 || chown(conf, SERVICE_UID, SERVICE_UID) != 0)
+		tap_bail("chown");
+	ok(as_service_account(conf, NULL) == 1, "M2_config_owned_by_the_service_account_refused");
+	free(p256);
+}
+
 int
 main(void)
 {
@@ -373,5 +436,6 @@ main(void)
 	test_take_away();
 	test_replay();
 	test_replay_mixed_skew();
+	test_root_owned();
 	return tap_done();
 }
