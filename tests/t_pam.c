@@ -21,6 +21,7 @@
 /* pam_syslog() ends in vsyslog(); defined here (exported with
  * -export-dynamic), it captures the module's log lines into the test log,
  * where they are asserted and scanned for token pieces (M3). */
+static void capture(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void
 capture(int prio, const char *fmt, va_list ap)
 {
@@ -31,10 +32,12 @@ capture(int prio, const char *fmt, va_list ap)
 }
 
 #define VISIBLE __attribute__((visibility("default")))
-VISIBLE void vsyslog(int prio, const char *fmt, va_list ap);
-VISIBLE void __vsyslog_chk(int prio, int flag, const char *fmt, va_list ap);
-VISIBLE void syslog(int prio, const char *fmt, ...);
-VISIBLE void __syslog_chk(int prio, int flag, const char *fmt, ...);
+VISIBLE void vsyslog(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+VISIBLE void __vsyslog_chk(int prio, int flag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+VISIBLE void syslog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+VISIBLE void __syslog_chk(int prio, int flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 void
 vsyslog(int prio, const char *fmt, va_list ap)

@@ -25,6 +25,7 @@
  * to syslog(), not to the log callback: defined here (exported with
  * -export-dynamic), syslog captures it into the test log, where it is
  * asserted and scanned for token pieces (M3). */
+static void capture(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void
 capture(int prio, const char *fmt, va_list ap)
 {
@@ -35,10 +36,12 @@ capture(int prio, const char *fmt, va_list ap)
 }
 
 #define VISIBLE __attribute__((visibility("default")))
-VISIBLE void vsyslog(int prio, const char *fmt, va_list ap);
-VISIBLE void __vsyslog_chk(int prio, int flag, const char *fmt, va_list ap);
-VISIBLE void syslog(int prio, const char *fmt, ...);
-VISIBLE void __syslog_chk(int prio, int flag, const char *fmt, ...);
+VISIBLE void vsyslog(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+VISIBLE void __vsyslog_chk(int prio, int flag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+VISIBLE void syslog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+VISIBLE void __syslog_chk(int prio, int flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 void
 vsyslog(int prio, const char *fmt, va_list ap)
