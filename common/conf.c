@@ -708,6 +708,10 @@ ts_conf_names_free(ts_conf_names *n)
 	free(n->issuer);
 	free(n->path);
 	free(n->revoked_keys);
+	for (i = 0; i < n->nrb; i++)
+		free(n->rb_issuer[i]);
+	free(n->rb_issuer);
+	free(n->rb_time);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -745,6 +749,24 @@ names_add(ts_conf_names *n, const char *issuer, const char *dir, const char *v)
 	return 0;
 }
 
+static int
+names_add_revoke_before(ts_conf_names *n, const char *issuer, time_t t)
+{
+	char **ni;
+	time_t *nt;
+
+	if ((ni = realloc(n->rb_issuer, (n->nrb + 1) * sizeof(*ni))) == NULL)
+		return -1;
+	n->rb_issuer = ni;
+	if ((nt = realloc(n->rb_time, (n->nrb + 1) * sizeof(*nt))) == NULL)
+		return -1;
+	n->rb_time = nt;
+	if ((n->rb_issuer[n->nrb] = strdup(issuer)) == NULL)
+		return -1;
+	n->rb_time[n->nrb++] = t;
+	return 0;
+}
+
 ts_reason
 ts_conf_scan_names(
     const char *path, const char *dir, ts_conf_names *out, struct ts_file_id *id, ts_err *e)
@@ -752,6 +774,7 @@ ts_conf_scan_names(
 	char *buf = NULL, *line, *next, *hash, *eq, *k, *v;
 	char section[TS_NAME_MAX + 16] = "";
 	size_t len = 0;
+	time_t t;
 	ts_reason r;
 
 	memset(out, 0, sizeof(*out));
@@ -792,8 +815,12 @@ ts_conf_scan_names(
 			if (strcmp(k, "revoked_keys") == 0 && out->revoked_keys == NULL &&
 			    (out->revoked_keys = join_path(dir, v, strlen(v))) == NULL)
 				goto out;
-		} else if (strcmp(k, "key") == 0 && names_add(out, section, dir, v) != 0) {
-			goto out;
+		} else if (strcmp(k, "key") == 0) {
+			if (names_add(out, section, dir, v) != 0)
+				goto out;
+		} else if (strcmp(k, "revoke_before") == 0 && ts_time_parse(v, &t) == 0) {
+			if (names_add_revoke_before(out, section, t) != 0)
+				goto out;
 		}
 	}
 	r = TS_OK;

@@ -108,6 +108,10 @@ typedef struct ts_conf_names {
 	char **path; /* its key file, absolute */
 	size_t n;
 	char *revoked_keys; /* the [global] revoked_keys file, or NULL */
+	/* well-formed revoke_before lines: [issuer NAME] and time */
+	char **rb_issuer;
+	time_t *rb_time;
+	size_t nrb;
 } ts_conf_names;
 
 /* Reads path (a safe file, as ts_conf_load) and fills *out; relative paths

@@ -18,8 +18,12 @@ state_free(ts_state *s)
 	if (s == NULL)
 		return;
 	ts_keyring_free(s->kr);
-	if (s->base == NULL)
+	if (s->base == NULL) {
 		ts_conf_free(s->conf);
+	} else if (s->conf_copied) {
+		free(s->conf->issuers);
+		free(s->conf);
+	}
 	ts_filelist_free(&s->files);
 	ts_state_unref(s->base); /* the conf and keys borrowed */
 	free(s);
@@ -148,6 +152,46 @@ reload_due_locked(ts_ctx *ctx, int force)
 	return 1;
 }
 
+/* K11: a revoke_before that the current config sets later than the last
+ * good one applies too. s gets its own shallow copy of the conf: the
+ * issuers array copied, everything it points to borrowed. Returns -1 when
+ * out of memory. */
+static int
+later_revoke_before(ts_state *s, const ts_conf_names *names, size_t *nrevoked)
+{
+	const ts_conf *good = s->base->conf;
+	ts_conf *c = NULL;
+	size_t i, j;
+
+	for (j = 0; j < names->nrb; j++) {
+		for (i = 0; i < good->nissuers; i++) {
+			const ts_issuer_conf *is = &(c != NULL ? c : good)->issuers[i];
+
+			if (strcmp(is->name, names->rb_issuer[j]) != 0 ||
+			    (is->has_revoke_before && is->revoke_before >= names->rb_time[j]))
+				continue;
+			if (c == NULL) {
+				if ((c = malloc(sizeof(*c))) == NULL)
+					return -1;
+				*c = *good;
+				if ((c->issuers = calloc(good->nissuers, sizeof(*c->issuers))) ==
+				    NULL) {
+					free(c);
+					return -1;
+				}
+				memcpy(c->issuers, good->issuers,
+				    good->nissuers * sizeof(*c->issuers));
+				s->conf = c;
+				s->conf_copied = 1;
+			}
+			c->issuers[i].revoke_before = names->rb_time[j];
+			c->issuers[i].has_revoke_before = 1;
+			(*nrevoked)++;
+		}
+	}
+	return 0;
+}
+
 /* K11: the last good state less what the current files take away (see
  * ts_keyring_take_away), or NULL when out of memory or when the config is
  * out of reach (*out_of_reach set). Only the loading thread calls this, and
@@ -156,28 +200,42 @@ static ts_state *
 take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, ts_err *re,
     int *out_of_reach)
 {
-	ts_state *good = ctx->good, *s = calloc(1, sizeof(*s));
+	ts_state *good = ctx->good, *s = NULL, *r = NULL;
+	ts_conf_names names;
+	ts_file_id id;
+	ts_err e = { "" };
+	ts_reason cr;
 
-	if (s == NULL)
-		return NULL;
+	memset(&names, 0, sizeof(names));
 	/* the config out of reach (Postfix chroots after loading the plugin;
 	 * a daemon may drop privileges): nothing can be known of what was
 	 * taken away, and the state in force keeps deciding */
 	if (ts_file_out_of_reach(ctx->path)) {
-		free(s);
 		*out_of_reach = 1;
-		return NULL;
+		goto out;
 	}
-	if (ts_keyring_take_away(
-	        good->kr, good->conf, ctx->path, &s->kr, files, nremoved, nrevoked, re) != TS_OK) {
-		free(s);
-		return NULL;
-	}
+	/* read leniently, past its errors; a config that is there but cannot
+	 * be read safely names nothing, so every key goes (fail closed) */
+	if ((cr = ts_conf_scan_names(ctx->path, good->conf->dir, &names, &id, &e)) == TS_R_INTERNAL)
+		goto out;
+	if (cr != TS_OK)
+		ts_file_id_of(ctx->path, &id);
+	if (ts_filelist_add(files, ctx->path, &id) != 0 || (s = calloc(1, sizeof(*s))) == NULL)
+		goto out;
 	atomic_init(&s->refs, 1);
 	s->conf = good->conf;
 	atomic_fetch_add(&good->refs, 1);
 	s->base = good; /* transferred: the reference just taken */
-	return s;
+	if (ts_keyring_take_away(good->kr, good->conf, cr == TS_OK ? &names : NULL, &s->kr, files,
+	        nremoved, nrevoked, re) != TS_OK ||
+	    (cr == TS_OK && later_revoke_before(s, &names, nrevoked) != 0))
+		goto out;
+	r = s;
+	s = NULL; /* transferred */
+out:
+	ts_conf_names_free(&names);
+	state_free(s);
+	return r;
 }
 
 /* With ctx->lock held, after a failed load: less (may be NULL) goes in

@@ -21,6 +21,9 @@ typedef struct ts_state {
 	 * failed reload's files take away; conf and keys are base's, and a
 	 * reference to base is held */
 	struct ts_state *base;
+	/* with base: conf is a shallow copy of base's (its issuers array its
+	 * own, for a later revoke_before), freed with the state */
+	int conf_copied;
 } ts_state;
 
 struct ts_ctx {

@@ -451,17 +451,14 @@ take_away_keys(ts_keyring *kr, const ts_conf *c, size_t idx, const ts_keyspec *k
 }
 
 ts_reason
-ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const char *conf_path,
+ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const ts_conf_names *names,
     ts_keyring **out, ts_filelist *files, size_t *removed, size_t *revoked, ts_err *revoke_err)
 {
 	ts_keyring *kr = calloc(1, sizeof(*kr));
-	ts_conf_names names = { NULL, NULL, 0, NULL };
 	const char *rpath;
-	ts_file_id id;
-	ts_err e = { "" };
 	ts_reason r = TS_R_INTERNAL;
 	size_t i, k;
-	int conf_read, unreadable = 0;
+	int unreadable = 0;
 
 	*out = NULL;
 	*removed = *revoked = 0;
@@ -482,25 +479,14 @@ ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const char *conf_
 	memcpy(kr->iss_start, good->iss_start, good->niss * sizeof(size_t));
 	memcpy(kr->iss_count, good->iss_count, good->niss * sizeof(size_t));
 
-	/* a key line no longer there; a config that is there but cannot be
-	 * read safely names nothing, so every key goes (fail closed); the
-	 * caller has made sure it is within reach */
-	r = ts_conf_scan_names(conf_path, c->dir, &names, &id, &e);
-	if (r == TS_R_INTERNAL)
-		goto out;
-	conf_read = r == TS_OK;
-	if (!conf_read)
-		ts_file_id_of(conf_path, &id);
-	if (ts_filelist_add(files, conf_path, &id) != 0) {
-		r = TS_R_INTERNAL;
-		goto out;
-	}
+	/* a key line no longer there (a config that names nothing takes
+	 * every key away) */
 	for (i = 0; i < kr->n; i++) {
 		ts_binding *b = &kr->b[i];
 
 		if (!b->removed &&
-		    (!conf_read ||
-		        !names_hold(&names, c->issuers[b->issuer_idx].name, b->source))) {
+		    (names == NULL ||
+		        !names_hold(names, c->issuers[b->issuer_idx].name, b->source))) {
 			b->removed = 1;
 			(*removed)++;
 		}
@@ -513,7 +499,8 @@ ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const char *conf_
 				goto out;
 	/* revocations: the list the file names now, or, where it names none
 	 * (dropping a list adds trust), the last good one */
-	rpath = conf_read && names.revoked_keys != NULL ? names.revoked_keys : c->revoked_keys;
+	rpath =
+	    names != NULL && names->revoked_keys != NULL ? names->revoked_keys : c->revoked_keys;
 	if (rpath != NULL) {
 		r = apply_revoked(kr, rpath, files, revoked, &unreadable, revoke_err);
 		if (r == TS_R_INTERNAL)
@@ -526,7 +513,6 @@ ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const char *conf_
 out:
 	if (r == TS_R_INTERNAL)
 		ts_fail(revoke_err, r, "out of memory while applying removals");
-	ts_conf_names_free(&names);
 	ts_keyring_free(kr);
 	return r;
 }

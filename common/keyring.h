@@ -61,15 +61,16 @@ void ts_keyring_free(ts_keyring *kr);
 
 /* K11: what a failed reload still applies. A copy of good (whose keys it
  * borrows: good must outlive it) less what the current files take away:
- * bindings whose [issuer] key line (in conf_path, read leniently) or key
- * file is gone, or whose file, where it still parses, no longer holds the
- * key; plus every well-formed thumbprint of the revoked-key list. When that
- * list cannot be read, the copy refuses every token
- * (ts_keyring_revocations_unknown); a config that can be opened but not
- * read safely names no key. c is good's configuration. Files read
+ * bindings whose [issuer] key line is not in names (the current config,
+ * read leniently; NULL when it is there but cannot be read safely, which
+ * takes every key away), whose key file is gone, or whose file, where it
+ * still parses, no longer holds the key; plus every well-formed thumbprint
+ * of the revoked-key list (the one names gives, else c's). When that list
+ * cannot be read, the copy refuses every token
+ * (ts_keyring_revocations_unknown). c is good's configuration. Files read
  * are appended to *files. *removed and *revoked count what changed;
  * revoke_err gets an error of the revoked-key list ("" when none). */
-ts_reason ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const char *conf_path,
+ts_reason ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const ts_conf_names *names,
     ts_keyring **out, ts_filelist *files, size_t *removed, size_t *revoked, ts_err *revoke_err);
 /* 1 when the revoked-key list could not be read: no key may be trusted. */
 int ts_keyring_revocations_unknown(const ts_keyring *kr);

@@ -218,6 +218,15 @@ test_take_away(void)
 	ok(strstr(ts_ctx_last_error(ctx), "bogus") != NULL, "K11_broken_config_still_reported");
 	ts_ctx_free(ctx);
 
+	/* a revoke_before set in a config that is broken elsewhere */
+	ctx = k11_start("# none\n");
+	write_conf("revoked_keys = revoked\nbogus = 1",
+	    "key = p256.pub.pem kid=corp-1\nkey = rsa.pem kid=shared alg=RS256\n"
+	    "revoke_before = 2023-11-14T22:15:00Z");
+	ok(check(ctx, "good_corp_es256") == TS_R_TOKEN_REVOKED,
+	    "K11_revoke_before_applies_despite_broken_config");
+	ts_ctx_free(ctx);
+
 	/* the key file now holds another key, and another file is broken */
 	ctx = k11_start("# none\n");
 	{
