@@ -3,8 +3,8 @@
  * and two forked processes validate continuously while a third process
  * rotates keys as an administrator would (write a new file, rename it over
  * the old): add key C, break C's file, and, while it is broken, delete A's
- * file (its key line stays) and revoke B in a list that also holds a broken
- * line; then fix everything. Each worker asserts what it observes:
+ * file (its key line stays) in a change that also breaks the config, and
+ * revoke B in a list that also holds a broken line; then fix everything. Each worker asserts what it observes:
  *  - once A was refused as unknown, A is never accepted again;
  *  - once B was refused as revoked, B is never accepted again;
  *  - once C was accepted, C is never refused (a broken file keeps the last
@@ -146,9 +146,13 @@ rotate(void)
 	sleep_ms(300);
 	env_write(dir, "c.pem", broken, 0644); /* break C: the last good C stays */
 	sleep_ms(300);
-	/* K11, while C is broken: A's file deleted, its key line left */
+	/* K11, while C is broken: A's file deleted, its key line left, and
+	 * the same change breaks the config too */
 	snprintf(path, sizeof(path), "%s/a.pem", dir);
 	unlink(path);
+	write_conf("key = a.pem kid=a\nkey = b.pem kid=b alg=RS256\nkey = c.pem kid=c\n"
+	           "no_such_setting = 1",
+	    "# none\n");
 	atomic_store(phase, PH_A_FILE_GONE);
 	sleep_ms(300);
 	/* K11, while C is broken: B revoked in a list with a broken line */
