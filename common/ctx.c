@@ -1,5 +1,6 @@
 /* ctx.c: a validation context: the loaded state, change detection and
- * all-or-nothing reload (see tokenscope.h). */
+ * reload, all or nothing for what a change adds, while what it takes away
+ * always applies (K11; see tokenscope.h). */
 #include "config.h"
 
 #include <pthread.h>
