@@ -768,19 +768,13 @@ names_add_revoke_before(ts_conf_names *n, const char *issuer, time_t t)
 }
 
 ts_reason
-ts_conf_scan_names(
-    const char *path, const char *dir, ts_conf_names *out, struct ts_file_id *id, ts_err *e)
+ts_conf_scan_buf(char *buf, size_t len, const char *dir, ts_conf_names *out)
 {
-	char *buf = NULL, *line, *next, *hash, *eq, *k, *v;
+	char *line, *next, *hash, *eq, *k, *v;
 	char section[TS_NAME_MAX + 16] = "";
-	size_t len = 0;
 	time_t t;
-	ts_reason r;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = ts_read_file(path, TS_CONF_MAX_SIZE, 0, &buf, &len, id, e)) != TS_OK)
-		return r;
-	r = TS_R_INTERNAL;
 	/* the same line syntax as parse_line, but nothing stops the scan */
 	for (line = buf; line != NULL; line = next) {
 		if ((next = memchr(line, '\n', len - (size_t)(line - buf))) != NULL)
@@ -814,21 +808,34 @@ ts_conf_scan_names(
 		if (strcmp(section, "[global]") == 0) {
 			if (strcmp(k, "revoked_keys") == 0 && out->revoked_keys == NULL &&
 			    (out->revoked_keys = join_path(dir, v, strlen(v))) == NULL)
-				goto out;
+				goto oom;
 		} else if (strcmp(k, "key") == 0) {
 			if (names_add(out, section, dir, v) != 0)
-				goto out;
+				goto oom;
 		} else if (strcmp(k, "revoke_before") == 0 && ts_time_parse(v, &t) == 0) {
 			if (names_add_revoke_before(out, section, t) != 0)
-				goto out;
+				goto oom;
 		}
 	}
-	r = TS_OK;
-out:
-	free(buf);
-	if (r != TS_OK) {
-		ts_conf_names_free(out);
+	return TS_OK;
+oom:
+	ts_conf_names_free(out);
+	return TS_R_INTERNAL;
+}
+
+ts_reason
+ts_conf_scan_names(
+    const char *path, const char *dir, ts_conf_names *out, struct ts_file_id *id, ts_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	ts_reason r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = ts_read_file(path, TS_CONF_MAX_SIZE, 0, &buf, &len, id, e)) != TS_OK)
+		return r;
+	if ((r = ts_conf_scan_buf(buf, len, dir, out)) != TS_OK)
 		ts_fail(e, r, "%s: out of memory", path);
-	}
+	free(buf);
 	return r;
 }

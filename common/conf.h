@@ -120,6 +120,8 @@ typedef struct ts_conf_names {
  * (may be NULL) gets the file identity. */
 ts_reason ts_conf_scan_names(
     const char *path, const char *dir, ts_conf_names *out, struct ts_file_id *id, ts_err *e);
+/* The same from a NUL-terminated buffer of len bytes, modified in place. */
+ts_reason ts_conf_scan_buf(char *buf, size_t len, const char *dir, ts_conf_names *out);
 void ts_conf_names_free(ts_conf_names *n);
 
 #endif
