@@ -142,7 +142,7 @@ k11_start(const char *revoked_text)
 static void
 test_take_away(void)
 {
-	char revoked[256], conf[4096];
+	char revoked[256], conf[4096], path[4200];
 	const char *broken_pem = "-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----\n";
 	ts_ctx *ctx, *fresh = NULL;
 	ts_err e = { "" };
@@ -194,16 +194,16 @@ test_take_away(void)
 	    "K11_unsafe_revocation_list_refuses_every_token");
 	env_write(dir, "revoked", "# none\n", 0644);
 	ok(check(ctx, "good_corp_es256") == TS_OK, "K11_readable_revocation_list_restores");
-	snprintf(revoked, sizeof(revoked), "%s/revoked", dir);
-	unlink(revoked);
+	snprintf(path, sizeof(path), "%s/revoked", dir);
+	unlink(path);
 	ok(check(ctx, "good_corp_es256") == TS_R_CONFIG_ERROR,
 	    "K11_deleted_revocation_list_refuses_every_token");
 	ts_ctx_free(ctx);
 
 	/* key removal: the file deleted while its key line stays */
 	ctx = k11_start("# none\n");
-	snprintf(revoked, sizeof(revoked), "%s/rsa.pem", dir);
-	unlink(revoked);
+	snprintf(path, sizeof(path), "%s/rsa.pem", dir);
+	unlink(path);
 	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY &&
 	        check(ctx, "good_corp_es256") == TS_OK,
 	    "K11_deleted_key_file_stops_verifying");
@@ -261,8 +261,8 @@ test_take_away(void)
 		snprintf(moved, sizeof(moved), "%s.moved", conf);
 		if (rename(conf, moved) != 0)
 			tap_bail("rename");
-		snprintf(revoked, sizeof(revoked), "%s/revoked", dir);
-		unlink(revoked);
+		snprintf(path, sizeof(path), "%s/revoked", dir);
+		unlink(path);
 		ok(check(ctx, "good_corp_es256") == TS_OK &&
 		        check(ctx, "good_corp_rs256_shared_kid") == TS_OK,
 		    "K11_config_out_of_reach_keeps_the_loaded_state");
