@@ -100,4 +100,28 @@ void ts_conf_free(ts_conf *c);
 
 const ts_service_conf *ts_conf_service(const ts_conf *c, const char *name);
 
+/* What a config file still names, read leniently, line by line, past any
+ * error: for K11, so that a broken config takes away what it no longer
+ * names. Never used to add trust. */
+typedef struct ts_conf_names {
+	char **issuer; /* [issuer NAME] of each key line */
+	char **path; /* its key file, absolute */
+	size_t n;
+	char *revoked_keys; /* the [global] revoked_keys file, or NULL */
+	/* well-formed revoke_before lines: [issuer NAME] and time */
+	char **rb_issuer;
+	time_t *rb_time;
+	size_t nrb;
+} ts_conf_names;
+
+/* Reads path (a safe file, as ts_conf_load) and fills *out; relative paths
+ * resolve against dir. Returns TS_R_CONFIG_ERROR when the file cannot be
+ * read at all (then *out is empty), TS_R_INTERNAL when out of memory. *id
+ * (may be NULL) gets the file identity. */
+ts_reason ts_conf_scan_names(
+    const char *path, const char *dir, ts_conf_names *out, struct ts_file_id *id, ts_err *e);
+/* The same from a NUL-terminated buffer of len bytes, modified in place. */
+ts_reason ts_conf_scan_buf(char *buf, size_t len, const char *dir, ts_conf_names *out);
+void ts_conf_names_free(ts_conf_names *n);
+
 #endif

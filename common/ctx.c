@@ -1,5 +1,6 @@
 /* ctx.c: a validation context: the loaded state, change detection and
- * all-or-nothing reload (see tokenscope.h). */
+ * reload, all or nothing for what a change adds, while what it takes away
+ * always applies (K11; see tokenscope.h). */
 #include "config.h"
 
 #include <pthread.h>
@@ -18,8 +19,14 @@ state_free(ts_state *s)
 	if (s == NULL)
 		return;
 	ts_keyring_free(s->kr);
-	ts_conf_free(s->conf);
+	if (s->base == NULL) {
+		ts_conf_free(s->conf);
+	} else if (s->conf_copied) {
+		free(s->conf->issuers);
+		free(s->conf);
+	}
 	ts_filelist_free(&s->files);
+	ts_state_unref(s->base); /* the conf and keys borrowed */
 	free(s);
 }
 
@@ -139,33 +146,182 @@ reload_due_locked(ts_ctx *ctx, int force)
 		if (now - ctx->last_check < (double)interval)
 			return 0;
 		ctx->last_check = now;
-		/* nothing changed since the state in force, or since the last
-		 * failed attempt (so a broken file is reported once) */
-		if ((ctx->state && !files_changed(&ctx->state->files)) ||
-		    (ctx->failed.n > 0 && !files_changed(&ctx->failed)))
+		/* nothing changed since the last failed attempt (so a broken
+		 * file is reported once), or since the state in force loaded */
+		if (ctx->failed.n > 0 ? !files_changed(&ctx->failed)
+		                      : (ctx->state && !files_changed(&ctx->state->files))) {
+			/* K11: but a broken revoked-key list may hold a revocation
+			 * the administrator believes in force: it stays in the
+			 * log until fixed */
+			if (ctx->revoke_error[0] != '\0')
+				ctx_log(ctx, LOG_ERR, "tokenscope: %s", ctx->revoke_error);
 			return 0;
+		}
 	}
 	ctx->last_check = now;
 	ctx->loading = 1;
 	return 1;
 }
 
+/* K11: a revoke_before that the current config sets later than the last
+ * good one applies too. s gets its own shallow copy of the conf: the
+ * issuers array copied, everything it points to borrowed. Returns -1 when
+ * out of memory. */
+static int
+later_revoke_before(ts_state *s, const ts_conf_names *names, size_t *nrevoked)
+{
+	const ts_conf *good = s->base->conf;
+	ts_conf *c = NULL;
+	size_t i, j;
+
+	for (j = 0; j < names->nrb; j++) {
+		for (i = 0; i < good->nissuers; i++) {
+			const ts_issuer_conf *is = &(c != NULL ? c : good)->issuers[i];
+
+			if (strcmp(is->name, names->rb_issuer[j]) != 0 ||
+			    (is->has_revoke_before && is->revoke_before >= names->rb_time[j]))
+				continue;
+			if (c == NULL) {
+				if ((c = malloc(sizeof(*c))) == NULL)
+					return -1;
+				*c = *good;
+				if ((c->issuers = calloc(good->nissuers, sizeof(*c->issuers))) ==
+				    NULL) {
+					free(c);
+					return -1;
+				}
+				memcpy(c->issuers, good->issuers,
+				    good->nissuers * sizeof(*c->issuers));
+				s->conf = c;
+				s->conf_copied = 1;
+			}
+			c->issuers[i].revoke_before = names->rb_time[j];
+			c->issuers[i].has_revoke_before = 1;
+			(*nrevoked)++;
+		}
+	}
+	return 0;
+}
+
+/* K11: the last good state less what the current files take away (see
+ * ts_keyring_take_away), or NULL when out of memory or when the config is
+ * out of reach (*out_of_reach set). Only the loading thread calls this, and
+ * only it changes ctx->good. */
+static ts_state *
+take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, ts_err *re,
+    int *out_of_reach)
+{
+	ts_state *good = ctx->good, *s = NULL, *r = NULL;
+	ts_conf_names names;
+	ts_file_id id;
+	ts_err e = { "" };
+	ts_reason cr;
+
+	memset(&names, 0, sizeof(names));
+	/* the config out of reach (Postfix chroots after loading the plugin;
+	 * a daemon may drop privileges): nothing can be known of what was
+	 * taken away, and the state in force keeps deciding */
+	if (ts_file_out_of_reach(ctx->path)) {
+		*out_of_reach = 1;
+		goto out;
+	}
+	/* read leniently, past its errors; a config that is there but cannot
+	 * be read safely names nothing, so every key goes (fail closed) */
+	if ((cr = ts_conf_scan_names(ctx->path, good->conf->dir, &names, &id, &e)) == TS_R_INTERNAL)
+		goto out;
+	if (cr != TS_OK)
+		ts_file_id_of(ctx->path, &id);
+	if (ts_filelist_add(files, ctx->path, &id) != 0 || (s = calloc(1, sizeof(*s))) == NULL)
+		goto out;
+	atomic_init(&s->refs, 1);
+	s->conf = good->conf;
+	atomic_fetch_add(&good->refs, 1);
+	s->base = good; /* transferred: the reference just taken */
+	if (ts_keyring_take_away(good->kr, good->conf, cr == TS_OK ? &names : NULL, &s->kr, files,
+	        nremoved, nrevoked, re) != TS_OK ||
+	    (cr == TS_OK && later_revoke_before(s, &names, nrevoked) != 0))
+		goto out;
+	r = s;
+	s = NULL; /* transferred */
+out:
+	ts_conf_names_free(&names);
+	state_free(s);
+	return r;
+}
+
+/* With ctx->lock held, after a failed load: less (may be NULL) goes in
+ * force, unless the files were out of reach. Returns the state it replaces. */
+static ts_state *
+install_less_locked(ts_ctx *ctx, ts_state *less, size_t nremoved, size_t nrevoked, const ts_err *re,
+    const ts_err *e, int out_of_reach)
+{
+	ts_state *old = NULL;
+
+	if (ctx->good == NULL) {
+		ctx_log(ctx, LOG_ERR, "tokenscope: %s", e->msg);
+		return NULL;
+	}
+	if (out_of_reach) {
+		ctx_log(ctx, LOG_ERR,
+		    "tokenscope: %s (out of reach: the loaded state keeps deciding)", e->msg);
+		return NULL;
+	}
+	ctx->revoke_error[0] = '\0';
+	/* when what is taken away cannot be worked out, nothing is trusted */
+	old = ctx->state;
+	ctx->state = less;
+	if (less == NULL) {
+		ctx_log(ctx, LOG_ERR, "tokenscope: %s (and out of memory: refusing every token)",
+		    e->msg);
+		return old;
+	}
+	ctx_log(ctx, LOG_ERR, "tokenscope: %s (keeping the last good configuration)", e->msg);
+	if (nremoved > 0 || nrevoked > 0)
+		ctx_log(ctx, LOG_WARNING,
+		    "tokenscope: what the new files take away applies all the same: %zu key(s) "
+		    "removed, %zu revoked",
+		    nremoved, nrevoked);
+	if (ts_keyring_revocations_unknown(less->kr))
+		snprintf(ctx->revoke_error, sizeof(ctx->revoke_error),
+		    "the revoked-key list cannot be read, so every token is refused until it "
+		    "can: %s",
+		    re->msg);
+	else if (re->msg[0] != '\0')
+		snprintf(ctx->revoke_error, sizeof(ctx->revoke_error),
+		    "the revoked-key list has a broken line (every well-formed line applies): "
+		    "%s",
+		    re->msg);
+	if (ctx->revoke_error[0] != '\0')
+		ctx_log(ctx, LOG_ERR, "tokenscope: %s", ctx->revoke_error);
+	return old;
+}
+
 /* Loads outside the lock (a large keyring takes a while), then installs the
- * result all or nothing: a failure keeps the state in force. */
+ * result all or nothing: a failure keeps the last good state for what it
+ * adds, never for what it takes away (K11). */
 static ts_reason
 reload(ts_ctx *ctx, ts_err *e)
 {
-	ts_state *fresh = NULL, *old = NULL;
+	ts_state *fresh = NULL, *old = NULL, *old_good = NULL, *less = NULL;
 	ts_filelist files = { NULL, NULL, 0 };
+	ts_err re = { "" };
+	size_t nremoved = 0, nrevoked = 0;
+	int out_of_reach = 0;
 	ts_reason r = state_load(ctx->path, &fresh, &files, e);
 
+	if (r != TS_OK && ctx->good != NULL)
+		less = take_away(ctx, &files, &nremoved, &nrevoked, &re, &out_of_reach);
 	pthread_mutex_lock(&ctx->lock);
 	if (r == TS_OK && fresh != NULL) {
 		fresh->files = files;
 		old = ctx->state;
+		old_good = ctx->good;
 		ctx->state = fresh;
+		atomic_fetch_add(&fresh->refs, 1);
+		ctx->good = fresh;
 		ts_filelist_free(&ctx->failed);
 		ctx->last_error[0] = '\0';
+		ctx->revoke_error[0] = '\0';
 		warn_expiring(ctx, fresh);
 		if (old != NULL)
 			ctx_log(
@@ -174,12 +330,13 @@ reload(ts_ctx *ctx, ts_err *e)
 		ts_filelist_free(&ctx->failed);
 		ctx->failed = files;
 		snprintf(ctx->last_error, sizeof(ctx->last_error), "%s", e->msg);
-		ctx_log(ctx, LOG_ERR, "tokenscope: %s%s", e->msg,
-		    ctx->state ? " (keeping the last good configuration)" : "");
+		old = install_less_locked(ctx, less, nremoved, nrevoked, &re, e, out_of_reach);
 	}
 	ctx->loading = 0;
 	pthread_mutex_unlock(&ctx->lock);
-	ts_state_unref(old); /* freed when the last validation using it ends */
+	/* freed when the last validation using them ends */
+	ts_state_unref(old);
+	ts_state_unref(old_good);
 	return r;
 }
 
@@ -225,6 +382,7 @@ ts_ctx_free(ts_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	ts_state_unref(ctx->state);
+	ts_state_unref(ctx->good);
 	ts_filelist_free(&ctx->failed);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->path);

@@ -17,16 +17,25 @@ typedef struct ts_state {
 	ts_conf *conf;
 	ts_keyring *kr;
 	ts_filelist files; /* every file read, with its identity */
+	/* K11: set when this state is the last good one (base) less what a
+	 * failed reload's files take away; conf and keys are base's, and a
+	 * reference to base is held */
+	struct ts_state *base;
+	/* with base: conf is a shallow copy of base's (its issuers array its
+	 * own, for a later revoke_before), freed with the state */
+	int conf_copied;
 } ts_state;
 
 struct ts_ctx {
 	char *path;
 	pthread_mutex_t lock; /* guards state, failed, last_check, last_error */
-	ts_state *state; /* NULL until a load succeeded */
+	ts_state *state; /* in force: good, or good less what was taken away */
+	ts_state *good; /* the last state that loaded whole; NULL until one did */
 	ts_filelist failed; /* identities of the last failed attempt */
 	double last_check;
 	int loading; /* one thread is loading a new state */
 	char last_error[TS_ERR_MSG_MAX];
+	char revoke_error[TS_ERR_MSG_MAX]; /* K11: logged at every change check */
 	ts_log_fn *log;
 	void *log_arg;
 	long long last_sweep; /* replay cache: guarded by lock too */

@@ -20,6 +20,8 @@ struct ts_keyring {
 	size_t nslots;
 	size_t *iss_start, *iss_count; /* per issuer: its run of bindings */
 	size_t niss;
+	int borrowed; /* keys, kids and key issuers belong to another keyring */
+	int revocations_unknown; /* K11: the revoked-key list is unreadable */
 };
 
 static uint64_t
@@ -49,9 +51,11 @@ ts_keyring_find(const ts_keyring *kr, size_t issuer_idx, const char *kid, size_t
 	for (; kr->slots[i] != 0; i = (i + 1) & mask) {
 		const ts_binding *b = &kr->b[kr->slots[i] - 1];
 
+		/* kids are unique per issuer, so a removed key has no
+		 * stand-in */
 		if (b->issuer_idx == issuer_idx && b->kid_len == kid_len &&
 		    memcmp(b->kid, kid, kid_len) == 0)
-			return b;
+			return b->removed ? NULL : b;
 	}
 	return NULL;
 }
@@ -59,7 +63,8 @@ ts_keyring_find(const ts_keyring *kr, size_t issuer_idx, const char *kid, size_t
 static int
 usable(const ts_binding *b, time_t now)
 {
-	return !b->revoked && !b->other_issuer && now >= b->not_before && now < b->not_after;
+	return !b->revoked && !b->removed && !b->other_issuer && now >= b->not_before &&
+	    now < b->not_after;
 }
 
 const ts_binding *
@@ -132,7 +137,7 @@ ts_keyring_free(ts_keyring *kr)
 
 	if (kr == NULL)
 		return;
-	for (i = 0; i < kr->n; i++) {
+	for (i = 0; i < kr->n && !kr->borrowed; i++) {
 		ts_key_free(kr->b[i].key);
 		free(kr->b[i].kid);
 		free(kr->b[i].key_issuer);
@@ -209,9 +214,27 @@ build_index(ts_keyring *kr, const ts_conf *c, ts_err *e)
 	return TS_OK;
 }
 
-/* K6: one RFC 7638 thumbprint a line; '#' comments and blank lines. */
+/* A line of the revoked-key list that can name a key: 43 base64url
+ * characters (spelled out: isalnum depends on the locale). */
+static int
+thumbprint_shaped(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		        (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return 0;
+	return i == TS_THUMBPRINT_LEN;
+}
+
+/* K6: one RFC 7638 thumbprint a line; '#' comments and blank lines. K11:
+ * every well-formed line is applied even when another is broken; the first
+ * broken line is the error returned. *unreadable is set when the file
+ * could not be read at all; *nrevoked counts bindings newly revoked. */
 static ts_reason
-apply_revoked(ts_keyring *kr, const char *path, ts_filelist *files, ts_err *e)
+apply_revoked(ts_keyring *kr, const char *path, ts_filelist *files, size_t *nrevoked,
+    int *unreadable, ts_err *e)
 {
 	char *buf = NULL, *line, *next;
 	size_t len, i;
@@ -219,10 +242,13 @@ apply_revoked(ts_keyring *kr, const char *path, ts_filelist *files, ts_err *e)
 	ts_file_id id;
 	ts_reason r;
 
+	*unreadable = 0;
 	r = ts_read_file(path, REVOKED_MAX_SIZE, 0, &buf, &len, &id, e);
 	if (r != TS_OK) {
+		*unreadable = 1;
 		ts_file_id_of(path, &id);
-		ts_filelist_add(files, path, &id);
+		if (ts_filelist_add(files, path, &id) != 0)
+			r = TS_R_INTERNAL;
 		return r;
 	}
 	if (ts_filelist_add(files, path, &id) != 0) {
@@ -244,15 +270,20 @@ apply_revoked(ts_keyring *kr, const char *path, ts_filelist *files, ts_err *e)
 			*--end = '\0';
 		if (*s == '\0')
 			continue;
-		if (strlen(s) != TS_THUMBPRINT_LEN) {
-			r = ts_fail(e, TS_R_CONFIG_ERROR,
-			    "%s:%d: not an RFC 7638 SHA-256 thumbprint (43 base64url characters)",
-			    path, lineno);
-			break;
+		if (!thumbprint_shaped(s)) {
+			if (r == TS_OK)
+				r = ts_fail(e, TS_R_CONFIG_ERROR,
+				    "%s:%d: not an RFC 7638 SHA-256 thumbprint (43 base64url "
+				    "characters)",
+				    path, lineno);
+			continue;
 		}
-		for (i = 0; i < kr->n; i++)
-			if (strcmp(ts_key_thumbprint(kr->b[i].key), s) == 0)
+		for (i = 0; i < kr->n; i++) {
+			if (!kr->b[i].revoked && strcmp(ts_key_thumbprint(kr->b[i].key), s) == 0) {
 				kr->b[i].revoked = 1;
+				(*nrevoked)++;
+			}
+		}
 	}
 	free(buf);
 	return r;
@@ -263,7 +294,8 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 {
 	ts_keyring *kr = calloc(1, sizeof(*kr));
 	ts_reason r = TS_R_INTERNAL;
-	size_t i, k, m;
+	size_t i, k, m, nrev = 0;
+	int unreadable = 0;
 
 	*out = NULL;
 	if (kr == NULL)
@@ -340,7 +372,8 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 	}
 	if ((r = build_index(kr, c, e)) != TS_OK)
 		goto out;
-	if (c->revoked_keys != NULL && (r = apply_revoked(kr, c->revoked_keys, files, e)) != TS_OK)
+	if (c->revoked_keys != NULL &&
+	    (r = apply_revoked(kr, c->revoked_keys, files, &nrev, &unreadable, e)) != TS_OK)
 		goto out;
 	*out = kr;
 	kr = NULL; /* transferred */
@@ -348,6 +381,139 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 out:
 	if (r == TS_R_INTERNAL)
 		ts_fail(e, r, "out of memory while loading keys");
+	ts_keyring_free(kr);
+	return r;
+}
+
+int
+ts_keyring_revocations_unknown(const ts_keyring *kr)
+{
+	return kr->revocations_unknown;
+}
+
+static int
+names_hold(const ts_conf_names *n, const char *issuer, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < n->n; i++)
+		if (strcmp(n->issuer[i], issuer) == 0 && strcmp(n->path[i], path) == 0)
+			return 1;
+	return 0;
+}
+
+/* K11: the bindings made from key line ks of issuer idx are removed when
+ * the file is gone, or, where it still parses, no longer holds their key. A
+ * file that exists but no longer parses keeps them: that is a broken
+ * addition, and the last good state stands for what it adds. */
+static ts_reason
+take_away_keys(ts_keyring *kr, const ts_conf *c, size_t idx, const ts_keyspec *ks,
+    ts_filelist *files, size_t *removed)
+{
+	const ts_issuer_conf *is = &c->issuers[idx];
+	unsigned hmac = (1u << TS_ALG_HS256) | (1u << TS_ALG_HS384) | (1u << TS_ALG_HS512);
+	ts_loaded_key *lk = NULL;
+	size_t nlk = 0, len = 0, i, m, live = 0;
+	char *buf = NULL;
+	ts_file_id id;
+	ts_err ke = { "" };
+	int parsed = 0;
+
+	for (i = kr->iss_start[idx]; i < kr->iss_start[idx] + kr->iss_count[idx]; i++)
+		live += kr->b[i].line == ks->line && !kr->b[i].removed;
+	if (live == 0)
+		return TS_OK;
+	if (ts_read_file(ks->path, KEYFILE_MAX_SIZE, 0, &buf, &len, &id, &ke) == TS_OK) {
+		parsed = ts_keyfile_parse(buf, len, ks, is->algorithms,
+		             (is->algorithms & hmac) != 0, &lk, &nlk, &ke) == TS_OK;
+		ts_freezero(buf, len);
+	} else {
+		ts_file_id_of(ks->path, &id);
+	}
+	if (ts_filelist_add(files, ks->path, &id) != 0) {
+		ts_loaded_keys_free(lk, nlk);
+		return TS_R_INTERNAL;
+	}
+	for (i = kr->iss_start[idx]; i < kr->iss_start[idx] + kr->iss_count[idx]; i++) {
+		ts_binding *b = &kr->b[i];
+		int held = !parsed && id.exists;
+
+		if (b->line != ks->line || b->removed)
+			continue;
+		for (m = 0; m < nlk && !held; m++)
+			held = strcmp(ts_key_thumbprint(lk[m].key), ts_key_thumbprint(b->key)) == 0;
+		if (!held) {
+			b->removed = 1;
+			(*removed)++;
+		}
+	}
+	ts_loaded_keys_free(lk, nlk);
+	return TS_OK;
+}
+
+ts_reason
+ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const ts_conf_names *names,
+    ts_keyring **out, ts_filelist *files, size_t *removed, size_t *revoked, ts_err *revoke_err)
+{
+	ts_keyring *kr = calloc(1, sizeof(*kr));
+	const char *rpath;
+	ts_reason r = TS_R_INTERNAL;
+	size_t i, k;
+	int unreadable = 0;
+
+	*out = NULL;
+	*removed = *revoked = 0;
+	revoke_err->msg[0] = '\0';
+	if (kr == NULL)
+		goto out;
+	kr->borrowed = 1;
+	kr->n = kr->cap = good->n;
+	kr->nslots = good->nslots;
+	kr->niss = good->niss;
+	if ((kr->b = calloc(good->n + 1, sizeof(*kr->b))) == NULL ||
+	    (kr->slots = calloc(good->nslots + 1, sizeof(size_t))) == NULL ||
+	    (kr->iss_start = calloc(good->niss + 1, sizeof(size_t))) == NULL ||
+	    (kr->iss_count = calloc(good->niss + 1, sizeof(size_t))) == NULL)
+		goto out;
+	memcpy(kr->b, good->b, good->n * sizeof(*kr->b));
+	memcpy(kr->slots, good->slots, good->nslots * sizeof(size_t));
+	memcpy(kr->iss_start, good->iss_start, good->niss * sizeof(size_t));
+	memcpy(kr->iss_count, good->iss_count, good->niss * sizeof(size_t));
+
+	/* a key line no longer there (a config that names nothing takes
+	 * every key away) */
+	for (i = 0; i < kr->n; i++) {
+		ts_binding *b = &kr->b[i];
+
+		if (!b->removed &&
+		    (names == NULL ||
+		        !names_hold(names, c->issuers[b->issuer_idx].name, b->source))) {
+			b->removed = 1;
+			(*removed)++;
+		}
+	}
+	/* a key file gone, or no longer holding the key */
+	for (i = 0; i < c->nissuers; i++)
+		for (k = 0; k < c->issuers[i].nkeys; k++)
+			if ((r = take_away_keys(
+			         kr, c, i, &c->issuers[i].keys[k], files, removed)) != TS_OK)
+				goto out;
+	/* revocations: the list the file names now, or, where it names none
+	 * (dropping a list adds trust), the last good one */
+	rpath =
+	    names != NULL && names->revoked_keys != NULL ? names->revoked_keys : c->revoked_keys;
+	if (rpath != NULL) {
+		r = apply_revoked(kr, rpath, files, revoked, &unreadable, revoke_err);
+		if (r == TS_R_INTERNAL)
+			goto out;
+		kr->revocations_unknown = unreadable;
+	}
+	*out = kr;
+	kr = NULL; /* transferred */
+	r = TS_OK;
+out:
+	if (r == TS_R_INTERNAL)
+		ts_fail(revoke_err, r, "out of memory while applying removals");
 	ts_keyring_free(kr);
 	return r;
 }

@@ -32,6 +32,10 @@ typedef struct ts_binding {
 	ts_key *key;
 	time_t not_before, not_after; /* 0 / TIME_MAX when unbounded */
 	int revoked; /* K6: thumbprint on the revoked list */
+	/* K11: a newer, broken config no longer names this key (its key line
+	 * or its file is gone, or its file no longer holds it): it verifies
+	 * nothing and is not found */
+	int removed;
 	const char *source; /* the key file path (owned by the conf) */
 	int line; /* the key line in the config */
 } ts_binding;
@@ -54,6 +58,22 @@ typedef struct ts_filelist {
  * fix of the broken file is noticed). */
 ts_reason ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *e);
 void ts_keyring_free(ts_keyring *kr);
+
+/* K11: what a failed reload still applies. A copy of good (whose keys it
+ * borrows: good must outlive it) less what the current files take away:
+ * bindings whose [issuer] key line is not in names (the current config,
+ * read leniently; NULL when it is there but cannot be read safely, which
+ * takes every key away), whose key file is gone, or whose file, where it
+ * still parses, no longer holds the key; plus every well-formed thumbprint
+ * of the revoked-key list (the one names gives, else c's). When that list
+ * cannot be read, the copy refuses every token
+ * (ts_keyring_revocations_unknown). c is good's configuration. Files read
+ * are appended to *files. *removed and *revoked count what changed;
+ * revoke_err gets an error of the revoked-key list ("" when none). */
+ts_reason ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const ts_conf_names *names,
+    ts_keyring **out, ts_filelist *files, size_t *removed, size_t *revoked, ts_err *revoke_err);
+/* 1 when the revoked-key list could not be read: no key may be trusted. */
+int ts_keyring_revocations_unknown(const ts_keyring *kr);
 
 /* 1 when the key may verify a token of issuer (iss, iss_len) whose tid
  * claim is (tid, tid_len) (tid NULL when absent): always when the key names

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "replay.h"
+#include "safe_file.h"
 
 static ts_reason
 check_dir(const char *dir, ts_err *e)
@@ -20,8 +22,7 @@ check_dir(const char *dir, ts_err *e)
 
 	if (lstat(dir, &st) != 0)
 		return ts_fail(e, TS_R_CONFIG_ERROR, "replay_cache %s: %s", dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
-	    (st.st_mode & 077) != 0)
+	if (!S_ISDIR(st.st_mode) || !ts_owner_ok(st.st_uid) || (st.st_mode & 077) != 0)
 		return ts_fail(e, TS_R_CONFIG_ERROR,
 		    "replay_cache %s: must be a directory owned by root with mode 0700", dir);
 	return TS_OK;
@@ -60,19 +61,20 @@ ts_replay_check(const char *dir, const char *iss, size_t iss_len, const char *jt
 		return ts_fail(e, TS_R_REPLAYED, "token (iss, jti) was already used");
 	if (fd < 0)
 		return ts_fail(e, TS_R_CONFIG_ERROR, "replay_cache %s: %s", dir, strerror(errno));
-	/* mtime = exp: the sweep needs no file contents */
+	/* mtime = exp + this configuration's skew, the moment it stops
+	 * accepting the token: the sweep needs neither file contents nor the
+	 * skew of whoever recorded the entry */
 	ts[0].tv_sec = now;
 	ts[0].tv_nsec = 0;
-	ts[1].tv_sec = (time_t)exp;
+	ts[1].tv_sec = (time_t)(exp > LLONG_MAX - skew ? exp : exp + skew);
 	ts[1].tv_nsec = 0;
 	(void)futimens(fd, ts);
-	(void)skew;
 	close(fd);
 	return TS_OK;
 }
 
 long
-ts_replay_sweep(const char *dir, long skew, time_t now)
+ts_replay_sweep(const char *dir, time_t now)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -88,9 +90,9 @@ ts_replay_sweep(const char *dir, long skew, time_t now)
 			continue;
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
 			continue;
-		/* a token with this exp is refused as expired by now, so its
-		 * entry cannot matter any more */
-		if (st.st_mtime + skew + 60 < now && unlinkat(dfd, de->d_name, 0) == 0)
+		/* the configuration that recorded it refuses this token as
+		 * expired by now, so its entry cannot matter any more */
+		if (st.st_mtime + 60 < now && unlinkat(dfd, de->d_name, 0) == 0)
 			n++;
 	}
 	closedir(d);

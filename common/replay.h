@@ -3,8 +3,11 @@
  * every process on the host through a root-only directory: one file per
  * seen token, created with O_CREAT | O_EXCL, which is atomic across
  * processes, so of two racing validations exactly one wins. Never keyed by
- * signature bytes (ECDSA signatures are malleable). Entries carry the
- * token's exp as their mtime and are swept once they can no longer matter.
+ * signature bytes (ECDSA signatures are malleable). Entries carry, as their
+ * mtime, the time from which the recording configuration refuses the token
+ * as expired (exp + its clock_skew), and are swept once that has passed: so
+ * configurations with different skews may share one directory, and one with
+ * a small skew never sweeps what one with a larger skew still accepts.
  */
 #ifndef TS_REPLAY_H
 #define TS_REPLAY_H
@@ -20,8 +23,8 @@
 ts_reason ts_replay_check(const char *dir, const char *iss, size_t iss_len, const char *jti,
     size_t jti_len, long long exp, long skew, time_t now, ts_err *e);
 
-/* Removes entries whose exp + skew is more than a minute in the past.
- * Returns the number removed, or -1. */
-long ts_replay_sweep(const char *dir, long skew, time_t now);
+/* Removes entries whose recorded exp + skew is more than a minute in the
+ * past. Returns the number removed, or -1. */
+long ts_replay_sweep(const char *dir, time_t now);
 
 #endif

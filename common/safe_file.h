@@ -2,10 +2,18 @@
  * safe_file.h: reading configuration, key and secret files safely (M2).
  *
  * Opened with O_NOFOLLOW | O_CLOEXEC, then checked on the descriptor with
- * fstat: a regular file, owned by root (or by the effective user, so that
- * tests and unprivileged tools can run), not group- or world-writable,
- * and within a size cap. Secret files must also not be readable by group
- * or others (K8).
+ * fstat: a regular file, owned by root, not group- or world-writable, and
+ * within a size cap. Secret files must also not be readable by group or
+ * others (K8).
+ *
+ * Owned by root and nobody else: a SASL plugin runs inside a process of a
+ * service account (postfix, cyrus), which must not be able to rewrite its
+ * own trust anchors. The one exception is the test hook: with
+ * TOKENSCOPE_TEST_OWN_FILES=1 in the environment (the test suite and the
+ * bench set it, so that they run as any user), files owned by the effective
+ * user are accepted too. It is read with secure_getenv, so set-user-ID and
+ * other AT_SECURE programs ignore it; whoever sets the environment of any
+ * other process could LD_PRELOAD into it anyway.
  */
 #ifndef TS_SAFE_FILE_H
 #define TS_SAFE_FILE_H
@@ -35,6 +43,16 @@ typedef struct ts_file_id {
  * the identity of the file actually read (from fstat). */
 ts_reason ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size_t *len,
     ts_file_id *id, ts_err *e);
+
+/* 1 when path cannot be reached at all (missing, a directory on the way
+ * missing or not searchable, permission denied): a process that chrooted or
+ * dropped privileges sees this for every file. 0 when it can be opened,
+ * whether or not it is safe. */
+int ts_file_out_of_reach(const char *path);
+
+/* 1 when a file or directory owned by uid may hold configuration, keys or
+ * the replay cache: root, or the effective user under the test hook. */
+int ts_owner_ok(uid_t uid);
 
 /* Identity by stat(2) on the path (following nothing: lstat). */
 void ts_file_id_of(const char *path, ts_file_id *id);

@@ -68,8 +68,10 @@ void ts_ctx_free(ts_ctx *ctx);
 
 /* Checks the config and key files for changes (at most once per
  * reload_interval unless force) and reloads all or nothing. A broken new
- * state keeps the last good one in force and is logged once. Returns
- * TS_OK when a good state is in force. */
+ * state keeps the last good one in force for what it adds, is logged once,
+ * and still applies what it takes away (K11: revocations, removed key lines,
+ * deleted key files; an unreadable revoked-key list refuses every token).
+ * Returns TS_OK when the new state loaded whole or a good one is in force. */
 ts_reason ts_ctx_refresh(ts_ctx *ctx, int force, ts_err *err);
 /* The error of the last failed load, or "" (for check-config / status). */
 const char *ts_ctx_last_error(ts_ctx *ctx);

@@ -213,8 +213,12 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 		goto out;
 	snprintf(res->thumbprint, sizeof(res->thumbprint), "%s", ts_key_thumbprint(b->key));
 
-	/* K5, K6: the key's own scope, on the verifier's clock */
-	if (b->revoked)
+	/* K5, K6: the key's own scope, on the verifier's clock; K11: with the
+	 * revoked-key list unreadable, no key is known not to be revoked */
+	if (ts_keyring_revocations_unknown(st->kr))
+		r = ts_fail(e, TS_R_CONFIG_ERROR,
+		    "the revoked-key list cannot be read: every token is refused");
+	else if (b->revoked)
 		r = ts_fail(e, TS_R_KEY_REVOKED, "key %s is revoked", res->thumbprint);
 	else if (req->now < b->not_before)
 		r = ts_fail(e, TS_R_KEY_NOT_YET_VALID, "key is not valid before %lld",
@@ -269,7 +273,7 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 		if (r != TS_OK)
 			goto out;
 		if (ts_ctx_sweep_due(ctx, req->now))
-			(void)ts_replay_sweep(c->replay_cache, c->clock_skew, req->now);
+			(void)ts_replay_sweep(c->replay_cache, req->now);
 	}
 	memcpy(res->user, co.user, sizeof(res->user));
 	res->valid_until = co.exp + c->clock_skew;

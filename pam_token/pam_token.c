@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -24,6 +25,9 @@
 /* Set on this handle only by a successful pam_token authentication. */
 typedef struct pt_auth {
 	long long valid_until; /* exp + clock_skew of the accepted token */
+	/* PAM_USER at that authentication: an application may change
+	 * PAM_USER on the same handle before account management */
+	char user[TS_USER_MAX + 1];
 } pt_auth;
 
 static void
@@ -165,6 +169,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	}
 	auth->valid_until = res.valid_until;
+	snprintf(auth->user, sizeof(auth->user), "%s", user);
 	if (pam_set_data(pamh, PT_DATA, auth, auth_cleanup) != PAM_SUCCESS) {
 		free(auth);
 		r = PAM_BUF_ERR;
@@ -189,15 +194,17 @@ pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 }
 
 /*
- * Account: PAM_SUCCESS when this handle was authenticated by pam_token and
- * its token has not expired since; PAM_ACCT_EXPIRED when it has;
- * PAM_IGNORE when another module did the authentication (stack an account
- * module of its own beside it).
+ * Account: PAM_SUCCESS when this handle was authenticated by pam_token for
+ * the user now in PAM_USER and its token has not expired since;
+ * PAM_PERM_DENIED when PAM_USER is another user than the one authenticated;
+ * PAM_ACCT_EXPIRED when the token has expired; PAM_IGNORE when another
+ * module did the authentication (stack an account module of its own beside
+ * it).
  */
 PT_EXPORT int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	const void *data = NULL;
+	const void *data = NULL, *user = NULL;
 	const pt_auth *auth;
 	pt_args a;
 
@@ -206,6 +213,13 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (pam_get_data(pamh, PT_DATA, &data) != PAM_SUCCESS || data == NULL)
 		return PAM_IGNORE;
 	auth = data;
+	/* the token vouched for one user: an application that retries on the
+	 * same handle with another user must not skip that user's checks */
+	if (pam_get_item(pamh, PAM_USER, &user) != PAM_SUCCESS || user == NULL ||
+	    strcmp(user, auth->user) != 0) {
+		pam_syslog(pamh, LOG_NOTICE, "PAM_USER is not the user this handle authenticated");
+		return PAM_PERM_DENIED;
+	}
 	if ((long long)time(NULL) >= auth->valid_until) {
 		pam_syslog(pamh, LOG_NOTICE, "token expired since authentication");
 		return PAM_ACCT_EXPIRED;

@@ -29,6 +29,7 @@
  * unreachable. */
 typedef struct glob {
 	ts_ctx *ctx;
+	char *config; /* token_config as given, or NULL for the default */
 	char *openid; /* token_openid_configuration, or NULL */
 	int debug;
 	int refs; /* one per registered mechanism, for mech_free */
@@ -261,6 +262,7 @@ mech_free(void *glob_context, const sasl_utils_t *utils)
 	(void)utils;
 	if (g != NULL && --g->refs == 0) {
 		ts_ctx_free(g->ctx);
+		free(g->config);
 		free(g->openid);
 		free(g);
 		g = NULL;
@@ -302,6 +304,26 @@ static sasl_server_plug_t plugins[] = {
 	},
 };
 
+/* The log line for a token_config (v, NULL: the default) that a second
+ * initialisation asked for and did not get. Paths are the administrator's,
+ * sanitised all the same. */
+static void
+config_ignored(const sasl_utils_t *utils, const char *v)
+{
+	char want[TS_LOG_VALUE_MAX + 1], have[TS_LOG_VALUE_MAX + 1];
+	const char *def = TS_DEFAULT_CONFIG;
+
+	if (utils->log == NULL)
+		return;
+	ts_sanitize(want, sizeof(want), v ? v : def, strlen(v ? v : def));
+	ts_sanitize(
+	    have, sizeof(have), g->config ? g->config : def, strlen(g->config ? g->config : def));
+	utils->log(utils->conn, SASL_LOG_ERR,
+	    "tokenscope: token_config %s ignored: this process already uses %s (one "
+	    "configuration per process)",
+	    want, have);
+}
+
 TS_EXPORT int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
     sasl_server_plug_t **pluglist, int *plugcount);
 
@@ -317,30 +339,40 @@ sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_versio
 		    SASL_SERVER_PLUG_VERSION);
 		return SASL_BADVERS;
 	}
-	if (g == NULL) {
+	if (g != NULL) {
+		/* one context per process: a second initialisation (another
+		 * application in the process, or sasl_server_add_plugin) naming
+		 * another configuration gets the first one, and must say so */
+		v = option(utils, "token_config");
+		if ((v == NULL) != (g->config == NULL) || (v != NULL && strcmp(v, g->config) != 0))
+			config_ignored(utils, v);
+	} else {
 		if ((g = calloc(1, sizeof(*g))) == NULL)
 			return SASL_NOMEM;
 		g->utils = utils;
 		g->debug = (v = option(utils, "token_debug")) != NULL &&
 		    (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0 || strcmp(v, "on") == 0);
-		if ((v = option(utils, "token_openid_configuration")) != NULL &&
-		    (g->openid = strdup(v)) == NULL) {
+		if (((v = option(utils, "token_openid_configuration")) != NULL &&
+		        (g->openid = strdup(v)) == NULL) ||
+		    ((v = option(utils, "token_config")) != NULL &&
+		        (g->config = strdup(v)) == NULL)) {
+			free(g->openid);
 			free(g);
 			g = NULL;
 			return SASL_NOMEM;
 		}
 		/* a failed load still registers the mechanisms: they fail closed
 		 * (SASL_FAIL) and pick up a fixed configuration later */
-		if (ts_ctx_new(option(utils, "token_config"), plug_log, NULL, &g->ctx, &e) ==
-		        TS_R_INTERNAL ||
+		if (ts_ctx_new(g->config, plug_log, NULL, &g->ctx, &e) == TS_R_INTERNAL ||
 		    g->ctx == NULL) {
+			free(g->config);
 			free(g->openid);
 			free(g);
 			g = NULL;
 			return SASL_NOMEM;
 		}
 	}
-	g->refs = 2;
+	g->refs += 2; /* each registration's two mechanisms get a mech_free */
 	*out_version = SASL_SERVER_PLUG_VERSION;
 	*pluglist = plugins;
 	*plugcount = 2;

@@ -124,6 +124,15 @@ line=$(grep -n "= forever" "$dir/broken.conf" | cut -d: -f1)
 ok $(($? != 2)) "check_config_error_exit_2"
 grep -q "broken.conf:$line: max_lifetime" "$dir/err"
 ok $? "check_config_reports_seeded_error_at_line_$line ($(cat "$dir/err"))"
+# K11: a broken line of the revoked-key list fails check-config
+mkdir -p "$dir/k11" && chmod 755 "$dir/k11"
+cp "$dir"/*.pub.pem "$dir/k11/" && cp "$C" "$dir/k11/tokenscope.conf"
+{ cat "$dir/revoked-keys"; echo "not-a-thumbprint"; } >"$dir/k11/revoked-keys"
+chmod 644 "$dir/k11/revoked-keys"
+"$TS" check-config -c "$dir/k11/tokenscope.conf" 2>"$dir/err" >/dev/null
+rc=$?
+grep -q "revoked-keys:2: not an RFC 7638" "$dir/err"
+ok $((rc != 2 || $? != 0)) "K11_check_config_fails_on_a_broken_revocation_line ($(cat "$dir/err"))"
 
 cp "$TS_SRCDIR/packaging/tokenscope.conf" "$dir/shipped.conf" && chmod 644 "$dir/shipped.conf"
 "$TS" check-config -c "$dir/shipped.conf" >/dev/null

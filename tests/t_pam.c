@@ -21,6 +21,7 @@
 /* pam_syslog() ends in vsyslog(); defined here (exported with
  * -export-dynamic), it captures the module's log lines into the test log,
  * where they are asserted and scanned for token pieces (M3). */
+static void capture(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void
 capture(int prio, const char *fmt, va_list ap)
 {
@@ -31,10 +32,12 @@ capture(int prio, const char *fmt, va_list ap)
 }
 
 #define VISIBLE __attribute__((visibility("default")))
-VISIBLE void vsyslog(int prio, const char *fmt, va_list ap);
-VISIBLE void __vsyslog_chk(int prio, int flag, const char *fmt, va_list ap);
-VISIBLE void syslog(int prio, const char *fmt, ...);
-VISIBLE void __syslog_chk(int prio, int flag, const char *fmt, ...);
+VISIBLE void vsyslog(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+VISIBLE void __vsyslog_chk(int prio, int flag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+VISIBLE void syslog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+VISIBLE void __syslog_chk(int prio, int flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 void
 vsyslog(int prio, const char *fmt, va_list ap)
@@ -346,6 +349,27 @@ main(void)
 	ok(r == PAM_SUCCESS && ar != PAM_SUCCESS,
 	    "pam_account_ignores_handles_it_did_not_authenticate (%s)", pam_strerror(NULL, ar));
 	test_same_as_cli();
+	{
+		/* an application retrying on one handle: alice authenticated,
+		 * then PAM_USER becomes bob before account management */
+		conv_state cs = { tok("good_corp_es256"), 0, "" };
+		struct pam_conv c = { conv, &cs };
+		pam_handle_t *pamh = NULL;
+
+		if (pam_start_confdir("dovecot", "alice", &c, dir, &pamh) != PAM_SUCCESS)
+			tap_bail("pam_start_confdir");
+		r = pam_authenticate(pamh, 0);
+		ar = pam_acct_mgmt(pamh, 0);
+		ok(r == PAM_SUCCESS && ar == PAM_SUCCESS, "pam_account_same_user_success");
+		pam_set_item(pamh, PAM_USER, "bob");
+		ar = pam_acct_mgmt(pamh, 0);
+		ok(ar != PAM_SUCCESS, "C6_pam_account_refuses_other_user_on_same_handle (%s)",
+		    pam_strerror(pamh, ar));
+		pam_set_item(pamh, PAM_USER, "alice");
+		ar = pam_acct_mgmt(pamh, 0);
+		ok(ar == PAM_SUCCESS, "pam_account_back_to_authenticated_user_success");
+		pam_end(pamh, ar);
+	}
 	{
 		/* the loaded keyring outlives pam_end (-z nodelete): with the
 		 * config gone, this process still decides on the state it has */

@@ -83,8 +83,17 @@ test_reload(void)
 	ok(errors_logged == 1, "reload_broken_file_logged_once (%d)", errors_logged);
 	ok(strstr(ts_ctx_last_error(ctx), "rsa.pem") != NULL, "reload_error_names_the_file (%s)",
 	    ts_ctx_last_error(ctx));
-	/* a broken config: same */
-	env_write(dir, "tokenscope.conf", "[global]\nbogus = 1\n", 0644);
+	/* a broken config that still names both keys: same (K11: a config
+	 * that no longer names a key takes it away, see test_take_away) */
+	{
+		char text[2048];
+
+		snprintf(text, sizeof(text), BASE, "",
+		    "key = p256.pub.pem kid=corp-1\nkey = rsa.pem kid=shared alg=RS256");
+		memmove(text + 19, text + 9, strlen(text + 9) + 1);
+		memcpy(text + 9, "bogus = 1\n", 10);
+		env_write(dir, "tokenscope.conf", text, 0644);
+	}
 	ok(check(ctx, "good_corp_es256") == TS_OK, "reload_broken_config_keeps_last_good_state");
 	ok(strstr(ts_ctx_last_error(ctx), "tokenscope.conf:2:") != NULL,
 	    "reload_config_error_has_file_line (%s)", ts_ctx_last_error(ctx));
@@ -105,6 +114,162 @@ test_reload(void)
 	ok(check(ctx, "good_corp_es256") == TS_OK, "K6_revoked_list_change_detected");
 	ts_ctx_free(ctx);
 	free(rsa);
+}
+
+/* K11: what takes trust away always takes effect, whatever else the same
+ * change breaks. Each case starts from a good state with both keys. */
+static ts_ctx *
+k11_start(const char *revoked_text)
+{
+	char conf[4096];
+	char *rsa = tap_slurp(fx_path("keys/rsa2048.pub.pem"), NULL);
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+
+	env_write(dir, "rsa.pem", rsa, 0644);
+	env_write(dir, "revoked", revoked_text, 0644);
+	write_conf("revoked_keys = revoked",
+	    "key = p256.pub.pem kid=corp-1\nkey = rsa.pem kid=shared alg=RS256");
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	if (ts_ctx_new(conf, count_log, NULL, &ctx, &e) != TS_OK ||
+	    check(ctx, "good_corp_es256") != TS_OK ||
+	    check(ctx, "good_corp_rs256_shared_kid") != TS_OK)
+		tap_bail("K11 start state (%s)", e.msg);
+	free(rsa);
+	return ctx;
+}
+
+static void
+test_take_away(void)
+{
+	char revoked[256], conf[4096], path[4200];
+	const char *broken_pem = "-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----\n";
+	ts_ctx *ctx, *fresh = NULL;
+	ts_err e = { "" };
+	int i, before;
+
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	/* a malformed line next to a valid thumbprint */
+	ctx = k11_start("# none\n");
+	snprintf(revoked, sizeof(revoked), "%s\nnot-a-thumbprint\n", fx_thumbprint("p256"));
+	env_write(dir, "revoked", revoked, 0644);
+	ok(check(ctx, "good_corp_es256") == TS_R_KEY_REVOKED,
+	    "K11_revocation_applies_despite_broken_line");
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_OK,
+	    "K11_broken_revocation_line_keeps_other_keys");
+	before = errors_logged;
+	for (i = 0; i < 3; i++)
+		(void)check(ctx, "good_corp_rs256_shared_kid");
+	ok(errors_logged - before == 3 && env_log_seen("revoked-key list has a broken line"),
+	    "K11_broken_revocation_line_logged_at_every_change_check (%d)", errors_logged - before);
+	ok(ts_ctx_new(conf, NULL, NULL, &fresh, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "revoked:2:") != NULL,
+	    "K11_broken_revocation_line_fails_check_config (%s)", e.msg);
+	ts_ctx_free(fresh);
+	/* fixed: logged no more */
+	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("p256"));
+	env_write(dir, "revoked", revoked, 0644);
+	before = errors_logged;
+	ok(check(ctx, "good_corp_es256") == TS_R_KEY_REVOKED &&
+	        check(ctx, "good_corp_rs256_shared_kid") == TS_OK && errors_logged == before &&
+	        ts_ctx_last_error(ctx)[0] == '\0',
+	    "K11_fixed_revocation_list_loads_whole");
+	ts_ctx_free(ctx);
+
+	/* a revocation in the same change as a broken key file */
+	ctx = k11_start("# none\n");
+	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("rsa2048"));
+	env_write(dir, "revoked", revoked, 0644);
+	env_write(dir, "rsa.pem", broken_pem, 0644);
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_KEY_REVOKED &&
+	        check(ctx, "good_corp_es256") == TS_OK,
+	    "K11_revocation_applies_despite_broken_key_file");
+	ts_ctx_free(ctx);
+
+	/* a revocation list that cannot be read refuses every token */
+	ctx = k11_start("# none\n");
+	env_write(dir, "revoked", "# none\n", 0666);
+	ok(check(ctx, "good_corp_es256") == TS_R_CONFIG_ERROR &&
+	        check(ctx, "good_corp_rs256_shared_kid") == TS_R_CONFIG_ERROR,
+	    "K11_unsafe_revocation_list_refuses_every_token");
+	env_write(dir, "revoked", "# none\n", 0644);
+	ok(check(ctx, "good_corp_es256") == TS_OK, "K11_readable_revocation_list_restores");
+	snprintf(path, sizeof(path), "%s/revoked", dir);
+	unlink(path);
+	ok(check(ctx, "good_corp_es256") == TS_R_CONFIG_ERROR,
+	    "K11_deleted_revocation_list_refuses_every_token");
+	ts_ctx_free(ctx);
+
+	/* key removal: the file deleted while its key line stays */
+	ctx = k11_start("# none\n");
+	snprintf(path, sizeof(path), "%s/rsa.pem", dir);
+	unlink(path);
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY &&
+	        check(ctx, "good_corp_es256") == TS_OK,
+	    "K11_deleted_key_file_stops_verifying");
+	ts_ctx_free(ctx);
+
+	/* the key line removed in a config that is broken elsewhere */
+	ctx = k11_start("# none\n");
+	write_conf("revoked_keys = revoked\nbogus = 1", "key = p256.pub.pem kid=corp-1");
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY &&
+	        check(ctx, "good_corp_es256") == TS_OK,
+	    "K11_removed_key_line_applies_despite_broken_config");
+	ok(strstr(ts_ctx_last_error(ctx), "bogus") != NULL, "K11_broken_config_still_reported");
+	ts_ctx_free(ctx);
+
+	/* a revoke_before set in a config that is broken elsewhere */
+	ctx = k11_start("# none\n");
+	write_conf("revoked_keys = revoked\nbogus = 1",
+	    "key = p256.pub.pem kid=corp-1\nkey = rsa.pem kid=shared alg=RS256\n"
+	    "revoke_before = 2023-11-14T22:15:00Z");
+	ok(check(ctx, "good_corp_es256") == TS_R_TOKEN_REVOKED,
+	    "K11_revoke_before_applies_despite_broken_config");
+	ts_ctx_free(ctx);
+
+	/* the key file now holds another key, and another file is broken */
+	ctx = k11_start("# none\n");
+	{
+		char *other = tap_slurp(fx_path("keys/partner_rsa2048.pub.pem"), NULL);
+
+		env_write(dir, "rsa.pem", other, 0644);
+		free(other);
+	}
+	env_write(dir, "p256.pub.pem", broken_pem, 0644);
+	ok(check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY &&
+	        check(ctx, "good_corp_es256") == TS_OK,
+	    "K11_key_no_longer_in_its_file_stops_verifying");
+	env_copy_key(dir, "p256.pub.pem");
+	ts_ctx_free(ctx);
+
+	/* a config that is there but unsafe names no key at all */
+	ctx = k11_start("# none\n");
+	chmod(conf, 0666);
+	ok(check(ctx, "good_corp_es256") == TS_R_UNKNOWN_KEY &&
+	        check(ctx, "good_corp_rs256_shared_kid") == TS_R_UNKNOWN_KEY,
+	    "K11_unsafe_config_takes_every_key_away");
+	chmod(conf, 0644);
+	ok(check(ctx, "good_corp_es256") == TS_OK, "K11_readable_config_restores");
+	ts_ctx_free(ctx);
+
+	/* out of reach (a chroot): the loaded state keeps deciding, even
+	 * with the revoked-key list out of reach too */
+	ctx = k11_start("# none\n");
+	{
+		char moved[4200];
+
+		snprintf(moved, sizeof(moved), "%s.moved", conf);
+		if (rename(conf, moved) != 0)
+			tap_bail("rename");
+		snprintf(path, sizeof(path), "%s/revoked", dir);
+		unlink(path);
+		ok(check(ctx, "good_corp_es256") == TS_OK &&
+		        check(ctx, "good_corp_rs256_shared_kid") == TS_OK,
+		    "K11_config_out_of_reach_keeps_the_loaded_state");
+		if (rename(moved, conf) != 0)
+			tap_bail("rename back");
+	}
+	ts_ctx_free(ctx);
 }
 
 static void
@@ -159,6 +324,116 @@ test_replay(void)
 	ts_ctx_free(ctx);
 }
 
+static ts_reason
+check_at(ts_ctx *ctx, const char *case_name, time_t now)
+{
+	char tok[128];
+	ts_request req;
+	ts_result res;
+
+	snprintf(tok, sizeof(tok), "case_%s", case_name);
+	req = env_req(tok, "dovecot", "alice");
+	req.now = now;
+	return ts_validate(ctx, &req, &res);
+}
+
+/* C7: one replay directory shared by configurations with different
+ * clock_skew; the one with the smaller skew sweeps while the other still
+ * accepts the token. */
+static void
+test_replay_mixed_skew(void)
+{
+	char cache[2048], global[2200], text[8192], path[4200];
+	ts_ctx *wide = NULL, *narrow = NULL;
+	ts_err e = { "" };
+	/* exp = now + 70 at fx_now(); 300 s later: expired, but within 600 s */
+	time_t later = fx_now() + 370;
+
+	snprintf(cache, sizeof(cache), "%s/replay-skew", dir);
+	mkdir(cache, 0700);
+	snprintf(global, sizeof(global), "replay_cache = %s\nclock_skew = 600", cache);
+	snprintf(text, sizeof(text), BASE, global, "key = p256.pub.pem kid=corp-1");
+	snprintf(path, sizeof(path), "%s", env_write(dir, "wide.conf", text, 0644));
+	if (ts_ctx_new(path, env_log, NULL, &wide, &e) != TS_OK)
+		tap_bail("wide.conf: %s", e.msg);
+	snprintf(global, sizeof(global), "replay_cache = %s\nclock_skew = 0", cache);
+	snprintf(text, sizeof(text), BASE, global, "key = p256.pub.pem kid=corp-1");
+	snprintf(path, sizeof(path), "%s", env_write(dir, "narrow.conf", text, 0644));
+	if (ts_ctx_new(path, env_log, NULL, &narrow, &e) != TS_OK)
+		tap_bail("narrow.conf: %s", e.msg);
+	ok(check_at(wide, "good_within_skew", later) == TS_OK, "C7_mixed_skew_first_use_accepted");
+	/* the narrow config's first accept sweeps the cache */
+	ok(check_at(narrow, "good_corp_es256", later) == TS_OK,
+	    "C7_mixed_skew_other_token_accepted");
+	ok(check_at(wide, "good_within_skew", later) == TS_R_REPLAYED,
+	    "C7_replay_cache_shared_with_smaller_skew_still_refuses_replay");
+	ts_ctx_free(wide);
+	ts_ctx_free(narrow);
+}
+
+/* M2: trust anchors are root's. A process running as a service account
+ * (uid 4242 here) refuses a config, key file or replay directory that the
+ * account owns itself; the test hook is off in that process. */
+#define SERVICE_UID 4242
+static int
+as_service_account(const char *conf, const char *case_name)
+{
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == 0) {
+		ts_ctx *ctx = NULL;
+		ts_err e = { "" };
+		ts_reason r;
+
+		unsetenv("TOKENSCOPE_TEST_OWN_FILES");
+		if (setegid(SERVICE_UID) != 0 || seteuid(SERVICE_UID) != 0)
+			_exit(9);
+		r = ts_ctx_new(conf, env_log, NULL, &ctx, &e);
+		if (r == TS_OK && case_name != NULL)
+			r = check(ctx, case_name);
+		ts_ctx_free(ctx);
+		_exit(r == TS_OK ? 0 : r == TS_R_CONFIG_ERROR ? 1 : 2);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		tap_bail("fork");
+	return WEXITSTATUS(st);
+}
+
+static void
+test_root_owned(void)
+{
+	char sub[4096], conf[4200], cache[4200], key[4200], global[4300], text[8192];
+	char *p256 = tap_slurp(fx_path("keys/p256.pub.pem"), NULL);
+
+	if (geteuid() != 0) {
+		tap_diag("SKIP M2 root-ownership tests: need root to play a service account");
+		free(p256);
+		return;
+	}
+	(void)fx_token("case_good_corp_es256"); /* loaded before the fork */
+	snprintf(sub, sizeof(sub), "%s/svc", dir);
+	mkdir(sub, 0755);
+	snprintf(cache, sizeof(cache), "%s/replay", sub);
+	mkdir(cache, 0700);
+	snprintf(key, sizeof(key), "%s", env_write(sub, "p256.pem", p256, 0644));
+	snprintf(global, sizeof(global), "replay_cache = %s", cache);
+	snprintf(text, sizeof(text), BASE, global, "key = p256.pem kid=corp-1");
+	snprintf(conf, sizeof(conf), "%s", env_write(sub, "tokenscope.conf", text, 0644));
+	ok(as_service_account(conf, NULL) == 0, "M2_root_owned_files_accepted");
+	if (chown(cache, SERVICE_UID, SERVICE_UID) != 0)
+		tap_bail("chown");
+	ok(as_service_account(conf, "good_no_user_requested") == 1,
+	    "M2_replay_directory_owned_by_the_service_account_refused");
+	if (chown(key, SERVICE_UID, SERVICE_UID) != 0)
+		tap_bail("chown");
+	ok(as_service_account(conf, NULL) == 1, "M2_key_file_owned_by_the_service_account_refused");
+	if (chown(key, 0, 0) != 0 || chown(conf, SERVICE_UID, SERVICE_UID) != 0)
+		tap_bail("chown");
+	ok(as_service_account(conf, NULL) == 1, "M2_config_owned_by_the_service_account_refused");
+	free(p256);
+}
+
 int
 main(void)
 {
@@ -167,6 +442,9 @@ main(void)
 	env_copy_key(dir, "p256.pub.pem");
 	env_copy_key(dir, "rsa2048.pub.pem");
 	test_reload();
+	test_take_away();
 	test_replay();
+	test_replay_mixed_skew();
+	test_root_owned();
 	return tap_done();
 }

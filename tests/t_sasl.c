@@ -3,7 +3,9 @@
  * SASL_CB_GETOPT. Tokens signed now by PyJWT (tests/mint_now.py). */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +13,69 @@
 
 #include <jansson.h>
 #include <sasl/sasl.h>
+#include <sasl/saslplug.h>
 
 #include "fx.h"
 #include "tap.h"
 #include "tsenv.h"
 
 #define OPENID "https://sso.example.com/realms/corp/.well-known/openid-configuration"
+
+/* What libsasl logs without a connection (a plugin's initialisation) goes
+ * to syslog(), not to the log callback: defined here (exported with
+ * -export-dynamic), syslog captures it into the test log, where it is
+ * asserted and scanned for token pieces (M3). */
+static void capture(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void
+capture(int prio, const char *fmt, va_list ap)
+{
+	char line[2048];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	env_log(NULL, prio & 7, line);
+}
+
+#define VISIBLE __attribute__((visibility("default")))
+VISIBLE void vsyslog(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+VISIBLE void __vsyslog_chk(int prio, int flag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+VISIBLE void syslog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+VISIBLE void __syslog_chk(int prio, int flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+void
+vsyslog(int prio, const char *fmt, va_list ap)
+{
+	capture(prio, fmt, ap);
+}
+
+void
+__vsyslog_chk(int prio, int flag, const char *fmt, va_list ap)
+{
+	(void)flag;
+	capture(prio, fmt, ap);
+}
+
+void
+syslog(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	capture(prio, fmt, ap);
+	va_end(ap);
+}
+
+void
+__syslog_chk(int prio, int flag, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)flag;
+	va_start(ap, fmt);
+	capture(prio, fmt, ap);
+	va_end(ap);
+}
 
 static const char *dir;
 static char plugdir[4096], conf[4096], config_opt[4096];
@@ -392,6 +451,27 @@ main(void)
 		json_decref(r.challenge);
 		if (rename(moved, conf) != 0)
 			tap_bail("rename back");
+	}
+	{
+		/* a second initialisation in the process naming another
+		 * token_config keeps the first, and logs it */
+		char so[4300];
+		void *h;
+		sasl_server_plug_init_t *init;
+
+		snprintf(so, sizeof(so), "%s/libtoken.so", plugdir);
+		if ((h = dlopen(so, RTLD_NOW | RTLD_NOLOAD)) == NULL ||
+		    (init = (sasl_server_plug_init_t *)dlsym(h, "sasl_server_plug_init")) == NULL)
+			tap_bail("libtoken.so is not loaded");
+		snprintf(config_opt, sizeof(config_opt), "%s/other.conf", dir);
+		(void)sasl_server_add_plugin("TOKEN2", init);
+		ok(env_log_seen("other.conf ignored: this process already uses"),
+		    "sasl_second_different_token_config_logged");
+		snprintf(config_opt, sizeof(config_opt), "%s", conf);
+		r = ob("dovecot", "alice", tok("good_corp_es256"));
+		ok(r.first == SASL_OK, "sasl_first_config_still_decides");
+		json_decref(r.challenge);
+		dlclose(h);
 	}
 	sasl_server_done();
 

@@ -2,12 +2,17 @@
  * t_stress.c: concurrency under key rotation. Four threads in this process
  * and two forked processes validate continuously while a third process
  * rotates keys as an administrator would (write a new file, rename it over
- * the old): remove key A, add key C, revoke key B, break C's file and fix it.
- * Each worker asserts what it observes:
+ * the old): add key C, break C's file, and, while it is broken, delete A's
+ * file (its key line stays) in a change that also breaks the config, and
+ * revoke B in a list that also holds a broken line; then fix everything. Each worker asserts what it observes:
  *  - once A was refused as unknown, A is never accepted again;
  *  - once B was refused as revoked, B is never accepted again;
  *  - once C was accepted, C is never refused (a broken file keeps the last
- *    good keyring; there is never half a keyring);
+ *    good keyring for what it adds; there is never half a keyring);
+ *  - K11: a process worker (one thread, so every check of its own is a
+ *    change check) never sees A or B accepted in a check that began after
+ *    the rotator published the change, although the same change broke
+ *    another file;
  *  - no config_error or internal_error, no crash.
  * Bounded: the rotation takes about two seconds. Also built with
  * ThreadSanitizer by tests/t_stress_tsan.sh.
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,10 +38,14 @@ static const char *dir;
 static char conf[4200];
 static ts_request req_a, req_b, req_c; /* built before any thread starts */
 static atomic_int done;
+/* the rotator's progress, shared with every process (MAP_SHARED) */
+enum { PH_START, PH_A_FILE_GONE, PH_B_REVOKED };
+static atomic_int *phase;
 
 typedef struct worker {
 	ts_ctx *ctx;
-	long checks, violations;
+	int strict; /* one thread per context: assert against phase */
+	long checks, violations, k11_violations;
 	char why[200];
 } worker;
 
@@ -69,10 +79,19 @@ work(void *arg)
 	int a_gone = 0, b_revoked = 0, c_seen = 0;
 
 	while (!atomic_load(&done)) {
+		int ph = atomic_load(phase);
 		ts_reason a = check(w->ctx, &req_a), b = check(w->ctx, &req_b),
 		          c = check(w->ctx, &req_c);
 
 		w->checks += 3;
+		if (w->strict && a == TS_OK && ph >= PH_A_FILE_GONE) {
+			w->k11_violations++;
+			violation(w, "K11: key A accepted after its file was deleted");
+		}
+		if (w->strict && b == TS_OK && ph >= PH_B_REVOKED) {
+			w->k11_violations++;
+			violation(w, "K11: key B accepted after its revocation was written");
+		}
 		if (a == TS_R_CONFIG_ERROR || b == TS_R_CONFIG_ERROR || c == TS_R_CONFIG_ERROR ||
 		    a == TS_R_INTERNAL || b == TS_R_INTERNAL || c == TS_R_INTERNAL)
 			violation(w, "config or internal error seen");
@@ -114,24 +133,37 @@ write_conf(const char *keys, const char *revoked)
 static void
 rotate(void)
 {
-	char *ckey = tap_slurp(fx_path("keys/ed25519.pub.pem"), NULL), revoked[128];
+	char *ckey = tap_slurp(fx_path("keys/ed25519.pub.pem"), NULL), revoked[128], path[4200];
+	const char *broken = "-----BEGIN PUBLIC KEY-----\nbroken\n-----END PUBLIC KEY-----\n";
 
 	sleep_ms(300);
 	write_conf(
 	    "key = a.pem kid=a\nkey = b.pem kid=b alg=RS256", "# none\n"); /* rewrite, same keys */
 	sleep_ms(300);
-	write_conf("key = b.pem kid=b alg=RS256", "# none\n"); /* remove A */
-	sleep_ms(300);
 	env_write(dir, "c.pem", ckey, 0644);
-	write_conf("key = b.pem kid=b alg=RS256\nkey = c.pem kid=c", "# none\n"); /* add C */
+	write_conf("key = a.pem kid=a\nkey = b.pem kid=b alg=RS256\nkey = c.pem kid=c",
+	    "# none\n"); /* add C */
 	sleep_ms(300);
+	env_write(dir, "c.pem", broken, 0644); /* break C: the last good C stays */
+	sleep_ms(300);
+	/* K11, while C is broken: A's file deleted, its key line left, and
+	 * the same change breaks the config too */
+	snprintf(path, sizeof(path), "%s/a.pem", dir);
+	unlink(path);
+	write_conf("key = a.pem kid=a\nkey = b.pem kid=b alg=RS256\nkey = c.pem kid=c\n"
+	           "no_such_setting = 1",
+	    "# none\n");
+	atomic_store(phase, PH_A_FILE_GONE);
+	sleep_ms(300);
+	/* K11, while C is broken: B revoked in a list with a broken line */
+	snprintf(revoked, sizeof(revoked), "%s\nnot a thumbprint\n", fx_thumbprint("rsa2048"));
+	env_write(dir, "revoked", revoked, 0644);
+	atomic_store(phase, PH_B_REVOKED);
+	sleep_ms(300);
+	/* everything fixed: A's line gone, the list clean, C whole */
+	env_write(dir, "c.pem", ckey, 0644);
 	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("rsa2048"));
-	env_write(dir, "revoked", revoked, 0644); /* revoke B */
-	sleep_ms(300);
-	env_write(
-	    dir, "c.pem", "-----BEGIN PUBLIC KEY-----\nbroken\n-----END PUBLIC KEY-----\n", 0644);
-	sleep_ms(300);
-	env_write(dir, "c.pem", ckey, 0644); /* fixed */
+	write_conf("key = b.pem kid=b alg=RS256\nkey = c.pem kid=c", revoked);
 	sleep_ms(300);
 	free(ckey);
 }
@@ -149,13 +181,14 @@ run_process_worker(void)
 	worker w;
 
 	memset(&w, 0, sizeof(w));
+	w.strict = 1;
 	if (ts_ctx_new(conf, NULL, NULL, &w.ctx, NULL) != TS_OK)
 		return 3;
 	work(&w);
 	ts_ctx_free(w.ctx);
 	if (w.violations)
 		fprintf(stderr, "process worker: %s\n", w.why);
-	return w.violations ? 1 : 0;
+	return w.k11_violations ? 2 : w.violations ? 1 : 0;
 }
 
 int
@@ -165,10 +198,15 @@ main(void)
 	pthread_t th[4];
 	worker w[4];
 	ts_ctx *ctx = NULL;
-	int i, st, kid_fail = 0;
+	int i, st, kid_fail = 0, kid_k11 = 0;
 	long checks = 0, viol = 0;
 
 	setenv("TS_TEST_NAME", "t_stress", 1);
+	phase =
+	    mmap(NULL, sizeof(*phase), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (phase == MAP_FAILED)
+		tap_bail("mmap");
+	atomic_init(phase, PH_START);
 	dir = env_dir("stress");
 	env_copy_key(dir, "p256.pub.pem");
 	env_copy_key(dir, "rsa2048.pub.pem");
@@ -221,10 +259,13 @@ main(void)
 	for (i = 0; i < 2; i++) {
 		waitpid(kids[i], &st, 0);
 		kid_fail += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		kid_k11 += WIFEXITED(st) && WEXITSTATUS(st) == 2;
 	}
 	ok(checks > 1000, "stress_threads_validated_during_rotation (%ld decisions)", checks);
 	ok(viol == 0, "stress_threads_never_saw_a_removed_or_revoked_key_or_half_a_keyring");
 	ok(kid_fail == 0, "stress_processes_never_saw_a_removed_or_revoked_key_or_half_a_keyring");
+	ok(kid_k11 == 0,
+	    "K11_stress_removal_and_revocation_apply_at_the_next_check_despite_broken_files");
 	ts_ctx_free(ctx);
 	return tap_done();
 }

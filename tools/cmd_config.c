@@ -46,6 +46,8 @@ when(time_t t, int is_start, char *buf, size_t cap)
 static const char *
 key_status(const ts_binding *b, time_t now)
 {
+	if (b->removed)
+		return "removed";
 	if (b->revoked)
 		return "revoked";
 	if (b->other_issuer)
