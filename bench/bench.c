@@ -155,8 +155,8 @@ sign_token(algcase *a, const char *iss, long long t)
 
 	snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"%s\"}", ai->name,
 	    a->kid, a->typ ? a->typ : "at+jwt");
-	/* a realistic access token with the claims issue 8 names: ~800 bytes
-	 * with an RS256 signature */
+	/* a realistic access token, with the claims a mail login carries:
+	 * ~800 bytes with an RS256 signature */
 	snprintf(pl, sizeof(pl),
 	    "{\"iss\":\"%s\",\"aud\":[\"imap.example.com\",\"smtp.example.com\"],"
 	    "\"sub\":\"alice\",\"scope\":\"openid profile email mail.read mail.send\","
