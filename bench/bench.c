@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -738,11 +739,15 @@ private_syslog(void)
 	    pthread_create(&drain_thread, NULL, drain_log, &log_fd) != 0)
 		return "no syslog daemon; a private /dev/log could not be made";
 	drain_running = 1;
+	/* glibc keeps the socket of an earlier run connected to the host's
+	 * receiver, whatever /dev/log names now */
+	closelog();
 	return "a private /dev/log drained by the bench";
 }
 
 /* 3: PAM per authentication, 1 / 100 / 10,000 keys over 100 issuers, with the
- * log lines going where the caller arranged; JSON keys get suffix. */
+ * log lines going where the caller arranged. Files, services and JSON keys get
+ * suffix: a second run must not find the first one's keyring still cached. */
 static void
 pam_sizes(const char *suffix, int with_targets)
 {
@@ -759,12 +764,12 @@ pam_sizes(const char *suffix, int with_targets)
 		pam_arg p;
 
 		memset(&tok, 0, sizeof(tok));
-		snprintf(scale, sizeof(scale), "%s/scale-%d.conf", work, sizes[i]);
+		snprintf(scale, sizeof(scale), "%s/scale-%d%s.conf", work, sizes[i], suffix);
 		write_scale_conf(scale, 100, sizes[i], &tok.key, iss, kid);
 		tok.alg = TS_ALG_ES256;
 		snprintf(tok.kid, sizeof(tok.kid), "%s", kid);
 		sign_token(&tok, iss, start_time);
-		snprintf(svc, sizeof(svc), "scale%d", sizes[i]);
+		snprintf(svc, sizeof(svc), "scale%d%s", sizes[i], suffix);
 		snprintf(path, sizeof(path), "%s/%s", work, svc);
 		f = fopen(path, "w");
 		fprintf(f,
@@ -813,7 +818,7 @@ static void
 bench_pam(void)
 {
 	pam_arg pp = { "permit", "x" };
-	int host = access("/dev/log", F_OK) == 0, own = geteuid() == 0;
+	int host = access("/dev/log", F_OK) == 0, own = geteuid() == 0, i;
 	char path[900];
 	FILE *f;
 
@@ -831,15 +836,25 @@ bench_pam(void)
 	fclose(f);
 	printf("3. PAM: pam_start_confdir + pam_authenticate + pam_end in one process, ES256\n");
 	/* pam_token.so is linked -z nodelete, so PAM's dlopen/dlclose per
-	 * handle costs it only a reference count; pin pam_permit.so the same
-	 * way, or the plumbing figure would include a full load and unload of
-	 * pam_permit.so per authentication and flatter the difference. */
-	if (dlopen("/lib/" TS_MULTIARCH "/security/pam_permit.so", RTLD_NOW | RTLD_NODELETE) ==
-	        NULL &&
-	    dlopen("/usr/lib/" TS_MULTIARCH "/security/pam_permit.so", RTLD_NOW | RTLD_NODELETE) ==
-	        NULL &&
-	    dlopen("/lib/security/pam_permit.so", RTLD_NOW | RTLD_NODELETE) == NULL)
-		printf("  (pam_permit.so could not be pinned: its figure includes load/unload)\n");
+	 * handle costs it only a reference count; pin pam_permit.so (and
+	 * pam_deny.so, which `other` loads for both services) the same way, or
+	 * the figures would include a full load and unload per authentication
+	 * and flatter the difference. */
+	for (i = 0; i < 2; i++) {
+		static const char *const dirs[] = { "/lib/" TS_MULTIARCH "/security",
+			"/usr/lib/" TS_MULTIARCH "/security", "/lib/security" };
+		const char *mod = i == 0 ? "pam_permit.so" : "pam_deny.so";
+		size_t d;
+
+		for (d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+			snprintf(path, sizeof(path), "%s/%s", dirs[d], mod);
+			if (dlopen(path, RTLD_NOW | RTLD_NODELETE) != NULL)
+				break;
+		}
+		if (d == sizeof(dirs) / sizeof(dirs[0]))
+			printf(
+			    "  (%s could not be pinned: its figure includes load/unload)\n", mod);
+	}
 	pam_once(&pp);
 	printf("  (each size: pam_permit.so, pam_token.so and the ES256 floor measured in\n"
 	       "   interleaved rounds, the minimum of each)\n");
