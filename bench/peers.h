@@ -1,6 +1,6 @@
 /*
  * peers.h: other C JOSE libraries run by `make bench` on the same token and
- * key, for comparison (issue 8): cjose (mod_auth_openidc's JOSE library)
+ * key, for comparison: cjose (mod_auth_openidc's JOSE library)
  * with jansson claim checks, and libjwt 1.x (which accepts only typ JWT, so
  * it gets a twin token with the same claims). Built only when configure
  * finds them; never linked into the product.

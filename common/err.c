@@ -10,16 +10,71 @@
 
 #include "err.h"
 
+/* A path is never shortened below this: its start and its file name stay
+ * readable. */
+#define TS_PATH_KEEP 40
+
+/* Shortens the longest word of s (length *n) that holds a '/' by up to need
+ * bytes, replacing its middle by "..." and keeping more of its end (the file
+ * name, a ":line:") than of its start. Returns the bytes removed, 0 when no
+ * path is left to shorten. */
+static size_t
+elide_path(char *s, size_t *n, size_t need)
+{
+	size_t i = 0, at = 0, len = 0, keep, head, tail;
+
+	while (i < *n) {
+		size_t j = i;
+		int slash = 0;
+
+		for (; j < *n && s[j] != ' '; j++)
+			slash |= s[j] == '/';
+		if (slash && j - i > len) {
+			at = i;
+			len = j - i;
+		}
+		i = j + 1;
+	}
+	if (len <= TS_PATH_KEEP)
+		return 0;
+	keep = len - need >= TS_PATH_KEEP && need < len ? len - need : TS_PATH_KEEP;
+	tail = (keep - 3) * 2 / 3;
+	head = keep - 3 - tail;
+	memcpy(s + at + head, "...", 3);
+	memmove(s + at + head + 3, s + at + len - tail, *n - (at + len - tail) + 1);
+	*n -= len - keep;
+	return len - keep;
+}
+
+/* A message that does not fit is almost always one about a file under a deep
+ * directory, and cutting its end would lose the reason, the one part an
+ * administrator needs. So the paths in it are shortened in the middle first,
+ * and only what still does not fit is cut. */
 ts_reason
 ts_fail(ts_err *e, ts_reason r, const char *fmt, ...)
 {
-	va_list ap;
+	char full[2 * 4096 + TS_ERR_MSG_MAX];
+	va_list ap, again;
+	int len;
+	size_t n;
 
 	if (e == NULL)
 		return r;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_copy(again, ap);
+	len = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	if (len >= (int)sizeof(e->msg)) {
+		vsnprintf(full, sizeof(full), fmt, again);
+		n = strlen(full);
+		while (n >= sizeof(e->msg) && elide_path(full, &n, n - (sizeof(e->msg) - 1)) > 0)
+			;
+		if (n >= sizeof(e->msg))
+			n = sizeof(e->msg) - 1;
+		memcpy(e->msg, full, n);
+		e->msg[n] = '\0';
+	}
+	va_end(again);
 	return r;
 }
 

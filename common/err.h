@@ -17,7 +17,9 @@ typedef struct ts_err {
 } ts_err;
 
 /* Sets e->msg (if e is non-NULL) and returns r, so callers can write
- * `return ts_fail(e, TS_R_MALFORMED, "...")`. */
+ * `return ts_fail(e, TS_R_MALFORMED, "...")`. A message longer than
+ * TS_ERR_MSG_MAX has its paths (words holding a '/') shortened in the middle
+ * so that the reason after them stays whole. */
 ts_reason ts_fail(ts_err *e, ts_reason r, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

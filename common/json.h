@@ -6,7 +6,7 @@
  * and its errors give a position, never input bytes.
  *
  * Why not jansson here: on the hot path its per-value allocations and
- * hash tables cost more than an RSA-2048 verification's margin (issue 8).
+ * hash tables cost more than an RSA-2048 verification's margin.
  * This reader makes two allocations per document and does not build hash
  * tables: a token's objects are small and lookups are few.
  *

@@ -317,6 +317,7 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 			char *buf = NULL;
 			ts_file_id id;
 			ts_err ke = { "" };
+			int parsed = 0;
 
 			r = ts_read_file(ks->path, KEYFILE_MAX_SIZE, 0, &buf, &len, &id, &ke);
 			if (r != TS_OK)
@@ -327,17 +328,16 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 				goto out;
 			}
 			if (r == TS_OK) {
+				parsed = 1;
 				r = ts_keyfile_parse(buf, len, ks, is->algorithms,
 				    (is->algorithms & hmac) != 0, &lk, &nlk, &ke);
 				ts_freezero(buf, len);
 			}
 			if (r != TS_OK) {
+				/* a read error starts with the path already (perhaps
+				 * shortened), a parse error has none */
 				ts_fail(e, r, "%s:%d: [issuer %s] %s%s%s", c->path, ks->line,
-				    is->name,
-				    strncmp(ke.msg, ks->path, strlen(ks->path)) == 0 ? ""
-				                                                     : ks->path,
-				    strncmp(ke.msg, ks->path, strlen(ks->path)) == 0 ? "" : ": ",
-				    ke.msg);
+				    is->name, parsed ? ks->path : "", parsed ? ": " : "", ke.msg);
 				goto out;
 			}
 			for (m = 0; m < nlk; m++) {

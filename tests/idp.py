@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""idp.py OUTDIR: keys and tokens shaped like each identity provider's
-(issue 10), signed now by an independent signer (PyJWT, keys from
+"""idp.py OUTDIR: keys and tokens shaped like each identity provider's,
+signed now by an independent signer (PyJWT, keys from
 jwcrypto), for tests/t_idp.sh and packaging/examples/<provider>.conf.
 
 Writes OUTDIR/keys/<file>.jwks (the public keys, as each provider

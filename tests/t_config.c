@@ -430,6 +430,34 @@ test_safe_files(void)
 	    HEAD "algorithms = ES256\nkey = adir\n" SVC, 6, "regular file");
 }
 
+/* A key under a deep directory (an RPM build root, an admin's long path):
+ * the message must still carry its whole reason, and name the file. */
+static void
+test_long_paths(void)
+{
+	char deep[4096], conf[4096 + 256], msg[512];
+	size_t n;
+
+	n = (size_t)snprintf(deep, sizeof(deep), "%s", dir);
+	while (n < 220) {
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "/a-rather-long-directory-name");
+		mkdir(deep, 0755);
+	}
+	env_copy_key(deep, "p256.key.pem");
+	snprintf(conf, sizeof(conf), HEAD "algorithms = ES256\nkey = %s/p256.key.pem\n" SVC, deep);
+	ok(load(conf, msg, sizeof(msg)) == TS_R_CONFIG_ERROR &&
+	        strstr(msg, "tokenscope.conf:6:") != NULL &&
+	        strstr(msg, "(private keys do not belong here)") != NULL &&
+	        strstr(msg, "/p256.key.pem: PEM file is neither") != NULL,
+	    "error_keeps_whole_reason_beside_a_%zu_byte_path (%s)", n, msg);
+	snprintf(conf, sizeof(conf), HEAD "algorithms = ES256\nkey = %s/nothere.pem\n" SVC, deep);
+	ok(load(conf, msg, sizeof(msg)) == TS_R_CONFIG_ERROR &&
+	        strstr(msg, "tokenscope.conf:6:") != NULL &&
+	        strstr(msg, "/nothere.pem: cannot open: No such file or directory") != NULL &&
+	        strstr(msg, "nothere.pem") == strrchr(msg, '/') + 1,
+	    "unreadable_key_error_names_a_long_path_once (%s)", msg);
+}
+
 int
 main(void)
 {
@@ -446,6 +474,7 @@ main(void)
 	test_x5c();
 	test_hostile_key_values();
 	test_safe_files();
+	test_long_paths();
 	test_wycheproof_key_sets();
 	return tap_done();
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t_idp.sh: real identity providers' token shapes (issue 10) against the
+# t_idp.sh: real identity providers' token shapes against the
 # shipped example configurations (packaging/examples/<provider>.conf), with
 # keys and tokens made now by an independent signer (tests/idp.py: PyJWT,
 # jwcrypto): for each provider an access token is accepted for the right

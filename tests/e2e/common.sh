@@ -1,7 +1,7 @@
 # common.sh: shared set-up for the end-to-end tests (sourced). Servers are
 # started from configs in a scratch directory on 127.0.0.1 and always stopped.
 # Set TS_E2E_INSTALLED=1 to test the installed module/plugin instead of the
-# build tree (packaging issue).
+# build tree (what packaging/test-installed.sh does).
 : "${TS_BUILDDIR:?}" "${TS_SRCDIR:?}" "${TS_FIXTURES:?}"
 PY=/usr/bin/python3
 n=0
