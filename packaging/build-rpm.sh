@@ -17,7 +17,7 @@ mkdir -p "$rt/SOURCES"
 cp tokenscope-0.1.0.tar.gz "$rt/SOURCES/"
 rpmbuild -bb --nodeps --define "_topdir $rt" packaging/rpm/tokenscope.spec >"$rt/build.log" 2>&1
 rc=$?
-[ $rc = 0 ] || tail -30 "$rt/build.log" | sed 's/^/# /'
+[ $rc = 0 ] || { grep -E "^(FAIL|ERROR):" "$rt/build.log"; tail -30 "$rt/build.log"; } | sed 's/^/# /'
 ok $rc "rpmbuild_bb_from_the_dist_tarball"
 grep -q "^# FAIL:  0" "$rt/build.log"; ok $? "rpm_check_section_ran_make_check ($(grep -E '^# (PASS|SKIP):' "$rt/build.log" | tr '\n' ' '))"
 lib=$(rpm --eval '%{_libdir}')

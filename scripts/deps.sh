@@ -18,7 +18,7 @@ if [ "$what" = test ]; then
 	# end-to-end tests: real servers started by the tests on 127.0.0.1
 	pkgs="$pkgs dovecot-imapd openssh-server python3-paramiko libpam-wrapper libnss-wrapper sasl2-bin postfix"
 	# packaging: Debian packages built, linted and installed; RPMs built
-	pkgs="$pkgs debhelper dpkg-dev fakeroot lintian rpm"
+	pkgs="$pkgs build-essential debhelper dpkg-dev fakeroot lintian rpm"
 	# hardening: memcheck, the sanitizer runtime, strace for the no-network test
 	pkgs="$pkgs valgrind $clang_rt llvm strace"
 	# t_json compiles a comma-decimal locale with localedef
