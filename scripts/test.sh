@@ -74,6 +74,13 @@ if tar -xzf tokenscope-*.tar.gz -C _build-san && (cd _build-san/tokenscope-* &&
 	grep -E '^(FAIL|ERROR):' sanitizers.out || true
 	summary sanitizers.out | tr '\n' ' '
 	echo
+	# no totals: the test programs did not even build (clang -Werror)
+	if [ -z "$(summary sanitizers.out)" ]; then
+		grep -E 'error:|Error [0-9]' sanitizers.out | head -20
+		echo "FAIL: make check under clang with sanitizers did not run"
+		echo "# FAIL: 1" >>sanitizers.out
+		fail=1
+	fi
 else
 	tail -20 _build-san/tokenscope-*/build.out 2>/dev/null
 	echo "FAIL: clang build (-Werror, sanitizers, no bench peers)"

@@ -248,11 +248,9 @@ test_payload(void)
 	{
 		char p[256];
 
-		snprintf(
-		    p, sizeof(p), "{\"iss\":\"a\",\"x\":%s1%s}", deep + 1, "]]]]]]]]]]]]]]]]" + 0);
+		snprintf(p, sizeof(p), "{\"iss\":\"a\",\"x\":%s1%s}", deep + 1, "]]]]]]]]]]]]]]]]");
 		ok(iss_of(p, NULL) == TS_R_MALFORMED, "P3_payload_depth_17_rejected");
-		snprintf(
-		    p, sizeof(p), "{\"iss\":\"a\",\"x\":%s1%s}", deep + 2, "]]]]]]]]]]]]]]]" + 0);
+		snprintf(p, sizeof(p), "{\"iss\":\"a\",\"x\":%s1%s}", deep + 2, "]]]]]]]]]]]]]]]");
 		ok(iss_of(p, NULL) == TS_OK, "P3_payload_depth_16_accepted");
 		snprintf(p, sizeof(p), "{\"iss\":\"a\",\"x\":\"[[[[[[[[[[[[[[[[[[[[[[[[\"}");
 		ok(iss_of(p, NULL) == TS_OK, "P3_brackets_inside_strings_do_not_count");

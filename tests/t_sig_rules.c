@@ -87,7 +87,7 @@ test_independent_tokens(void)
 		    "independent_signer_%s_verifies", *names + 5);
 		ts_key_free(k);
 	}
-	ok(n == 14, "all_14_algorithm_fixtures_present (%d)", n);
+	ok(n == 14, "all_14_algorithm_fixtures_present (%d, %d of them verify)", n, good);
 }
 
 static void
