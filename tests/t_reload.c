@@ -412,8 +412,12 @@ test_root_owned(void)
 		return;
 	}
 	(void)fx_token("case_good_corp_es256"); /* loaded before the fork */
-	snprintf(sub, sizeof(sub), "%s/svc", dir);
-	mkdir(sub, 0755);
+	/* the service account must reach the files: a package build's tree may
+	 * sit under a 0700 directory (rpmbuild's mktemp), so a directory of
+	 * our own under /tmp, 0755 */
+	snprintf(sub, sizeof(sub), "/tmp/ts-m2-XXXXXX");
+	if (mkdtemp(sub) == NULL || chmod(sub, 0755) != 0)
+		tap_bail("mkdtemp");
 	snprintf(cache, sizeof(cache), "%s/replay", sub);
 	mkdir(cache, 0700);
 	snprintf(key, sizeof(key), "%s", env_write(sub, "p256.pem", p256, 0644));
@@ -431,6 +435,10 @@ test_root_owned(void)
 	if (chown(key, 0, 0) != 0 || chown(conf, SERVICE_UID, SERVICE_UID) != 0)
 		tap_bail("chown");
 	ok(as_service_account(conf, NULL) == 1, "M2_config_owned_by_the_service_account_refused");
+	unlink(conf);
+	unlink(key);
+	rmdir(cache);
+	rmdir(sub);
 	free(p256);
 }
 
