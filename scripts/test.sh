@@ -122,8 +122,9 @@ if [ "$(id -u)" = 0 ]; then
 	packaging/test-installed.sh >>packages.out 2>&1 || fail=1
 	packaging/build-rpm.sh >>packages.out 2>&1 || fail=1
 	grep -E "^(ok|not ok|1\.\.)" packages.out | grep -v "^ok" || true
-	# what a failed package build said (the lines the TAP scripts kept)
-	grep -q "^not ok" packages.out && grep "^# " packages.out | tail -60
+	# what each failed check said: the comment lines just before it
+	awk '/^# / {buf = buf $0 "\n"; next} /^not ok/ {printf "%s", buf; print} {buf = ""}' \
+		packages.out | head -120
 	echo "$(grep -c '^ok' packages.out) package checks passed"
 else
 	echo "SKIP: building and installing packages needs root" | tee packages.out
