@@ -116,11 +116,15 @@ typ_locale(void)
 			tap_diag("localedef could not run");
 		setenv("LOCPATH", dir, 1);
 	}
+	/* the host's strcasecmp differing there is what makes the cases below
+	 * mean something; it is a fact about the host, not a check of ours
+	 * (ASan's interceptor, for one, folds ASCII only) */
 	if (setlocale(LC_CTYPE, loc) == NULL)
 		tap_diag("no Turkish locale (localedef failed); typ checked under C only");
+	else if (strcasecmp("APPLICATION/AT+JWT", "application/at+jwt") != 0)
+		tap_diag("the host's strcasecmp differs on 'I' under %s", loc);
 	else
-		ok(strcasecmp("APPLICATION/AT+JWT", "application/at+jwt") != 0,
-		    "the host's strcasecmp differs on 'I' under %s", loc);
+		tap_diag("the host's strcasecmp folds ASCII only under %s (an interceptor?)", loc);
 	ok(typ_verdict(pl, "APPLICATION/AT+JWT") != TS_R_WRONG_TOKEN_TYPE,
 	    "C3_typ_upper_case_accepted_whatever_the_locale");
 	ok(typ_verdict(pl,
