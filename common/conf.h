@@ -14,10 +14,10 @@
 
 #include "alg.h"
 #include "err.h"
+#include "tokenscope.h"
 
 #define TS_CONF_MAX_SIZE (1024 * 1024)
 #define TS_NAME_MAX 64
-#define TS_USER_MAX 256
 
 typedef struct ts_strlist {
 	char **v;

@@ -60,11 +60,29 @@ ts_keyring_find(const ts_keyring *kr, size_t issuer_idx, const char *kid, size_t
 	return NULL;
 }
 
+ts_key_status
+ts_binding_status(const ts_binding *b, time_t now)
+{
+	if (b->removed)
+		return TS_KEY_REMOVED;
+	if (b->revoked)
+		return TS_KEY_REVOKED;
+	if (now < b->not_before)
+		return TS_KEY_NOT_YET_VALID;
+	if (now >= b->not_after)
+		return TS_KEY_EXPIRED;
+	if (b->not_after != TS_TIME_NO_END && b->not_after - now < TS_EXPIRING_SOON)
+		return TS_KEY_EXPIRING;
+	return TS_KEY_ACTIVE;
+}
+
+/* K2: a key that could verify a token of its section now. */
 static int
 usable(const ts_binding *b, time_t now)
 {
-	return !b->revoked && !b->removed && !b->other_issuer && now >= b->not_before &&
-	    now < b->not_after;
+	ts_key_status st = ts_binding_status(b, now);
+
+	return !b->other_issuer && (st == TS_KEY_ACTIVE || st == TS_KEY_EXPIRING);
 }
 
 const ts_binding *
@@ -176,8 +194,7 @@ add_binding(
 	lk->kid = NULL;
 	lk->issuer = NULL;
 	b->not_before = lk->has_not_before ? lk->not_before : (time_t)0;
-	/* no end: the largest time_t, so "now < not_after" always holds */
-	b->not_after = lk->has_not_after ? lk->not_after : (time_t)((~(uint64_t)0) >> 1);
+	b->not_after = lk->has_not_after ? lk->not_after : TS_TIME_NO_END;
 	b->source = ks->path;
 	b->line = ks->line;
 	return TS_OK;

@@ -11,6 +11,7 @@
 #include "claims.h"
 #include "decision.h"
 #include "fx.h"
+#include "inspect.h"
 #include "keyring.h"
 #include "tap.h"
 #include "tsenv.h"
@@ -90,7 +91,14 @@ typ_verdict(const char *payload, const char *typ)
 	is.max_lifetime = 3600;
 	if (ts_jdoc_parse(payload, strlen(payload), 8, &d, &e) != TS_OK)
 		tap_bail("typ_verdict payload: %s", e.msg);
-	r = ts_claims_check(ts_jdoc_root(d), typ, &is, &svc, 60, 1500, NULL, &out, NULL, NULL, &e);
+	ts_claims_in in = { .claims = ts_jdoc_root(d),
+		.typ = typ,
+		.is = &is,
+		.svc = &svc,
+		.skew = 60,
+		.now = 1500 };
+
+	r = ts_claims_check(&in, &out, &e);
 	ts_jdoc_free(d);
 	return r;
 }

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "inspect.h"
 #include "jws.h"
 #include "keyring.h"
 #include "timeutil.h"
@@ -28,16 +29,10 @@ static const char usage_keys[] =
     "  approved list that `tokenscope fetch-keys --pin` requires before it\n"
     "  adds a new key.\n";
 
-static int
-unbounded(time_t t)
-{
-	return t == (time_t)((~(uint64_t)0) >> 1);
-}
-
 static const char *
 when(time_t t, int is_start, char *buf, size_t cap)
 {
-	if ((is_start && t == 0) || (!is_start && unbounded(t)))
+	if ((is_start && t == 0) || (!is_start && t == TS_TIME_NO_END))
 		return "-";
 	ts_time_format(t, buf, cap);
 	return buf;
@@ -46,19 +41,20 @@ when(time_t t, int is_start, char *buf, size_t cap)
 static const char *
 key_status(const ts_binding *b, time_t now)
 {
-	if (b->removed)
-		return "removed";
-	if (b->revoked)
-		return "revoked";
-	if (b->other_issuer)
+	ts_key_status st = ts_binding_status(b, now);
+
+	/* a key whose own issuer can never be its section's verifies nothing,
+	 * whatever its window says */
+	if (b->other_issuer && st != TS_KEY_REMOVED && st != TS_KEY_REVOKED)
 		return "other-issuer";
-	if (now >= b->not_after)
-		return "expired";
-	if (now < b->not_before)
-		return "not-yet-valid";
-	if (!unbounded(b->not_after) && b->not_after - now < TS_EXPIRING_SOON)
-		return "expiring";
-	return "active";
+	switch (st) {
+	case TS_KEY_REMOVED: return "removed";
+	case TS_KEY_REVOKED: return "revoked";
+	case TS_KEY_NOT_YET_VALID: return "not-yet-valid";
+	case TS_KEY_EXPIRED: return "expired";
+	case TS_KEY_EXPIRING: return "expiring";
+	default: return "active";
+	}
 }
 
 static void
