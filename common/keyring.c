@@ -336,7 +336,12 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 			ts_err ke = { "" };
 			int parsed = 0;
 
-			r = ts_read_file(ks->path, KEYFILE_MAX_SIZE, 0, &buf, &len, &id, &ke);
+			/* K8: a file of an issuer that allows only HMAC can
+			 * hold only secrets: refused at open unless 0600,
+			 * before a byte of it is parsed */
+			r = ts_read_file(ks->path, KEYFILE_MAX_SIZE,
+			    (is->algorithms & ~hmac) == 0 ? TS_FILE_SECRET : 0, &buf, &len, &id,
+			    &ke);
 			if (r != TS_OK)
 				ts_file_id_of(ks->path, &id);
 			if (ts_filelist_add(files, ks->path, &id) != 0) {
@@ -358,11 +363,13 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 				goto out;
 			}
 			for (m = 0; m < nlk; m++) {
-				int is_sym = strcmp(ts_key_kty(lk[m].key), "oct") == 0;
+				int is_sym = ts_key_is_secret(lk[m].key);
 
 				sym |= is_sym;
 				asym |= !is_sym;
-				/* K8: a shared secret lives in a 0600 file */
+				/* K8: a shared secret lives in a 0600 file (checked
+				 * here for an issuer that allows public keys too;
+				 * otherwise the file was refused at open) */
 				if (is_sym && (id.mode & 077)) {
 					ts_loaded_keys_free(lk, nlk);
 					r = ts_fail(e, TS_R_CONFIG_ERROR,
@@ -535,6 +542,9 @@ out:
 	return r;
 }
 
+/* Entra ID's key issuers stand "{tenantid}" for the token's tid. */
+static const char tenantid_ph[] = "{tenantid}";
+
 int
 ts_binding_issuer_ok(
     const ts_binding *b, const char *iss, size_t iss_len, const char *tid, size_t tid_len)
@@ -547,19 +557,18 @@ int
 ts_key_issuer_match(
     const char *key_issuer, const char *iss, size_t iss_len, const char *tid, size_t tid_len)
 {
-	static const char ph[] = "{tenantid}";
 	const char *t = key_issuer;
 	size_t o = 0;
 
 	while (*t != '\0') {
-		if (strncmp(t, ph, sizeof(ph) - 1) == 0) {
+		if (strncmp(t, tenantid_ph, sizeof(tenantid_ph) - 1) == 0) {
 			/* a tid with '/' could stretch over the template's own
 			 * path separators */
 			if (tid == NULL || tid_len == 0 || memchr(tid, '/', tid_len) != NULL ||
 			    iss_len - o < tid_len || memcmp(iss + o, tid, tid_len) != 0)
 				return 0;
 			o += tid_len;
-			t += sizeof(ph) - 1;
+			t += sizeof(tenantid_ph) - 1;
 			continue;
 		}
 		if (o >= iss_len || iss[o] != *t)
@@ -573,15 +582,14 @@ ts_key_issuer_match(
 int
 ts_key_issuer_fits(const char *ki, const ts_issuer_conf *is)
 {
-	static const char ph[] = "{tenantid}";
-	const char *at = strstr(ki, ph);
+	const char *at = strstr(ki, tenantid_ph);
 	size_t pre, suf;
 
 	if (at == NULL || is->tenant != NULL)
 		return ts_key_issuer_match(ki, is->issuer, is->issuer_len, is->tenant,
 		    is->tenant ? strlen(is->tenant) : 0);
 	pre = (size_t)(at - ki);
-	suf = strlen(at + sizeof(ph) - 1);
+	suf = strlen(at + sizeof(tenantid_ph) - 1);
 	if (is->issuer_len <= pre + suf)
 		return 0;
 	return ts_key_issuer_match(

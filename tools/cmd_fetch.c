@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "http.h"
+#include "jwk.h"
 #include "jws.h"
 #include "keyfile.h"
 #include "keyring.h"
@@ -105,7 +106,6 @@ loadable(const ts_issuer_conf *is, json_t *jwk, fkey *out, char *why, size_t cap
 static int
 usable(const ts_issuer_conf *is, json_t *set, keyset *out, int report, char *err, size_t cap)
 {
-	static const char *const priv[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k" };
 	json_t *keys = json_object_get(set, "keys"), *jwk;
 	size_t i, j;
 
@@ -129,12 +129,12 @@ usable(const ts_issuer_conf *is, json_t *set, keyset *out, int report, char *err
 			snprintf(err, cap, "key %zu of the JWKS is not an object", i);
 			return -1;
 		}
-		for (j = 0; j < sizeof(priv) / sizeof(priv[0]); j++)
-			if (json_object_get(jwk, priv[j]) != NULL) {
+		for (j = 0; ts_jwk_private_members[j] != NULL; j++)
+			if (json_object_get(jwk, ts_jwk_private_members[j]) != NULL) {
 				snprintf(err, cap,
 				    "the JWKS holds private or secret key material (\"%s\"): "
 				    "refusing it whole",
-				    priv[j]);
+				    ts_jwk_private_members[j]);
 				return -1;
 			}
 		if (json_is_string(kid))
