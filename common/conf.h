@@ -10,6 +10,7 @@
 #define TS_CONF_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "alg.h"
@@ -99,6 +100,18 @@ ts_reason ts_conf_parse(const char *path, char *buf, size_t len, ts_conf **out, 
 void ts_conf_free(ts_conf *c);
 
 const ts_service_conf *ts_conf_service(const ts_conf *c, const char *name);
+
+typedef enum ts_conf_section {
+	TS_CONF_GLOBAL = 1,
+	TS_CONF_ISSUER,
+	TS_CONF_SERVICE,
+} ts_conf_section;
+
+/* Prints the settings of one section (idx: which issuer or service; not
+ * used for global) as "name = value" lines, from the same table the parser
+ * reads them by: for `tokenscope check-config -n`. Settings left unset
+ * print nothing; key lines are the keyring's to show. */
+void ts_conf_dump(FILE *f, const ts_conf *c, ts_conf_section sec, size_t idx);
 
 /* What a config file still names, read leniently, line by line, past any
  * error: for K11, so that a broken config takes away what it no longer

@@ -57,90 +57,50 @@ key_status(const ts_binding *b, time_t now)
 	}
 }
 
+/* Keys are shown under their section as comments: they come from the
+ * keyring (a key line may name a set), not from the settings table. */
 static void
-print_list(const char *name, const ts_strlist *l)
+print_issuer_keys(const ts_keyring *kr, size_t issuer_idx, time_t now)
 {
-	size_t i;
+	char t1[32], t2[32];
+	size_t k;
 
-	if (l->n == 0)
-		return;
-	printf("%-22s=", name);
-	for (i = 0; i < l->n; i++)
-		printf(" %s", l->v[i]);
-	printf("\n");
+	for (k = 0; k < ts_keyring_count(kr); k++) {
+		const ts_binding *b = ts_keyring_get(kr, k);
+		char kid[TS_KID_MAX + 1], kis[200];
+
+		if (b->issuer_idx != issuer_idx)
+			continue;
+		/* key files may come from an identity provider: never raw */
+		ts_sanitize(kid, sizeof(kid), b->kid ? b->kid : "(none)", b->kid ? b->kid_len : 6);
+		if (b->key_issuer != NULL)
+			ts_sanitize(kis, sizeof(kis), b->key_issuer, strlen(b->key_issuer));
+		printf("# key kid=%s alg=%s thumbprint=%s not_before=%s not_after=%s %s "
+		       "(%s)%s%s\n",
+		    kid, ts_alg_name(ts_key_alg(b->key)), ts_key_thumbprint(b->key),
+		    when(b->not_before, 1, t1, sizeof(t1)), when(b->not_after, 0, t2, sizeof(t2)),
+		    key_status(b, now), b->source, b->key_issuer ? " key_issuer=" : "",
+		    b->key_issuer ? kis : "");
+	}
 }
 
+/* The settings are printed from the parser's own table (ts_conf_dump). */
 static void
 print_effective(void *arg, const ts_conf *c, const ts_keyring *kr)
 {
-	size_t i, k;
-	int a;
-	char t1[32], t2[32];
 	time_t now = *(const time_t *)arg;
+	size_t i;
 
 	printf("# effective configuration of %s\n[global]\n", c->path);
-	printf("%-22s= %ld\n", "clock_skew", c->clock_skew);
-	printf("%-22s= %zu\n", "max_token_size", c->max_token_size);
-	printf("%-22s= %s\n", "log_level", c->log_debug ? "debug" : "info");
-	printf("%-22s= %ld\n", "reload_interval", c->reload_interval);
-	if (c->revoked_keys)
-		printf("%-22s= %s\n", "revoked_keys", c->revoked_keys);
-	if (c->replay_cache)
-		printf("%-22s= %s\n", "replay_cache", c->replay_cache);
-	if (c->approved_keys)
-		printf("%-22s= %s\n", "approved_keys", c->approved_keys);
+	ts_conf_dump(stdout, c, TS_CONF_GLOBAL, 0);
 	for (i = 0; i < c->nissuers; i++) {
-		const ts_issuer_conf *is = &c->issuers[i];
-
-		printf("\n[issuer %s]\n%-22s= %s\n%-22s=", is->name, "issuer", is->issuer,
-		    "algorithms");
-		for (a = 1; a < TS_ALG__COUNT; a++)
-			if (is->algorithms & (1u << a))
-				printf(" %s", ts_alg_name((ts_alg)a));
-		printf("\n%-22s= %s\n", "token_type",
-		    is->token_type == TS_TYP_AT_JWT ? "at+jwt" : "jwt");
-		if (is->tenant)
-			printf("%-22s= %s\n", "tenant", is->tenant);
-		print_list("clients", &is->clients);
-		printf("%-22s= %s\n", "username_claim", is->username_claim);
-		if (is->strip_domain)
-			printf("%-22s= %s\n", "username_strip_domain", is->strip_domain);
-		printf("%-22s= %ld\n", "max_lifetime", is->max_lifetime);
-		if (is->has_revoke_before)
-			printf("%-22s= %s\n", "revoke_before",
-			    when(is->revoke_before, 1, t1, sizeof(t1)));
-		if (is->accept_client_audience)
-			printf("%-22s= yes\n", "accept_client_audience");
-		if (is->discovery)
-			printf("%-22s= %s\n", "discovery", is->discovery);
-		if (is->jwks_uri)
-			printf("%-22s= %s\n", "jwks_uri", is->jwks_uri);
-		for (k = 0; k < ts_keyring_count(kr); k++) {
-			const ts_binding *b = ts_keyring_get(kr, k);
-			char kid[TS_KID_MAX + 1], kis[200];
-
-			if (b->issuer_idx != i)
-				continue;
-			/* key files may come from an identity provider: never raw */
-			ts_sanitize(
-			    kid, sizeof(kid), b->kid ? b->kid : "(none)", b->kid ? b->kid_len : 6);
-			if (b->key_issuer != NULL)
-				ts_sanitize(kis, sizeof(kis), b->key_issuer, strlen(b->key_issuer));
-			printf("# key kid=%s alg=%s thumbprint=%s not_before=%s not_after=%s %s "
-			       "(%s)%s%s\n",
-			    kid, ts_alg_name(ts_key_alg(b->key)), ts_key_thumbprint(b->key),
-			    when(b->not_before, 1, t1, sizeof(t1)),
-			    when(b->not_after, 0, t2, sizeof(t2)), key_status(b, now), b->source,
-			    b->key_issuer ? " key_issuer=" : "", b->key_issuer ? kis : "");
-		}
+		printf("\n[issuer %s]\n", c->issuers[i].name);
+		ts_conf_dump(stdout, c, TS_CONF_ISSUER, i);
+		print_issuer_keys(kr, i, now);
 	}
 	for (i = 0; i < c->nservices; i++) {
-		const ts_service_conf *s = &c->services[i];
-
-		printf("\n[service %s]\n", s->name);
-		print_list("issuers", &s->issuers);
-		print_list("audiences", &s->audiences);
-		print_list("required_scopes", &s->required_scopes);
+		printf("\n[service %s]\n", c->services[i].name);
+		ts_conf_dump(stdout, c, TS_CONF_SERVICE, i);
 	}
 }
 
