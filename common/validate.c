@@ -142,7 +142,7 @@ typedef struct ts_check {
 	const ts_jv *claims; /* claims: only once the signature verified */
 	ts_claims_out co; /* claim policy: mapped user and exp */
 	int quiet; /* the phase did not apply, or reported its own steps */
-	char info[TS_ERR_MSG_MAX + 300]; /* explain detail of a passed phase */
+	char info[TS_ERR_MSG_MAX + 300]; /* the phase's explain detail, when it has one */
 } ts_check;
 
 /* The explain detail of a phase; formatted only when someone listens. */
