@@ -137,4 +137,8 @@ ts_reason ts_conf_scan_names(
 ts_reason ts_conf_scan_buf(char *buf, size_t len, const char *dir, ts_conf_names *out);
 void ts_conf_names_free(ts_conf_names *n);
 
+/* Strips spaces and tabs around s (and a CR at its end), in place; for the
+ * two readers of the file format, strict and lenient. */
+char *ts_conf_trim(char *s);
+
 #endif
