@@ -3,9 +3,11 @@
  * includes. PAM, SASL and the admin command's decisions call this and
  * nothing lower; it is the only way to get at claims. It pulls in only
  * reason.h (the reason codes) and err.h (error messages, sanitising,
- * wiping); every other header of common/ is private to the core
- * (tests/t_public_headers.sh compiles each front-end against these three
- * alone).
+ * wiping); every other header of common/ is private to the core.
+ * tests/t_public_headers.sh compiles the modules and the admin command
+ * against these three alone; only the admin subcommands that print or
+ * rewrite configured keys (check-config, keys, fetch-keys, mint) may use a
+ * named list of private headers besides.
  *
  * Ownership: a ts_ctx owns its loaded configuration and keyring and may be
  * shared by many threads; ts_validate() takes a reference to the current
