@@ -10,14 +10,6 @@
 /* 9999-12-31T23:59:59Z: anything later is absurd for a token */
 #define NUMERICDATE_MAX 253402300799LL
 
-static ts_reason
-step(ts_step_fn *fn, void *arg, const char *name, ts_reason r, ts_err *e)
-{
-	if (fn != NULL)
-		fn(arg, name, r, r == TS_OK ? "" : (e ? e->msg : ""));
-	return r;
-}
-
 /* C1: NumericDate as integer or real (a real is floored, never read as 0). */
 static ts_reason
 numeric_date(
@@ -47,10 +39,12 @@ numeric_date(
 }
 
 static ts_reason
-check_times(const ts_jv *claims, const ts_issuer_conf *is, long skew, time_t now,
-    long long *exp_out, ts_err *e)
+check_times(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 {
-	long long exp = 0, iat = 0, nbf = 0, t = (long long)now;
+	const ts_jv *claims = in->claims;
+	const ts_issuer_conf *is = in->is;
+	long skew = in->skew;
+	long long exp = 0, iat = 0, nbf = 0, t = (long long)in->now;
 	int has_exp, has_iat, has_nbf;
 	ts_reason r;
 
@@ -58,7 +52,7 @@ check_times(const ts_jv *claims, const ts_issuer_conf *is, long skew, time_t now
 	    (r = numeric_date(claims, "iat", 1, &iat, &has_iat, e)) != TS_OK ||
 	    (r = numeric_date(claims, "nbf", 0, &nbf, &has_nbf, e)) != TS_OK)
 		return r;
-	*exp_out = exp;
+	out->exp = exp;
 	if (exp + skew <= t)
 		return ts_fail(
 		    e, TS_R_EXPIRED, "token expired (exp=%lld, now=%lld, skew=%ld)", exp, t, skew);
@@ -117,8 +111,11 @@ typ_is_at_jwt(const char *typ)
 
 /* C3, plus ID-token refusal under both profiles. */
 static ts_reason
-check_type(const ts_jv *claims, const char *typ, const ts_issuer_conf *is, ts_err *e)
+check_type(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 {
+	const ts_jv *claims = in->claims;
+	const char *typ = in->typ;
+	const ts_issuer_conf *is = in->is;
 	const ts_jv *aud = ts_jv_get(claims, "aud"), *azp = ts_jv_get(claims, "azp"), *a;
 	const ts_jv *ptyp = ts_jv_get(claims, "typ");
 	size_t i, n = ts_jv_is(aud, TS_JSON_ARRAY) ? aud->n : 1;
@@ -161,9 +158,10 @@ check_type(const ts_jv *claims, const char *typ, const ts_issuer_conf *is, ts_er
 
 /* C2 */
 static ts_reason
-check_aud(const ts_jv *claims, const ts_service_conf *svc, ts_err *e)
+check_aud(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 {
-	const ts_jv *aud = ts_jv_get(claims, "aud"), *a;
+	const ts_service_conf *svc = in->svc;
+	const ts_jv *aud = ts_jv_get(in->claims, "aud"), *a;
 	size_t i;
 	int match = 0;
 
@@ -188,8 +186,10 @@ check_aud(const ts_jv *claims, const ts_service_conf *svc, ts_err *e)
 
 /* C5 */
 static ts_reason
-check_tenant_client(const ts_jv *claims, const ts_issuer_conf *is, ts_err *e)
+check_tenant_client(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 {
+	const ts_jv *claims = in->claims;
+	const ts_issuer_conf *is = in->is;
 	const ts_jv *tid = ts_jv_get(claims, "tid"), *c;
 
 	if (is->tenant != NULL &&
@@ -229,9 +229,11 @@ has_word(const char *list, size_t len, const char *want)
 
 /* C4 */
 static ts_reason
-check_scopes(const ts_jv *claims, const ts_service_conf *svc, ts_err *e)
+check_scopes(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 {
-	const ts_jv *scope = ts_jv_get(claims, "scope"), *scp = ts_jv_get(claims, "scp"), *s;
+	const ts_service_conf *svc = in->svc;
+	const ts_jv *scope = ts_jv_get(in->claims, "scope"), *scp = ts_jv_get(in->claims, "scp"),
+	            *s;
 	size_t i, k;
 
 	if (svc->required_scopes.n == 0)
@@ -282,10 +284,11 @@ ts_username_ok(const char *s, size_t len)
 
 /* C6 */
 static ts_reason
-map_user(const ts_jv *claims, const ts_issuer_conf *is, const char *req_user, ts_claims_out *out,
-    ts_err *e)
+map_user(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 {
-	const ts_jv *v = ts_jv_get(claims, is->username_claim);
+	const ts_issuer_conf *is = in->is;
+	const char *req_user = in->user;
+	const ts_jv *v = ts_jv_get(in->claims, is->username_claim);
 	const char *s;
 	size_t len;
 
@@ -315,30 +318,35 @@ map_user(const ts_jv *claims, const ts_issuer_conf *is, const char *req_user, ts
 	return TS_OK;
 }
 
+/* The checks in the order explain lists them; a new claim rule is one
+ * more function and one more row. */
+static const struct claim_check {
+	const char *name;
+	ts_reason (*fn)(const ts_claims_in *in, ts_claims_out *out, ts_err *e);
+} checks[] = {
+	{ "times (exp, nbf, iat, max_lifetime)", check_times },
+	{ "token type", check_type },
+	{ "audience", check_aud },
+	{ "tenant and client", check_tenant_client },
+	{ "scopes", check_scopes },
+	{ "username", map_user },
+};
+
 ts_reason
-ts_claims_check(const ts_jv *claims, const char *typ, const ts_issuer_conf *is,
-    const ts_service_conf *svc, long skew, time_t now, const char *req_user, ts_claims_out *out,
-    ts_step_fn *fn, void *arg, ts_err *e)
+ts_claims_check(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 {
-	ts_reason r;
+	ts_reason r = TS_OK;
+	size_t i;
 
 	out->user[0] = '\0';
 	out->exp = 0;
-	if ((r = step(fn, arg, "times (exp, nbf, iat, max_lifetime)",
-	         check_times(claims, is, skew, now, &out->exp, e), e)) != TS_OK)
-		return r;
-	if ((r = step(fn, arg, "token type", check_type(claims, typ, is, e), e)) != TS_OK)
-		return r;
-	if ((r = step(fn, arg, "audience", check_aud(claims, svc, e), e)) != TS_OK)
-		return r;
-	if ((r = step(fn, arg, "tenant and client", check_tenant_client(claims, is, e), e)) !=
-	    TS_OK)
-		return r;
-	if ((r = step(fn, arg, "scopes", check_scopes(claims, svc, e), e)) != TS_OK)
-		return r;
-	if ((r = step(fn, arg, "username", map_user(claims, is, req_user, out, e), e)) != TS_OK) {
-		out->user[0] = '\0';
-		return r;
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]) && r == TS_OK; i++) {
+		r = checks[i].fn(in, out, e);
+		if (in->step != NULL)
+			in->step(in->step_arg, checks[i].name, r, r == TS_OK ? "" : e->msg);
 	}
-	return TS_OK;
+	/* C6: a user is named only for a token that passed every check */
+	if (r != TS_OK)
+		out->user[0] = '\0';
+	return r;
 }

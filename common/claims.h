@@ -10,20 +10,29 @@
 #include "conf.h"
 #include "err.h"
 #include "json.h"
+#include "tokenscope.h"
 
 typedef struct ts_claims_out {
 	char user[TS_USER_MAX + 1]; /* mapped user, set only when all passed */
 	long long exp;
 } ts_claims_out;
 
-/* Called for each check, in order, for `tokenscope explain`. */
-typedef void ts_step_fn(void *arg, const char *step, ts_reason r, const char *detail);
+/* What the claim policy is applied to and against. */
+typedef struct ts_claims_in {
+	const ts_jv *claims; /* verified claims object */
+	const char *typ; /* the header's typ, or NULL when absent */
+	const ts_issuer_conf *is;
+	const ts_service_conf *svc;
+	long skew;
+	time_t now;
+	const char *user; /* the requested user, or NULL when none is named */
+	ts_step_fn *step; /* each check, in order (explain), or NULL */
+	void *step_arg;
+} ts_claims_in;
 
-/* typ: the header's typ (NULL when absent). req_user: NULL when the caller
- * does not name a user. Returns TS_OK or the first failing reason. */
-ts_reason ts_claims_check(const ts_jv *claims, const char *typ, const ts_issuer_conf *is,
-    const ts_service_conf *svc, long skew, time_t now, const char *req_user, ts_claims_out *out,
-    ts_step_fn *step, void *step_arg, ts_err *e);
+/* Runs every check in order, reporting each to in->step. Returns TS_OK or
+ * the first failing reason; out->user is set only when all passed. */
+ts_reason ts_claims_check(const ts_claims_in *in, ts_claims_out *out, ts_err *e);
 
 /* C6: the portable username charset [A-Za-z0-9._@-], 1..256 bytes, no
  * leading '-'. */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,14 @@
 #define DEFAULT_MAX_LIFETIME 86400
 #define DEFAULT_RELOAD_INTERVAL 1
 
-enum section { SEC_NONE, SEC_GLOBAL, SEC_ISSUER, SEC_SERVICE };
+/* The section values are ts_conf_section's, so that ts_conf_dump() reads
+ * the rows of keywords[] by them. */
+enum section {
+	SEC_NONE = 0,
+	SEC_GLOBAL = TS_CONF_GLOBAL,
+	SEC_ISSUER = TS_CONF_ISSUER,
+	SEC_SERVICE = TS_CONF_SERVICE
+};
 
 typedef struct parser {
 	ts_conf *c;
@@ -27,8 +35,7 @@ typedef struct parser {
 	int line;
 	enum section sec;
 	int seen_global;
-	char seen[16][32]; /* settings given in the current section */
-	size_t nseen;
+	unsigned char *seen; /* per row of keywords[]: given in this section */
 	ts_err *e;
 } parser;
 
@@ -57,16 +64,20 @@ strlist_free(ts_strlist *l)
 	l->n = 0;
 }
 
-/* Splits a value on spaces and tabs into a list; empty lists are refused.
+#define STRLIST_EMPTY (-1)
+#define STRLIST_NOMEM (-2)
+
+/* Splits a value on spaces and tabs into a list; empty lists are refused
+ * (STRLIST_EMPTY), and running out of memory is told apart (STRLIST_NOMEM).
  * On any failure the list is left empty (nothing to free). */
 static int
 strlist_parse(const char *v, ts_strlist *out)
 {
 	char *copy = strdup(v), *tok, *save = NULL;
-	int r = -1;
+	int r = STRLIST_NOMEM;
 
 	if (copy == NULL)
-		return -1;
+		return STRLIST_NOMEM;
 	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		char **nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
 
@@ -77,7 +88,7 @@ strlist_parse(const char *v, ts_strlist *out)
 			goto out;
 		out->n++;
 	}
-	r = out->n > 0 ? 0 : -1;
+	r = out->n > 0 ? 0 : STRLIST_EMPTY;
 out:
 	free(copy);
 	if (r != 0)
@@ -122,62 +133,6 @@ abs_path(parser *p, const char *v)
 	if ((r = malloc(strlen(p->c->dir) + strlen(v) + 2)) != NULL)
 		sprintf(r, "%s/%s", p->c->dir, v);
 	return r;
-}
-
-/* Every setting but "key" may appear once per section. Unknown names
- * never get here twice: they are errors already. */
-static int
-seen_before(parser *p, const char *key)
-{
-	size_t i;
-
-	if (strcmp(key, "key") == 0)
-		return 0;
-	for (i = 0; i < p->nseen; i++)
-		if (strcmp(p->seen[i], key) == 0)
-			return 1;
-	if (p->nseen < sizeof(p->seen) / sizeof(p->seen[0]))
-		snprintf(p->seen[p->nseen++], sizeof(p->seen[0]), "%s", key);
-	return 0;
-}
-
-static ts_reason
-set_global(parser *p, const char *k, const char *v)
-{
-	ts_conf *c = p->c;
-	long n;
-
-	if (strcmp(k, "clock_skew") == 0) {
-		if (parse_long(v, 0, 600, &c->clock_skew))
-			return perr(p, "clock_skew must be 0..600 seconds");
-	} else if (strcmp(k, "max_token_size") == 0) {
-		if (parse_long(v, 512, TS_TOKEN_HARD_MAX, &n))
-			return perr(p, "max_token_size must be 512..65536 bytes");
-		c->max_token_size = (size_t)n;
-	} else if (strcmp(k, "approved_keys") == 0) {
-		/* read by `tokenscope fetch-keys --pin` only */
-		if ((c->approved_keys = abs_path(p, v)) == NULL)
-			return TS_R_CONFIG_ERROR;
-	} else if (strcmp(k, "revoked_keys") == 0) {
-		if ((c->revoked_keys = abs_path(p, v)) == NULL)
-			return TS_R_CONFIG_ERROR;
-	} else if (strcmp(k, "log_level") == 0) {
-		if (strcmp(v, "info") == 0)
-			c->log_debug = 0;
-		else if (strcmp(v, "debug") == 0)
-			c->log_debug = 1;
-		else
-			return perr(p, "log_level must be info or debug");
-	} else if (strcmp(k, "replay_cache") == 0) {
-		if ((c->replay_cache = abs_path(p, v)) == NULL)
-			return TS_R_CONFIG_ERROR;
-	} else if (strcmp(k, "reload_interval") == 0) {
-		if (parse_long(v, 0, 3600, &c->reload_interval))
-			return perr(p, "reload_interval must be 0..3600 seconds");
-	} else {
-		return perr(p, "unknown setting \"%s\" in [global]", k);
-	}
-	return TS_OK;
 }
 
 static ts_reason
@@ -266,104 +221,338 @@ out:
 	return r;
 }
 
+/*
+ * The settings: one row each, read by the parser, by the duplicate check
+ * and by `tokenscope check-config -n` (ts_conf_dump), so that a name, where
+ * it is allowed, how it is read and how it is shown cannot drift apart.
+ * A setter gets the struct of the section it appears in (ts_conf,
+ * ts_issuer_conf or ts_service_conf) and the row, whose `off` locates its
+ * field there. A printer writes nothing for a setting left at "none".
+ * The order of the rows is the order check-config -n prints. The lenient
+ * scan of K11 (ts_conf_scan_buf) reads three of these names on its own,
+ * past errors, on purpose.
+ */
+typedef struct keyword keyword;
+struct keyword {
+	const char *name;
+	unsigned sections; /* SECTION(SEC_...) bits */
+	int repeatable;
+	ts_reason (*set)(parser *p, const keyword *kw, void *sec, const char *v);
+	void (*print)(FILE *f, const keyword *kw, const void *sec);
+	size_t off; /* of the field in the section's struct */
+	long min, max; /* set_long, set_size */
+	const char *unit; /* set_long, set_size: for the message */
+};
+
+#define SECTION(s) (1u << (s))
+#define FIELD(type, sec, kw) ((type *)(void *)((char *)(sec) + (kw)->off))
+#define CFIELD(type, sec, kw) ((type const *)(const void *)((const char *)(sec) + (kw)->off))
+
+static void
+print_name(FILE *f, const keyword *kw)
+{
+	fprintf(f, "%-22s=", kw->name);
+}
+
+static ts_reason
+set_long(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	if (parse_long(v, kw->min, kw->max, FIELD(long, sec, kw)))
+		return perr(p, "%s must be %ld..%ld %s", kw->name, kw->min, kw->max, kw->unit);
+	return TS_OK;
+}
+
+static void
+print_long(FILE *f, const keyword *kw, const void *sec)
+{
+	print_name(f, kw);
+	fprintf(f, " %ld\n", *CFIELD(long, sec, kw));
+}
+
+static ts_reason
+set_size(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	long n;
+
+	if (parse_long(v, kw->min, kw->max, &n))
+		return perr(p, "%s must be %ld..%ld %s", kw->name, kw->min, kw->max, kw->unit);
+	*FIELD(size_t, sec, kw) = (size_t)n;
+	return TS_OK;
+}
+
+static void
+print_size(FILE *f, const keyword *kw, const void *sec)
+{
+	print_name(f, kw);
+	fprintf(f, " %zu\n", *CFIELD(size_t, sec, kw));
+}
+
 /* A string setting; running out of memory must never leave a check off. */
 static ts_reason
-set_str(parser *p, char **dst, const char *v)
+set_str(parser *p, const keyword *kw, void *sec, const char *v)
 {
+	char **dst = FIELD(char *, sec, kw);
+
 	free(*dst);
-	if ((*dst = strdup(v)) == NULL)
-		return ts_fail(p->e, TS_R_INTERNAL, "%s:%d: out of memory", p->file, p->line);
-	return TS_OK;
+	return (*dst = strdup(v)) == NULL ? TS_R_INTERNAL : TS_OK;
 }
 
-static ts_reason
-set_issuer(parser *p, const char *k, const char *v)
+static void
+print_str(FILE *f, const keyword *kw, const void *sec)
 {
-	ts_issuer_conf *is = &p->c->issuers[p->c->nissuers - 1];
-	ts_strlist l = { NULL, 0 };
+	const char *v = *CFIELD(char *, sec, kw);
+
+	if (v == NULL)
+		return;
+	print_name(f, kw);
+	fprintf(f, " %s\n", v);
+}
+
+/* A file path, anchored at the config's folder when relative. */
+static ts_reason
+set_path(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	char **dst = FIELD(char *, sec, kw);
+
+	free(*dst);
+	return (*dst = abs_path(p, v)) == NULL ? TS_R_INTERNAL : TS_OK;
+}
+
+/* Fetched over HTTPS only, with certificate verification. */
+static ts_reason
+set_https(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	if (strncmp(v, "https://", 8) != 0 || strpbrk(v, " \t") != NULL)
+		return perr(p, "%s must be an https:// URL", kw->name);
+	return set_str(p, kw, sec, v);
+}
+
+/* Space-separated words; empty lists are refused. */
+static ts_reason
+set_list(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	int r = strlist_parse(v, FIELD(ts_strlist, sec, kw));
+
+	if (r == STRLIST_NOMEM)
+		return TS_R_INTERNAL;
+	return r != 0 ? perr(p, "%s: empty list", kw->name) : TS_OK;
+}
+
+static void
+print_list(FILE *f, const keyword *kw, const void *sec)
+{
+	const ts_strlist *l = CFIELD(ts_strlist, sec, kw);
 	size_t i;
 
-	if (strcmp(k, "key") == 0)
-		return parse_keyspec(p, is, v);
-	if (strcmp(k, "issuer") == 0) {
-		if (strpbrk(v, " \t") != NULL)
-			return perr(p, "issuer must not contain spaces");
-		is->issuer_len = strlen(v);
-		return set_str(p, &is->issuer, v);
-	} else if (strcmp(k, "algorithms") == 0) {
-		if (strlist_parse(v, &l))
-			return perr(p, "algorithms: empty list");
-		for (i = 0; i < l.n; i++) {
-			ts_alg a = ts_alg_from_name(l.v[i], strlen(l.v[i]));
-
-			if (a == TS_ALG_INVALID) {
-				perr(p, "algorithms: \"%s\" is not a supported algorithm", l.v[i]);
-				strlist_free(&l);
-				return TS_R_CONFIG_ERROR;
-			}
-			is->algorithms |= 1u << a;
-		}
-		strlist_free(&l);
-	} else if (strcmp(k, "token_type") == 0) {
-		if (strcmp(v, "at+jwt") == 0)
-			is->token_type = TS_TYP_AT_JWT;
-		else if (strcmp(v, "jwt") == 0)
-			is->token_type = TS_TYP_JWT;
-		else
-			return perr(p, "token_type must be at+jwt or jwt");
-	} else if (strcmp(k, "tenant") == 0) {
-		return set_str(p, &is->tenant, v);
-	} else if (strcmp(k, "clients") == 0) {
-		if (strlist_parse(v, &is->clients))
-			return perr(p, "clients: empty list");
-	} else if (strcmp(k, "username_claim") == 0) {
-		return set_str(p, &is->username_claim, v);
-	} else if (strcmp(k, "username_strip_domain") == 0) {
-		return set_str(p, &is->strip_domain, v);
-	} else if (strcmp(k, "max_lifetime") == 0) {
-		if (parse_long(v, 1, 31L * 86400, &is->max_lifetime))
-			return perr(p, "max_lifetime must be 1..2678400 seconds");
-	} else if (strcmp(k, "revoke_before") == 0) {
-		if (ts_time_parse(v, &is->revoke_before) != 0)
-			return perr(p, "revoke_before \"%s\" is not YYYY-MM-DDTHH:MM:SSZ", v);
-		is->has_revoke_before = 1;
-	} else if (strcmp(k, "accept_client_audience") == 0) {
-		if (strcmp(v, "yes") == 0)
-			is->accept_client_audience = 1;
-		else if (strcmp(v, "no") == 0)
-			is->accept_client_audience = 0;
-		else
-			return perr(p, "accept_client_audience must be yes or no");
-	} else if (strcmp(k, "discovery") == 0 || strcmp(k, "jwks_uri") == 0) {
-		/* fetched over HTTPS only, with certificate verification */
-		if (strncmp(v, "https://", 8) != 0 || strpbrk(v, " \t") != NULL)
-			return perr(p, "%s must be an https:// URL", k);
-		return set_str(p, k[0] == 'd' ? &is->discovery : &is->jwks_uri, v);
-	} else {
-		return perr(p, "unknown setting \"%s\" in an [issuer] section", k);
-	}
-	return TS_OK;
+	if (l->n == 0)
+		return;
+	print_name(f, kw);
+	for (i = 0; i < l->n; i++)
+		fprintf(f, " %s", l->v[i]);
+	fprintf(f, "\n");
 }
 
 static ts_reason
-set_service(parser *p, const char *k, const char *v)
+set_log_level(parser *p, const keyword *kw, void *sec, const char *v)
 {
-	ts_service_conf *s = &p->c->services[p->c->nservices - 1];
-	ts_strlist *l;
+	ts_conf *c = sec;
 
-	if (strcmp(k, "issuers") == 0) {
-		l = &s->issuers;
-	} else if (strcmp(k, "audiences") == 0) {
-		l = &s->audiences;
-	} else if (strcmp(k, "required_scopes") == 0) {
-		l = &s->required_scopes;
-	} else {
-		return perr(p, "unknown setting \"%s\" in a [service] section", k);
-	}
-	if (strlist_parse(v, l) != 0)
-		return perr(p, "%s: empty list", k);
+	if (strcmp(v, "info") == 0)
+		c->log_debug = 0;
+	else if (strcmp(v, "debug") == 0)
+		c->log_debug = 1;
+	else
+		return perr(p, "log_level must be info or debug");
 	return TS_OK;
 }
+
+static void
+print_log_level(FILE *f, const keyword *kw, const void *sec)
+{
+	const ts_conf *c = sec;
+
+	print_name(f, kw);
+	fprintf(f, " %s\n", c->log_debug ? "debug" : "info");
+}
+
+/* K3: compared byte for byte, so no space may hide in it. */
+static ts_reason
+set_issuer(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	ts_issuer_conf *is = sec;
+
+	if (strpbrk(v, " \t") != NULL)
+		return perr(p, "issuer must not contain spaces");
+	is->issuer_len = strlen(v);
+	return set_str(p, kw, sec, v);
+}
+
+static ts_reason
+set_key(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	return parse_keyspec(p, sec, v);
+}
+
+static ts_reason
+set_algorithms(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	ts_issuer_conf *is = sec;
+	ts_strlist l = { NULL, 0 };
+	ts_reason r = TS_OK;
+	size_t i;
+	int lr = strlist_parse(v, &l);
+
+	if (lr == STRLIST_NOMEM)
+		return TS_R_INTERNAL;
+	if (lr != 0)
+		return perr(p, "algorithms: empty list");
+	for (i = 0; i < l.n && r == TS_OK; i++) {
+		ts_alg a = ts_alg_from_name(l.v[i], strlen(l.v[i]));
+
+		if (a == TS_ALG_INVALID)
+			r = perr(p, "algorithms: \"%s\" is not a supported algorithm", l.v[i]);
+		else
+			is->algorithms |= 1u << a;
+	}
+	strlist_free(&l);
+	return r;
+}
+
+static void
+print_algorithms(FILE *f, const keyword *kw, const void *sec)
+{
+	const ts_issuer_conf *is = sec;
+	int a;
+
+	print_name(f, kw);
+	for (a = 1; a < TS_ALG__COUNT; a++)
+		if (is->algorithms & (1u << a))
+			fprintf(f, " %s", ts_alg_name((ts_alg)a));
+	fprintf(f, "\n");
+}
+
+static ts_reason
+set_token_type(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	ts_issuer_conf *is = sec;
+
+	if (strcmp(v, "at+jwt") == 0)
+		is->token_type = TS_TYP_AT_JWT;
+	else if (strcmp(v, "jwt") == 0)
+		is->token_type = TS_TYP_JWT;
+	else
+		return perr(p, "token_type must be at+jwt or jwt");
+	return TS_OK;
+}
+
+static void
+print_token_type(FILE *f, const keyword *kw, const void *sec)
+{
+	const ts_issuer_conf *is = sec;
+
+	print_name(f, kw);
+	fprintf(f, " %s\n", is->token_type == TS_TYP_AT_JWT ? "at+jwt" : "jwt");
+}
+
+static ts_reason
+set_revoke_before(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	ts_issuer_conf *is = sec;
+
+	if (ts_time_parse(v, &is->revoke_before) != 0)
+		return perr(p, "revoke_before \"%s\" is not YYYY-MM-DDTHH:MM:SSZ", v);
+	is->has_revoke_before = 1;
+	return TS_OK;
+}
+
+static void
+print_revoke_before(FILE *f, const keyword *kw, const void *sec)
+{
+	const ts_issuer_conf *is = sec;
+	char t[32];
+
+	if (!is->has_revoke_before)
+		return;
+	if (is->revoke_before == 0)
+		snprintf(t, sizeof(t), "-");
+	else
+		ts_time_format(is->revoke_before, t, sizeof(t));
+	print_name(f, kw);
+	fprintf(f, " %s\n", t);
+}
+
+static ts_reason
+set_accept_client_audience(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	ts_issuer_conf *is = sec;
+
+	if (strcmp(v, "yes") == 0)
+		is->accept_client_audience = 1;
+	else if (strcmp(v, "no") == 0)
+		is->accept_client_audience = 0;
+	else
+		return perr(p, "accept_client_audience must be yes or no");
+	return TS_OK;
+}
+
+static void
+print_accept_client_audience(FILE *f, const keyword *kw, const void *sec)
+{
+	const ts_issuer_conf *is = sec;
+
+	if (!is->accept_client_audience)
+		return;
+	print_name(f, kw);
+	fprintf(f, " yes\n");
+}
+
+#define G SECTION(SEC_GLOBAL)
+#define I SECTION(SEC_ISSUER)
+#define S SECTION(SEC_SERVICE)
+#define OFF(type, member) offsetof(type, member)
+
+static const keyword keywords[] = {
+	{ "clock_skew", G, 0, set_long, print_long, OFF(ts_conf, clock_skew), 0, 600, "seconds" },
+	{ "max_token_size", G, 0, set_size, print_size, OFF(ts_conf, max_token_size), 512,
+	    TS_TOKEN_HARD_MAX, "bytes" },
+	{ "log_level", G, 0, set_log_level, print_log_level, 0, 0, 0, NULL },
+	{ "reload_interval", G, 0, set_long, print_long, OFF(ts_conf, reload_interval), 0, 3600,
+	    "seconds" },
+	{ "revoked_keys", G, 0, set_path, print_str, OFF(ts_conf, revoked_keys), 0, 0, NULL },
+	{ "replay_cache", G, 0, set_path, print_str, OFF(ts_conf, replay_cache), 0, 0, NULL },
+	/* read by `tokenscope fetch-keys --pin` only */
+	{ "approved_keys", G, 0, set_path, print_str, OFF(ts_conf, approved_keys), 0, 0, NULL },
+
+	{ "issuer", I, 0, set_issuer, print_str, OFF(ts_issuer_conf, issuer), 0, 0, NULL },
+	/* shown from the keyring, one "# key" line per key, by check-config */
+	{ "key", I, 1, set_key, NULL, 0, 0, 0, NULL },
+	{ "algorithms", I, 0, set_algorithms, print_algorithms, 0, 0, 0, NULL },
+	{ "token_type", I, 0, set_token_type, print_token_type, 0, 0, 0, NULL },
+	{ "tenant", I, 0, set_str, print_str, OFF(ts_issuer_conf, tenant), 0, 0, NULL },
+	{ "clients", I, 0, set_list, print_list, OFF(ts_issuer_conf, clients), 0, 0, NULL },
+	{ "username_claim", I, 0, set_str, print_str, OFF(ts_issuer_conf, username_claim), 0, 0,
+	    NULL },
+	{ "username_strip_domain", I, 0, set_str, print_str, OFF(ts_issuer_conf, strip_domain), 0,
+	    0, NULL },
+	{ "max_lifetime", I, 0, set_long, print_long, OFF(ts_issuer_conf, max_lifetime), 1,
+	    31L * 86400, "seconds" },
+	{ "revoke_before", I, 0, set_revoke_before, print_revoke_before, 0, 0, 0, NULL },
+	{ "accept_client_audience", I, 0, set_accept_client_audience, print_accept_client_audience,
+	    0, 0, 0, NULL },
+	{ "discovery", I, 0, set_https, print_str, OFF(ts_issuer_conf, discovery), 0, 0, NULL },
+	{ "jwks_uri", I, 0, set_https, print_str, OFF(ts_issuer_conf, jwks_uri), 0, 0, NULL },
+
+	{ "issuers", S, 0, set_list, print_list, OFF(ts_service_conf, issuers), 0, 0, NULL },
+	{ "audiences", S, 0, set_list, print_list, OFF(ts_service_conf, audiences), 0, 0, NULL },
+	{ "required_scopes", S, 0, set_list, print_list, OFF(ts_service_conf, required_scopes), 0,
+	    0, NULL },
+};
+#define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
+
+#undef G
+#undef I
+#undef S
+#undef OFF
 
 static ts_reason
 new_issuer(parser *p, const char *name)
@@ -422,7 +611,7 @@ open_section(parser *p, char *line)
 		return perr(p, "malformed section header");
 	*end = '\0';
 	line++;
-	p->nseen = 0;
+	memset(p->seen, 0, NKEYWORDS);
 	if (strcmp(line, "global") == 0) {
 		if (p->seen_global)
 			return perr(p, "duplicate section [global]");
@@ -440,8 +629,8 @@ open_section(parser *p, char *line)
 	return strcmp(line, "issuer") == 0 ? new_issuer(p, name) : new_service(p, name);
 }
 
-static char *
-trim(char *s)
+char *
+ts_conf_trim(char *s)
 {
 	char *end;
 
@@ -453,10 +642,24 @@ trim(char *s)
 	return s;
 }
 
+/* The struct the settings of the current section go into. */
+static void *
+section_struct(parser *p)
+{
+	switch (p->sec) {
+	case SEC_GLOBAL: return p->c;
+	case SEC_ISSUER: return &p->c->issuers[p->c->nissuers - 1];
+	case SEC_SERVICE: return &p->c->services[p->c->nservices - 1];
+	case SEC_NONE: break;
+	}
+	return NULL;
+}
+
 static ts_reason
 parse_line(parser *p, char *line)
 {
 	char *hash, *eq, *k, *v;
+	size_t i;
 
 	/* a comment starts a line or follows whitespace ("value  # note") */
 	for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++) {
@@ -465,7 +668,7 @@ parse_line(parser *p, char *line)
 			break;
 		}
 	}
-	line = trim(line);
+	line = ts_conf_trim(line);
 	if (*line == '\0')
 		return TS_OK;
 	if (*line == '[')
@@ -473,19 +676,24 @@ parse_line(parser *p, char *line)
 	if ((eq = strchr(line, '=')) == NULL)
 		return perr(p, "expected \"setting = value\"");
 	*eq = '\0';
-	k = trim(line);
-	v = trim(eq + 1);
+	k = ts_conf_trim(line);
+	v = ts_conf_trim(eq + 1);
 	if (*v == '\0')
 		return perr(p, "setting \"%s\" has no value", k);
-	if (seen_before(p, k))
+	if (p->sec == SEC_NONE)
+		return perr(p, "setting \"%s\" outside any section", k);
+	for (i = 0; i < NKEYWORDS; i++)
+		if ((keywords[i].sections & SECTION(p->sec)) && strcmp(keywords[i].name, k) == 0)
+			break;
+	if (i == NKEYWORDS)
+		return perr(p, "unknown setting \"%s\" in %s", k,
+		    p->sec == SEC_GLOBAL       ? "[global]"
+		        : p->sec == SEC_ISSUER ? "an [issuer] section"
+		                               : "a [service] section");
+	if (p->seen[i] && !keywords[i].repeatable)
 		return perr(p, "duplicate setting \"%s\" in this section", k);
-	switch (p->sec) {
-	case SEC_GLOBAL: return set_global(p, k, v);
-	case SEC_ISSUER: return set_issuer(p, k, v);
-	case SEC_SERVICE: return set_service(p, k, v);
-	case SEC_NONE: break;
-	}
-	return perr(p, "setting \"%s\" outside any section", k);
+	p->seen[i] = 1;
+	return keywords[i].set(p, &keywords[i], section_struct(p), v);
 }
 
 /* Cross-section checks, reported at the line of the section concerned. */
@@ -580,6 +788,7 @@ ts_reason
 ts_conf_parse(const char *path, char *buf, size_t len, ts_conf **out, ts_err *e)
 {
 	parser p;
+	unsigned char seen[NKEYWORDS];
 	ts_err local;
 	ts_conf *c = NULL;
 	char *line, *next, *slash;
@@ -591,6 +800,8 @@ ts_conf_parse(const char *path, char *buf, size_t len, ts_conf **out, ts_err *e)
 	memset(&p, 0, sizeof(p));
 	p.e = e;
 	p.file = path;
+	p.seen = seen;
+	memset(seen, 0, sizeof(seen));
 	if ((c = calloc(1, sizeof(*c))) == NULL || (c->path = absolute(path)) == NULL ||
 	    (c->dir = strdup(c->path)) == NULL)
 		goto out;
@@ -685,6 +896,25 @@ ts_conf_free(ts_conf *c)
 	free(c);
 }
 
+void
+ts_conf_dump(FILE *f, const ts_conf *c, ts_conf_section sec, size_t idx)
+{
+	const void *st;
+	size_t i;
+
+	if (sec == TS_CONF_GLOBAL)
+		st = c;
+	else if (sec == TS_CONF_ISSUER && idx < c->nissuers)
+		st = &c->issuers[idx];
+	else if (sec == TS_CONF_SERVICE && idx < c->nservices)
+		st = &c->services[idx];
+	else
+		return;
+	for (i = 0; i < NKEYWORDS; i++)
+		if ((keywords[i].sections & SECTION(sec)) && keywords[i].print != NULL)
+			keywords[i].print(f, &keywords[i], st);
+}
+
 const ts_service_conf *
 ts_conf_service(const ts_conf *c, const char *name)
 {
@@ -694,148 +924,4 @@ ts_conf_service(const ts_conf *c, const char *name)
 		if (strcmp(c->services[i].name, name) == 0)
 			return &c->services[i];
 	return NULL;
-}
-
-void
-ts_conf_names_free(ts_conf_names *n)
-{
-	size_t i;
-
-	for (i = 0; i < n->n; i++) {
-		free(n->issuer[i]);
-		free(n->path[i]);
-	}
-	free(n->issuer);
-	free(n->path);
-	free(n->revoked_keys);
-	for (i = 0; i < n->nrb; i++)
-		free(n->rb_issuer[i]);
-	free(n->rb_issuer);
-	free(n->rb_time);
-	memset(n, 0, sizeof(*n));
-}
-
-static char *
-join_path(const char *dir, const char *v, size_t vlen)
-{
-	char *r;
-
-	if (v[0] == '/')
-		return strndup(v, vlen);
-	if ((r = malloc(strlen(dir) + vlen + 2)) != NULL)
-		sprintf(r, "%s/%.*s", dir, (int)vlen, v);
-	return r;
-}
-
-static int
-names_add(ts_conf_names *n, const char *issuer, const char *dir, const char *v)
-{
-	size_t vlen = strcspn(v, " \t");
-	char **ni, **np;
-
-	if ((ni = realloc(n->issuer, (n->n + 1) * sizeof(*ni))) == NULL)
-		return -1;
-	n->issuer = ni;
-	if ((np = realloc(n->path, (n->n + 1) * sizeof(*np))) == NULL)
-		return -1;
-	n->path = np;
-	if ((n->issuer[n->n] = strdup(issuer)) == NULL)
-		return -1;
-	if ((n->path[n->n] = join_path(dir, v, vlen)) == NULL) {
-		free(n->issuer[n->n]);
-		return -1;
-	}
-	n->n++;
-	return 0;
-}
-
-static int
-names_add_revoke_before(ts_conf_names *n, const char *issuer, time_t t)
-{
-	char **ni;
-	time_t *nt;
-
-	if ((ni = realloc(n->rb_issuer, (n->nrb + 1) * sizeof(*ni))) == NULL)
-		return -1;
-	n->rb_issuer = ni;
-	if ((nt = realloc(n->rb_time, (n->nrb + 1) * sizeof(*nt))) == NULL)
-		return -1;
-	n->rb_time = nt;
-	if ((n->rb_issuer[n->nrb] = strdup(issuer)) == NULL)
-		return -1;
-	n->rb_time[n->nrb++] = t;
-	return 0;
-}
-
-ts_reason
-ts_conf_scan_buf(char *buf, size_t len, const char *dir, ts_conf_names *out)
-{
-	char *line, *next, *hash, *eq, *k, *v;
-	char section[TS_NAME_MAX + 16] = "";
-	time_t t;
-
-	memset(out, 0, sizeof(*out));
-	/* the same line syntax as parse_line, but nothing stops the scan */
-	for (line = buf; line != NULL; line = next) {
-		if ((next = memchr(line, '\n', len - (size_t)(line - buf))) != NULL)
-			*next++ = '\0';
-		for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++) {
-			if (hash == line || hash[-1] == ' ' || hash[-1] == '\t') {
-				*hash = '\0';
-				break;
-			}
-		}
-		line = trim(line);
-		if (*line == '[') {
-			/* "[issuer NAME]" sets the section; any other header ends it */
-			if (strncmp(line, "[issuer ", 8) == 0 && line[strlen(line) - 1] == ']' &&
-			    strlen(line) - 9 < sizeof(section)) {
-				snprintf(section, sizeof(section), "%.*s", (int)(strlen(line) - 9),
-				    line + 8);
-			} else {
-				snprintf(section, sizeof(section), "%s",
-				    strcmp(line, "[global]") == 0 ? "[global]" : "");
-			}
-			continue;
-		}
-		if ((eq = strchr(line, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		k = trim(line);
-		v = trim(eq + 1);
-		if (*v == '\0' || section[0] == '\0')
-			continue;
-		if (strcmp(section, "[global]") == 0) {
-			if (strcmp(k, "revoked_keys") == 0 && out->revoked_keys == NULL &&
-			    (out->revoked_keys = join_path(dir, v, strlen(v))) == NULL)
-				goto oom;
-		} else if (strcmp(k, "key") == 0) {
-			if (names_add(out, section, dir, v) != 0)
-				goto oom;
-		} else if (strcmp(k, "revoke_before") == 0 && ts_time_parse(v, &t) == 0) {
-			if (names_add_revoke_before(out, section, t) != 0)
-				goto oom;
-		}
-	}
-	return TS_OK;
-oom:
-	ts_conf_names_free(out);
-	return TS_R_INTERNAL;
-}
-
-ts_reason
-ts_conf_scan_names(
-    const char *path, const char *dir, ts_conf_names *out, struct ts_file_id *id, ts_err *e)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	ts_reason r;
-
-	memset(out, 0, sizeof(*out));
-	if ((r = ts_read_file(path, TS_CONF_MAX_SIZE, 0, &buf, &len, id, e)) != TS_OK)
-		return r;
-	if ((r = ts_conf_scan_buf(buf, len, dir, out)) != TS_OK)
-		ts_fail(e, r, "%s: out of memory", path);
-	free(buf);
-	return r;
 }

@@ -10,14 +10,15 @@
 #define TS_CONF_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "alg.h"
 #include "err.h"
+#include "tokenscope.h"
 
 #define TS_CONF_MAX_SIZE (1024 * 1024)
 #define TS_NAME_MAX 64
-#define TS_USER_MAX 256
 
 typedef struct ts_strlist {
 	char **v;
@@ -100,6 +101,18 @@ void ts_conf_free(ts_conf *c);
 
 const ts_service_conf *ts_conf_service(const ts_conf *c, const char *name);
 
+typedef enum ts_conf_section {
+	TS_CONF_GLOBAL = 1,
+	TS_CONF_ISSUER,
+	TS_CONF_SERVICE,
+} ts_conf_section;
+
+/* Prints the settings of one section (idx: which issuer or service; not
+ * used for global) as "name = value" lines, from the same table the parser
+ * reads them by: for `tokenscope check-config -n`. Settings left unset
+ * print nothing; key lines are the keyring's to show. */
+void ts_conf_dump(FILE *f, const ts_conf *c, ts_conf_section sec, size_t idx);
+
 /* What a config file still names, read leniently, line by line, past any
  * error: for K11, so that a broken config takes away what it no longer
  * names. Never used to add trust. */
@@ -123,5 +136,9 @@ ts_reason ts_conf_scan_names(
 /* The same from a NUL-terminated buffer of len bytes, modified in place. */
 ts_reason ts_conf_scan_buf(char *buf, size_t len, const char *dir, ts_conf_names *out);
 void ts_conf_names_free(ts_conf_names *n);
+
+/* Strips spaces and tabs around s (and a CR at its end), in place; for the
+ * two readers of the file format, strict and lenient. */
+char *ts_conf_trim(char *s);
 
 #endif

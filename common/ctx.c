@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "ctx.h"
+#include "inspect.h"
 
 static void
 state_free(ts_state *s)
@@ -445,4 +446,35 @@ ts_ctx_inspect(ts_ctx *ctx, ts_inspect_fn *fn, void *arg)
 	fn(arg, s->conf, s->kr);
 	ts_state_unref(s);
 	return TS_OK;
+}
+
+/* Copies the scopes while the state is held: the list lives in its conf. */
+typedef struct scope_req {
+	const char *service;
+	char *out;
+	size_t cap;
+} scope_req;
+
+static void
+copy_scopes(void *arg, const ts_conf *conf, const ts_keyring *kr)
+{
+	scope_req *s = arg;
+	const ts_service_conf *svc = ts_conf_service(conf, s->service);
+	size_t i, n = 0;
+
+	(void)kr;
+	for (i = 0; svc != NULL && i < svc->required_scopes.n; i++)
+		n += (size_t)snprintf(s->out + n, n < s->cap ? s->cap - n : 0, "%s%s", i ? " " : "",
+		    svc->required_scopes.v[i]);
+}
+
+ts_reason
+ts_ctx_service_scopes(ts_ctx *ctx, const char *service, char *out, size_t cap)
+{
+	scope_req s = { service, out, cap };
+
+	if (cap == 0)
+		return TS_R_INTERNAL;
+	out[0] = '\0';
+	return ts_ctx_inspect(ctx, copy_scopes, &s);
 }

@@ -151,8 +151,7 @@ okp_from_jwk(const ts_jv *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
 	return *pk ? TS_OK : ts_fail(e, TS_R_CONFIG_ERROR, "JWK %s key rejected", crv);
 }
 
-/* Members that make a JWK private: never accepted in a verification keyring. */
-static const char *const private_members[] = { "d", "p", "q", "dp", "dq", "qi", "oth" };
+const char *const ts_jwk_private_members[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k", NULL };
 
 static ts_reason
 check_usage(const ts_jv *jwk, ts_err *e)
@@ -328,18 +327,22 @@ ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts
 		goto out;
 	}
 	crv = crv_j ? crv_j->u.s : "";
-	for (i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++) {
-		if (ts_jv_get(jwk, private_members[i]) != NULL) {
-			ts_fail(e, r, "JWK holds private member \"%s\": public keys only",
-			    private_members[i]);
-			goto out;
+	for (i = 0; ts_jwk_private_members[i] != NULL; i++) {
+		const char *m = ts_jwk_private_members[i];
+
+		if (ts_jv_get(jwk, m) == NULL)
+			continue;
+		/* "k" is the secret of an oct key; on any other kty it is a
+		 * secret where a public key was promised (K7) */
+		if (strcmp(m, "k") == 0) {
+			if (strcmp(kty, "oct") == 0)
+				continue;
+			ts_fail(e, r,
+			    "JWK holds secret member \"k\" but is not an oct key: public keys "
+			    "only");
+		} else {
+			ts_fail(e, r, "JWK holds private member \"%s\": public keys only", m);
 		}
-	}
-	/* "k" is the secret of an oct key; on any other kty it is a secret
-	 * where a public key was promised, so the key is not public (K7) */
-	if (strcmp(kty, "oct") != 0 && ts_jv_get(jwk, "k") != NULL) {
-		ts_fail(
-		    e, r, "JWK holds secret member \"k\" but is not an oct key: public keys only");
 		goto out;
 	}
 	if ((r = check_usage(jwk, e)) != TS_OK)

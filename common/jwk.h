@@ -39,6 +39,11 @@ typedef struct ts_jwk_window {
  * On success *out is the key; *kid_out (may be NULL) points into jwk's
  * document; *win (may be NULL) holds the x5c certificate's window.
  */
+/* Members that carry private or secret key material, NULL-terminated: a
+ * JWK holding one is not a public key. "k" is an oct key's secret, which a
+ * keyring with HMAC enabled accepts and fetch-keys never publishes. */
+extern const char *const ts_jwk_private_members[];
+
 ts_reason ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags,
     ts_key **out, const char **kid_out, ts_jwk_window *win, ts_err *e);
 

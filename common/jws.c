@@ -341,3 +341,26 @@ ts_jws_free(ts_jws *j)
 	ts_freezero(j->sig, j->sig_cap);
 	free(j);
 }
+
+int
+ts_token_looks_like_jws(const char *t)
+{
+	size_t i, dots = 0, seg = 0;
+
+	/* "eyJ" is base64url of the header's opening "{\"" */
+	if (strncmp(t, "eyJ", 3) != 0)
+		return 0;
+	for (i = 0; t[i] != '\0'; i++) {
+		if (t[i] == '.') {
+			if (seg == 0)
+				return 0;
+			dots++;
+			seg = 0;
+		} else if (ts_b64url_char((unsigned char)t[i])) {
+			seg++;
+		} else {
+			return 0;
+		}
+	}
+	return dots == 2 && seg > 0;
+}

@@ -21,9 +21,9 @@
 #include "err.h"
 #include "json.h"
 #include "key.h"
+#include "tokenscope.h" /* TS_TOKEN_HARD_MAX */
 
 #define TS_TOKEN_DEFAULT_MAX 8192 /* P1: default cap on the whole token */
-#define TS_TOKEN_HARD_MAX 65536 /* P1: no configuration may go above this */
 #define TS_HEADER_MAX 1024 /* decoded header bytes */
 #define TS_KID_MAX 256 /* K10: kid bytes */
 #define TS_TYP_MAX 64

@@ -411,6 +411,12 @@ ts_key_bits(const ts_key *k)
 	return k->bits;
 }
 
+int
+ts_key_is_secret(const ts_key *k)
+{
+	return k->secret != NULL;
+}
+
 const char *
 ts_key_kty(const ts_key *k)
 {

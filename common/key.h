@@ -57,6 +57,9 @@ size_t ts_key_sig_len(const ts_key *k);
 int ts_key_bits(const ts_key *k);
 /* "RSA", "EC", "OKP" or "oct". */
 const char *ts_key_kty(const ts_key *k);
+/* 1 for a shared (HMAC) secret, which must never sit beside public keys
+ * (K7) nor in a file others can read (K8). */
+int ts_key_is_secret(const ts_key *k);
 
 /* Verifies sig over (msg, msglen) with k, enforcing the exact signature
  * length and format for k's algorithm (A3, A4). Returns TS_OK only when

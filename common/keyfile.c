@@ -219,8 +219,7 @@ ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned all
 		/* K7: one set never mixes shared secrets with public keys (the
 		 * keyring checks the same across the files of one issuer) */
 		for (i = 1; i < count; i++)
-			if ((strcmp(ts_key_kty(out[i].key), "oct") == 0) !=
-			    (strcmp(ts_key_kty(out[0].key), "oct") == 0)) {
+			if (ts_key_is_secret(out[i].key) != ts_key_is_secret(out[0].key)) {
 				r = ts_fail(e, TS_R_CONFIG_ERROR,
 				    "symmetric and asymmetric keys in one key set");
 				goto out;

@@ -60,11 +60,29 @@ ts_keyring_find(const ts_keyring *kr, size_t issuer_idx, const char *kid, size_t
 	return NULL;
 }
 
+ts_key_status
+ts_binding_status(const ts_binding *b, time_t now)
+{
+	if (b->removed)
+		return TS_KEY_REMOVED;
+	if (b->revoked)
+		return TS_KEY_REVOKED;
+	if (now < b->not_before)
+		return TS_KEY_NOT_YET_VALID;
+	if (now >= b->not_after)
+		return TS_KEY_EXPIRED;
+	if (b->not_after != TS_TIME_NO_END && b->not_after - now < TS_EXPIRING_SOON)
+		return TS_KEY_EXPIRING;
+	return TS_KEY_ACTIVE;
+}
+
+/* K2: a key that could verify a token of its section now. */
 static int
 usable(const ts_binding *b, time_t now)
 {
-	return !b->revoked && !b->removed && !b->other_issuer && now >= b->not_before &&
-	    now < b->not_after;
+	ts_key_status st = ts_binding_status(b, now);
+
+	return !b->other_issuer && (st == TS_KEY_ACTIVE || st == TS_KEY_EXPIRING);
 }
 
 const ts_binding *
@@ -176,8 +194,7 @@ add_binding(
 	lk->kid = NULL;
 	lk->issuer = NULL;
 	b->not_before = lk->has_not_before ? lk->not_before : (time_t)0;
-	/* no end: the largest time_t, so "now < not_after" always holds */
-	b->not_after = lk->has_not_after ? lk->not_after : (time_t)((~(uint64_t)0) >> 1);
+	b->not_after = lk->has_not_after ? lk->not_after : TS_TIME_NO_END;
 	b->source = ks->path;
 	b->line = ks->line;
 	return TS_OK;
@@ -319,7 +336,12 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 			ts_err ke = { "" };
 			int parsed = 0;
 
-			r = ts_read_file(ks->path, KEYFILE_MAX_SIZE, 0, &buf, &len, &id, &ke);
+			/* K8: a file of an issuer that allows only HMAC can
+			 * hold only secrets: refused at open unless 0600,
+			 * before a byte of it is parsed */
+			r = ts_read_file(ks->path, KEYFILE_MAX_SIZE,
+			    (is->algorithms & ~hmac) == 0 ? TS_FILE_SECRET : 0, &buf, &len, &id,
+			    &ke);
 			if (r != TS_OK)
 				ts_file_id_of(ks->path, &id);
 			if (ts_filelist_add(files, ks->path, &id) != 0) {
@@ -341,11 +363,13 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 				goto out;
 			}
 			for (m = 0; m < nlk; m++) {
-				int is_sym = strcmp(ts_key_kty(lk[m].key), "oct") == 0;
+				int is_sym = ts_key_is_secret(lk[m].key);
 
 				sym |= is_sym;
 				asym |= !is_sym;
-				/* K8: a shared secret lives in a 0600 file */
+				/* K8: a shared secret lives in a 0600 file (checked
+				 * here for an issuer that allows public keys too;
+				 * otherwise the file was refused at open) */
 				if (is_sym && (id.mode & 077)) {
 					ts_loaded_keys_free(lk, nlk);
 					r = ts_fail(e, TS_R_CONFIG_ERROR,
@@ -518,6 +542,9 @@ out:
 	return r;
 }
 
+/* Entra ID's key issuers stand "{tenantid}" for the token's tid. */
+static const char tenantid_ph[] = "{tenantid}";
+
 int
 ts_binding_issuer_ok(
     const ts_binding *b, const char *iss, size_t iss_len, const char *tid, size_t tid_len)
@@ -530,19 +557,18 @@ int
 ts_key_issuer_match(
     const char *key_issuer, const char *iss, size_t iss_len, const char *tid, size_t tid_len)
 {
-	static const char ph[] = "{tenantid}";
 	const char *t = key_issuer;
 	size_t o = 0;
 
 	while (*t != '\0') {
-		if (strncmp(t, ph, sizeof(ph) - 1) == 0) {
+		if (strncmp(t, tenantid_ph, sizeof(tenantid_ph) - 1) == 0) {
 			/* a tid with '/' could stretch over the template's own
 			 * path separators */
 			if (tid == NULL || tid_len == 0 || memchr(tid, '/', tid_len) != NULL ||
 			    iss_len - o < tid_len || memcmp(iss + o, tid, tid_len) != 0)
 				return 0;
 			o += tid_len;
-			t += sizeof(ph) - 1;
+			t += sizeof(tenantid_ph) - 1;
 			continue;
 		}
 		if (o >= iss_len || iss[o] != *t)
@@ -556,15 +582,14 @@ ts_key_issuer_match(
 int
 ts_key_issuer_fits(const char *ki, const ts_issuer_conf *is)
 {
-	static const char ph[] = "{tenantid}";
-	const char *at = strstr(ki, ph);
+	const char *at = strstr(ki, tenantid_ph);
 	size_t pre, suf;
 
 	if (at == NULL || is->tenant != NULL)
 		return ts_key_issuer_match(ki, is->issuer, is->issuer_len, is->tenant,
 		    is->tenant ? strlen(is->tenant) : 0);
 	pre = (size_t)(at - ki);
-	suf = strlen(at + sizeof(ph) - 1);
+	suf = strlen(at + sizeof(tenantid_ph) - 1);
 	if (is->issuer_len <= pre + suf)
 		return 0;
 	return ts_key_issuer_match(

@@ -11,6 +11,7 @@
 #define TS_KEYRING_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "conf.h"
@@ -30,7 +31,7 @@ typedef struct ts_binding {
 	 * and does not count as a usable key for K2 */
 	int other_issuer;
 	ts_key *key;
-	time_t not_before, not_after; /* 0 / TIME_MAX when unbounded */
+	time_t not_before, not_after; /* 0 / TS_TIME_NO_END when unbounded */
 	int revoked; /* K6: thumbprint on the revoked list */
 	/* K11: a newer, broken config no longer names this key (its key line
 	 * or its file is gone, or its file no longer holds it): it verifies
@@ -41,6 +42,23 @@ typedef struct ts_binding {
 } ts_binding;
 
 typedef struct ts_keyring ts_keyring;
+
+/* A binding's not_after when nothing ends it: the largest time_t, so that
+ * "now < not_after" always holds. */
+#define TS_TIME_NO_END ((time_t)((~(uint64_t)0) >> 1))
+
+/* Whether a key may verify now, and if not, why: the one answer the
+ * decision (K5, K6, K11), the keyless lookup (K2) and `tokenscope keys`
+ * share. Checked in this order; only ACTIVE and EXPIRING may verify. */
+typedef enum ts_key_status {
+	TS_KEY_ACTIVE,
+	TS_KEY_EXPIRING, /* active, ending within TS_EXPIRING_SOON */
+	TS_KEY_REMOVED, /* K11: a newer, broken config no longer names it */
+	TS_KEY_REVOKED, /* K6 */
+	TS_KEY_NOT_YET_VALID, /* K5 */
+	TS_KEY_EXPIRED, /* K5 */
+} ts_key_status;
+ts_key_status ts_binding_status(const ts_binding *b, time_t now);
 
 /* K5: keys ending within this many seconds are warned about. */
 #define TS_EXPIRING_SOON (30 * 86400)

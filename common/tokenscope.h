@@ -1,6 +1,13 @@
 /*
- * tokenscope.h: the one validation entry point. PAM, SASL and the admin
- * command call this and nothing lower; it is the only way to get at claims.
+ * tokenscope.h: the one validation entry point, and all a front-end
+ * includes. PAM, SASL and the admin command's decisions call this and
+ * nothing lower; it is the only way to get at claims. It pulls in only
+ * reason.h (the reason codes) and err.h (error messages, sanitising,
+ * wiping); every other header of common/ is private to the core.
+ * tests/t_public_headers.sh compiles the modules and the admin command
+ * against these three alone; only the admin subcommands that print or
+ * rewrite configured keys (check-config, keys, fetch-keys, mint) may use a
+ * named list of private headers besides.
  *
  * Ownership: a ts_ctx owns its loaded configuration and keyring and may be
  * shared by many threads; ts_validate() takes a reference to the current
@@ -13,11 +20,21 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "claims.h"
+#include "err.h"
 #include "reason.h"
 
 #define TS_DEFAULT_CONFIG "/etc/tokenscope/tokenscope.conf"
 #define TS_LOG_VALUE_MAX 128
+/* C6: the longest local user name a token may map to, in bytes. */
+#define TS_USER_MAX 256
+/* P1: no configuration may let a longer token through, so a front-end may
+ * refuse a longer message before it reaches the core. */
+#define TS_TOKEN_HARD_MAX 65536
+
+/* Called for each check, in order, for `tokenscope explain`: its name,
+ * TS_OK or the reason it failed, and a detail (sanitised; never "" on a
+ * failure). */
+typedef void ts_step_fn(void *arg, const char *step, ts_reason r, const char *detail);
 
 /* Log sink: prio is a syslog priority (LOG_ERR, LOG_WARNING, LOG_INFO,
  * LOG_DEBUG). Lines never contain a token, a signature or a secret. */
@@ -79,11 +96,15 @@ const char *ts_ctx_last_error(ts_ctx *ctx);
 /* Validates one token. Always fills result; returns result->reason. */
 ts_reason ts_validate(ts_ctx *ctx, const ts_request *req, ts_result *result);
 
-/* Read-only view of the loaded state for the admin command. The callback
- * runs with a reference held. Returns TS_R_CONFIG_ERROR if nothing loaded. */
-struct ts_conf;
-struct ts_keyring;
-typedef void ts_inspect_fn(void *arg, const struct ts_conf *conf, const struct ts_keyring *kr);
-ts_reason ts_ctx_inspect(ts_ctx *ctx, ts_inspect_fn *fn, void *arg);
+/* The required scopes of [service service] in the configuration in force,
+ * space-separated, into out (cut to fit cap, always NUL-terminated): ""
+ * when it requires none or has no section. For the RFC 7628 error
+ * challenge's "scope". Returns TS_R_CONFIG_ERROR if nothing loaded. */
+ts_reason ts_ctx_service_scopes(ts_ctx *ctx, const char *service, char *out, size_t cap);
+
+/* 1 when the NUL-terminated t is shaped like a compact JWS: three
+ * non-empty base64url segments, the header starting as a JSON object. Not
+ * a validation: it only tells a token from a password (PAM passthrough). */
+int ts_token_looks_like_jws(const char *t);
 
 #endif

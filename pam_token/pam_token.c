@@ -15,9 +15,7 @@
 #include <security/pam_modules.h>
 
 #include "args.h"
-#include "b64url.h"
 #include "ctxcache.h"
-#include "err.h"
 
 #define PT_EXPORT __attribute__((visibility("default")))
 #define PT_DATA "pam_token_auth" /* what account management needs */
@@ -36,31 +34,6 @@ auth_cleanup(pam_handle_t *pamh, void *data, int status)
 	(void)pamh;
 	(void)status;
 	free(data);
-}
-
-/* Shaped like a compact JWS: three non-empty base64url segments, the header
- * starting as a JSON object ("eyJ" is base64url of "{\""). Only what fails
- * this is passed through to the next module with `passthrough`. */
-static int
-jws_shaped(const char *t)
-{
-	size_t i, dots = 0, seg = 0;
-
-	if (strncmp(t, "eyJ", 3) != 0)
-		return 0;
-	for (i = 0; t[i] != '\0'; i++) {
-		if (t[i] == '.') {
-			if (seg == 0)
-				return 0;
-			dots++;
-			seg = 0;
-		} else if (ts_b64url_char((unsigned char)t[i])) {
-			seg++;
-		} else {
-			return 0;
-		}
-	}
-	return dots == 2 && seg > 0;
 }
 
 /* The token: PAM_AUTHTOK when asked to (use_/try_first_pass), otherwise from
@@ -134,7 +107,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	}
 	if ((r = get_token(pamh, &a, &tok, &owned)) != PAM_SUCCESS)
 		goto out;
-	if (!jws_shaped(tok) && a.passthrough) {
+	/* only what is not shaped like a token goes on to the next module */
+	if (!ts_token_looks_like_jws(tok) && a.passthrough) {
 		if (a.debug)
 			pam_syslog(pamh, LOG_DEBUG, "input is not a token: passed through");
 		r = PAM_IGNORE;

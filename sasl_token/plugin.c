@@ -17,8 +17,6 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
-#include "conf.h"
-#include "jws.h"
 #include "msg.h"
 #include "tokenscope.h"
 
@@ -103,37 +101,15 @@ mech_new(void *glob_context, sasl_server_params_t *sp, const char *challenge, un
 	return SASL_OK;
 }
 
-/* The service's required scopes, for the error challenge's "scope". */
-typedef struct scope_req {
-	const char *service;
-	char scopes[512];
-} scope_req;
-
-static void
-find_scopes(void *arg, const struct ts_conf *conf, const struct ts_keyring *kr)
-{
-	scope_req *s = arg;
-	const ts_service_conf *svc = ts_conf_service(conf, s->service);
-	size_t i, n = 0;
-
-	(void)kr;
-	for (i = 0; svc != NULL && i < svc->required_scopes.n; i++)
-		n += (size_t)snprintf(s->scopes + n,
-		    n < sizeof(s->scopes) ? sizeof(s->scopes) - n : 0, "%s%s", i ? " " : "",
-		    svc->required_scopes.v[i]);
-}
-
 /* RFC 7628 3.2.2 (OAUTHBEARER) or Google's XOAUTH2 error object. */
 static int
 error_challenge(conn *c, sasl_server_params_t *sp, const char *service, ts_reason r)
 {
-	scope_req s;
+	char scopes[512];
 	json_t *o;
 	char *text;
 
-	memset(&s, 0, sizeof(s));
-	s.service = service;
-	(void)ts_ctx_inspect(g->ctx, find_scopes, &s);
+	(void)ts_ctx_service_scopes(g->ctx, service, scopes, sizeof(scopes));
 	if (c->xoauth2)
 		o = json_pack("{s:s, s:s}", "status", "401", "schemes", "bearer");
 	else
@@ -141,8 +117,8 @@ error_challenge(conn *c, sasl_server_params_t *sp, const char *service, ts_reaso
 		    r == TS_R_INSUFFICIENT_SCOPE ? "insufficient_scope" : "invalid_token");
 	if (o == NULL)
 		return SASL_NOMEM;
-	if (s.scopes[0] != '\0')
-		json_object_set_new(o, "scope", json_string(s.scopes));
+	if (scopes[0] != '\0')
+		json_object_set_new(o, "scope", json_string(scopes));
 	if (!c->xoauth2 && g->openid != NULL)
 		json_object_set_new(o, "openid-configuration", json_string(g->openid));
 	text = json_dumps(o, JSON_COMPACT);

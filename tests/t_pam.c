@@ -206,34 +206,17 @@ test_same_as_cli(void)
 	    total);
 }
 
-int
-main(void)
+/* The scratch dir: the policy fixture, tokens signed now, and one PAM
+ * service file per stack the tests below log in through. */
+static void
+setup(void)
 {
-	static const char *const keys[] = { "p256.pub.pem", "rsa2048.pub.pem", "p384.pub.pem",
-		"rsa3072.pub.pem", "ed448.pub.pem", "partner_p256.pub.pem",
-		"partner_rsa2048.pub.pem", "ed25519.pub.pem" };
-	char revoked[128], cmd[8400], path[4200];
 	const char *stack = "auth required MOD config=CONF\naccount required MOD config=CONF\n";
-	conv_state st;
-	int r, ar;
-	size_t i;
+	char path[4200], text[8400];
 
-	setenv("TS_TEST_NAME", "t_pam", 1);
-	dir = env_dir("pam");
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		env_copy_key(dir, keys[i]);
-	env_copy_src(dir, "policy.conf", "tokenscope.conf");
-	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("ed448"));
-	env_write(dir, "revoked-keys", revoked, 0644);
-	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	snprintf(conf, sizeof(conf), "%s", env_policy_fixture("pam", &dir));
 	snprintf(module, sizeof(module), "%s/pam_token/.libs/pam_token.so", tap_env("TS_BUILDDIR"));
-	snprintf(path, sizeof(path), "%s/fresh.json", dir);
-	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/tests/mint_now.py' '%s' >'%s'",
-	    tap_env("TS_SRCDIR"), tap_env("TS_FIXTURES"), path);
-	if (system(cmd) != 0)
-		tap_bail("tests/mint_now.py failed (python3-jwt installed?)");
-	if ((fresh = json_load_file(path, 0, NULL)) == NULL)
-		tap_bail("cannot read %s", path);
+	fresh = env_fresh_tokens(dir);
 
 	service_file("dovecot", stack);
 	service_file("smtp", stack);
@@ -262,16 +245,19 @@ main(void)
 	    "acct_other", "auth required pam_permit.so\naccount required MOD config=CONF\n");
 	env_write(dir, "badconf", "[global]\nnonsense = 1\n", 0644);
 	snprintf(path, sizeof(path), "%s/badconf", dir);
-	{
-		char text[8400];
+	snprintf(text, sizeof(text), "auth required %s config=%s service=dovecot\n", module, path);
+	env_write(dir, "broken", text, 0644);
+	snprintf(text, sizeof(text), "auth required %s config=%s service=dovecot bogus_option\n",
+	    module, conf);
+	env_write(dir, "unknownarg", text, 0644);
+}
 
-		snprintf(text, sizeof(text), "auth required %s config=%s service=dovecot\n", module,
-		    path);
-		env_write(dir, "broken", text, 0644);
-		snprintf(text, sizeof(text),
-		    "auth required %s config=%s service=dovecot bogus_option\n", module, conf);
-		env_write(dir, "unknownarg", text, 0644);
-	}
+/* Decisions through PAM: K1, K5, C1, C2, C6, and the decision line (M3). */
+static void
+test_decisions(void)
+{
+	conv_state st;
+	int r, ar;
 
 	r = login("dovecot", "alice", tok("good_corp_es256"), 1, &ar, &st);
 	ok(r == PAM_SUCCESS, "pam_good_token_success (%s)", pam_strerror(NULL, r));
@@ -300,6 +286,12 @@ main(void)
 	    "C2_pam_service_from_PAM_SERVICE_audience_mismatch");
 	ok(login("ftp", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTH_ERR,
 	    "pam_service_without_section_auth_err");
+}
+
+/* M1: a broken config fails closed; module options and conversation. */
+static void
+test_module_errors(void)
+{
 	ok(login("broken", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTHINFO_UNAVAIL,
 	    "M1_pam_config_error_authinfo_unavail");
 	ok(login("unknownarg", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_SUCCESS,
@@ -309,18 +301,28 @@ main(void)
 	    "M1_pam_password_without_passthrough_auth_err");
 	ok(login("dovecot", "alice", NULL, 0, NULL, NULL) == PAM_CONV_ERR,
 	    "pam_conversation_failure_conv_err");
-	{
-		/* M5: a token cut at 511 bytes by the application */
-		char cut[600];
+}
 
-		snprintf(cut, sizeof(cut), "%.511s", tok("good_corp_rs256_shared_kid"));
-		ok(strlen(cut) == 511 &&
-		        login("dovecot", "alice", cut, 0, NULL, NULL) == PAM_AUTH_ERR,
-		    "M5_pam_truncated_token_auth_err");
-		ok(strstr(env_last_log(), "result=reject reason=truncated") != NULL,
-		    "M5_pam_log_says_truncated (%s)", env_last_log());
-	}
-	/* use_first_pass / try_first_pass */
+/* M5: a token cut at 511 bytes by the application. */
+static void
+test_truncated(void)
+{
+	char cut[600];
+
+	snprintf(cut, sizeof(cut), "%.511s", tok("good_corp_rs256_shared_kid"));
+	ok(strlen(cut) == 511 && login("dovecot", "alice", cut, 0, NULL, NULL) == PAM_AUTH_ERR,
+	    "M5_pam_truncated_token_auth_err");
+	ok(strstr(env_last_log(), "result=reject reason=truncated") != NULL,
+	    "M5_pam_log_says_truncated (%s)", env_last_log());
+}
+
+/* use_first_pass, try_first_pass and prompt=. */
+static void
+test_first_pass(void)
+{
+	conv_state st;
+	int r;
+
 	r = login("ufp2", "alice", tok("good_corp_es256"), 0, NULL, &st);
 	ok(r == PAM_SUCCESS && st.prompts == 1,
 	    "pam_use_first_pass_takes_authtok_no_prompt (%s, %d prompts)", pam_strerror(NULL, r),
@@ -334,7 +336,13 @@ main(void)
 	ok(r == PAM_SUCCESS && st.prompts == 1, "pam_try_first_pass_prompts_when_no_authtok");
 	r = login("prompt", "alice", tok("good_corp_es256"), 0, NULL, &st);
 	ok(r == PAM_SUCCESS && strcmp(st.last_prompt, "Bearer-token:") == 0, "pam_prompt_option");
-	/* passthrough: only input that is not JWS-shaped goes on to pam_permit */
+}
+
+/* M1: passthrough lets only input that is not JWS-shaped go on to the next
+ * module (pam_permit here). */
+static void
+test_passthrough(void)
+{
 	ok(login("pass", "alice", "hunter2", 0, NULL, NULL) == PAM_SUCCESS,
 	    "M1_passthrough_password_reaches_next_module");
 	ok(login("pass", "alice", tok("K1_partner_key_claims_corp_issuer"), 0, NULL, NULL) ==
@@ -344,48 +352,78 @@ main(void)
 	    "passthrough_good_token_success");
 	ok(login("nopass", "alice", "hunter2", 0, NULL, NULL) == PAM_AUTH_ERR,
 	    "M1_without_passthrough_password_dies");
-	/* account when another module authenticated */
+}
+
+/* Account management when another module authenticated. */
+static void
+test_account_other_module(void)
+{
+	int r, ar;
+
 	r = login("acct_other", "alice", "x", 1, &ar, NULL);
 	ok(r == PAM_SUCCESS && ar != PAM_SUCCESS,
 	    "pam_account_ignores_handles_it_did_not_authenticate (%s)", pam_strerror(NULL, ar));
+}
+
+/* C6: an application retrying on one handle: alice authenticated, then
+ * PAM_USER becomes bob before account management. */
+static void
+test_account_same_handle(void)
+{
+	conv_state cs = { tok("good_corp_es256"), 0, "" };
+	struct pam_conv c = { conv, &cs };
+	pam_handle_t *pamh = NULL;
+	int r, ar;
+
+	if (pam_start_confdir("dovecot", "alice", &c, dir, &pamh) != PAM_SUCCESS)
+		tap_bail("pam_start_confdir");
+	r = pam_authenticate(pamh, 0);
+	ar = pam_acct_mgmt(pamh, 0);
+	ok(r == PAM_SUCCESS && ar == PAM_SUCCESS, "pam_account_same_user_success");
+	pam_set_item(pamh, PAM_USER, "bob");
+	ar = pam_acct_mgmt(pamh, 0);
+	ok(ar != PAM_SUCCESS, "C6_pam_account_refuses_other_user_on_same_handle (%s)",
+	    pam_strerror(pamh, ar));
+	pam_set_item(pamh, PAM_USER, "alice");
+	ar = pam_acct_mgmt(pamh, 0);
+	ok(ar == PAM_SUCCESS, "pam_account_back_to_authenticated_user_success");
+	pam_end(pamh, ar);
+}
+
+/* The loaded keyring outlives pam_end (-z nodelete): with the config gone,
+ * this process still decides on the state it has. */
+static void
+test_kept_state(void)
+{
+	char moved[4200];
+	int r;
+
+	snprintf(moved, sizeof(moved), "%s.moved", conf);
+	if (rename(conf, moved) != 0)
+		tap_bail("rename");
+	r = login("dovecot", "alice", tok("good_corp_es256"), 0, NULL, NULL);
+	ok(r == PAM_SUCCESS, "pam_state_survives_pam_end_and_unreachable_config (%s)",
+	    pam_strerror(NULL, r));
+	ok(login("dovecot", "bob", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTH_ERR,
+	    "pam_kept_state_still_refuses_wrong_user");
+	if (rename(moved, conf) != 0)
+		tap_bail("rename back");
+}
+
+int
+main(void)
+{
+	setenv("TS_TEST_NAME", "t_pam", 1);
+	setup();
+	test_decisions();
+	test_module_errors();
+	test_truncated();
+	test_first_pass();
+	test_passthrough();
+	test_account_other_module();
 	test_same_as_cli();
-	{
-		/* an application retrying on one handle: alice authenticated,
-		 * then PAM_USER becomes bob before account management */
-		conv_state cs = { tok("good_corp_es256"), 0, "" };
-		struct pam_conv c = { conv, &cs };
-		pam_handle_t *pamh = NULL;
-
-		if (pam_start_confdir("dovecot", "alice", &c, dir, &pamh) != PAM_SUCCESS)
-			tap_bail("pam_start_confdir");
-		r = pam_authenticate(pamh, 0);
-		ar = pam_acct_mgmt(pamh, 0);
-		ok(r == PAM_SUCCESS && ar == PAM_SUCCESS, "pam_account_same_user_success");
-		pam_set_item(pamh, PAM_USER, "bob");
-		ar = pam_acct_mgmt(pamh, 0);
-		ok(ar != PAM_SUCCESS, "C6_pam_account_refuses_other_user_on_same_handle (%s)",
-		    pam_strerror(pamh, ar));
-		pam_set_item(pamh, PAM_USER, "alice");
-		ar = pam_acct_mgmt(pamh, 0);
-		ok(ar == PAM_SUCCESS, "pam_account_back_to_authenticated_user_success");
-		pam_end(pamh, ar);
-	}
-	{
-		/* the loaded keyring outlives pam_end (-z nodelete): with the
-		 * config gone, this process still decides on the state it has */
-		char moved[4200];
-
-		snprintf(moved, sizeof(moved), "%s.moved", conf);
-		if (rename(conf, moved) != 0)
-			tap_bail("rename");
-		r = login("dovecot", "alice", tok("good_corp_es256"), 0, NULL, NULL);
-		ok(r == PAM_SUCCESS, "pam_state_survives_pam_end_and_unreachable_config (%s)",
-		    pam_strerror(NULL, r));
-		ok(login("dovecot", "bob", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTH_ERR,
-		    "pam_kept_state_still_refuses_wrong_user");
-		if (rename(moved, conf) != 0)
-			tap_bail("rename back");
-	}
+	test_account_same_handle();
+	test_kept_state();
 	json_decref(fresh);
 	return tap_done();
 }

@@ -11,13 +11,10 @@
 #include "claims.h"
 #include "decision.h"
 #include "fx.h"
+#include "inspect.h"
 #include "keyring.h"
 #include "tap.h"
 #include "tsenv.h"
-
-static const char *const keys[] = { "p256.pub.pem", "rsa2048.pub.pem", "p384.pub.pem",
-	"rsa3072.pub.pem", "ed448.pub.pem", "partner_p256.pub.pem", "partner_rsa2048.pub.pem",
-	"ed25519.pub.pem" };
 
 static void
 check_thumbprints(void *arg, const struct ts_conf *conf, const struct ts_keyring *kr)
@@ -90,7 +87,14 @@ typ_verdict(const char *payload, const char *typ)
 	is.max_lifetime = 3600;
 	if (ts_jdoc_parse(payload, strlen(payload), 8, &d, &e) != TS_OK)
 		tap_bail("typ_verdict payload: %s", e.msg);
-	r = ts_claims_check(ts_jdoc_root(d), typ, &is, &svc, 60, 1500, NULL, &out, NULL, NULL, &e);
+	ts_claims_in in = { .claims = ts_jdoc_root(d),
+		.typ = typ,
+		.is = &is,
+		.svc = &svc,
+		.skew = 60,
+		.now = 1500 };
+
+	r = ts_claims_check(&in, &out, &e);
 	ts_jdoc_free(d);
 	return r;
 }
@@ -184,8 +188,7 @@ decision_line(void)
 int
 main(void)
 {
-	const char *dir = env_dir("policy");
-	char conf[4096], revoked[128];
+	const char *conf;
 	const json_t *cases = fx_cases();
 	ts_ctx *ctx = NULL;
 	ts_err e = { "" };
@@ -195,13 +198,7 @@ main(void)
 	key_issuer_rule();
 	typ_locale();
 	decision_line();
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		env_copy_key(dir, keys[i]);
-	env_copy_src(dir, "policy.conf", "tokenscope.conf");
-	snprintf(
-	    revoked, sizeof(revoked), "# revoked after compromise\n%s\n", fx_thumbprint("ed448"));
-	env_write(dir, "revoked-keys", revoked, 0644);
-	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	conf = env_policy_fixture("policy", NULL);
 	if (!ok(ts_ctx_new(conf, env_log, NULL, &ctx, &e) == TS_OK, "policy_config_loads (%s)",
 	        e.msg))
 		return tap_done();

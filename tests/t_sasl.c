@@ -251,47 +251,40 @@ cli(const char *token, const char *service, const char *user)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-int
-main(void)
+/* The scratch dir: the policy fixture and tokens signed now; the plugin
+ * reads the config named by token_config (config_opt). */
+static void
+setup(void)
 {
-	static const char *const keys[] = { "p256.pub.pem", "rsa2048.pub.pem", "p384.pub.pem",
-		"rsa3072.pub.pem", "ed448.pub.pem", "partner_p256.pub.pem",
-		"partner_rsa2048.pub.pem", "ed25519.pub.pem" };
-	char revoked[128], cmd[8400], path[4200], *big;
-	const json_t *cases = fx_cases();
-	size_t i, len, same = 0, total = 0;
-	pthread_t th[4];
-	int good[4] = { 0, 0, 0, 0 }, sum = 0;
-	result r;
-
-	setenv("TS_TEST_NAME", "t_sasl", 1);
-	dir = env_dir("sasl");
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		env_copy_key(dir, keys[i]);
-	env_copy_src(dir, "policy.conf", "tokenscope.conf");
-	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("ed448"));
-	env_write(dir, "revoked-keys", revoked, 0644);
-	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	snprintf(conf, sizeof(conf), "%s", env_policy_fixture("sasl", &dir));
 	snprintf(config_opt, sizeof(config_opt), "%s", conf);
 	snprintf(plugdir, sizeof(plugdir), "%s/sasl_token/.libs", tap_env("TS_BUILDDIR"));
-	snprintf(path, sizeof(path), "%s/fresh.json", dir);
-	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/tests/mint_now.py' '%s' >'%s'",
-	    tap_env("TS_SRCDIR"), tap_env("TS_FIXTURES"), path);
-	if (system(cmd) != 0 || (fresh = json_load_file(path, 0, NULL)) == NULL)
-		tap_bail("tests/mint_now.py failed");
+	fresh = env_fresh_tokens(dir);
+}
+
+/* libsasl2 loads the plugin, which offers both mechanisms. */
+static int
+test_init(void)
+{
+	const char *mechs = NULL;
+	sasl_conn_t *c = NULL;
+
 	if (!ok(sasl_server_init(callbacks, "tokenscope-test") == SASL_OK,
 	        "sasl_server_init_loads_plugin"))
-		return tap_done();
-	{
-		const char *mechs = NULL;
-		sasl_conn_t *c = NULL;
+		return -1;
+	sasl_server_new("dovecot", "mx.example.com", NULL, NULL, NULL, NULL, 0, &c);
+	sasl_listmech(c, NULL, "", " ", "", &mechs, NULL, NULL);
+	ok(mechs && strstr(mechs, "OAUTHBEARER") && strstr(mechs, "XOAUTH2"),
+	    "both_mechanisms_offered (%s)", mechs ? mechs : "");
+	sasl_dispose(&c);
+	return 0;
+}
 
-		sasl_server_new("dovecot", "mx.example.com", NULL, NULL, NULL, NULL, 0, &c);
-		sasl_listmech(c, NULL, "", " ", "", &mechs, NULL, NULL);
-		ok(mechs && strstr(mechs, "OAUTHBEARER") && strstr(mechs, "XOAUTH2"),
-		    "both_mechanisms_offered (%s)", mechs ? mechs : "");
-		sasl_dispose(&c);
-	}
+/* Good tokens through both mechanisms. */
+static void
+test_good_tokens(void)
+{
+	result r;
 
 	r = ob("dovecot", "alice", tok("good_corp_es256"));
 	ok(r.first == SASL_OK && strcmp(r.user, "alice") == 0,
@@ -301,6 +294,15 @@ main(void)
 	    "oauthbearer_without_authzid_user_from_token");
 	r = xo("dovecot", "alice", tok("good_corp_rs256_shared_kid"));
 	ok(r.first == SASL_OK && strcmp(r.user, "alice") == 0, "xoauth2_good_token_ok");
+}
+
+/* RFC 7628 3.2.2: a refused token gets the error challenge (status, the
+ * service's scopes, openid-configuration), then SASL_BADAUTH. */
+static void
+test_error_challenge(void)
+{
+	size_t len;
+	result r;
 
 	r = ob("dovecot", "alice", tok("K1_partner_key_claims_corp_issuer"));
 	ok(r.first == SASL_CONTINUE && r.challenge != NULL, "invalid_token_gets_error_challenge");
@@ -337,6 +339,15 @@ main(void)
 	ok(r.first == SASL_CONTINUE && r.second == SASL_BADPROT,
 	    "wrong_ack_after_challenge_badprot");
 	json_decref(r.challenge);
+}
+
+/* C2, C6: wrong user, escaped authzid, service without section or of
+ * another audience. */
+static void
+test_refusals(void)
+{
+	result r;
+
 	r = ob("dovecot", "bob", tok("good_corp_es256"));
 	ok(r.first == SASL_CONTINUE && r.second == SASL_BADAUTH,
 	    "authzid_mismatch_refused_no_proxy");
@@ -355,56 +366,64 @@ main(void)
 	ok(r.first == SASL_CONTINUE && strcmp(jstr(r.challenge, "scope"), "mail.send") == 0,
 	    "service_from_sasl_server_new_audience_mismatch");
 	json_decref(r.challenge);
+}
 
-	/* malformed messages: SASL_BADPROT, never a decision */
-	{
-		const char *g = tok("good_corp_es256");
-		char m[4000];
-		int n;
+/* Malformed messages: SASL_BADPROT, never a decision. */
+static void
+test_malformed(void)
+{
+	const char *g = tok("good_corp_es256");
+	char m[4000], *big;
+	int n;
+	result r;
 
 #define BAD(name, fmt, ...)                                                                        \
 	n = snprintf(m, sizeof(m), fmt, __VA_ARGS__);                                              \
 	ok(raw("OAUTHBEARER", m, (size_t)n) == SASL_BADPROT, "badprot_" name)
-		BAD("channel_binding_p", "p=tls-unique,a=alice,\001auth=Bearer %s\001\001", g);
-		BAD("gs2_flag_x", "x,a=alice,\001auth=Bearer %s\001\001", g);
-		BAD("gs2_no_comma", "n,a=alice\001auth=Bearer %s\001\001", g);
-		BAD("gs2_other_field", "n,b=alice,\001auth=Bearer %s\001\001", g);
-		BAD("bad_escape", "n,a=al=2Xice,\001auth=Bearer %s\001\001", g);
-		BAD("missing_final_kvsep", "n,a=alice,\001auth=Bearer %s\001", g);
-		BAD("trailing_data", "n,a=alice,\001auth=Bearer %s\001\001x", g);
-		BAD("wrong_scheme", "n,a=alice,\001auth=Basic %s\001\001", g);
-		BAD("two_spaces", "n,a=alice,\001auth=Bearer  %s\001\001", g);
-		BAD("no_space", "n,a=alice,\001auth=Bearer%s\001\001", g);
-		BAD("no_auth", "n,a=alice,\001host=x\001\001%s", "");
-		BAD("two_auth", "n,a=alice,\001auth=Bearer %s\001auth=Bearer %s\001\001", g, g);
-		BAD("key_not_alpha", "n,a=alice,\001au-th=x\001auth=Bearer %s\001\001", g);
-		BAD("token_bad_chars", "n,a=alice,\001auth=Bearer %s!\001\001", g);
-		BAD("empty_token", "n,a=alice,\001auth=Bearer %s\001\001", "");
+	BAD("channel_binding_p", "p=tls-unique,a=alice,\001auth=Bearer %s\001\001", g);
+	BAD("gs2_flag_x", "x,a=alice,\001auth=Bearer %s\001\001", g);
+	BAD("gs2_no_comma", "n,a=alice\001auth=Bearer %s\001\001", g);
+	BAD("gs2_other_field", "n,b=alice,\001auth=Bearer %s\001\001", g);
+	BAD("bad_escape", "n,a=al=2Xice,\001auth=Bearer %s\001\001", g);
+	BAD("missing_final_kvsep", "n,a=alice,\001auth=Bearer %s\001", g);
+	BAD("trailing_data", "n,a=alice,\001auth=Bearer %s\001\001x", g);
+	BAD("wrong_scheme", "n,a=alice,\001auth=Basic %s\001\001", g);
+	BAD("two_spaces", "n,a=alice,\001auth=Bearer  %s\001\001", g);
+	BAD("no_space", "n,a=alice,\001auth=Bearer%s\001\001", g);
+	BAD("no_auth", "n,a=alice,\001host=x\001\001%s", "");
+	BAD("two_auth", "n,a=alice,\001auth=Bearer %s\001auth=Bearer %s\001\001", g, g);
+	BAD("key_not_alpha", "n,a=alice,\001au-th=x\001auth=Bearer %s\001\001", g);
+	BAD("token_bad_chars", "n,a=alice,\001auth=Bearer %s!\001\001", g);
+	BAD("empty_token", "n,a=alice,\001auth=Bearer %s\001\001", "");
 #undef BAD
-		ok(raw("OAUTHBEARER", "n,a=alice,\001auth=Bearer x\000y\001\001", 27) ==
-		        SASL_BADPROT,
-		    "badprot_nul_byte");
-		ok(raw("OAUTHBEARER", "\001", 1) == SASL_BADPROT,
-		    "badprot_lone_kvsep_as_first_message");
-		n = snprintf(m, sizeof(m), "user=alice\001auth=Bearer %s\001", g);
-		ok(raw("XOAUTH2", m, (size_t)n) == SASL_BADPROT,
-		    "badprot_xoauth2_missing_final_kvsep");
-		n = snprintf(m, sizeof(m), "auth=Bearer %s\001user=alice\001\001", g);
-		ok(raw("XOAUTH2", m, (size_t)n) == SASL_BADPROT, "badprot_xoauth2_wrong_order");
-		n = snprintf(m, sizeof(m), "user=alice\001auth=Bearer %s\001\001\001", g);
-		ok(raw("XOAUTH2", m, (size_t)n) == SASL_BADPROT, "badprot_xoauth2_trailing_data");
-		ok(raw("OAUTHBEARER", "n,,\001auth=bearer x.y.z\001\001",
-		       sizeof("n,,\001auth=bearer x.y.z\001\001") - 1) == SASL_CONTINUE,
-		    "scheme_is_case_insensitive");
-	}
+	ok(raw("OAUTHBEARER", "n,a=alice,\001auth=Bearer x\000y\001\001", 27) == SASL_BADPROT,
+	    "badprot_nul_byte");
+	ok(raw("OAUTHBEARER", "\001", 1) == SASL_BADPROT, "badprot_lone_kvsep_as_first_message");
+	n = snprintf(m, sizeof(m), "user=alice\001auth=Bearer %s\001", g);
+	ok(raw("XOAUTH2", m, (size_t)n) == SASL_BADPROT, "badprot_xoauth2_missing_final_kvsep");
+	n = snprintf(m, sizeof(m), "auth=Bearer %s\001user=alice\001\001", g);
+	ok(raw("XOAUTH2", m, (size_t)n) == SASL_BADPROT, "badprot_xoauth2_wrong_order");
+	n = snprintf(m, sizeof(m), "user=alice\001auth=Bearer %s\001\001\001", g);
+	ok(raw("XOAUTH2", m, (size_t)n) == SASL_BADPROT, "badprot_xoauth2_trailing_data");
+	ok(raw("OAUTHBEARER", "n,,\001auth=bearer x.y.z\001\001",
+	       sizeof("n,,\001auth=bearer x.y.z\001\001") - 1) == SASL_CONTINUE,
+	    "scheme_is_case_insensitive");
 	big = malloc(70100);
 	memset(big, 'A', 70000);
 	big[70000] = '\0';
 	r = ob("dovecot", "alice", big);
 	ok(r.first == SASL_BADPROT, "oversize_token_badprot");
 	free(big);
+}
 
-	/* the same decision as `tokenscope verify` for every policy case */
+/* The same decision as `tokenscope verify` for every policy case. */
+static void
+test_same_as_cli(void)
+{
+	const json_t *cases = fx_cases();
+	size_t i, same = 0, total = 0;
+	result r;
+
 	for (i = 0; i < json_array_size(cases); i++) {
 		const json_t *c = json_array_get(cases, i);
 		const char *name = json_string_value(json_object_get(c, "name"));
@@ -426,8 +445,16 @@ main(void)
 	}
 	ok(same == total && total > 70, "same_decision_as_tokenscope_verify (%zu/%zu cases)", same,
 	    total);
+}
 
-	/* threads sharing the plugin's keyring */
+/* Threads sharing the plugin's keyring. */
+static void
+test_threads(void)
+{
+	pthread_t th[4];
+	int good[4] = { 0, 0, 0, 0 }, sum = 0;
+	size_t i;
+
 	for (i = 0; i < 4; i++)
 		pthread_create(&th[i], NULL, worker, &good[i]);
 	for (i = 0; i < 4; i++) {
@@ -435,47 +462,60 @@ main(void)
 		sum += good[i];
 	}
 	ok(sum == 200, "four_threads_authenticate_at_once (%d/200)", sum);
-	{
-		/* Postfix loads the plugin as root, then chroots: with the
-		 * files out of reach the loaded state keeps deciding */
-		char moved[4200];
+}
 
-		snprintf(moved, sizeof(moved), "%s.moved", conf);
-		if (rename(conf, moved) != 0)
-			tap_bail("rename");
-		r = ob("dovecot", "alice", tok("good_corp_es256"));
-		ok(r.first == SASL_OK, "state_kept_when_config_unreachable_after_init");
-		r = ob("dovecot", "alice", tok("K1_partner_key_claims_corp_issuer"));
-		ok(r.first == SASL_CONTINUE && r.second == SASL_BADAUTH,
-		    "kept_state_still_refuses_forgery");
-		json_decref(r.challenge);
-		if (rename(moved, conf) != 0)
-			tap_bail("rename back");
-	}
-	{
-		/* a second initialisation in the process naming another
-		 * token_config keeps the first, and logs it */
-		char so[4300];
-		void *h;
-		sasl_server_plug_init_t *init;
+/* Postfix loads the plugin as root, then chroots: with the files out of
+ * reach the loaded state keeps deciding. */
+static void
+test_kept_state(void)
+{
+	char moved[4200];
+	result r;
 
-		snprintf(so, sizeof(so), "%s/libtoken.so", plugdir);
-		if ((h = dlopen(so, RTLD_NOW | RTLD_NOLOAD)) == NULL ||
-		    (init = (sasl_server_plug_init_t *)dlsym(h, "sasl_server_plug_init")) == NULL)
-			tap_bail("libtoken.so is not loaded");
-		snprintf(config_opt, sizeof(config_opt), "%s/other.conf", dir);
-		(void)sasl_server_add_plugin("TOKEN2", init);
-		ok(env_log_seen("other.conf ignored: this process already uses"),
-		    "sasl_second_different_token_config_logged");
-		snprintf(config_opt, sizeof(config_opt), "%s", conf);
-		r = ob("dovecot", "alice", tok("good_corp_es256"));
-		ok(r.first == SASL_OK, "sasl_first_config_still_decides");
-		json_decref(r.challenge);
-		dlclose(h);
-	}
-	sasl_server_done();
+	snprintf(moved, sizeof(moved), "%s.moved", conf);
+	if (rename(conf, moved) != 0)
+		tap_bail("rename");
+	r = ob("dovecot", "alice", tok("good_corp_es256"));
+	ok(r.first == SASL_OK, "state_kept_when_config_unreachable_after_init");
+	r = ob("dovecot", "alice", tok("K1_partner_key_claims_corp_issuer"));
+	ok(r.first == SASL_CONTINUE && r.second == SASL_BADAUTH,
+	    "kept_state_still_refuses_forgery");
+	json_decref(r.challenge);
+	if (rename(moved, conf) != 0)
+		tap_bail("rename back");
+}
 
-	/* a configuration that never loaded: fail closed with SASL_FAIL */
+/* A second initialisation in the process naming another token_config
+ * keeps the first, and logs it. */
+static void
+test_second_init(void)
+{
+	char so[4300];
+	void *h;
+	sasl_server_plug_init_t *init;
+	result r;
+
+	snprintf(so, sizeof(so), "%s/libtoken.so", plugdir);
+	if ((h = dlopen(so, RTLD_NOW | RTLD_NOLOAD)) == NULL ||
+	    (init = (sasl_server_plug_init_t *)dlsym(h, "sasl_server_plug_init")) == NULL)
+		tap_bail("libtoken.so is not loaded");
+	snprintf(config_opt, sizeof(config_opt), "%s/other.conf", dir);
+	(void)sasl_server_add_plugin("TOKEN2", init);
+	ok(env_log_seen("other.conf ignored: this process already uses"),
+	    "sasl_second_different_token_config_logged");
+	snprintf(config_opt, sizeof(config_opt), "%s", conf);
+	r = ob("dovecot", "alice", tok("good_corp_es256"));
+	ok(r.first == SASL_OK, "sasl_first_config_still_decides");
+	json_decref(r.challenge);
+	dlclose(h);
+}
+
+/* M1: a configuration that never loaded: fail closed with SASL_FAIL. */
+static void
+test_broken_config(void)
+{
+	result r;
+
 	env_write(dir, "broken.conf", "[global]\nnonsense = 1\n", 0644);
 	snprintf(config_opt, sizeof(config_opt), "%s/broken.conf", dir);
 	if (sasl_server_init(callbacks, "tokenscope-test") == SASL_OK) {
@@ -486,6 +526,25 @@ main(void)
 	} else {
 		ok(0, "sasl_server_init_again");
 	}
+}
+
+int
+main(void)
+{
+	setenv("TS_TEST_NAME", "t_sasl", 1);
+	setup();
+	if (test_init() != 0)
+		return tap_done();
+	test_good_tokens();
+	test_error_challenge();
+	test_refusals();
+	test_malformed();
+	test_same_as_cli();
+	test_threads();
+	test_kept_state();
+	test_second_init();
+	sasl_server_done();
+	test_broken_config();
 	json_decref(fresh);
 	return tap_done();
 }

@@ -134,3 +134,42 @@ env_log_seen(const char *needle)
 			return 1;
 	return 0;
 }
+
+const char *
+env_policy_fixture(const char *name, const char **dir_out)
+{
+	static const char *const keys[] = { "p256.pub.pem", "rsa2048.pub.pem", "p384.pub.pem",
+		"rsa3072.pub.pem", "ed448.pub.pem", "partner_p256.pub.pem",
+		"partner_rsa2048.pub.pem", "ed25519.pub.pem" };
+	static char conf[4096];
+	const char *dir = env_dir(name);
+	char revoked[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		env_copy_key(dir, keys[i]);
+	env_copy_src(dir, "policy.conf", "tokenscope.conf");
+	snprintf(
+	    revoked, sizeof(revoked), "# revoked after compromise\n%s\n", fx_thumbprint("ed448"));
+	env_write(dir, "revoked-keys", revoked, 0644);
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	if (dir_out != NULL)
+		*dir_out = dir;
+	return conf;
+}
+
+json_t *
+env_fresh_tokens(const char *dir)
+{
+	char path[4200], cmd[8400];
+	json_t *fresh;
+
+	snprintf(path, sizeof(path), "%s/fresh.json", dir);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/tests/mint_now.py' '%s' >'%s'",
+	    tap_env("TS_SRCDIR"), tap_env("TS_FIXTURES"), path);
+	if (system(cmd) != 0)
+		tap_bail("tests/mint_now.py failed (python3-jwt installed?)");
+	if ((fresh = json_load_file(path, 0, NULL)) == NULL)
+		tap_bail("cannot read %s", path);
+	return fresh;
+}

@@ -23,6 +23,17 @@ void env_log(void *arg, int prio, const char *line);
 const char *env_last_log(void);
 /* True when one of the last 64 logged lines contains needle. */
 int env_log_seen(const char *needle);
+/* The policy fixture, shared by the tests that decide on every policy
+ * case: tests/policy.conf, the keys it names, and a revoked-key list
+ * naming ed448 ("revoked after compromise"), in a fresh scratch dir
+ * `name`. Returns the config's path (static); *dir_out (unless NULL) gets
+ * the dir. */
+const char *env_policy_fixture(const char *name, const char **dir_out);
+/* The fixture tokens signed now by PyJWT (tests/mint_now.py) into
+ * dir/fresh.json, as a JSON object (caller decrefs); bails on failure. */
+struct json_t;
+struct json_t *env_fresh_tokens(const char *dir);
+
 /* Builds a request for the fixture token `name`. */
 ts_request env_req(const char *token_name, const char *service, const char *user);
 

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "jws.h"
 
 char *
 cli_read_token(const char *arg, size_t *len)

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "inspect.h"
 #include "jws.h"
 #include "keyring.h"
 #include "timeutil.h"
@@ -28,16 +29,10 @@ static const char usage_keys[] =
     "  approved list that `tokenscope fetch-keys --pin` requires before it\n"
     "  adds a new key.\n";
 
-static int
-unbounded(time_t t)
-{
-	return t == (time_t)((~(uint64_t)0) >> 1);
-}
-
 static const char *
 when(time_t t, int is_start, char *buf, size_t cap)
 {
-	if ((is_start && t == 0) || (!is_start && unbounded(t)))
+	if ((is_start && t == 0) || (!is_start && t == TS_TIME_NO_END))
 		return "-";
 	ts_time_format(t, buf, cap);
 	return buf;
@@ -46,105 +41,66 @@ when(time_t t, int is_start, char *buf, size_t cap)
 static const char *
 key_status(const ts_binding *b, time_t now)
 {
-	if (b->removed)
-		return "removed";
-	if (b->revoked)
-		return "revoked";
-	if (b->other_issuer)
+	ts_key_status st = ts_binding_status(b, now);
+
+	/* a key whose own issuer can never be its section's verifies nothing,
+	 * whatever its window says */
+	if (b->other_issuer && st != TS_KEY_REMOVED && st != TS_KEY_REVOKED)
 		return "other-issuer";
-	if (now >= b->not_after)
-		return "expired";
-	if (now < b->not_before)
-		return "not-yet-valid";
-	if (!unbounded(b->not_after) && b->not_after - now < TS_EXPIRING_SOON)
-		return "expiring";
-	return "active";
+	switch (st) {
+	case TS_KEY_REMOVED: return "removed";
+	case TS_KEY_REVOKED: return "revoked";
+	case TS_KEY_NOT_YET_VALID: return "not-yet-valid";
+	case TS_KEY_EXPIRED: return "expired";
+	case TS_KEY_EXPIRING: return "expiring";
+	default: return "active";
+	}
 }
 
+/* Keys are shown under their section as comments: they come from the
+ * keyring (a key line may name a set), not from the settings table. */
 static void
-print_list(const char *name, const ts_strlist *l)
+print_issuer_keys(const ts_keyring *kr, size_t issuer_idx, time_t now)
 {
-	size_t i;
+	char t1[32], t2[32];
+	size_t k;
 
-	if (l->n == 0)
-		return;
-	printf("%-22s=", name);
-	for (i = 0; i < l->n; i++)
-		printf(" %s", l->v[i]);
-	printf("\n");
+	for (k = 0; k < ts_keyring_count(kr); k++) {
+		const ts_binding *b = ts_keyring_get(kr, k);
+		char kid[TS_KID_MAX + 1], kis[200];
+
+		if (b->issuer_idx != issuer_idx)
+			continue;
+		/* key files may come from an identity provider: never raw */
+		ts_sanitize(kid, sizeof(kid), b->kid ? b->kid : "(none)", b->kid ? b->kid_len : 6);
+		if (b->key_issuer != NULL)
+			ts_sanitize(kis, sizeof(kis), b->key_issuer, strlen(b->key_issuer));
+		printf("# key kid=%s alg=%s thumbprint=%s not_before=%s not_after=%s %s "
+		       "(%s)%s%s\n",
+		    kid, ts_alg_name(ts_key_alg(b->key)), ts_key_thumbprint(b->key),
+		    when(b->not_before, 1, t1, sizeof(t1)), when(b->not_after, 0, t2, sizeof(t2)),
+		    key_status(b, now), b->source, b->key_issuer ? " key_issuer=" : "",
+		    b->key_issuer ? kis : "");
+	}
 }
 
+/* The settings are printed from the parser's own table (ts_conf_dump). */
 static void
 print_effective(void *arg, const ts_conf *c, const ts_keyring *kr)
 {
-	size_t i, k;
-	int a;
-	char t1[32], t2[32];
 	time_t now = *(const time_t *)arg;
+	size_t i;
 
 	printf("# effective configuration of %s\n[global]\n", c->path);
-	printf("%-22s= %ld\n", "clock_skew", c->clock_skew);
-	printf("%-22s= %zu\n", "max_token_size", c->max_token_size);
-	printf("%-22s= %s\n", "log_level", c->log_debug ? "debug" : "info");
-	printf("%-22s= %ld\n", "reload_interval", c->reload_interval);
-	if (c->revoked_keys)
-		printf("%-22s= %s\n", "revoked_keys", c->revoked_keys);
-	if (c->replay_cache)
-		printf("%-22s= %s\n", "replay_cache", c->replay_cache);
-	if (c->approved_keys)
-		printf("%-22s= %s\n", "approved_keys", c->approved_keys);
+	ts_conf_dump(stdout, c, TS_CONF_GLOBAL, 0);
 	for (i = 0; i < c->nissuers; i++) {
-		const ts_issuer_conf *is = &c->issuers[i];
-
-		printf("\n[issuer %s]\n%-22s= %s\n%-22s=", is->name, "issuer", is->issuer,
-		    "algorithms");
-		for (a = 1; a < TS_ALG__COUNT; a++)
-			if (is->algorithms & (1u << a))
-				printf(" %s", ts_alg_name((ts_alg)a));
-		printf("\n%-22s= %s\n", "token_type",
-		    is->token_type == TS_TYP_AT_JWT ? "at+jwt" : "jwt");
-		if (is->tenant)
-			printf("%-22s= %s\n", "tenant", is->tenant);
-		print_list("clients", &is->clients);
-		printf("%-22s= %s\n", "username_claim", is->username_claim);
-		if (is->strip_domain)
-			printf("%-22s= %s\n", "username_strip_domain", is->strip_domain);
-		printf("%-22s= %ld\n", "max_lifetime", is->max_lifetime);
-		if (is->has_revoke_before)
-			printf("%-22s= %s\n", "revoke_before",
-			    when(is->revoke_before, 1, t1, sizeof(t1)));
-		if (is->accept_client_audience)
-			printf("%-22s= yes\n", "accept_client_audience");
-		if (is->discovery)
-			printf("%-22s= %s\n", "discovery", is->discovery);
-		if (is->jwks_uri)
-			printf("%-22s= %s\n", "jwks_uri", is->jwks_uri);
-		for (k = 0; k < ts_keyring_count(kr); k++) {
-			const ts_binding *b = ts_keyring_get(kr, k);
-			char kid[TS_KID_MAX + 1], kis[200];
-
-			if (b->issuer_idx != i)
-				continue;
-			/* key files may come from an identity provider: never raw */
-			ts_sanitize(
-			    kid, sizeof(kid), b->kid ? b->kid : "(none)", b->kid ? b->kid_len : 6);
-			if (b->key_issuer != NULL)
-				ts_sanitize(kis, sizeof(kis), b->key_issuer, strlen(b->key_issuer));
-			printf("# key kid=%s alg=%s thumbprint=%s not_before=%s not_after=%s %s "
-			       "(%s)%s%s\n",
-			    kid, ts_alg_name(ts_key_alg(b->key)), ts_key_thumbprint(b->key),
-			    when(b->not_before, 1, t1, sizeof(t1)),
-			    when(b->not_after, 0, t2, sizeof(t2)), key_status(b, now), b->source,
-			    b->key_issuer ? " key_issuer=" : "", b->key_issuer ? kis : "");
-		}
+		printf("\n[issuer %s]\n", c->issuers[i].name);
+		ts_conf_dump(stdout, c, TS_CONF_ISSUER, i);
+		print_issuer_keys(kr, i, now);
 	}
 	for (i = 0; i < c->nservices; i++) {
-		const ts_service_conf *s = &c->services[i];
-
-		printf("\n[service %s]\n", s->name);
-		print_list("issuers", &s->issuers);
-		print_list("audiences", &s->audiences);
-		print_list("required_scopes", &s->required_scopes);
+		printf("\n[service %s]\n", c->services[i].name);
+		ts_conf_dump(stdout, c, TS_CONF_SERVICE, i);
 	}
 }
 

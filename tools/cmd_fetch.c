@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "http.h"
+#include "jwk.h"
 #include "jws.h"
 #include "keyfile.h"
 #include "keyring.h"
@@ -105,7 +106,6 @@ loadable(const ts_issuer_conf *is, json_t *jwk, fkey *out, char *why, size_t cap
 static int
 usable(const ts_issuer_conf *is, json_t *set, keyset *out, int report, char *err, size_t cap)
 {
-	static const char *const priv[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k" };
 	json_t *keys = json_object_get(set, "keys"), *jwk;
 	size_t i, j;
 
@@ -129,12 +129,12 @@ usable(const ts_issuer_conf *is, json_t *set, keyset *out, int report, char *err
 			snprintf(err, cap, "key %zu of the JWKS is not an object", i);
 			return -1;
 		}
-		for (j = 0; j < sizeof(priv) / sizeof(priv[0]); j++)
-			if (json_object_get(jwk, priv[j]) != NULL) {
+		for (j = 0; ts_jwk_private_members[j] != NULL; j++)
+			if (json_object_get(jwk, ts_jwk_private_members[j]) != NULL) {
 				snprintf(err, cap,
 				    "the JWKS holds private or secret key material (\"%s\"): "
 				    "refusing it whole",
-				    priv[j]);
+				    ts_jwk_private_members[j]);
 				return -1;
 			}
 		if (json_is_string(kid))
@@ -377,27 +377,43 @@ get_json(const char *url, const char *cafile, char *err, size_t cap)
 	return j;
 }
 
-/* One issuer. Returns 0 done, 1 failed or held back a key. */
+/* One issuer's fetch, stage by stage: what each stage found, for the next,
+ * all freed together. */
+typedef struct fetch {
+	const ts_conf *c;
+	const ts_issuer_conf *is;
+	const char *path; /* the issuer's key file */
+	int pin, dry;
+	json_t *disc; /* resolve: the discovery document, when used */
+	const char *url; /* resolve: the JWKS's, owned by is or disc */
+	json_t *set; /* resolve: the fetched JWKS */
+	keyset got; /* resolve: its keys this issuer can use */
+	char *cur_txt; /* read current: the key file, NULL on a first fetch */
+	size_t cur_len;
+	json_t *cur_set;
+	keyset cur; /* read current: its usable keys */
+	char *appr_txt; /* read current: the approved-keys list (pin) */
+	json_t *new_set; /* plan: what the file is to hold */
+	size_t held, added, removed, withdrawn; /* plan */
+	char err[TS_ERR_MSG_MAX + 4200];
+} fetch;
+
+/* Resolve: the JWKS URL (through the discovery document, which must speak
+ * for this issuer byte for byte), the set it serves, and the keys of it
+ * this issuer can use. */
 static int
-fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pin, int dry)
+fetch_resolve(fetch *f, const char *cafile)
 {
-	const char *path = is->keys[0].path, *url = is->jwks_uri;
-	char err[TS_ERR_MSG_MAX + 4200] = "", *cur_txt = NULL, *appr_txt = NULL, *appr = NULL,
-	                          *out = NULL;
-	json_t *disc = NULL, *set = NULL, *cur_set = NULL, *new_set = NULL;
-	keyset got = { NULL, 0 }, cur = { NULL, 0 };
-	size_t i, cur_len = 0, alen = 0, held = 0, added = 0, removed = 0, withdrawn = 0;
-	int rc = 1, st;
+	const ts_issuer_conf *is = f->is;
+	const json_t *di, *ju;
+	size_t i;
 
-	printf("[issuer %s] %s\n", is->name, is->issuer);
-	if (url == NULL) {
-		const json_t *di, *ju;
-
-		if ((disc = get_json(is->discovery, cafile, err, sizeof(err))) == NULL)
-			goto out;
-		di = json_object_get(disc, "issuer");
-		ju = json_object_get(disc, "jwks_uri");
-		/* the document speaks for this issuer byte for byte, or not at all */
+	f->url = is->jwks_uri;
+	if (f->url == NULL) {
+		if ((f->disc = get_json(is->discovery, cafile, f->err, sizeof(f->err))) == NULL)
+			return -1;
+		di = json_object_get(f->disc, "issuer");
+		ju = json_object_get(f->disc, "jwks_uri");
 		if (!json_is_string(di) || json_string_length(di) != is->issuer_len ||
 		    memcmp(json_string_value(di), is->issuer, is->issuer_len) != 0) {
 			char shown[200] = "(none)";
@@ -405,76 +421,96 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 			if (json_is_string(di))
 				ts_sanitize(shown, sizeof(shown), json_string_value(di),
 				    json_string_length(di));
-			snprintf(err, sizeof(err),
+			snprintf(f->err, sizeof(f->err),
 			    "the discovery document names issuer %s, not this section's", shown);
-			goto out;
+			return -1;
 		}
 		if (!json_is_string(ju) || strncmp(json_string_value(ju), "https://", 8) != 0) {
-			snprintf(err, sizeof(err), "the discovery document has no https jwks_uri");
-			goto out;
+			snprintf(
+			    f->err, sizeof(f->err), "the discovery document has no https jwks_uri");
+			return -1;
 		}
 		for (i = 0; i < json_string_length(ju); i++) {
 			unsigned char ch = (unsigned char)json_string_value(ju)[i];
 
 			if (ch <= 0x20 || ch >= 0x7f) {
-				snprintf(err, sizeof(err),
+				snprintf(f->err, sizeof(f->err),
 				    "the discovery document's jwks_uri is not printable ASCII");
-				goto out;
+				return -1;
 			}
 		}
-		url = json_string_value(ju);
+		f->url = json_string_value(ju);
 	}
-	if ((set = get_json(url, cafile, err, sizeof(err))) == NULL)
-		goto out;
-	if (usable(is, set, &got, 1, err, sizeof(err)) != 0)
-		goto out;
-	/* what the file holds now: missing only on a first fetch; a file that
-	 * cannot be read safely stops everything */
-	if ((st = read_safe(path, &cur_txt, &cur_len, err, sizeof(err))) < 0)
-		goto out;
+	if ((f->set = get_json(f->url, cafile, f->err, sizeof(f->err))) == NULL)
+		return -1;
+	return usable(is, f->set, &f->got, 1, f->err, sizeof(f->err));
+}
+
+/* Read current: what the file holds now (missing only on a first fetch; a
+ * file that cannot be read safely stops everything) and, with pin, the
+ * approvals. */
+static int
+fetch_read_current(fetch *f)
+{
+	char *appr;
+	size_t alen = 0;
+	int st;
+
+	if ((st = read_safe(f->path, &f->cur_txt, &f->cur_len, f->err, sizeof(f->err))) < 0)
+		return -1;
 	if (st == 0) {
 		ts_err e = { "" };
 		char why[TS_ERR_MSG_MAX] = "";
 
-		if ((cur_set = ts_json_parse_object(cur_txt, cur_len, 8, &e)) == NULL ||
-		    usable(is, cur_set, &cur, 0, why, sizeof(why)) != 0) {
-			keyset_free(&cur);
-			if (pin) { /* which keys were trusted is unknown: no guessing */
-				snprintf(err, sizeof(err), "%s is not a usable JWKS (%s%s)", path,
-				    e.msg, why);
-				goto out;
+		if ((f->cur_set = ts_json_parse_object(f->cur_txt, f->cur_len, 8, &e)) == NULL ||
+		    usable(f->is, f->cur_set, &f->cur, 0, why, sizeof(why)) != 0) {
+			keyset_free(&f->cur);
+			if (f->pin) { /* which keys were trusted is unknown: no guessing */
+				snprintf(f->err, sizeof(f->err), "%s is not a usable JWKS (%s%s)",
+				    f->path, e.msg, why);
+				return -1;
 			}
-			printf("  %s is not a usable JWKS: replacing it whole\n", path);
+			printf("  %s is not a usable JWKS: replacing it whole\n", f->path);
 		}
 	}
-	if (pin) {
-		if ((appr = cli_approved_path(c)) == NULL) {
-			snprintf(err, sizeof(err), "out of memory");
-			goto out;
-		}
-		if (read_safe(appr, &appr_txt, &alen, err, sizeof(err)) < 0)
-			goto out;
+	if (!f->pin)
+		return 0;
+	if ((appr = cli_approved_path(f->c)) == NULL) {
+		snprintf(f->err, sizeof(f->err), "out of memory");
+		return -1;
 	}
-	if ((new_set = json_pack("{s:[]}", "keys")) == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto out;
+	st = read_safe(appr, &f->appr_txt, &alen, f->err, sizeof(f->err));
+	free(appr);
+	return st < 0 ? -1 : 0;
+}
+
+/* Plan: the new set, key by key, each decision reported. */
+static int
+fetch_plan(fetch *f)
+{
+	json_t *keys;
+	size_t i;
+
+	if ((f->new_set = json_pack("{s:[]}", "keys")) == NULL) {
+		snprintf(f->err, sizeof(f->err), "out of memory");
+		return -1;
 	}
-	for (i = 0; i < got.n; i++) {
-		fkey *f = &got.k[i];
-		const fkey *old = find_tp(&cur, f->tp);
+	keys = json_object_get(f->new_set, "keys");
+	for (i = 0; i < f->got.n; i++) {
+		const fkey *k = &f->got.k[i], *old = find_tp(&f->cur, k->tp);
 		const ts_issuer_conf *miss = NULL;
 		int some = 0;
 
-		if (pin)
-			miss = unapproved_sharer(c, is, path, appr_txt, f->tp, &some);
+		if (f->pin)
+			miss = unapproved_sharer(f->c, f->is, f->path, f->appr_txt, k->tp, &some);
 		/* a key already in a shared file that is approved for some of its
 		 * sections but not for all (an approval for one section must not
 		 * make it trusted by another) is withdrawn; a key approved for
 		 * none of them was there before pinning and stays */
-		if (old != NULL && pin && !(miss != NULL && some)) {
+		if (old != NULL && f->pin && !(miss != NULL && some)) {
 			/* pinned: the approved JWK as it is in the file, so that the
 			 * server cannot change its kid, alg or issuer unapproved */
-			json_array_append(json_object_get(new_set, "keys"), old->jwk);
+			json_array_append(keys, old->jwk);
 			continue;
 		}
 		if (miss != NULL) {
@@ -482,76 +518,104 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 				printf("  withdrawn (not approved for [issuer %s]; %s binds its "
 				       "keys to every section naming it) kid=%s thumbprint=%s: to "
 				       "approve,\n",
-				    miss->name, path, f->kid, f->tp);
-			else if (miss == is)
+				    miss->name, f->path, k->kid, k->tp);
+			else if (miss == f->is)
 				printf("  held back (not approved) kid=%s thumbprint=%s: to "
 				       "approve,\n",
-				    f->kid, f->tp);
+				    k->kid, k->tp);
 			else
 				printf(
 				    "  held back (not approved for [issuer %s], which shares %s) "
 				    "kid=%s thumbprint=%s: to approve,\n",
-				    miss->name, path, f->kid, f->tp);
-			printf("    tokenscope keys --approve %s --issuer %s\n", f->tp, miss->name);
-			held++;
-			withdrawn += old != NULL;
+				    miss->name, f->path, k->kid, k->tp);
+			printf("    tokenscope keys --approve %s --issuer %s\n", k->tp, miss->name);
+			f->held++;
+			f->withdrawn += old != NULL;
 			continue;
 		}
 		if (old == NULL) {
-			printf("  added kid=%s thumbprint=%s\n", f->kid, f->tp);
-			added++;
+			printf("  added kid=%s thumbprint=%s\n", k->kid, k->tp);
+			f->added++;
 		}
-		json_array_append(json_object_get(new_set, "keys"), f->jwk);
+		json_array_append(keys, k->jwk);
 	}
-	for (i = 0; i < cur.n; i++) {
-		if (find_tp(&got, cur.k[i].tp) == NULL) {
-			printf("  removed kid=%s thumbprint=%s\n", cur.k[i].kid, cur.k[i].tp);
-			removed++;
+	for (i = 0; i < f->cur.n; i++) {
+		if (find_tp(&f->got, f->cur.k[i].tp) == NULL) {
+			printf("  removed kid=%s thumbprint=%s\n", f->cur.k[i].kid, f->cur.k[i].tp);
+			f->removed++;
 		}
 	}
-	if (json_array_size(json_object_get(new_set, "keys")) == 0) {
+	if (json_array_size(keys) == 0) {
 		/* an empty set would not load; say plainly what staying means */
-		snprintf(err, sizeof(err), "no usable%s key: %s left as it was%s",
-		    pin ? " approved" : "", path,
-		    withdrawn ? ", so the keys to withdraw above still verify for every section "
-		                "naming it: approve them or remove them by hand"
-		              : "");
-		goto out;
+		snprintf(f->err, sizeof(f->err), "no usable%s key: %s left as it was%s",
+		    f->pin ? " approved" : "", f->path,
+		    f->withdrawn ? ", so the keys to withdraw above still verify for every "
+		                   "section naming it: approve them or remove them by hand"
+		                 : "");
+		return -1;
 	}
-	if ((out = json_dumps(new_set, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto out;
-	}
-	if (cur_txt != NULL && strlen(out) + 1 == cur_len &&
-	    memcmp(out, cur_txt, cur_len - 1) == 0 && cur_txt[cur_len - 1] == '\n') {
-		printf("  unchanged: %s (%zu keys)\n", path,
-		    json_array_size(json_object_get(new_set, "keys")));
-	} else if (dry) {
-		printf("  would write %s (%zu keys; -n: nothing written)\n", path,
-		    json_array_size(json_object_get(new_set, "keys")));
-	} else {
-		size_t ol = strlen(out);
+	return 0;
+}
 
-		out[ol] = '\n'; /* json_dumps' NUL becomes the final newline */
-		if (write_atomic(path, out, ol + 1, 0644, err, sizeof(err)) != 0)
-			goto out;
-		printf("  wrote %s: %zu keys (%zu added, %zu removed)\n", path,
-		    json_array_size(json_object_get(new_set, "keys")), added, removed);
+/* Commit: the file rewritten atomically, unless unchanged or -n. */
+static int
+fetch_commit(fetch *f)
+{
+	size_t nkeys = json_array_size(json_object_get(f->new_set, "keys")), ol;
+	char *out;
+	int rc = -1;
+
+	if ((out = json_dumps(f->new_set, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) == NULL) {
+		snprintf(f->err, sizeof(f->err), "out of memory");
+		return -1;
 	}
-	rc = held > 0;
+	ol = strlen(out);
+	if (f->cur_txt != NULL && ol + 1 == f->cur_len && memcmp(out, f->cur_txt, ol) == 0 &&
+	    f->cur_txt[ol] == '\n') {
+		printf("  unchanged: %s (%zu keys)\n", f->path, nkeys);
+	} else if (f->dry) {
+		printf("  would write %s (%zu keys; -n: nothing written)\n", f->path, nkeys);
+	} else {
+		out[ol] = '\n'; /* json_dumps' NUL becomes the final newline */
+		if (write_atomic(f->path, out, ol + 1, 0644, f->err, sizeof(f->err)) != 0)
+			goto out;
+		printf("  wrote %s: %zu keys (%zu added, %zu removed)\n", f->path, nkeys, f->added,
+		    f->removed);
+	}
+	rc = 0;
 out:
-	if (err[0] != '\0')
-		fprintf(stderr, "tokenscope fetch-keys: [issuer %s]: %s\n", is->name, err);
-	keyset_free(&got);
-	keyset_free(&cur);
-	json_decref(disc);
-	json_decref(set);
-	json_decref(cur_set);
-	json_decref(new_set);
-	free(cur_txt);
-	free(appr_txt);
-	free(appr);
 	free(out);
+	return rc;
+}
+
+/* One issuer: resolve, read current, plan, commit. Returns 0 done, 1
+ * failed or held back a key. */
+static int
+fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pin, int dry)
+{
+	fetch f;
+	int rc = 1;
+
+	memset(&f, 0, sizeof(f));
+	f.c = c;
+	f.is = is;
+	f.path = is->keys[0].path;
+	f.pin = pin;
+	f.dry = dry;
+	printf("[issuer %s] %s\n", is->name, is->issuer);
+	if (fetch_resolve(&f, cafile) == 0 && fetch_read_current(&f) == 0 && fetch_plan(&f) == 0 &&
+	    fetch_commit(&f) == 0)
+		rc = f.held > 0;
+	if (f.err[0] != '\0')
+		fprintf(stderr, "tokenscope fetch-keys: [issuer %s]: %s\n", is->name, f.err);
+	keyset_free(&f.got);
+	keyset_free(&f.cur);
+	json_decref(f.disc);
+	json_decref(f.set);
+	json_decref(f.cur_set);
+	json_decref(f.new_set);
+	free(f.cur_txt);
+	free(f.appr_txt);
 	return rc;
 }
 

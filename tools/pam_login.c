@@ -14,7 +14,6 @@
 #include <security/pam_appl.h>
 
 #include "cli.h"
-#include "err.h"
 
 static int
 conv(int n, const struct pam_message **msg, struct pam_response **resp, void *arg)

@@ -14,7 +14,6 @@
 #include <sasl/sasl.h>
 
 #include "cli.h"
-#include "err.h"
 
 static const char *plugdir, *conf;
 

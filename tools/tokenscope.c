@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "jws.h"
 
 static const char usage_main[] =
     "usage: tokenscope COMMAND [OPTIONS]\n"
