@@ -53,7 +53,8 @@ typedef struct req_ctx {
 
 /* The headers ti_handle reads; a repeated one is refused, never guessed. */
 typedef struct headers {
-	const char *authorization, *client_authorization, *protocol, *remote, *content_type;
+	const char *authorization, *client_authorization, *protocol, *service, *remote;
+	const char *content_type;
 	int dup;
 } headers;
 
@@ -177,6 +178,8 @@ header_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value
 		slot = &hd->client_authorization;
 	else if (strcasecmp(key, "X-Dovecot-Auth-Protocol") == 0)
 		slot = &hd->protocol;
+	else if (strcasecmp(key, "X-Dovecot-Auth-Service") == 0)
+		slot = &hd->service;
 	else if (strcasecmp(key, "X-Dovecot-Auth-Remote") == 0)
 		slot = &hd->remote;
 	else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_TYPE) == 0)
@@ -286,7 +289,9 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 	rq.content_type = hd.content_type;
 	rq.authorization = hd.authorization;
 	rq.client_authorization = hd.client_authorization;
-	rq.protocol = hd.protocol;
+	/* Dovecot 2.4 says X-Dovecot-Auth-Protocol, 2.3 X-Dovecot-Auth-Service
+	 * (the same value: imap, pop3, smtp, ...) */
+	rq.protocol = hd.protocol != NULL ? hd.protocol : hd.service;
 	rq.remote = hd.remote;
 	rq.peer = cc != NULL ? cc->peer : "-";
 	rq.peer_uid_known = cc != NULL && cc->uid_known;
