@@ -36,4 +36,4 @@ done
 TOKEN=$(/usr/bin/python3 -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['good_corp_es256'])")
 AUTH="Basic $(printf 'load:%s' "$SECRET" | base64 -w0)"
 /usr/bin/python3 "$TS_SRCDIR/tests/introspect_load.py" "$PORT" "$AUTH" "$TOKEN" "$DPID" \
-	"${TS_LOAD_CONNS:-400}" "${TS_LOAD_REQS:-10}" "${TS_LOAD_ROUNDS:-5}"
+	"${TS_LOAD_CONNS:-400}" "${TS_LOAD_REQS:-10}" "${TS_LOAD_ROUNDS:-6}"
