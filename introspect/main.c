@@ -59,7 +59,7 @@ usage(FILE *f)
 	    "usage: tokenscope-introspect [-c CONF] [-k CLIENTS] -l LISTEN [-l LISTEN]...\n"
 	    "           [-u USER] [--allow-nonlocal] [--socket-mode MODE] [--socket-group GROUP]\n"
 	    "           [--threads N] [--max-connections N] [--idle-timeout S]\n"
-	    "           [--request-timeout S] [--log-stderr]\n"
+	    "           [--request-timeout S] [--log-stderr] [--check-config]\n"
 	    "LISTEN: unix:/PATH | 127.0.0.1:PORT | [::1]:PORT (others need --allow-nonlocal);\n"
 	    "        sockets from systemd (LISTEN_FDS) are used as well.\n");
 }
@@ -70,6 +70,34 @@ get_max_token(void *arg, const struct ts_conf *conf, const struct ts_keyring *kr
 {
 	(void)kr;
 	*(size_t *)arg = conf->max_token_size;
+}
+
+/* Clients given a service that has no [service] section: every request
+ * for it would be refused (unknown_service); said at start, not per request. */
+typedef struct svc_check {
+	const ti_clients *clients;
+	int missing;
+} svc_check;
+
+static void
+check_services(void *arg, const struct ts_conf *conf, const struct ts_keyring *kr)
+{
+	svc_check *sc = arg;
+	size_t i, k;
+
+	(void)kr;
+	for (i = 0; i < sc->clients->n; i++)
+		for (k = 0; k < sc->clients->v[i].nservices; k++)
+			if (ts_conf_service(conf, sc->clients->v[i].services[k]) == NULL) {
+				char line[300];
+
+				snprintf(line, sizeof(line),
+				    "tokenscope-introspect: warning: client %s is given service "
+				    "%s, which has no [service] section",
+				    sc->clients->v[i].name, sc->clients->v[i].services[k]);
+				log_line(NULL, LOG_WARNING, line);
+				sc->missing++;
+			}
 }
 
 static int
@@ -135,6 +163,7 @@ main(int argc, char **argv)
 		O_IDLE,
 		O_REQ,
 		O_STDERR,
+		O_CHECK,
 		O_VERSION
 	};
 	static const struct option opts[] = {
@@ -150,6 +179,7 @@ main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "request-timeout", required_argument, NULL, O_REQ },
 		{ "log-stderr", no_argument, NULL, O_STDERR },
+		{ "check-config", no_argument, NULL, O_CHECK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -157,7 +187,8 @@ main(int argc, char **argv)
 	const char *config = NULL, *clients_path = DEFAULT_CLIENTS, *user = DEFAULT_USER;
 	const char *specs[TI_MAX_LISTENERS];
 	size_t nspecs = 0, i, max_token = 8192;
-	int allow_nonlocal = 0, c, rc = 1;
+	int allow_nonlocal = 0, check_only = 0, c, rc = 1;
+	svc_check sc;
 	unsigned mode = 0660;
 	gid_t gid = (gid_t)-1;
 	ti_listeners ls;
@@ -233,6 +264,10 @@ main(int argc, char **argv)
 			break;
 		}
 		case O_STDERR: log_stderr = 1; break;
+		case O_CHECK:
+			check_only = 1;
+			log_stderr = 1;
+			break;
 		case O_VERSION: printf("tokenscope-introspect %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -254,13 +289,13 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (ti_listen_systemd(&ls, allow_nonlocal, err, sizeof(err)) < 0)
+	if (!check_only && ti_listen_systemd(&ls, allow_nonlocal, err, sizeof(err)) < 0)
 		goto fail;
-	for (i = 0; i < nspecs; i++)
+	for (i = 0; !check_only && i < nspecs; i++)
 		if (ti_listen_add(
 		        &ls, specs[i], allow_nonlocal, (mode_t)mode, gid, err, sizeof(err)) != 0)
 			goto fail;
-	if (ls.n == 0) {
+	if (ls.n == 0 && !check_only) {
 		snprintf(err, sizeof(err),
 		    "nothing to listen on: give --listen (or use the .socket unit)");
 		goto fail;
@@ -274,6 +309,18 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	(void)ts_ctx_inspect(ctx, get_max_token, &max_token);
+	sc.clients = clients;
+	sc.missing = 0;
+	(void)ts_ctx_inspect(ctx, check_services, &sc);
+	if (check_only) {
+		/* the same steps as a start, as the same user, without binding:
+		 * a key file the service user cannot read fails here */
+		printf("tokenscope-introspect: configuration and %zu client(s) load as %s%s\n",
+		    clients->n, geteuid() == 0 ? "root" : "the service user",
+		    sc.missing ? " (with warnings)" : "");
+		rc = sc.missing ? 1 : 0;
+		goto out;
+	}
 	/* a little over the largest token the configuration accepts: the form
 	 * name, escapes of a few characters and token_type_hint */
 	lim.body_max = max_token + 1024;

@@ -372,5 +372,23 @@ leaked = [k for k, t in fresh.items() if t[:40].encode() in log and len(t) > 40]
 ok(not leaked, "M3_no_token_in_the_log %s" % leaked[:2])
 ok(not any(s.encode() in log for s in SECRETS.values()) and base64.b64encode(b"dovecot:").decode().encode() not in log,
    "M3_no_client_credential_in_the_log")
+
+# ---- --check-config: the start-up steps as the service user ----
+cc = subprocess.run([daemon, "--check-config", "-c", W + "/tokenscope.conf", "-k", W + "/clients"]
+                    + (["-u", "nobody"] if os.getuid() == 0 else []), capture_output=True, text=True)
+ok(cc.returncode == 1 and "service ftp, which has no [service] section" in cc.stderr,
+   "check_config_warns_about_a_client_service_without_a_section")
+if os.getuid() == 0:
+    os.chmod(W + "/p256.pub.pem", 0o600)
+    cc = subprocess.run([daemon, "--check-config", "-c", W + "/tokenscope.conf", "-k", W + "/clients",
+                         "-u", "nobody"], capture_output=True, text=True)
+    os.chmod(W + "/p256.pub.pem", 0o644)
+    ok(cc.returncode == 1 and "p256.pub.pem" in cc.stderr,
+       "check_config_says_when_the_service_user_cannot_read_a_key_file (%s)" % cc.stderr.strip()[-80:])
+os.chmod(W + "/clients", 0o644)
+cc = subprocess.run([daemon, "--check-config", "-c", W + "/tokenscope.conf", "-k", W + "/clients"],
+                    capture_output=True, text=True)
+ok(cc.returncode == 1 and "clients" in cc.stderr, "N2_clients_file_readable_by_others_refused")
+os.chmod(W + "/clients", 0o600)
 print("1..%d" % n)
 sys.exit(failed)
