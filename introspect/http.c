@@ -109,21 +109,23 @@ conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 	cc->start = mono();
 	snprintf(cc->peer, sizeof(cc->peer), "-");
 	{
-		const union MHD_ConnectionInfo *ai =
-		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		/* the peer from the descriptor itself: the library's
+		 * CLIENT_ADDRESS info is not laid out alike in 0.9.75 and 1.0 */
 		const union MHD_ConnectionInfo *fi =
 		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-		const struct sockaddr *sa = ai != NULL ? ai->client_addr : NULL;
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
 
-		if (sa != NULL && sa->sa_family == AF_INET)
-			inet_ntop(AF_INET,
-			    &((const struct sockaddr_in *)(const void *)sa)->sin_addr, cc->peer,
-			    sizeof(cc->peer));
-		else if (sa != NULL && sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6,
-			    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, cc->peer,
-			    sizeof(cc->peer));
-		if ((sa == NULL || sa->sa_family == AF_UNIX) && fi != NULL) {
+		memset(&ss, 0, sizeof(ss));
+		if (fi != NULL && getpeername(fi->connect_fd, (struct sockaddr *)&ss, &sl) == 0) {
+			if (ss.ss_family == AF_INET)
+				inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, cc->peer,
+				    sizeof(cc->peer));
+			else if (ss.ss_family == AF_INET6)
+				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+				    cc->peer, sizeof(cc->peer));
+		}
+		if (fi != NULL && ss.ss_family == AF_UNIX) {
 			struct ucred uc;
 			socklen_t ul = sizeof(uc);
 

@@ -107,7 +107,7 @@ oauth2 {
   active_value = true
 }
 passdb oauth2 {
-  mechanisms = oauthbearer xoauth2
+  mechanisms_filter = oauthbearer xoauth2
 }
 userdb static {
   fields {
