@@ -278,13 +278,11 @@ path_service(const char *path)
 static const char *
 choose_service(const ti_client *cl, const char *from_path, const char *protocol)
 {
-	const char *s = NULL;
+	const char *s;
 
 	if (from_path[0] != '\0')
 		s = from_path;
-	else if (protocol != NULL && (s = ti_client_protocol_service(cl, protocol)) != NULL)
-		;
-	else if (cl->nservices == 1)
+	else if ((s = ti_client_protocol_service(cl, protocol)) == NULL && cl->nservices == 1)
 		s = cl->services[0];
 	return s != NULL && ti_client_may(cl, s) ? s : NULL;
 }
