@@ -39,6 +39,7 @@ parses(const char *text, char *err, size_t errlen)
 	int r;
 
 	snprintf(buf, sizeof(buf), "%s", text);
+	err[0] = '\0';
 	r = ti_clients_parse("clients", buf, &c, err, errlen);
 	ti_clients_free(c);
 	return r == 0;
@@ -47,7 +48,7 @@ parses(const char *text, char *err, size_t errlen)
 static void
 test_clients_file(void)
 {
-	char line[512], err[300];
+	char line[512], err[300] = "";
 
 	snprintf(line, sizeof(line), "a %s services=dovecot\n", sha_hex("x"));
 	ok(parses(line, err, sizeof(err)), "clients_minimal_line_parses (%s)", err);
