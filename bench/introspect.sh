@@ -28,7 +28,9 @@ printf 'bench %s services=dovecot rate=1000000\n' "$(printf bench-secret | sha25
 chmod 600 "$W/clients"
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 U=""
-[ "$(id -u)" = 0 ] && U="-u nobody"
+if [ "$(id -u)" = 0 ]; then
+	if runuser -u nobody -- test -r "$W/tokenscope.conf" 2>/dev/null; then U="-u nobody"; else U="-u root"; fi
+fi
 mkfifo "$W/log.fifo"
 wc -l <"$W/log.fifo" >"$W/lines" &
 # shellcheck disable=SC2086

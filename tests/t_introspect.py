@@ -65,8 +65,9 @@ LOG = W + "/introspect.log"
 args = [daemon, "-c", W + "/tokenscope.conf", "-k", W + "/clients", "-l", "127.0.0.1:%d" % PORT,
         "-l", "unix:" + SOCK, "--log-stderr", "--max-connections", "40", "--idle-timeout", "2",
         "--request-timeout", "2", "--threads", "2"]
+RUN_AS = os.environ.get("TS_INTROSPECT_USER") or "nobody"
 if os.getuid() == 0:
-    args += ["-u", "nobody"]
+    args += ["-u", RUN_AS]
 logf = open(LOG, "wb")
 proc = subprocess.Popen(args, stderr=logf)
 for _ in range(100):
@@ -375,10 +376,10 @@ ok(not any(s.encode() in log for s in SECRETS.values()) and base64.b64encode(b"d
 
 # ---- --check-config: the start-up steps as the service user ----
 cc = subprocess.run([daemon, "--check-config", "-c", W + "/tokenscope.conf", "-k", W + "/clients"]
-                    + (["-u", "nobody"] if os.getuid() == 0 else []), capture_output=True, text=True)
+                    + (["-u", RUN_AS] if os.getuid() == 0 else []), capture_output=True, text=True)
 ok(cc.returncode == 1 and "service ftp, which has no [service] section" in cc.stderr,
    "check_config_warns_about_a_client_service_without_a_section")
-if os.getuid() == 0:
+if os.getuid() == 0 and RUN_AS == "nobody":
     os.chmod(W + "/p256.pub.pem", 0o600)
     cc = subprocess.run([daemon, "--check-config", "-c", W + "/tokenscope.conf", "-k", W + "/clients",
                          "-u", "nobody"], capture_output=True, text=True)

@@ -22,7 +22,10 @@ printf 'load %s services=dovecot rate=1000000\n' "$(printf '%s' "$SECRET" | sha2
 chmod 600 "$W/clients"
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 U=""
-[ "$(id -u)" = 0 ] && U="-u nobody"
+if [ "$(id -u)" = 0 ]; then
+	# nobody must reach the files here (not under rpmbuild's 0700 tree)
+	if runuser -u nobody -- test -r "$W/tokenscope.conf" 2>/dev/null; then U="-u nobody"; else U="-u root"; fi
+fi
 [ "$(ulimit -n)" -lt 2048 ] && ulimit -n 2048 2>/dev/null
 # shellcheck disable=SC2086
 "$TS_BUILDDIR/introspect/tokenscope-introspect" -c "$W/tokenscope.conf" -k "$W/clients" \

@@ -28,8 +28,11 @@ CL
 chmod 600 "$W/clients"
 IPORT=$(free_port)
 # as root it drops to nobody (the files here are root-owned and 0644, as
-# key files readable by the service's group would be)
-"$DAEMON" -c "$W/tokenscope.conf" -k "$W/clients" -l "127.0.0.1:$IPORT" -u nobody \
+# key files readable by the service's group would be), where nobody can
+# reach them
+U=nobody
+runuser -u nobody -- test -r "$W/tokenscope.conf" 2>/dev/null || U=root
+"$DAEMON" -c "$W/tokenscope.conf" -k "$W/clients" -l "127.0.0.1:$IPORT" -u "$U" \
 	--log-stderr 2>"$W/introspect.log" &
 DPID=$!
 PORT=$(free_port)
