@@ -374,6 +374,76 @@ ok(not leaked, "M3_no_token_in_the_log %s" % leaked[:2])
 ok(not any(s.encode() in log for s in SECRETS.values()) and base64.b64encode(b"dovecot:").decode().encode() not in log,
    "M3_no_client_credential_in_the_log")
 
+# ---- N1: where it listens ----
+for spec, why in (("0.0.0.0:%d" % free_port(), "any_address"), ("192.0.2.1:%d" % free_port(), "other_address"),
+                  ("[::]:%d" % free_port(), "ipv6_any")):
+    r = subprocess.run([daemon, "-c", W + "/tokenscope.conf", "-k", W + "/clients", "-l", spec, "--log-stderr"]
+                       + (["-u", RUN_AS] if os.getuid() == 0 else []), capture_output=True, text=True, timeout=20)
+    ok(r.returncode == 1 and "--allow-nonlocal" in r.stderr, "N1_%s_refused_without_allow_nonlocal" % why)
+r = subprocess.run([daemon, "-c", W + "/tokenscope.conf", "-k", W + "/clients", "-l", "unix:" + W + "/x.sock",
+                    "--socket-mode", "0666"], capture_output=True, text=True, timeout=20)
+ok(r.returncode == 2 and not os.path.exists(W + "/x.sock"), "N1_unix_socket_never_open_to_others")
+has6 = True
+try:
+    socket.socket(socket.AF_INET6).bind(("::1", 0))
+except OSError:
+    has6 = False
+if has6:
+    p6 = free_port()
+    d6 = subprocess.Popen([daemon, "-c", W + "/tokenscope.conf", "-k", W + "/clients", "-l", "[::1]:%d" % p6,
+                           "--log-stderr"] + (["-u", RUN_AS] if os.getuid() == 0 else []),
+                          stderr=subprocess.DEVNULL)
+    st6 = None
+    for _ in range(100):
+        try:
+            c6 = http.client.HTTPConnection("::1", p6, timeout=5)
+            c6.request("POST", "/introspect/dovecot", "token=" + good,
+                       {"Authorization": basic("dovecot"), "Content-Type": "application/x-www-form-urlencoded"})
+            st6 = c6.getresponse().status
+            break
+        except OSError:
+            time.sleep(0.05)
+    d6.send_signal(signal.SIGTERM)
+    d6.wait(timeout=15)
+    ok(st6 == 200, "N1_ipv6_loopback_served")
+
+
+def systemd_start(addr):
+    """The daemon with a listening socket handed over as systemd does (fd 3,
+    LISTEN_PID, LISTEN_FDS)."""
+    ls = socket.socket()
+    ls.bind((addr, 0))
+    ls.listen(16)
+    fd = ls.fileno()
+    cmd = ('exec 3<&%d %d<&-; LISTEN_PID=$$ LISTEN_FDS=1; export LISTEN_PID LISTEN_FDS; exec "$@"' % (fd, fd))
+    p = subprocess.Popen(["/bin/sh", "-c", cmd, "sh", daemon, "-c", W + "/tokenscope.conf", "-k", W + "/clients",
+                          "--log-stderr"] + (["-u", RUN_AS] if os.getuid() == 0 else []),
+                         pass_fds=(fd,), stderr=subprocess.PIPE, text=True)
+    port_ = ls.getsockname()[1]
+    ls.close()
+    return p, port_
+
+
+sp, sport = systemd_start("127.0.0.1")
+st_sd = None
+try:
+    c = http.client.HTTPConnection("127.0.0.1", sport, timeout=10)
+    c.request("POST", "/introspect/dovecot", "token=" + good,
+              {"Authorization": basic("dovecot"), "Content-Type": "application/x-www-form-urlencoded"})
+    st_sd = c.getresponse().status
+except OSError as e:
+    st_sd = str(e)
+sp.send_signal(signal.SIGTERM)
+sp.wait(timeout=15)
+ok(st_sd == 200, "N1_systemd_socket_on_loopback_served (%s)" % st_sd)
+sp, sport = systemd_start("0.0.0.0")
+try:
+    err = sp.communicate(timeout=15)[1]
+except subprocess.TimeoutExpired:
+    sp.kill()
+    err = ""
+ok(sp.returncode == 1 and "--allow-nonlocal" in err, "N1_systemd_socket_on_any_address_refused")
+
 # ---- --check-config: the start-up steps as the service user ----
 cc = subprocess.run([daemon, "--check-config", "-c", W + "/tokenscope.conf", "-k", W + "/clients"]
                     + (["-u", RUN_AS] if os.getuid() == 0 else []), capture_output=True, text=True)
