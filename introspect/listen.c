@@ -36,6 +36,14 @@ ti_addr_is_loopback(const struct sockaddr *sa)
 static int
 add(ti_listeners *l, int fd, int is_unix, const char *name, char *err, size_t errlen)
 {
+	int fl = fcntl(fd, F_GETFL);
+
+	/* every worker thread accepts on the shared socket; one that loses the
+	 * race must not block there while its own connections wait */
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		return -1;
+	}
 	if (l->n >= TI_MAX_LISTENERS) {
 		snprintf(err, errlen, "more than %d listening sockets", TI_MAX_LISTENERS);
 		return -1;
