@@ -33,6 +33,15 @@ has tokenscope /usr/bin/tokenscope; ok $? "tokenscope_has /usr/bin/tokenscope"
 has tokenscope /etc/tokenscope/tokenscope.conf; ok $? "tokenscope_has_its_config"
 rpm -qp --configfiles "$rt"/RPMS/*/tokenscope-0.1.0-*.rpm | grep -qx /etc/tokenscope/tokenscope.conf
 ok $? "config_is_a_noreplace_config_file"
+has tokenscope-introspect /usr/sbin/tokenscope-introspect; ok $? "tokenscope_introspect_has /usr/sbin/tokenscope-introspect"
+has tokenscope-introspect /usr/lib/systemd/system/tokenscope-introspect.service &&
+	has tokenscope-introspect /usr/lib/systemd/system/tokenscope-introspect.socket
+ok $? "tokenscope_introspect_has_its_units"
+files tokenscope-introspect | grep -qE '^/usr/share/man/man8/tokenscope-introspect\.8(\.gz)?$'
+ok $? "tokenscope_introspect_has_its_man_page"
+rpm -qp --scripts "$rt"/RPMS/*/tokenscope-introspect-0.1.0-*.rpm | grep -q "useradd -r -g tokenscope"
+ok $? "tokenscope_introspect_creates_its_service_user"
+! files tokenscope | grep -q tokenscope-introspect; ok $? "the_daemon_only_in_its_subpackage"
 ! files pam_token | grep -qE 'libtoken|bin/tokenscope' && ! files cyrus-sasl-token | grep -q pam_token &&
 	! files tokenscope | grep -qE 'pam_token.so|libtoken.so'
 ok $? "each_file_in_one_subpackage_only"

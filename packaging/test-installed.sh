@@ -10,12 +10,18 @@ cd "$top"
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP installing packages needs root"; exit 0; }
-if dpkg-query -W libpam-token libsasl2-modules-token tokenscope >/dev/null 2>&1 || [ -e /etc/tokenscope ]; then
+if dpkg-query -W libpam-token libsasl2-modules-token tokenscope tokenscope-introspect >/dev/null 2>&1 ||
+	[ -e /etc/tokenscope ]; then
 	echo "1..0 # SKIP tokenscope is already installed or /etc/tokenscope exists: not ours to remove"
 	exit 0
 fi
-debs="_deb/libpam-token_*_*.deb _deb/libsasl2-modules-token_*_*.deb _deb/tokenscope_*_*.deb"
-remove() { dpkg --purge libpam-token libsasl2-modules-token tokenscope >/dev/null 2>&1; rm -rf /etc/tokenscope; }
+debs="_deb/libpam-token_*_*.deb _deb/libsasl2-modules-token_*_*.deb _deb/tokenscope_*_*.deb _deb/tokenscope-introspect_*_*.deb"
+had_user=0
+getent passwd tokenscope >/dev/null && had_user=1
+remove() {
+	dpkg --purge tokenscope-introspect libpam-token libsasl2-modules-token tokenscope >/dev/null 2>&1
+	rm -rf /etc/tokenscope
+}
 trap remove EXIT
 
 packaging/build-deb.sh >_deb.log 2>&1
@@ -35,6 +41,16 @@ tokenscope check-config >/dev/null; ok $? "installed_default_config_loads"
 [ -f /usr/share/man/man1/tokenscope.1.gz ] && [ -f /usr/share/man/man5/tokenscope.conf.5.gz ] &&
 	[ -f /usr/share/man/man8/pam_token.8.gz ] && [ -f /usr/share/man/man8/sasl_token.8.gz ]
 ok $? "man_pages_installed"
+[ -x /usr/sbin/tokenscope-introspect ] && [ -f /usr/share/man/man8/tokenscope-introspect.8.gz ] &&
+	[ -f /lib/systemd/system/tokenscope-introspect.service ] &&
+	[ -f /lib/systemd/system/tokenscope-introspect.socket ] &&
+	[ -f /usr/share/doc/tokenscope-introspect/examples/dovecot-2.4-oauth2.conf ]
+ok $? "introspect_daemon_units_man_page_and_examples_installed"
+getent passwd tokenscope >/dev/null && ! getent passwd tokenscope | cut -d: -f3 | grep -qx 0
+ok $? "introspect_service_user_created"
+[ ! -e /etc/systemd/system/sockets.target.wants/tokenscope-introspect.socket ] &&
+	[ ! -e /etc/systemd/system/multi-user.target.wants/tokenscope-introspect.service ]
+ok $? "introspect_units_installed_not_enabled"
 
 export TS_SRCDIR="$top" TS_BUILDDIR="$top" TS_FIXTURES="$top/tests/fixtures" TS_E2E_INSTALLED=1
 for t in dovecot sshd postfix; do
@@ -45,6 +61,12 @@ for t in dovecot sshd postfix; do
 	[ "$bad" = 0 ] && [ "${plan:-0}" -gt 0 ]
 	ok $? "installed_e2e_$t ($plan checks, $bad failed)"
 done
+out=$(TS_INTROSPECT=/usr/sbin/tokenscope-introspect sh tests/e2e/t_introspect.sh 2>&1)
+echo "$out" | sed 's/^/# /' | grep -E "^# (not ok|ok|1\.\.)" | sed 's/^# ok/#   ok/'
+plan=$(echo "$out" | sed -n 's/^1\.\.\([0-9]*\).*/\1/p')
+bad=$(echo "$out" | grep -c "^not ok")
+[ "$bad" = 0 ] && [ "${plan:-0}" -gt 0 ]
+ok $? "installed_e2e_introspect ($plan checks, $bad failed)"
 unset TS_E2E_INSTALLED
 
 # upgrade (reinstall) keeps the administrator's config and keys
@@ -55,8 +77,9 @@ dpkg -i $(ls $debs | grep -v dbgsym) >/dev/null 2>&1
 grep -q "edited by the administrator" /etc/tokenscope/tokenscope.conf && [ -f /etc/tokenscope/keys/p256.pub.pem ]
 ok $? "upgrade_keeps_config_and_keys"
 # purge removes what the package made, never the administrator's keys
-dpkg --purge libpam-token libsasl2-modules-token tokenscope >/dev/null 2>&1
-[ ! -e /etc/tokenscope/tokenscope.conf ] && [ -f /etc/tokenscope/keys/p256.pub.pem ] &&
+dpkg --purge tokenscope-introspect libpam-token libsasl2-modules-token tokenscope >/dev/null 2>&1
+[ ! -e /etc/tokenscope/tokenscope.conf ] && [ ! -e /usr/sbin/tokenscope-introspect ] &&
+	{ [ "$had_user" = 1 ] || ! getent passwd tokenscope >/dev/null; } && [ -f /etc/tokenscope/keys/p256.pub.pem ] &&
 	[ ! -e "/usr/lib/$m/security/pam_token.so" ] && [ ! -e /usr/bin/tokenscope ]
 ok $? "purge_removes_only_what_the_package_created"
 echo "1..$n"

@@ -9,7 +9,7 @@ case "$codename" in
 bookworm) clang_rt=libclang-rt-14-dev ;;
 *) clang_rt=libclang-rt-dev ;; # trixie and later: the unversioned name
 esac
-pkgs="autoconf automake libtool pkg-config make gcc openssl libssl-dev libjansson-dev libpam0g-dev libsasl2-dev libcurl4-openssl-dev"
+pkgs="autoconf automake libtool pkg-config make gcc openssl libssl-dev libjansson-dev libpam0g-dev libsasl2-dev libcurl4-openssl-dev libmicrohttpd-dev"
 if [ "$what" = test ]; then
 	# clang: the warning-free build is checked with both compilers;
 	# clang-format: style check; python3-jwt/jwcrypto: the independent signer

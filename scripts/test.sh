@@ -43,7 +43,7 @@ if [ "$fail" = 1 ]; then
 fi
 
 stage "style (clang-format $(clang-format --version | grep -oE '[0-9]+\.[0-9.]+' | head -1))"
-if ! find common pam_token sasl_token tools tests bench -name '*.[ch]' 2>/dev/null |
+if ! find common pam_token sasl_token tools introspect tests bench -name '*.[ch]' 2>/dev/null |
 	xargs clang-format --dry-run --Werror 2>format.out; then
 	head -20 format.out
 	echo "FAIL: style check (run: clang-format -i on the files above)"

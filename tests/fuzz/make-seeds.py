@@ -41,3 +41,15 @@ put("sasl_msg", "y,a=al=2Cice,\x01auth=bearer %s\x01\x01" % good)
 put("sasl_msg", "\x01")
 put("sasl_msg", "\x01user=alice\x01auth=Bearer %s\x01\x01" % good)
 put("sasl_msg", "user=alice\x01auth=Bearer %s\x01\x01" % good)
+# introspection requests (fuzz_introspect.c's layout: a flags byte, then
+# NUL-separated path, Content-Type, Authorization, client header, protocol,
+# remote and the body); client a:x is "Basic YTp4"
+for name in ("case_good_corp_es256", "case_K1_partner_key_claims_corp_issuer", "case_good_smtp",
+             "case_C1_expired", "case_good_partner"):
+    t = tokens[name]["token"].encode()
+    put("introspect", b"\x02/introspect/dovecot\0application/x-www-form-urlencoded\0Basic YTp4\0\0\0"
+        b"127.0.0.9:1234\0token=" + t)
+    put("introspect", b"\x02/introspect\0application/x-www-form-urlencoded\0Basic YTp4\0\0imap\0\0token="
+        + t + b"&token_type_hint=access_token")
+    put("introspect", b"\x01/introspect/dovecot\0\0Bearer " + t + b"\0Basic YTp4\0\0\0")
+    put("introspect", b"\x06/introspect/dovecot\0application/x-www-form-urlencoded\0\0\0\0\0token=" + t)

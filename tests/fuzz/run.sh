@@ -49,11 +49,11 @@ run_one() {
 	fi >"$work/$t.result"
 }
 # two at a time: one per core
-for pair in "validate keyfile" "conf sasl_msg" "pam json"; do
+for pair in "validate keyfile" "conf sasl_msg" "pam json" "introspect"; do
 	for t in $pair; do run_one "$t" & done
 	wait
 done
-for t in validate keyfile conf sasl_msg pam json; do
+for t in validate keyfile conf sasl_msg pam json introspect; do
 	cat "$work/$t.result"
 	grep -q "^ok" "$work/$t.result" || fail=1
 done
