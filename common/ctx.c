@@ -478,3 +478,42 @@ ts_ctx_service_scopes(ts_ctx *ctx, const char *service, char *out, size_t cap)
 	out[0] = '\0';
 	return ts_ctx_inspect(ctx, copy_scopes, &s);
 }
+
+static void
+copy_max_token(void *arg, const ts_conf *conf, const ts_keyring *kr)
+{
+	(void)kr;
+	*(size_t *)arg = conf->max_token_size;
+}
+
+ts_reason
+ts_ctx_max_token_size(ts_ctx *ctx, size_t *out)
+{
+	*out = 0;
+	return ts_ctx_inspect(ctx, copy_max_token, out);
+}
+
+typedef struct service_req {
+	const char *service;
+	int found;
+} service_req;
+
+static void
+find_service(void *arg, const ts_conf *conf, const ts_keyring *kr)
+{
+	service_req *s = arg;
+
+	(void)kr;
+	s->found = ts_conf_service(conf, s->service) != NULL;
+}
+
+ts_reason
+ts_ctx_has_service(ts_ctx *ctx, const char *service)
+{
+	service_req s = { service, 0 };
+	ts_reason r = ts_ctx_inspect(ctx, find_service, &s);
+
+	if (r != TS_OK)
+		return r;
+	return s.found ? TS_OK : TS_R_UNKNOWN_SERVICE;
+}

@@ -102,6 +102,17 @@ ts_reason ts_validate(ts_ctx *ctx, const ts_request *req, ts_result *result);
  * challenge's "scope". Returns TS_R_CONFIG_ERROR if nothing loaded. */
 ts_reason ts_ctx_service_scopes(ts_ctx *ctx, const char *service, char *out, size_t cap);
 
+/* The configuration in force's max_token_size (bytes), for a front-end
+ * that sizes its own input limits (the introspection service's HTTP body
+ * cap). Returns TS_R_CONFIG_ERROR if nothing loaded. */
+ts_reason ts_ctx_max_token_size(ts_ctx *ctx, size_t *out);
+
+/* TS_OK when the configuration in force has a [service service] section,
+ * TS_R_UNKNOWN_SERVICE when it has none, TS_R_CONFIG_ERROR if nothing
+ * loaded: lets a front-end warn at start about a service no request can
+ * get, rather than once per request. */
+ts_reason ts_ctx_has_service(ts_ctx *ctx, const char *service);
+
 /* 1 when the NUL-terminated t is shaped like a compact JWS: three
  * non-empty base64url segments, the header starting as a JSON object. Not
  * a validation: it only tells a token from a password (PAM passthrough). */

@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include "clients.h"
-#include "conf.h"
 #include "handler.h"
 #include "http.h"
 #include "listen.h"
@@ -64,40 +63,28 @@ usage(FILE *f)
 	    "        sockets from systemd (LISTEN_FDS) are used as well.\n");
 }
 
-/* Max token size of the loaded configuration, for the HTTP limits. */
-static void
-get_max_token(void *arg, const struct ts_conf *conf, const struct ts_keyring *kr)
-{
-	(void)kr;
-	*(size_t *)arg = conf->max_token_size;
-}
-
 /* Clients given a service that has no [service] section: every request
  * for it would be refused (unknown_service); said at start, not per request. */
-typedef struct svc_check {
-	const ti_clients *clients;
-	int missing;
-} svc_check;
-
-static void
-check_services(void *arg, const struct ts_conf *conf, const struct ts_keyring *kr)
+static int
+check_services(ts_ctx *ctx, const ti_clients *clients)
 {
-	svc_check *sc = arg;
 	size_t i, k;
+	int missing = 0;
 
-	(void)kr;
-	for (i = 0; i < sc->clients->n; i++)
-		for (k = 0; k < sc->clients->v[i].nservices; k++)
-			if (ts_conf_service(conf, sc->clients->v[i].services[k]) == NULL) {
+	for (i = 0; i < clients->n; i++)
+		for (k = 0; k < clients->v[i].nservices; k++)
+			if (ts_ctx_has_service(ctx, clients->v[i].services[k]) ==
+			    TS_R_UNKNOWN_SERVICE) {
 				char line[300];
 
 				snprintf(line, sizeof(line),
 				    "tokenscope-introspect: warning: client %s is given service "
 				    "%s, which has no [service] section",
-				    sc->clients->v[i].name, sc->clients->v[i].services[k]);
+				    clients->v[i].name, clients->v[i].services[k]);
 				log_line(NULL, LOG_WARNING, line);
-				sc->missing++;
+				missing++;
 			}
+	return missing;
 }
 
 static int
@@ -188,7 +175,7 @@ main(int argc, char **argv)
 	const char *specs[TI_MAX_LISTENERS];
 	size_t nspecs = 0, i, max_token = 8192;
 	int allow_nonlocal = 0, check_only = 0, c, rc = 1;
-	svc_check sc;
+	int missing;
 	unsigned mode = 0660;
 	gid_t gid = (gid_t)-1;
 	ti_listeners ls;
@@ -308,17 +295,16 @@ main(int argc, char **argv)
 		snprintf(err, sizeof(err), "%s", e.msg);
 		goto fail;
 	}
-	(void)ts_ctx_inspect(ctx, get_max_token, &max_token);
-	sc.clients = clients;
-	sc.missing = 0;
-	(void)ts_ctx_inspect(ctx, check_services, &sc);
+	if (ts_ctx_max_token_size(ctx, &max_token) != TS_OK || max_token == 0)
+		max_token = 8192;
+	missing = check_services(ctx, clients);
 	if (check_only) {
 		/* the same steps as a start, as the same user, without binding:
 		 * a key file the service user cannot read fails here */
 		printf("tokenscope-introspect: configuration and %zu client(s) load as %s%s\n",
 		    clients->n, geteuid() == 0 ? "root" : "the service user",
-		    sc.missing ? " (with warnings)" : "");
-		rc = sc.missing ? 1 : 0;
+		    missing ? " (with warnings)" : "");
+		rc = missing ? 1 : 0;
 		goto out;
 	}
 	/* a little over the largest token the configuration accepts: the form
