@@ -178,9 +178,15 @@ phase_header(ts_check *c)
 	ts_reason r;
 
 	r = ts_jws_parse(req->token, req->token_len, c->conf->max_token_size, &c->j, c->e);
-	if (r == TS_R_MALFORMED && looks_truncated(req->token_len))
+	if (r == TS_R_MALFORMED && looks_truncated(req->token_len)) {
+		/* the parser's message goes inside the new one: a copy, since
+		 * ts_fail writes where it would read */
+		char why[sizeof(c->e->msg)];
+
+		snprintf(why, sizeof(why), "%s", c->e->msg);
 		r = ts_fail(c->e, TS_R_TRUNCATED, "token cut at %zu bytes by the application (%s)",
-		    req->token_len, c->e->msg);
+		    req->token_len, why);
+	}
 	if (r != TS_OK)
 		return r;
 	snprintf(res->alg, sizeof(res->alg), "%s", ts_alg_name(ts_jws_alg(c->j)));

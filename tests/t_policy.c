@@ -261,6 +261,25 @@ main(void)
 		    "M5_other_lengths_not_called_truncated");
 	}
 	{
+		/* M5: the truncation detail wraps the parser's own message whole
+		 * (it was once formatted over itself: undefined behaviour that
+		 * showed as a garbled, doubled detail) */
+		static const char want[] = "token cut at 512 bytes by the application (character "
+		                           "at offset 40 is outside the base64url alphabet)";
+		char cut[512];
+		ts_request req = env_req("case_good_corp_es256", "dovecot", "alice");
+		ts_result res;
+
+		memset(cut, 'A', sizeof(cut));
+		cut[10] = '.';
+		cut[20] = '.';
+		cut[40] = '%';
+		req.token = cut;
+		req.token_len = sizeof(cut);
+		ok(ts_validate(ctx, &req, &res) == TS_R_TRUNCATED && strcmp(res.detail, want) == 0,
+		    "M5_truncated_detail_keeps_the_parser_message_whole (%s)", res.detail);
+	}
+	{
 		/* K5: key validity uses the verifier's clock, never iat */
 		ts_request req = env_req("case_good_corp_es256", "dovecot", "alice");
 		ts_result res;
