@@ -9,6 +9,7 @@ daemon's RSS after every later round must stay within 10% + 2 MiB of the
 largest after the first two (which size the allocator's arenas). Prints TAP and one summary line.
 """
 import asyncio
+import os
 import sys
 import time
 
@@ -92,7 +93,14 @@ print(("ok" if total_ok == want else "not ok") + " 2 - load_no_lost_request (%d 
 # closed) it must not climb: a leak of 1 KiB per request would add 4 MiB a
 # round
 flat = len(rss) >= 3 and max(rss[2:]) <= max(rss[:2]) * 1.10 + 2048
-print(("ok" if flat else "not ok") + " 3 - load_rss_flat (KiB after each round: %s)" % rss)
+if os.environ.get("TS_SANITIZERS"):
+    # ASan holds freed memory in its quarantine (256 MiB by default), so
+    # RSS climbs until that fills whatever the daemon does; its own leak
+    # check covers this build, and the plain build holds RSS flat
+    print("ok 3 - load_rss_flat # SKIP under ASan (quarantine): %s" % rss)
+    flat = True
+else:
+    print(("ok" if flat else "not ok") + " 3 - load_rss_flat (KiB after each round: %s)" % rss)
 print(("ok" if took < 120 else "not ok") + " 4 - load_bounded_in_time (%.1f s, %.0f requests/s)"
       % (took, total_ok / took if took else 0))
 print("1..4")
