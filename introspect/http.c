@@ -56,6 +56,7 @@ typedef struct headers {
 	const char *authorization, *client_authorization, *protocol, *service, *remote;
 	const char *content_type;
 	int dup;
+	int bad_name; /* a name outside RFC 9110's token characters */
 } headers;
 
 static double
@@ -167,6 +168,19 @@ req_done(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTe
 	*req_cls = NULL;
 }
 
+/* RFC 9110 5.6.2 token characters: what a field name may hold. */
+static int
+is_token(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		        (*s >= '0' && *s <= '9') || strchr("!#$%&'*+-.^_`|~", *s) != NULL))
+			return 0;
+	return 1;
+}
+
 static enum MHD_Result
 header_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -174,6 +188,11 @@ header_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value
 	const char **slot = NULL;
 
 	(void)kind;
+	/* "Authorization :" is a header of its own to the library and may be
+	 * the Authorization header to a proxy in front: refused (RFC 9112
+	 * 5.1), never guessed */
+	if (!is_token(key))
+		hd->bad_name = 1;
 	if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
 		slot = &hd->authorization;
 	else if (strcasecmp(key, TI_CLIENT_AUTH_HEADER) == 0)
@@ -304,9 +323,10 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 	rq.busy = cc == NULL || cc->busy;
 	rq.now = time(NULL);
 	rq.mono = mono();
-	if (hd.dup) {
-		/* two Authorization headers (say) would let the library and a
-		 * proxy in front disagree on which counted */
+	if (hd.dup || hd.bad_name) {
+		/* two Authorization headers (say), or one whose name is not a
+		 * token, would let the library and a proxy in front disagree on
+		 * which counted */
 		memset(&rs, 0, sizeof(rs));
 		rs.status = 400;
 		rs.close = 1;
@@ -315,10 +335,9 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 
 			ts_sanitize(peer, sizeof(peer), rq.peer, strlen(rq.peer));
 			snprintf(line, sizeof(line),
-			    "tokenscope-introspect: result=reject reason=repeated_header "
-			    "status=400 "
+			    "tokenscope-introspect: result=reject reason=%s status=400 "
 			    "service=- rhost=%s client=-",
-			    peer);
+			    hd.bad_name ? "malformed_header" : "repeated_header", peer);
 			h->env->log(h->env->log_arg, LOG_NOTICE, line);
 		}
 	} else {
