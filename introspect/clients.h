@@ -53,8 +53,9 @@ typedef struct ti_clients {
 	int locks; /* the clients' locks are initialised */
 } ti_clients;
 
-/* Parses the file at path (must be a regular file owned by root or the
- * effective user, mode 0600 or stricter). On error returns -1 with a
+/* Parses the file at path (must be a regular file owned by root, mode 0600
+ * or stricter, read before the privilege drop; the test hook of
+ * safe_file.h also accepts the effective user's). On error returns -1 with a
  * "path:line: message" in err. */
 int ti_clients_load(const char *path, ti_clients **out, char *err, size_t errlen);
 /* The same from a NUL-terminated buffer, modified in place (tests, fuzzing). */
