@@ -55,13 +55,44 @@ add(ti_listeners *l, int fd, int is_unix, const char *name, char *err, size_t er
 	return 0;
 }
 
+/* The socket's directory must not let another user swap the name between
+ * bind and the chown that follows (as root): writable by others only with
+ * the sticky bit, which keeps them from renaming what is ours. */
+static int
+dir_safe(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) != 0) {
+		snprintf(err, errlen, "unix:%s: %s: %s", path, dir, strerror(errno));
+		return -1;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
+		snprintf(err, errlen,
+		    "unix:%s: the directory %s is writable by others and not sticky: they could "
+		    "swap the socket for a link",
+		    path, dir);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 listen_unix(ti_listeners *l, const char *path, mode_t mode, gid_t gid, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct stat st;
 	char name[128];
-	int fd = -1;
+	int fd = -1, rc = -1;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -80,9 +111,20 @@ listen_unix(ti_listeners *l, const char *path, mode_t mode, gid_t gid, char *err
 		}
 		(void)unlink(path);
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || chmod(path, mode) != 0 ||
-	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0) || listen(fd, BACKLOG) != 0) {
+	if (dir_safe(path, err, errlen) != 0)
+		return -1;
+	/* made with its final mode by bind itself (no chmod by name, which
+	 * would follow a link), its group set without following one */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+		mode_t old = umask(~mode & 0777);
+
+		rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+		(void)umask(old);
+	}
+	if (fd < 0 || rc != 0 ||
+	    (gid != (gid_t)-1 &&
+	        fchownat(AT_FDCWD, path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) != 0) ||
+	    listen(fd, BACKLOG) != 0) {
 		snprintf(err, errlen, "unix:%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);

@@ -393,6 +393,15 @@ for spec, why in (("0.0.0.0:%d" % free_port(), "any_address"), ("192.0.2.1:%d" %
 r = subprocess.run([daemon, "-c", W + "/tokenscope.conf", "-k", W + "/clients", "-l", "unix:" + W + "/x.sock",
                     "--socket-mode", "0666"], capture_output=True, text=True, timeout=20)
 ok(r.returncode == 2 and not os.path.exists(W + "/x.sock"), "N1_unix_socket_never_open_to_others")
+# a directory where others could swap the socket's name for a link between
+# bind and the chown that follows (as root) is refused
+os.makedirs(W + "/open", exist_ok=True)
+os.chmod(W + "/open", 0o777)
+r = subprocess.run([daemon, "-c", W + "/tokenscope.conf", "-k", W + "/clients", "-l", "unix:" + W + "/open/x.sock",
+                    "--log-stderr"] + (["-u", RUN_AS] if os.getuid() == 0 else []),
+                   capture_output=True, text=True, timeout=20)
+ok(r.returncode != 0 and "not sticky" in r.stderr and not os.path.exists(W + "/open/x.sock"),
+   "N1_unix_socket_in_a_directory_others_may_write_refused")
 has6 = True
 try:
     socket.socket(socket.AF_INET6).bind(("::1", 0))
