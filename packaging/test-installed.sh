@@ -37,15 +37,18 @@ m=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 ok $? "files_at_their_system_paths"
 ! find /usr/lib -name 'pam_token.la' -o -name 'libtoken.la' | grep -q .
 ok $? "no_la_files_installed"
+# Debian 12 puts units in /lib/systemd/system, Debian 13 in /usr/lib/...
+unit_installed() { [ -f "/usr/lib/systemd/system/$1" ] || [ -f "/lib/systemd/system/$1" ]; }
 tokenscope check-config >/dev/null; ok $? "installed_default_config_loads"
 [ -f /usr/share/man/man1/tokenscope.1.gz ] && [ -f /usr/share/man/man5/tokenscope.conf.5.gz ] &&
 	[ -f /usr/share/man/man8/pam_token.8.gz ] && [ -f /usr/share/man/man8/sasl_token.8.gz ]
 ok $? "man_pages_installed"
 [ -x /usr/sbin/tokenscope-introspect ] && [ -f /usr/share/man/man8/tokenscope-introspect.8.gz ] &&
-	[ -f /lib/systemd/system/tokenscope-introspect.service ] &&
-	[ -f /lib/systemd/system/tokenscope-introspect.socket ] &&
+	unit_installed tokenscope-introspect.service && unit_installed tokenscope-introspect.socket &&
 	[ -f /usr/share/doc/tokenscope-introspect/examples/dovecot-2.4-oauth2.conf ]
 ok $? "introspect_daemon_units_man_page_and_examples_installed"
+unit_installed tokenscope-fetch-keys.service && unit_installed tokenscope-fetch-keys.timer
+ok $? "fetch_keys_timer_units_installed"
 getent passwd tokenscope >/dev/null && ! getent passwd tokenscope | cut -d: -f3 | grep -qx 0
 ok $? "introspect_service_user_created"
 [ ! -e /etc/systemd/system/sockets.target.wants/tokenscope-introspect.socket ] &&
