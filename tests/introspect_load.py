@@ -5,8 +5,8 @@ usage: introspect_load.py PORT BASIC_AUTH TOKEN DAEMON_PID [CONNS] [REQS] [ROUND
 CONNS keep-alive connections at once, each sending REQS requests, ROUNDS
 times; the first round warms up. Every request must come back 200 with
 "active":true (nothing lost, nothing refused), within 120 s in all, and the
-daemon's RSS after every later round must stay within 10% + 2 MiB of the
-largest after the first two (which size the allocator's arenas). Prints TAP and one summary line.
+daemon's RSS after the last round must be within 10% + 2 MiB of the largest
+after the first two (which size the allocator's arenas). Prints TAP and one summary line.
 """
 import asyncio
 import os
@@ -89,10 +89,12 @@ print("ok 1 - load_%d_connections_x_%d_requests_x_%d_rounds_no_error (%d ok, %d 
       "not ok 1 - load_no_error (%d ok, %d errors %s)" % (total_ok, total_err, sorted(why)))
 print(("ok" if total_ok == want else "not ok") + " 2 - load_no_lost_request (%d of %d)" % (total_ok, want))
 # the first two rounds grow the allocator's per-thread arenas to their
-# working size; from then on (measured once the round's connections have
-# closed) it must not climb: a leak of 1 KiB per request would add 4 MiB a
-# round
-flat = len(rss) >= 3 and max(rss[2:]) <= max(rss[:2]) * 1.10 + 2048
+# working size; after the last round (its connections closed) RSS must be
+# back within 10% + 2 MiB of that: a leak of 1 KiB per request would add
+# 4 MiB a round, 16 MiB by the end. A round in between may stand higher for
+# a moment (an arena not yet trimmed was seen at +10 MiB once, gone a round
+# later), so it is reported, not judged.
+flat = len(rss) >= 3 and rss[-1] <= max(rss[:2]) * 1.10 + 2048
 if os.environ.get("TS_SANITIZERS"):
     # ASan holds freed memory in its quarantine (256 MiB by default), so
     # RSS climbs until that fills whatever the daemon does; its own leak

@@ -5,6 +5,10 @@
 # error, memory flat).
 set -u
 : "${TS_BUILDDIR:?}" "${TS_SRCDIR:?}" "${TS_FIXTURES:?}"
+# like the end-to-end tests it runs a real server flat out on loopback: once,
+# in the source tree's make check, not again inside package builds,
+# distcheck or the sanitizer build, whose neighbours make its figures noise
+[ -z "${TS_SKIP_E2E:-}" ] || { echo "1..0 # SKIP TS_SKIP_E2E is set (load test runs in the main make check)"; exit 0; }
 W="$TS_BUILDDIR/tests/tmp/introspect-load"
 rm -rf "$W" && mkdir -p "$W" && chmod 755 "$W"
 for k in p256 rsa2048 p384 rsa3072 ed448 partner_p256 partner_rsa2048 ed25519; do
@@ -26,10 +30,10 @@ if [ "$(id -u)" = 0 ]; then
 	# nobody must reach the files here (not under rpmbuild's 0700 tree)
 	if runuser -u nobody -- test -r "$W/tokenscope.conf" 2>/dev/null; then U="-u nobody"; else U="-u root"; fi
 fi
-[ "$(ulimit -n)" -lt 2048 ] && ulimit -n 2048 2>/dev/null
+[ "$(ulimit -n)" -lt 8192 ] && ulimit -n 8192 2>/dev/null
 # shellcheck disable=SC2086
 "$TS_BUILDDIR/introspect/tokenscope-introspect" -c "$W/tokenscope.conf" -k "$W/clients" \
-	-l "127.0.0.1:$PORT" $U --max-connections 1000 --log-stderr 2>"$W/introspect.log" &
+	-l "127.0.0.1:$PORT" $U --max-connections 4000 --log-stderr 2>"$W/introspect.log" &
 DPID=$!
 trap 'kill $DPID 2>/dev/null' EXIT
 for i in $(seq 1 100); do
