@@ -2,9 +2,9 @@
 # .ci/fresh-root.sh RELEASE COMMAND...: a new user's first minutes on a fresh
 # Debian RELEASE (bookworm, trixie). Makes a `debootstrap --variant=minbase`
 # root, puts a clean clone of this checkout's HEAD in it with ../shared beside
-# it (read-only, as CI has it), and runs each COMMAND (`demo`, `test`: the
-# README's scripts/demo.sh and scripts/test.sh) inside it as root, in the order
-# given. Exits with the status of the first command that fails.
+# it (read-only, as CI has it), and runs each COMMAND (the README's own
+# command lines, scripts/demo.sh and scripts/test.sh) inside it as root, from
+# the clone's top directory, in the order given. Exits with the status of the first command that fails.
 #
 # The minbase root is cached as a tarball (TS_ROOT_CACHE, default
 # /var/cache/tokenscope-ci): it holds only what debootstrap put there, never a
@@ -72,11 +72,11 @@ echo "fresh-root: Debian $(cat "$R/etc/debian_version") ($rel) at $R, clone of $
 rc=0
 for cmd in "$@"; do
 	t0=$(date +%s)
-	echo "fresh-root: $rel: scripts/$cmd.sh"
+	echo "fresh-root: $rel: $cmd"
 	# a login-like environment, as a new user's root shell has it
 	chroot "$R" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		LANG=C.UTF-8 TERM=dumb /bin/sh -c "cd /build/tokenscope && scripts/$cmd.sh" </dev/null || rc=$?
-	echo "fresh-root: $rel: scripts/$cmd.sh exited $rc after $(($(date +%s) - t0)) s"
+		LANG=C.UTF-8 TERM=dumb /bin/sh -c "cd /build/tokenscope && $cmd" </dev/null || rc=$?
+	echo "fresh-root: $rel: $cmd exited $rc after $(($(date +%s) - t0)) s"
 	[ "$rc" = 0 ] || break
 done
 exit "$rc"
