@@ -312,7 +312,8 @@ test_alerts(void)
 		{ "stolen_revoked", "stolen_key_in_use" }, { "cross_tenant", "cross_tenant" },
 		{ "alg_confusion_pem", "alg_confusion" } };
 	json_t *forg = NULL;
-	const char *fconf = env_forgery_fixture("pam_alerts", (long long)time(NULL), 1, &forg);
+	const char *fconf =
+	    env_forgery_fixture("pam_alerts", (long long)time(NULL), 1, &forg, NULL);
 	char text[8400], want[96], *broken, *sig;
 	size_t i;
 

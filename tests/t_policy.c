@@ -249,7 +249,7 @@ static void
 alerts(void)
 {
 	json_t *tokens = NULL;
-	const char *conf = env_forgery_fixture("alerts", (long long)fx_now(), 0, &tokens);
+	const char *conf = env_forgery_fixture("alerts", (long long)fx_now(), 0, &tokens, NULL);
 	ts_ctx *ctx = NULL;
 	ts_err e = { "" };
 	ts_result res;
@@ -332,7 +332,8 @@ json_lines(void)
 		"service", "rhost", "issuer", "kid", "thumbprint", "alg", "typ", "aud", "sub",
 		"jti", "exp", "user" };
 	json_t *tokens = NULL, *o, *a;
-	const char *conf = env_forgery_fixture("alerts_json", (long long)fx_now(), 1, &tokens);
+	const char *conf =
+	    env_forgery_fixture("alerts_json", (long long)fx_now(), 1, &tokens, NULL);
 	ts_ctx *ctx = NULL;
 	ts_err e = { "" };
 	ts_result res;

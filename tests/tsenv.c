@@ -188,7 +188,8 @@ replace_once(char *out, size_t cap, const char *text, const char *from, const ch
 }
 
 const char *
-env_forgery_fixture(const char *name, long long now, int json, json_t **tokens)
+env_forgery_fixture(
+    const char *name, long long now, int json, json_t **tokens, const char **dir_out)
 {
 	static const char tenant[] = "[issuer tenant-a]\n"
 	                             "issuer = https://login.example.com/tenant-a/v2.0\n"
@@ -218,5 +219,7 @@ env_forgery_fixture(const char *name, long long now, int json, json_t **tokens)
 	    tap_env("TS_SRCDIR"), tap_env("TS_FIXTURES"), dir, now, path);
 	if (system(cmd) != 0 || (*tokens = json_load_file(path, 0, NULL)) == NULL)
 		tap_bail("tests/mint_forgeries.py failed (python3-jwt installed?)");
+	if (dir_out != NULL)
+		*dir_out = dir;
 	return conf;
 }
