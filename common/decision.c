@@ -195,3 +195,23 @@ ts_alert_line(char *line, size_t cap, const ts_request *req, const ts_result *re
 	    dash(res->alert_thumbprint));
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
+
+size_t
+ts_detail_line(char *line, size_t cap, const ts_request *req, const ts_result *res, int json)
+{
+	jout o = { line, cap, 0, 1 };
+
+	if (cap == 0 || res->detail[0] == '\0')
+		return 0;
+	line[0] = '\0';
+	if (!json) {
+		jraw(&o, "tokenscope: detail: %s", res->detail);
+		return o.n;
+	}
+	if (cap < JSON_WORST)
+		return 0;
+	jraw(&o, "tokenscope: {\"event\":\"detail\",\"time\":%lld", (long long)req->now);
+	jstr(&o, "detail", res->detail, sizeof(res->detail));
+	jraw(&o, "}");
+	return o.n;
+}

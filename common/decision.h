@@ -33,4 +33,9 @@ size_t ts_decision_json(char *line, size_t cap, const ts_request *req, const ts_
  * no alert. */
 size_t ts_alert_line(char *line, size_t cap, const ts_request *req, const ts_result *res, int json);
 
+/* log_level = debug: the refusal's detail (sanitised), as text or as
+ * JSON with "event":"detail". 0 when res has none. */
+size_t ts_detail_line(
+    char *line, size_t cap, const ts_request *req, const ts_result *res, int json);
+
 #endif

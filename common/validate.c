@@ -69,12 +69,8 @@ log_decision(ts_ctx *ctx, const ts_request *req, const ts_result *res, int debug
 	/* M7: a line of its own, so that syslog can route it to a pager */
 	if (ts_alert_line(line, sizeof(line), req, res, json) > 0)
 		ctx->log(ctx->log_arg, LOG_ALERT, line);
-	if (debug && !res->accepted && res->detail[0]) {
-		char d[TS_ERR_MSG_MAX + 32];
-
-		snprintf(d, sizeof(d), "tokenscope: detail: %s", res->detail);
-		ctx->log(ctx->log_arg, LOG_DEBUG, d);
-	}
+	if (debug && !res->accepted && ts_detail_line(line, sizeof(line), req, res, json) > 0)
+		ctx->log(ctx->log_arg, LOG_DEBUG, line);
 }
 
 /*
