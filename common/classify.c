@@ -99,6 +99,7 @@ static void
 classify_key(const ts_classify_in *in, ts_classify_out *out)
 {
 	const ts_binding *o = NULL;
+	unsigned before = out->checks;
 
 	switch (in->refused) {
 	case TS_R_KEY_EXPIRED:
@@ -126,7 +127,7 @@ classify_key(const ts_classify_in *in, ts_classify_out *out)
 		break;
 	default: break;
 	}
-	if (out->alert == NULL && out->checks > 0)
+	if (out->alert == NULL && out->checks > before)
 		snprintf(out->why, sizeof(out->why),
 		    "the signature does not verify under the matching out-of-scope key: noise");
 }
@@ -141,9 +142,11 @@ ts_classify(const ts_classify_in *in, ts_classify_out *out)
 	    "no out-of-scope key matches the token: nothing to classify");
 	if (in->is == NULL)
 		return;
+	/* an HS* token may also be one under an issuer's own, out-of-scope
+	 * HMAC secret: the key classification follows the confusion check */
 	if (ai != NULL && ai->family == TS_FAM_HMAC)
 		alg_confusion(in, out);
-	else
+	if (out->alert == NULL)
 		classify_key(in, out);
 	if (out->alert != NULL)
 		snprintf(out->why, sizeof(out->why),

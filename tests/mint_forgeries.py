@@ -72,6 +72,9 @@ toks = {
     # tenant-a's issuer, signed by the key that is published for tenant-b
     "cross_tenant": mint(priv("p256"), "ES256", "t-1", iss=TENANT_A, tid="tenant-b"),
     "alg_confusion_pem": mint(p256_pem, "HS256", "corp-1"),
+    # an issuer's own HMAC secret, past its not_after
+    "stolen_hmac": mint(jwt.utils.base64url_decode(json.load(open(fx + "/keys/hs256.jwk"))["k"]),
+                        "HS256", "hs256", iss="https://hmac.example.net"),
     "alg_confusion_der_no_kid": mint(rsa_der, "HS384", None),
     "unknown_kid": mint(priv("p256"), "ES256", "no-such-kid"),
     "no_kid": mint(priv("p256"), "ES256", None),

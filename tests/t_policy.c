@@ -243,6 +243,7 @@ static const struct {
 	{ "cross_tenant", "key_issuer_mismatch", "cross_tenant", "tenant-a", 0 },
 	{ "alg_confusion_pem", "alg_not_allowed", "alg_confusion", "corp", 2 },
 	{ "alg_confusion_der_no_kid", "alg_not_allowed", "alg_confusion", "corp", 8 },
+	{ "stolen_hmac", "key_expired", "stolen_key_in_use", "hmac", 1 },
 };
 
 static void

@@ -196,6 +196,11 @@ env_forgery_fixture(
 	                             "algorithms = ES256\n"
 	                             "key = tenant.jwks\n"
 	                             "token_type = at+jwt\n\n"
+	                             "[issuer hmac]\n"
+	                             "issuer = https://hmac.example.net\n"
+	                             "algorithms = HS256\n"
+	                             "key = hs256.jwk not_after=2020-01-01T00:00:00Z\n"
+	                             "token_type = at+jwt\n\n"
 	                             "[service dovecot]";
 	static char text[8192], a[8192], b[8192];
 	const char *dir, *conf = env_policy_fixture(name, &dir);
@@ -203,12 +208,13 @@ env_forgery_fixture(
 	FILE *f;
 	size_t n;
 
+	env_copy_key(dir, "hs256.jwk");
 	if ((f = fopen(conf, "r")) == NULL || (n = fread(text, 1, sizeof(text) - 1, f)) == 0)
 		tap_bail("cannot read %s", conf);
 	fclose(f);
 	text[n] = '\0';
 	replace_once(a, sizeof(a), text, "issuers         = corp partner legacy\n",
-	    "issuers         = corp partner legacy tenant-a\n");
+	    "issuers         = corp partner legacy tenant-a hmac\n");
 	replace_once(b, sizeof(b), a, "[service dovecot]", tenant);
 	replace_once(
 	    a, sizeof(a), b, "[global]\n", json ? "[global]\nlog_format = json\n" : "[global]\n");
