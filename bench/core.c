@@ -31,6 +31,91 @@ core_once(void *arg)
 	}
 }
 
+/* A refusal, as expected: the token must be refused, and the forged one
+ * must raise its alert (M7), or the figure measures something else. */
+typedef struct refused_arg {
+	ts_ctx *ctx;
+	ts_request req;
+	const char *alert; /* "" for none */
+} refused_arg;
+
+static void
+refused_once(void *arg)
+{
+	refused_arg *r = arg;
+	ts_result res;
+
+	if (ts_validate(r->ctx, &r->req, &res) == TS_OK || strcmp(res.alert, r->alert) != 0) {
+		fprintf(stderr, "bench: want a refusal with alert '%s', got %s '%s'\n", r->alert,
+		    ts_reason_str(res.reason), res.alert);
+		abort();
+	}
+}
+
+/* M7: what a refusal costs next to the floor. A forgery signed with
+ * another issuer's key (same key file, another section's kid) pays one
+ * classification verification; random bytes in a token's shape pay none. */
+static void
+bench_refused(bench *b)
+{
+	algcase *a = &b->algs[0], forged = b->algs[0];
+	refused_arg fa, ra;
+	char conf[700], path[900], randtok[900];
+	size_t i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.pem", b->work, a->kid);
+	snprintf(conf, sizeof(conf), "%s/refused.conf", b->work);
+	if ((f = fopen(conf, "w")) == NULL)
+		abort();
+	fprintf(f,
+	    "[global]\nreload_interval = 3600\n\n[issuer bench]\nissuer = "
+	    "https://sso.example.com/realms/bench\nalgorithms = RS256\nkey = %s kid=%s\n\n"
+	    "[issuer partner]\nissuer = https://partner.example.org\nalgorithms = RS256\n"
+	    "key = %s kid=p-RS256\n\n[service bench]\nissuers = bench\n"
+	    "audiences = imap.example.com\n",
+	    path, a->kid, path);
+	fclose(f);
+	chmod(conf, 0644);
+	snprintf(forged.kid, sizeof(forged.kid), "p-RS256");
+	sign_token(&forged, "https://sso.example.com/realms/bench", b->start_time);
+	/* base64url noise cut like a token: three segments, the header not JSON */
+	srand(7);
+	for (i = 0; i < strlen(a->token) && i + 1 < sizeof(randtok); i++)
+		randtok[i] =
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[rand() % 64];
+	randtok[i] = '\0';
+	randtok[40] = randtok[500] = '.';
+	memset(&fa, 0, sizeof(fa));
+	if (ts_ctx_new(conf, count_log, &b->core, &fa.ctx, NULL) != TS_OK)
+		abort();
+	fa.req = b->core.req;
+	fa.req.token = forged.token;
+	fa.req.token_len = strlen(forged.token);
+	fa.alert = "forged_cross_issuer";
+	ra = fa;
+	ra.req.token = randtok;
+	ra.req.token_len = strlen(randtok);
+	ra.alert = "";
+	{
+		bench_fn *const fns[] = { floor_once, refused_once, refused_once };
+		void *const args[] = { a, &fa, &ra };
+		double t[3];
+
+		interleaved(b, 3, fns, args, t);
+		printf("  refused RS256 tokens (floor %.2f us):\n", t[0] * 1e6);
+		printf("  %-34s %10.2f us  floor/refused %.3f\n",
+		    "forged (other issuer's key, alert)", t[1] * 1e6, t[0] / t[1]);
+		printf("  %-34s %10.2f us  floor/refused %.3f\n", "random bytes, token-shaped",
+		    t[2] * 1e6, t[0] / t[2]);
+		put(b, "refused_forged_us", t[1] * 1e6);
+		put(b, "floor_over_refused_forged", t[0] / t[1]);
+		put(b, "refused_random_us", t[2] * 1e6);
+		put(b, "floor_over_refused_random", t[0] / t[2]);
+	}
+	ts_ctx_free(fa.ctx);
+}
+
 /* Peers on the same tokens and keys (peers.h), as ratios to the floor. */
 static void
 bench_peers(bench *b)
@@ -157,6 +242,7 @@ bench_core(bench *b)
 		snprintf(k, sizeof(k), "core_over_floor2_%s", a->name);
 		put(b, k, fl2 / co);
 	}
+	bench_refused(b);
 	bench_peers(b);
 	printf("  (floor: EVP_DigestVerifyInit + EVP_DigestVerify, key parsed, signature decoded;\n"
 	       "   floor2: the same from a context initialised once and copied, as the core does;\n"

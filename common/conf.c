@@ -375,6 +375,31 @@ print_log_level(FILE *f, const keyword *kw, const void *sec)
 	fprintf(f, " %s\n", c->log_debug ? "debug" : "info");
 }
 
+/* M8: decision and alert lines as key=value text or as one JSON object. */
+static ts_reason
+set_log_format(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	ts_conf *c = sec;
+
+	(void)kw;
+	if (strcmp(v, "text") == 0)
+		c->log_json = 0;
+	else if (strcmp(v, "json") == 0)
+		c->log_json = 1;
+	else
+		return perr(p, "log_format must be text or json");
+	return TS_OK;
+}
+
+static void
+print_log_format(FILE *f, const keyword *kw, const void *sec)
+{
+	const ts_conf *c = sec;
+
+	print_name(f, kw);
+	fprintf(f, " %s\n", c->log_json ? "json" : "text");
+}
+
 /* K3: compared byte for byte, so no space may hide in it. */
 static ts_reason
 set_issuer(parser *p, const keyword *kw, void *sec, const char *v)
@@ -516,6 +541,7 @@ static const keyword keywords[] = {
 	{ "max_token_size", G, 0, set_size, print_size, OFF(ts_conf, max_token_size), 512,
 	    TS_TOKEN_HARD_MAX, "bytes" },
 	{ "log_level", G, 0, set_log_level, print_log_level, 0, 0, 0, NULL },
+	{ "log_format", G, 0, set_log_format, print_log_format, 0, 0, 0, NULL },
 	{ "reload_interval", G, 0, set_long, print_long, OFF(ts_conf, reload_interval), 0, 3600,
 	    "seconds" },
 	{ "revoked_keys", G, 0, set_path, print_str, OFF(ts_conf, revoked_keys), 0, 0, NULL },

@@ -81,6 +81,7 @@ typedef struct ts_conf {
 	char *revoked_keys; /* absolute path or NULL */
 	char *approved_keys; /* for fetch-keys --pin; NULL: CONFDIR/approved-keys */
 	int log_debug;
+	int log_json; /* M8: log_format = json */
 	char *replay_cache; /* absolute path or NULL */
 	long reload_interval; /* seconds between change checks; 0 = every time */
 	ts_issuer_conf *issuers;

@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,53 @@ utf8_len(const unsigned char *q, const unsigned char *end)
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	return n;
+}
+
+size_t
+ts_json_put_string(char *dst, size_t cap, const char *s, size_t len)
+{
+	const unsigned char *q = (const unsigned char *)s, *end = q + len;
+	size_t n = 0;
+
+	if (cap < 8)
+		return 0;
+	dst[n++] = '"';
+	while (q < end) {
+		char piece[8];
+		size_t plen, u = 0;
+
+		if (*q == '"' || *q == '\\') {
+			piece[0] = '\\';
+			piece[1] = (char)*q;
+			plen = 2;
+			u = 1;
+		} else if (*q < 0x20 || *q == 0x7f) {
+			plen = (size_t)snprintf(piece, sizeof(piece), "\\u%04x", *q);
+			u = 1;
+		} else if (*q < 0x80) {
+			piece[0] = (char)*q;
+			plen = u = 1;
+		} else if ((u = utf8_len(q, end)) != 0) {
+			memcpy(piece, q, u);
+			plen = u;
+		} else {
+			memcpy(piece, "\\ufffd", 6);
+			plen = 6;
+			u = 1;
+		}
+		/* room for this piece and still for "...", the quote, the NUL */
+		if (n + plen + 5 > cap) {
+			memcpy(dst + n, "...", 3);
+			n += 3;
+			break;
+		}
+		memcpy(dst + n, piece, plen);
+		n += plen;
+		q += u;
+	}
+	dst[n++] = '"';
+	dst[n] = '\0';
 	return n;
 }
 

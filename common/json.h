@@ -80,6 +80,14 @@ const ts_jv *ts_jv_at(const ts_jv *arr, size_t i);
 /* The string's bytes and length, or NULL when v is NULL or not a string. */
 const char *ts_jv_str(const ts_jv *v, size_t *len);
 
+/* M8: writes (s, len) as one JSON string, quotes included, into dst:
+ * '"', '\\' and every control character escaped, valid UTF-8 kept, every
+ * byte of invalid UTF-8 written as \ufffd. When the whole string does not
+ * fit in cap, it is cut at a character boundary and ends in "..." inside
+ * the quotes, so the result is always one whole JSON string. Returns its
+ * length (dst NUL-terminated), 0 only when cap < 8. */
+size_t ts_json_put_string(char *dst, size_t cap, const char *s, size_t len);
+
 static inline int
 ts_jv_is(const ts_jv *v, ts_jtype t)
 {

@@ -5,6 +5,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
 #include "b64url.h"
 #include "jws.h"
 
@@ -291,20 +295,46 @@ ts_jws_iss(ts_jws *j, const char **iss, size_t *iss_len, ts_err *e)
 }
 
 ts_reason
+ts_jws_verify_only(const ts_jws *j, const ts_key *key, ts_err *e)
+{
+	/* K4: the key's pinned algorithm decides; the header must agree */
+	if (ts_key_alg(key) != j->alg)
+		return ts_fail(e, TS_R_ALG_NOT_ALLOWED, "header alg %s but the key is pinned to %s",
+		    ts_alg_name(j->alg), ts_alg_name(ts_key_alg(key)));
+	return ts_key_verify(
+	    key, (const unsigned char *)j->signing_input, j->signing_len, j->sig, j->sig_len, e);
+}
+
+ts_reason
 ts_jws_verify(ts_jws *j, const ts_key *key, ts_err *e)
 {
 	ts_reason r;
 
 	j->verified = 0;
-	/* K4: the key's pinned algorithm decides; the header must agree */
-	if (ts_key_alg(key) != j->alg)
-		return ts_fail(e, TS_R_ALG_NOT_ALLOWED, "header alg %s but the key is pinned to %s",
-		    ts_alg_name(j->alg), ts_alg_name(ts_key_alg(key)));
-	r = ts_key_verify(
-	    key, (const unsigned char *)j->signing_input, j->signing_len, j->sig, j->sig_len, e);
+	r = ts_jws_verify_only(j, key, e);
 	if (r == TS_OK)
 		j->verified = 1;
 	return r;
+}
+
+int
+ts_jws_hmac_matches(const ts_jws *j, const unsigned char *secret, size_t len)
+{
+	const ts_alg_info *ai = ts_alg_info_get(j->alg);
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	size_t maclen = 0;
+	int match;
+
+	if (ai == NULL || ai->family != TS_FAM_HMAC || len == 0)
+		return 0;
+	ERR_set_mark();
+	match = EVP_Q_mac(NULL, "HMAC", NULL, ai->digest, NULL, secret, len,
+	            (const unsigned char *)j->signing_input, j->signing_len, mac, sizeof(mac),
+	            &maclen) != NULL &&
+	    maclen == j->sig_len && CRYPTO_memcmp(mac, j->sig, maclen) == 0;
+	ERR_pop_to_mark();
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return match;
 }
 
 const ts_jv *

@@ -61,6 +61,15 @@ ts_reason ts_jws_iss(ts_jws *j, const char **iss, size_t *iss_len, ts_err *e);
  * the signature over the exact received bytes (P2). */
 ts_reason ts_jws_verify(ts_jws *j, const ts_key *key, ts_err *e);
 
+/* M7: the same check as ts_jws_verify() for classifying a refusal only:
+ * it never marks j verified, so no claim becomes readable through it. */
+ts_reason ts_jws_verify_only(const ts_jws *j, const ts_key *key, ts_err *e);
+
+/* M7: 1 when j is an HS256/384/512 token whose HMAC, keyed with (secret,
+ * len), equals its signature (compared in constant time); 0 otherwise,
+ * and for every other algorithm. One HMAC at most. */
+int ts_jws_hmac_matches(const ts_jws *j, const unsigned char *secret, size_t len);
+
 /* The claims object, or NULL unless ts_jws_verify() succeeded and the
  * payload is a JSON object (see ts_jws_iss for the parse). */
 const ts_jv *ts_jws_claims(ts_jws *j, ts_err *e);

@@ -10,7 +10,9 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "b64url.h"
 #include "key.h"
@@ -472,6 +474,34 @@ verify_hmac(const ts_key *k, const unsigned char *msg, size_t msglen, const unsi
 	else
 		r = TS_OK;
 	OPENSSL_cleanse(mac, sizeof(mac));
+	return r;
+}
+
+ts_reason
+ts_key_public_bytes(const ts_key *k, int pem, unsigned char **out, size_t *len)
+{
+	BIO *bio = NULL;
+	char *data = NULL;
+	long n;
+	ts_reason r = TS_R_INTERNAL;
+
+	*out = NULL;
+	*len = 0;
+	if (k->pkey == NULL)
+		return r;
+	ERR_set_mark();
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		goto out;
+	if ((pem ? PEM_write_bio_PUBKEY(bio, k->pkey) : i2d_PUBKEY_bio(bio, k->pkey)) != 1)
+		goto out;
+	if ((n = BIO_get_mem_data(bio, &data)) <= 0 || (*out = malloc((size_t)n)) == NULL)
+		goto out;
+	memcpy(*out, data, (size_t)n);
+	*len = (size_t)n;
+	r = TS_OK;
+out:
+	BIO_free(bio);
+	ERR_pop_to_mark();
 	return r;
 }
 

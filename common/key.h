@@ -45,6 +45,13 @@ ts_reason ts_key_pick_alg(
  * when pkey is NULL). */
 int ts_key_alg_fits(EVP_PKEY *pkey, ts_alg alg);
 
+/* M7: the public key's bytes as an attacker holding only the public key
+ * would use them as an HMAC secret: pem 1 gives the SPKI PEM text as
+ * OpenSSL and python3-cryptography write a .pub.pem file (trailing newline
+ * included), pem 0 its DER. *out is malloc'd (free it); TS_R_INTERNAL for
+ * an HMAC key or a library failure. */
+ts_reason ts_key_public_bytes(const ts_key *k, int pem, unsigned char **out, size_t *len);
+
 void ts_key_free(ts_key *k);
 
 ts_alg ts_key_alg(const ts_key *k);

@@ -106,6 +106,16 @@ ts_keyring_only_key(const ts_keyring *kr, size_t issuer_idx, time_t now, size_t 
 	return n == 1 ? found : NULL;
 }
 
+const ts_binding *
+ts_keyring_issuer_keys(const ts_keyring *kr, size_t issuer_idx, size_t *n)
+{
+	*n = 0;
+	if (issuer_idx >= kr->niss || kr->iss_count[issuer_idx] == 0)
+		return NULL;
+	*n = kr->iss_count[issuer_idx];
+	return &kr->b[kr->iss_start[issuer_idx]];
+}
+
 size_t
 ts_keyring_count(const ts_keyring *kr)
 {

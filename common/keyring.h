@@ -115,6 +115,10 @@ const ts_binding *ts_keyring_find(
 const ts_binding *ts_keyring_only_key(
     const ts_keyring *kr, size_t issuer_idx, time_t now, size_t *count);
 
+/* M7: the bindings of one issuer section (a run of ts_keyring_get), *n of
+ * them; NULL when it has none. */
+const ts_binding *ts_keyring_issuer_keys(const ts_keyring *kr, size_t issuer_idx, size_t *n);
+
 /* All bindings, grouped by issuer in config order. */
 size_t ts_keyring_count(const ts_keyring *kr);
 const ts_binding *ts_keyring_get(const ts_keyring *kr, size_t i);

@@ -70,6 +70,16 @@ typedef struct ts_result {
 	char jti[TS_LOG_VALUE_MAX + 1];
 	long long exp;
 	long long valid_until; /* on accept: exp + clock_skew, when it stops passing */
+	/* M7: a refusal whose signature is valid under an out-of-scope key:
+	 * "forged_cross_issuer", "stolen_key_in_use", "cross_tenant" or
+	 * "alg_confusion"; "" when none. Never changes accepted or reason. */
+	char alert[24];
+	char alert_key_issuer[TS_LOG_VALUE_MAX + 1]; /* the key's [issuer] section */
+	char alert_thumbprint[48]; /* the key's RFC 7638 thumbprint */
+	/* M7: signature checks and HMACs the classification spent (bench,
+	 * tests): 0 unless a key matched the refused token's kid, or an HS*
+	 * token met public keys of its issuer */
+	unsigned classify_checks;
 } ts_result;
 
 /*

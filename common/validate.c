@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "claims.h"
+#include "classify.h"
 #include "ctx.h"
 #include "decision.h"
 #include "jws.h"
@@ -53,71 +54,23 @@ describe_claims(ts_result *res, const ts_jv *claims)
 		res->exp = (long long)exp->u.d;
 }
 
-/* The fixed text of a decision line and the widest values its fields can
- * hold: the line must always end whole, user= included (M3), so the
- * buffer is sized for the worst case. */
-#define DECISION_FIXED 160
-#define DECISION_WORST                                                                             \
-	(DECISION_FIXED + 8 * TS_LOG_VALUE_MAX + (sizeof(((ts_result *)0)->thumbprint) - 1) +      \
-	    (sizeof(((ts_result *)0)->alg) - 1) + 20 + TS_USER_MAX)
-_Static_assert(DECISION_WORST < TS_DECISION_LINE_MAX, "a decision line can be cut");
-
-size_t
-ts_decision_line(char *line, size_t cap, const ts_request *req, const ts_result *res)
-{
-	char svc[TS_LOG_VALUE_MAX + 1] = "-", rhost[TS_LOG_VALUE_MAX + 1] = "-";
-	char tail[TS_USER_MAX + 48];
-	size_t hcap;
-	int hn, tn;
-
-	if (cap == 0)
-		return 0;
-	line[0] = '\0';
-	if (req->service != NULL)
-		ts_sanitize(svc, sizeof(svc), req->service, strlen(req->service));
-	if (req->rhost != NULL)
-		ts_sanitize(rhost, sizeof(rhost), req->rhost, strlen(req->rhost));
-	/* the end of the line first: were the head ever too long it is the
-	 * head that is cut (and marked), never exp= or user= */
-	tn = snprintf(
-	    tail, sizeof(tail), " exp=%lld%s%s", res->exp, res->user[0] ? " user=" : "", res->user);
-	if (tn < 0 || (size_t)tn >= sizeof(tail) || (size_t)tn + 4 >= cap)
-		return 0;
-	hcap = cap - (size_t)tn;
-	/* M3: every value here is sanitised and capped; never the token */
-	hn = snprintf(line, hcap,
-	    "tokenscope: result=%s reason=%s service=%s rhost=%s issuer=%s kid=%s thumbprint=%s "
-	    "alg=%s typ=%s aud=%s sub=%s jti=%s",
-	    res->accepted ? "accept" : "reject", ts_reason_str(res->reason), svc, rhost,
-	    res->issuer_name[0] ? res->issuer_name : "-", res->kid[0] ? res->kid : "-",
-	    res->thumbprint[0] ? res->thumbprint : "-", res->alg[0] ? res->alg : "-",
-	    res->typ[0] ? res->typ : "-", res->aud[0] ? res->aud : "-",
-	    res->sub[0] ? res->sub : "-", res->jti[0] ? res->jti : "-");
-	if (hn < 0)
-		hn = 0;
-	if ((size_t)hn >= hcap) {
-		hn = (int)hcap - 1;
-		memcpy(line + hn - 3, "...", 3);
-	}
-	memcpy(line + hn, tail, (size_t)tn + 1);
-	return (size_t)hn + (size_t)tn;
-}
-
 static void
-log_decision(ts_ctx *ctx, const ts_request *req, const ts_result *res, int debug)
+log_decision(ts_ctx *ctx, const ts_request *req, const ts_result *res, int debug, int json)
 {
 	char line[TS_DECISION_LINE_MAX];
 
 	if (ctx->log == NULL)
 		return;
-	ts_decision_line(line, sizeof(line), req, res);
+	if (json)
+		ts_decision_json(line, sizeof(line), req, res);
+	else
+		ts_decision_line(line, sizeof(line), req, res);
 	ctx->log(ctx->log_arg, res->accepted ? LOG_INFO : LOG_NOTICE, line);
-	if (debug && !res->accepted && res->detail[0]) {
-		char d[TS_ERR_MSG_MAX + 32];
-
-		snprintf(d, sizeof(d), "tokenscope: detail: %s", res->detail);
-		ctx->log(ctx->log_arg, LOG_DEBUG, d);
-	}
+	/* M7: a line of its own, so that syslog can route it to a pager */
+	if (ts_alert_line(line, sizeof(line), req, res, json) > 0)
+		ctx->log(ctx->log_arg, LOG_ALERT, line);
+	if (debug && !res->accepted && ts_detail_line(line, sizeof(line), req, res, json) > 0)
+		ctx->log(ctx->log_arg, LOG_DEBUG, line);
 }
 
 /*
@@ -141,6 +94,7 @@ typedef struct ts_check {
 	const ts_binding *b; /* key lookup */
 	const ts_jv *claims; /* claims: only once the signature verified */
 	ts_claims_out co; /* claim policy: mapped user and exp */
+	ts_reason refused; /* classification: the refusal it classifies */
 	int quiet; /* the phase did not apply, or reported its own steps */
 	char info[TS_ERR_MSG_MAX + 300]; /* the phase's explain detail, when it has one */
 } ts_check;
@@ -375,6 +329,42 @@ phase_replay(ts_check *c)
 	return r;
 }
 
+/* M7: after a refusal, whether a valid signature under an out-of-scope key
+ * is behind it (classify.c). Runs after the decision is made and cannot
+ * change it: its return value is never read. */
+static ts_reason
+phase_classify(ts_check *c)
+{
+	ts_classify_in in = {
+		.conf = c->conf,
+		.kr = c->kr,
+		.j = c->j,
+		.refused = c->refused,
+		.is = c->is,
+		.b = c->b,
+		.kid = c->kid,
+		.kid_len = c->kid_len,
+	};
+	ts_classify_out out;
+	ts_result *res = c->res;
+
+	if (c->j == NULL || c->refused == TS_R_TRUNCATED) {
+		c->quiet = 1; /* nothing parsed, or a cut token: nothing to classify */
+		return TS_OK;
+	}
+	ts_classify(&in, &out);
+	res->classify_checks = out.checks;
+	if (out.alert != NULL) {
+		snprintf(res->alert, sizeof(res->alert), "%s", out.alert);
+		snprintf(res->alert_key_issuer, sizeof(res->alert_key_issuer), "%s",
+		    c->conf->issuers[out.key->issuer_idx].name);
+		snprintf(res->alert_thumbprint, sizeof(res->alert_thumbprint), "%s",
+		    ts_key_thumbprint(out.key->key));
+	}
+	explain(c, "%s (%u extra checks)", out.why, out.checks);
+	return TS_OK;
+}
+
 /*
  * The decision, in order. Each phase either passes or gives the reason
  * that ends the decision; each is one step of `tokenscope explain` under
@@ -384,18 +374,20 @@ phase_replay(ts_check *c)
 static const struct phase {
 	const char *name;
 	ts_reason (*fn)(ts_check *c);
+	int after_refusal; /* runs only once a phase refused, never before */
 } phases[] = {
-	{ "service", phase_service },
-	{ "parse and header", phase_header },
-	{ "issuer", phase_issuer },
-	{ "algorithm allowed", phase_alg },
-	{ "key lookup", phase_key_lookup },
-	{ "key scope (validity, revocation)", phase_key_scope },
-	{ "signature", phase_signature },
-	{ "claims", phase_claims_read },
-	{ "key issuer", phase_key_issuer },
-	{ "claim policy", phase_claims },
-	{ "replay", phase_replay },
+	{ "service", phase_service, 0 },
+	{ "parse and header", phase_header, 0 },
+	{ "issuer", phase_issuer, 0 },
+	{ "algorithm allowed", phase_alg, 0 },
+	{ "key lookup", phase_key_lookup, 0 },
+	{ "key scope (validity, revocation)", phase_key_scope, 0 },
+	{ "signature", phase_signature, 0 },
+	{ "claims", phase_claims_read, 0 },
+	{ "key issuer", phase_key_issuer, 0 },
+	{ "claim policy", phase_claims, 0 },
+	{ "replay", phase_replay, 0 },
+	{ "classification (alert?)", phase_classify, 1 },
 };
 
 static ts_reason
@@ -412,16 +404,24 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 	c.req = req;
 	c.res = res;
 	c.e = e;
-	for (i = 0; i < sizeof(phases) / sizeof(phases[0]) && r == TS_OK; i++) {
+	for (i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+		ts_reason pr;
+
+		if (phases[i].after_refusal ? r == TS_OK : r != TS_OK)
+			continue;
 		c.quiet = 0;
 		c.info[0] = '\0';
-		r = phases[i].fn(&c);
+		c.refused = r;
+		pr = phases[i].fn(&c);
+		/* M7: a phase after the refusal never decides */
+		if (!phases[i].after_refusal)
+			r = pr;
 		/* the detail of a failure is the phase's explain text where it
 		 * wrote one (key lookup), else the error */
 		if (req->step != NULL && !c.quiet)
-			req->step(req->step_arg, phases[i].name, r,
+			req->step(req->step_arg, phases[i].name, pr,
 			    c.info[0] != '\0' ? c.info
-			        : r != TS_OK  ? e->msg
+			        : pr != TS_OK ? e->msg
 			                      : "");
 	}
 	if (r == TS_OK) {
@@ -439,7 +439,7 @@ ts_validate(ts_ctx *ctx, const ts_request *req, ts_result *res)
 	ts_state *st;
 	ts_err e = { "" };
 	ts_reason r;
-	int debug = 0;
+	int debug = 0, json = 0;
 
 	memset(res, 0, sizeof(*res));
 	st = ts_ctx_acquire(ctx);
@@ -448,6 +448,7 @@ ts_validate(ts_ctx *ctx, const ts_request *req, ts_result *res)
 		step(req, "configuration", r, e.msg);
 	} else {
 		debug = st->conf->log_debug;
+		json = st->conf->log_json;
 		r = run(ctx, st, req, res, &e);
 		ts_state_unref(st);
 	}
@@ -461,6 +462,6 @@ ts_validate(ts_ctx *ctx, const ts_request *req, ts_result *res)
 	}
 	res->reason = r;
 	snprintf(res->detail, sizeof(res->detail), "%s", e.msg);
-	log_decision(ctx, req, res, debug);
+	log_decision(ctx, req, res, debug, json);
 	return r;
 }

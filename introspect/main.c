@@ -39,7 +39,7 @@ log_line(void *arg, int prio, const char *line)
 {
 	(void)arg;
 	if (log_stderr) {
-		char buf[2048];
+		char buf[4096]; /* a whole JSON decision line (M8) */
 		int n = snprintf(buf, sizeof(buf), "%s\n", line);
 
 		/* one write per line: threads never interleave inside one */

@@ -58,6 +58,7 @@ plug_log(void *arg, int prio, const char *line)
 	if (u == NULL || u->log == NULL)
 		return;
 	switch (prio) {
+	case LOG_ALERT: /* M7: a valid signature under an out-of-scope key */
 	case LOG_ERR: level = SASL_LOG_ERR; break;
 	case LOG_WARNING: level = SASL_LOG_WARN; break;
 	case LOG_DEBUG:

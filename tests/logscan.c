@@ -42,8 +42,9 @@ add_token(const char *t, uint64_t **set, size_t *n, size_t *cap)
 	}
 }
 
-/* Tokens signed at test time (tests/mint_now.py) by the PAM, SASL and
- * end-to-end tests: their scratch directories keep them in fresh.json. */
+/* Tokens signed at test time by the PAM, SASL and end-to-end tests: their
+ * scratch directories keep them in fresh.json (tests/mint_now.py, under
+ * "tokens") and forgeries.json (tests/mint_forgeries.py, M7: at the top). */
 static size_t
 add_fresh_tokens(uint64_t **set, size_t *n, size_t *cap)
 {
@@ -56,18 +57,23 @@ add_fresh_tokens(uint64_t **set, size_t *n, size_t *cap)
 	if ((d = opendir(tmp)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		json_t *j, *v;
-		const char *k;
+		int forgeries;
 
-		snprintf(path, sizeof(path), "%s/%s/fresh.json", tmp, de->d_name);
-		if ((j = json_load_file(path, 0, NULL)) == NULL)
-			continue;
-		json_object_foreach(json_object_get(j, "tokens"), k, v)
-		{
-			add_token(json_string_value(v), set, n, cap);
-			count++;
+		for (forgeries = 0; forgeries < 2; forgeries++) {
+			json_t *j, *v;
+			const char *k;
+
+			snprintf(path, sizeof(path), "%s/%s/%s", tmp, de->d_name,
+			    forgeries ? "forgeries.json" : "fresh.json");
+			if ((j = json_load_file(path, 0, NULL)) == NULL)
+				continue;
+			json_object_foreach(forgeries ? j : json_object_get(j, "tokens"), k, v)
+			{
+				add_token(json_string_value(v), set, n, cap);
+				count++;
+			}
+			json_decref(j);
 		}
-		json_decref(j);
 	}
 	closedir(d);
 	return count;

@@ -113,6 +113,73 @@ for s in signature "key scope" "times" "token type" audience "tenant and client"
 done
 ok $? "explain_shows_every_claim_step"
 
+# M7: the classification step and what it concluded
+echo "$out" | grep -q "ok    signature" && ! echo "$out" | grep -q "classification"
+ok $? "M7_explain_no_classification_step_on_accept"
+out=$(printf '%s' "$forged" | "$TS" explain -c "$C" -s dovecot -u alice --time $NOW)
+echo "$out" | grep -q "ok    classification (alert?) .*ALERT forged_cross_issuer: the signature is valid under key $(fx "d['thumbprints']['partner_p256']") of \[issuer partner\] (1 extra checks)" &&
+	echo "$out" | grep -q "^decision: rejected: unknown_key; ALERT forged_cross_issuer$"
+ok $? "M7_explain_shows_classification_and_alert"
+unknown=$(fx "d['tokens']['case_K9_attacker_key_in_header']['token']")
+out=$(printf '%s' "$unknown" | "$TS" explain -c "$C" -s dovecot -u alice --time $NOW)
+echo "$out" | grep -q "ok    classification (alert?) .*nothing to classify (0 extra checks)" &&
+	echo "$out" | grep -q "^decision: rejected: bad_signature$"
+ok $? "M7_explain_classification_concludes_noise"
+expkey=$(fx "d['tokens']['case_K5_expired_key_future_exp']['token']")
+out=$(printf '%s' "$expkey" | "$TS" verify -c "$C" -s dovecot -u alice --time $NOW --json 2>"$dir/err")
+rc=$?
+[ $rc = 1 ] && printf '%s' "$out" | "$PY" -c 'import json,sys; o=json.load(sys.stdin); sys.exit(not (o["reason"]=="key_expired" and o["alert"]=="stolen_key_in_use" and o["alert_key_issuer"]=="corp" and o["result"]=="rejected"))' &&
+	grep -q "^tokenscope: ALERT alert=stolen_key_in_use reason=key_expired .* key_issuer=corp key_thumbprint=$(fx "d['thumbprints']['p384']")$" "$dir/err"
+ok $? "M7_verify_refuses_and_names_the_alert (exit $rc)"
+
+# --- audit (M7, M8): a log the command itself wrote ----------------------------
+: >"$dir/audit.log"
+for t in case_good_corp_es256 case_good_corp_es256 case_good_corp_rs256_shared_kid case_C6_wrong_user; do
+	u=alice; [ $t = case_C6_wrong_user ] && u=bob
+	fx "d['tokens']['$t']['token']" | "$TS" verify -v -c "$C" -s dovecot -u $u --time $NOW >/dev/null 2>>"$dir/audit.log"
+done
+sed 's/^/2023-11-14T22:15:00+00:00 mx pam_token(dovecot:auth): /' "$dir/audit.log" >"$dir/clean.log"
+out=$("$TS" audit "$dir/clean.log"); rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q "^tokenscope audit: 4 decision lines, 0 with an alert, 0 alert lines$" &&
+	echo "$out" | grep -q "^\[issuer corp\] key $(fx "d['thumbprints']['p256']")$" &&
+	echo "$out" | grep -q "^  accepted 2, distinct users 1, refused 1, first 2023-11-14T22:15:00Z, last 2023-11-14T22:15:00Z$" &&
+	echo "$out" | grep -q "^  refused user_mismatch  *1$" && ! echo "$out" | grep -q ALERTS
+ok $? "M7_audit_counts_per_issuer_and_key_exit_0_without_alert (exit $rc)"
+printf '%s' "$forged" | "$TS" verify -v -c "$C" -s dovecot -u alice --time $NOW >/dev/null 2>>"$dir/audit.log"
+printf '%s' "$expkey" | "$TS" verify -v -c "$C" -s dovecot -u alice --time $NOW >/dev/null 2>>"$dir/audit.log"
+out=$("$TS" audit - <"$dir/audit.log"); rc=$?
+[ $rc = 3 ] && echo "$out" | grep -q "^tokenscope audit: 6 decision lines, 2 with an alert, 2 alert lines, 8 without a time$" &&
+	[ "$(echo "$out" | sed -n 3p)" = "ALERTS: a valid signature under a key out of its scope (tokenscope(1))" ] &&
+	echo "$out" | grep -q "^  - ALERT alert=forged_cross_issuer reason=unknown_key .* key_issuer=partner key_thumbprint=$(fx "d['thumbprints']['partner_p256']")$" &&
+	echo "$out" | grep -q "^  - ALERT alert=stolen_key_in_use reason=key_expired " &&
+	echo "$out" | grep -q "^  refused key_expired  *1$"
+ok $? "M7_audit_alerts_first_in_full_exit_3 (exit $rc)"
+grep -v "ALERT" "$dir/audit.log" >"$dir/noalertlines.log"
+"$TS" audit "$dir/noalertlines.log" | grep -q "^  - result=reject reason=unknown_key .* alert=forged_cross_issuer exp=0$"
+ok $? "M7_audit_decision_lines_stand_in_for_missing_alert_lines"
+"$TS" audit --since 2023-11-15 "$dir/clean.log" | grep -q "^tokenscope audit: 0 decision lines, .* 4 skipped"
+ok $? "M7_audit_since_skips_older_lines"
+"$TS" audit --since 2023-11-14T22:00:00Z "$dir/clean.log" | grep -q "^tokenscope audit: 4 decision lines"
+ok $? "M7_audit_since_keeps_newer_lines"
+"$TS" audit --since yesterday "$dir/clean.log" >/dev/null 2>&1; ok $(($? != 2)) "audit_bad_since_exit_2"
+"$TS" audit "$dir/nothere.log" >/dev/null 2>&1; ok $(($? != 2)) "audit_missing_file_exit_2"
+# M8: the same through JSON lines; a crafted line cannot put control
+# characters on the terminal
+sed 's/^\[global\]$/[global]\nlog_format = json/' "$C" >"$dir/json.conf" && chmod 644 "$dir/json.conf"
+printf '%s' "$forged" | "$TS" verify -v -c "$dir/json.conf" -s dovecot -u alice --time $NOW >/dev/null 2>"$dir/json.log"
+printf '%s' "$good" | "$TS" verify -v -c "$dir/json.conf" -s dovecot -u alice --time $NOW >/dev/null 2>>"$dir/json.log"
+"$PY" -c 'import json,sys
+for l in open(sys.argv[1]):
+    o = json.loads(l.split("tokenscope: ", 1)[1])
+    assert o["event"] in ("decision", "alert", "detail"), o' "$dir/json.log"
+ok $? "M8_cli_json_lines_parse"
+printf 'x tokenscope: {"event":"alert","time":1700000000,"alert":"a\u001b[2Jb"}\n' >>"$dir/json.log"
+out=$("$TS" audit "$dir/json.log"); rc=$?
+[ $rc = 3 ] && echo "$out" | grep -q "^tokenscope audit: 2 decision lines, 1 with an alert, 2 alert lines" &&
+	echo "$out" | grep -q "^\[issuer corp\] key $(fx "d['thumbprints']['p256']")$" &&
+	echo "$out" | grep -q "first 2023-11-14T22:15:00Z" && ! echo "$out" | grep -q "$(printf '\033')"
+ok $? "M8_audit_reads_json_lines_and_prints_no_control_character (exit $rc)"
+
 # --- check-config ----------------------------------------------------------
 "$TS" check-config -c "$C" >/dev/null; ok $? "check_config_ok_exit_0"
 out=$("$TS" check-config -c "$C" -n)
@@ -153,7 +220,7 @@ ok $? "keys_marks_not_yet_valid_key"
 ok $? "keys_marks_key_expiring_within_30_days"
 
 # --- help on every subcommand -------------------------------------------------
-for sub in verify explain check-config keys mint; do
+for sub in verify explain check-config keys mint audit; do
 	"$TS" $sub --help | grep -q "usage: tokenscope $sub" || { echo "# $sub --help"; false; } || break
 done
 ok $? "help_on_every_subcommand"

@@ -43,6 +43,16 @@ for l in open(sys.argv[1]):
 	done <"$dir/$p.cases"
 	ok $((bad != 0 || good < 4)) "${p}_access_token_accepted_lookalikes_refused ($good cases)"
 done
+# M7: the Entra forgeries stay key_issuer_mismatch refusals and are alerts,
+# naming the section whose key file published the key
+alerts=0
+for c in v2_consumer_key_forgery v2_tid_differs_from_iss; do
+	awk -v c=$c '$1 == c { print $4 }' "$dir/entra.cases" |
+		"$TS" verify -c "$dir/entra.conf" -s dovecot --json 2>/dev/null |
+		"$PY" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(not (d["reason"] == "key_issuer_mismatch" and d["alert"] == "cross_tenant" and d["alert_key_issuer"]))' &&
+		alerts=$((alerts + 1))
+done
+ok $((alerts != 2)) "M7_entra_forgeries_alert_cross_tenant ($alerts/2)"
 # the consumer tenant's key in the shared Entra file verifies nothing for contoso
 "$TS" keys -c "$dir/entra.conf" >"$dir/entra.keys" 2>&1
 grep -- "-KI3Q9nNR7bRofxmeZoXqbHZGew" "$dir/entra.keys" | grep -q other-issuer &&

@@ -463,6 +463,36 @@ except subprocess.TimeoutExpired:
     err = ""
 ok(sp.returncode == 1 and "--allow-nonlocal" in err, "N1_systemd_socket_on_any_address_refused")
 
+# ---- M8: log_format = json, the daemon's lines as a SIEM reads them ----
+with open(W + "/tokenscope.conf") as f:
+    jconf = f.read().replace("[global]\n", "[global]\nlog_format = json\n", 1)
+with open(W + "/json.conf", "w") as f:
+    f.write(jconf)
+os.chmod(W + "/json.conf", 0o644)
+jport = free_port()
+jp = subprocess.Popen([daemon, "-c", W + "/json.conf", "-k", W + "/clients", "-l", "127.0.0.1:%d" % jport,
+                       "--log-stderr"] + (["-u", RUN_AS] if os.getuid() == 0 else []),
+                      stderr=subprocess.PIPE, text=True)
+jst = []
+# p256 is revoked by now (K6 above): a token under rsa2048 for the accept
+for tok in (fresh["good_corp_rs256_shared_kid"], fresh["K1_partner_key_claims_corp_issuer"]):
+    for _ in range(100):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", jport, timeout=10)
+            c.request("POST", "/introspect/dovecot", "token=" + tok,
+                      {"Authorization": basic("dovecot"), "Content-Type": "application/x-www-form-urlencoded"})
+            jst.append(json.loads(c.getresponse().read()).get("active"))
+            break
+        except OSError:
+            time.sleep(0.05)
+jp.send_signal(signal.SIGTERM)
+jerr = jp.communicate(timeout=15)[1]
+jlines = [json.loads(l.split("tokenscope: ", 1)[1]) for l in jerr.splitlines() if "tokenscope: {" in l]
+ok(jst == [True, False] and [o["event"] for o in jlines][:3] == ["decision", "decision", "alert"]
+   and jlines[0]["result"] == "accept" and jlines[1]["reason"] == "unknown_key"
+   and jlines[1]["alert"] == "forged_cross_issuer" and jlines[2]["key_issuer"] == "partner",
+   "M8_introspect_json_decision_and_alert_lines (%s)" % [o.get("event") for o in jlines])
+
 # ---- --check-config: the start-up steps as the service user ----
 cc = subprocess.run([daemon, "--check-config", "-c", W + "/tokenscope.conf", "-k", W + "/clients"]
                     + (["-u", RUN_AS] if os.getuid() == 0 else []), capture_output=True, text=True)

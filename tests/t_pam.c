@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <security/pam_appl.h>
@@ -18,6 +20,9 @@
 #include "tap.h"
 #include "tsenv.h"
 
+/* M7: the last line logged at LOG_ALERT */
+static char alert_line[4096];
+
 /* pam_syslog() ends in vsyslog(); defined here (exported with
  * -export-dynamic), it captures the module's log lines into the test log,
  * where they are asserted and scanned for token pieces (M3). */
@@ -25,10 +30,12 @@ static void capture(int prio, const char *fmt, va_list ap) __attribute__((format
 static void
 capture(int prio, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char line[4096];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	env_log(NULL, prio & 7, line);
+	if ((prio & 7) == LOG_ALERT)
+		snprintf(alert_line, sizeof(alert_line), "%s", line);
 }
 
 #define VISIBLE __attribute__((visibility("default")))
@@ -212,9 +219,13 @@ static void
 setup(void)
 {
 	const char *stack = "auth required MOD config=CONF\naccount required MOD config=CONF\n";
+	static char dirbuf[4096]; /* env_dir's buffer is reused by later fixtures */
 	char path[4200], text[8400];
+	const char *d;
 
-	snprintf(conf, sizeof(conf), "%s", env_policy_fixture("pam", &dir));
+	snprintf(conf, sizeof(conf), "%s", env_policy_fixture("pam", &d));
+	snprintf(dirbuf, sizeof(dirbuf), "%s", d);
+	dir = dirbuf;
 	snprintf(module, sizeof(module), "%s/pam_token/.libs/pam_token.so", tap_env("TS_BUILDDIR"));
 	fresh = env_fresh_tokens(dir);
 
@@ -286,6 +297,55 @@ test_decisions(void)
 	    "C2_pam_service_from_PAM_SERVICE_audience_mismatch");
 	ok(login("ftp", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTH_ERR,
 	    "pam_service_without_section_auth_err");
+}
+
+/* M7, M8: each kind of alert through PAM, with JSON decision lines: the
+ * login is still refused, the alert is in the decision and on a LOG_ALERT
+ * line of its own; with the signature broken, no alert. */
+static void
+test_alerts(void)
+{
+	static const struct {
+		const char *token, *alert;
+	} cases[] = { { "forged_cross_issuer", "forged_cross_issuer" },
+		{ "stolen_expired", "stolen_key_in_use" },
+		{ "stolen_revoked", "stolen_key_in_use" }, { "cross_tenant", "cross_tenant" },
+		{ "alg_confusion_pem", "alg_confusion" } };
+	json_t *forg = NULL;
+	const char *fconf =
+	    env_forgery_fixture("pam_alerts", (long long)time(NULL), 1, &forg, NULL);
+	char text[8400], want[96], *broken, *sig;
+	size_t i;
+
+	snprintf(text, sizeof(text), "auth required %s config=%s service=dovecot\n", module, fconf);
+	env_write(dir, "alerts", text, 0644);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *t = json_string_value(json_object_get(forg, cases[i].token));
+		int r;
+
+		alert_line[0] = '\0';
+		r = login("alerts", "alice", t, 0, NULL, NULL);
+		snprintf(want, sizeof(want), "\"alert\":\"%s\"", cases[i].alert);
+		ok(r == PAM_AUTH_ERR && strstr(env_last_log(), "{\"event\":\"decision\"") != NULL &&
+		        strstr(env_last_log(), want) != NULL && strstr(alert_line, want) != NULL &&
+		        strstr(alert_line, "\"key_thumbprint\":\"") != NULL,
+		    "M7_pam_%s_refused_with_alert_%s (%s)", cases[i].token, cases[i].alert,
+		    alert_line);
+		broken = strdup(t);
+		sig = strrchr(broken, '.') + 5;
+		*sig = *sig == 'A' ? 'B' : 'A';
+		alert_line[0] = '\0';
+		r = login("alerts", "alice", broken, 0, NULL, NULL);
+		ok(r == PAM_AUTH_ERR && alert_line[0] == '\0' &&
+		        strstr(env_last_log(), "\"alert\":null") != NULL,
+		    "M7_pam_%s_broken_signature_no_alert", cases[i].token);
+		free(broken);
+	}
+	ok(login("alerts", "alice", json_string_value(json_object_get(forg, "good")), 0, NULL,
+	       NULL) == PAM_SUCCESS &&
+	        strstr(env_last_log(), "\"result\":\"accept\"") != NULL,
+	    "M8_pam_json_decision_line_on_accept");
+	json_decref(forg);
 }
 
 /* M1: a broken config fails closed; module options and conversation. */
@@ -416,6 +476,7 @@ main(void)
 	setenv("TS_TEST_NAME", "t_pam", 1);
 	setup();
 	test_decisions();
+	test_alerts();
 	test_module_errors();
 	test_truncated();
 	test_first_pass();

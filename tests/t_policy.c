@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 
 #include "claims.h"
 #include "decision.h"
 #include "fx.h"
 #include "inspect.h"
+#include "json.h"
 #include "keyring.h"
 #include "tap.h"
 #include "tsenv.h"
@@ -185,6 +187,237 @@ decision_line(void)
 	    "M3_decision_line_cut_before_exp_never_in_user (%zu bytes)", n);
 }
 
+/* M7: the alert line of the last validation, logged at LOG_ALERT. */
+static char alert_line[TS_DECISION_LINE_MAX];
+
+static void
+alert_log(void *arg, int prio, const char *line)
+{
+	env_log(arg, prio, line);
+	if (prio == LOG_ALERT)
+		snprintf(alert_line, sizeof(alert_line), "%s", line);
+}
+
+static ts_reason
+check_token(ts_ctx *ctx, const char *tok, time_t now, ts_result *res)
+{
+	ts_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.token = tok;
+	req.token_len = strlen(tok);
+	req.service = "dovecot";
+	req.user = "alice";
+	req.now = now;
+	req.rhost = "192.0.2.7";
+	alert_line[0] = '\0';
+	return ts_validate(ctx, &req, res);
+}
+
+/* The token with one signature character changed (not the last, whose
+ * low bits base64url may not carry). Static storage. */
+static const char *
+broken(const char *tok)
+{
+	static char b[TS_TOKEN_HARD_MAX];
+	char *sig;
+
+	snprintf(b, sizeof(b), "%s", tok);
+	sig = strrchr(b, '.') + 5;
+	*sig = *sig == 'A' ? 'B' : 'A';
+	return b;
+}
+
+/* M7: every kind of alert, from tokens PyJWT signed with an out-of-scope
+ * key; the reason each gets is the one it got before classification
+ * existed (a refusal stays that refusal). */
+static const struct {
+	const char *token, *reason, *alert, *key_issuer;
+	unsigned max_checks;
+} alert_cases[] = {
+	{ "forged_cross_issuer", "unknown_key", "forged_cross_issuer", "partner", 1 },
+	{ "forged_shared_kid", "bad_signature", "forged_cross_issuer", "partner", 1 },
+	{ "stolen_expired", "key_expired", "stolen_key_in_use", "corp", 1 },
+	{ "stolen_not_yet_valid", "key_not_yet_valid", "stolen_key_in_use", "corp", 1 },
+	{ "stolen_revoked", "key_revoked", "stolen_key_in_use", "corp", 1 },
+	{ "cross_tenant", "key_issuer_mismatch", "cross_tenant", "tenant-a", 0 },
+	{ "alg_confusion_pem", "alg_not_allowed", "alg_confusion", "corp", 2 },
+	{ "alg_confusion_der_no_kid", "alg_not_allowed", "alg_confusion", "corp", 8 },
+	{ "stolen_hmac", "key_expired", "stolen_key_in_use", "hmac", 1 },
+};
+
+static void
+alerts(void)
+{
+	json_t *tokens = NULL;
+	const char *conf = env_forgery_fixture("alerts", (long long)fx_now(), 0, &tokens, NULL);
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_result res;
+	size_t i;
+
+	if (!ok(ts_ctx_new(conf, alert_log, NULL, &ctx, &e) == TS_OK, "M7_alert_config_loads (%s)",
+	        e.msg))
+		return;
+#define TOK(n) json_string_value(json_object_get(tokens, n))
+	for (i = 0; i < sizeof(alert_cases) / sizeof(alert_cases[0]); i++) {
+		const char *tok = TOK(alert_cases[i].token);
+		char want[128];
+		ts_reason r = check_token(ctx, tok, fx_now(), &res);
+
+		snprintf(want, sizeof(want), "tokenscope: ALERT alert=%s ", alert_cases[i].alert);
+		ok(r != TS_OK && !res.accepted && res.user[0] == '\0' &&
+		        strcmp(ts_reason_str(r), alert_cases[i].reason) == 0,
+		    "M7_%s_keeps_its_reason (%s)", alert_cases[i].token, ts_reason_str(r));
+		ok(strcmp(res.alert, alert_cases[i].alert) == 0 &&
+		        strcmp(res.alert_key_issuer, alert_cases[i].key_issuer) == 0 &&
+		        strlen(res.alert_thumbprint) == 43,
+		    "M7_%s_alert_%s (got '%s' [issuer %s])", alert_cases[i].token,
+		    alert_cases[i].alert, res.alert, res.alert_key_issuer);
+		ok(strstr(env_last_log(), alert_cases[i].alert) != NULL &&
+		        strncmp(alert_line, want, strlen(want)) == 0 &&
+		        strstr(alert_line, " key_issuer=") != NULL &&
+		        strstr(alert_line, res.alert_thumbprint) != NULL,
+		    "M7_%s_logged_at_log_alert_with_key_section_and_thumbprint",
+		    alert_cases[i].token);
+		ok(res.classify_checks <= alert_cases[i].max_checks,
+		    "M7_%s_costs_at_most_%u_checks (%u)", alert_cases[i].token,
+		    alert_cases[i].max_checks, res.classify_checks);
+		r = check_token(ctx, broken(tok), fx_now(), &res);
+		ok(r != TS_OK && res.alert[0] == '\0' && alert_line[0] == '\0' &&
+		        strstr(env_last_log(), "alert=") == NULL,
+		    "M7_%s_broken_signature_no_alert (%s)", alert_cases[i].token, ts_reason_str(r));
+	}
+	{
+		/* M7: no key matched by kid, nothing spent */
+		static const struct {
+			const char *what, *tok, *reason;
+		} free_cases[] = {
+			{ "unknown_kid", NULL, "unknown_key" },
+			{ "no_kid", NULL, "ambiguous_key" },
+			{ "unparseable", "x.y.z", "malformed" },
+			{ "random", "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2V4YW1wbGUifQ.c2ln",
+			    "unknown_issuer" },
+			{ "good", NULL, "ok" },
+		};
+
+		for (i = 0; i < sizeof(free_cases) / sizeof(free_cases[0]); i++) {
+			const char *tok =
+			    free_cases[i].tok ? free_cases[i].tok : TOK(free_cases[i].what);
+			ts_reason r = check_token(ctx, tok, fx_now(), &res);
+
+			ok(strcmp(ts_reason_str(r), free_cases[i].reason) == 0 &&
+			        res.classify_checks == 0 && res.alert[0] == '\0' &&
+			        alert_line[0] == '\0',
+			    "M7_%s_no_extra_verification (%s, %u checks)", free_cases[i].what,
+			    ts_reason_str(r), res.classify_checks);
+		}
+	}
+	ts_ctx_free(ctx);
+	json_decref(tokens);
+}
+
+/* M8: a JSON decision line, parsed back; every field present. */
+static json_t *
+json_of(const char *line)
+{
+	const char *p = strstr(line, "tokenscope: {");
+
+	return p ? json_loads(p + strlen("tokenscope: "), JSON_REJECT_DUPLICATES, NULL) : NULL;
+}
+
+static void
+json_lines(void)
+{
+	static const char *const fields[] = { "event", "time", "result", "reason", "alert",
+		"service", "rhost", "issuer", "kid", "thumbprint", "alg", "typ", "aud", "sub",
+		"jti", "exp", "user" };
+	json_t *tokens = NULL, *o, *a;
+	const char *conf =
+	    env_forgery_fixture("alerts_json", (long long)fx_now(), 1, &tokens, NULL);
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_result res;
+	size_t i, n = 0;
+
+	if (!ok(ts_ctx_new(conf, alert_log, NULL, &ctx, &e) == TS_OK, "M8_json_config_loads (%s)",
+	        e.msg))
+		return;
+	check_token(ctx, TOK("good"), fx_now(), &res);
+	o = json_of(env_last_log());
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		n += json_object_get(o, fields[i]) != NULL;
+	ok(o != NULL && n == sizeof(fields) / sizeof(fields[0]) && json_object_size(o) == n &&
+	        res.accepted &&
+	        strcmp(json_string_value(json_object_get(o, "result")), "accept") == 0 &&
+	        strcmp(json_string_value(json_object_get(o, "user")), "alice") == 0 &&
+	        json_is_null(json_object_get(o, "alert")) &&
+	        json_integer_value(json_object_get(o, "time")) == (json_int_t)fx_now(),
+	    "M8_json_decision_line_has_every_field (%zu/%zu)", n,
+	    sizeof(fields) / sizeof(fields[0]));
+	json_decref(o);
+	check_token(ctx, TOK("forged_cross_issuer"), fx_now(), &res);
+	o = json_of(env_last_log());
+	a = json_of(alert_line);
+	ok(o != NULL && a != NULL &&
+	        strcmp(json_string_value(json_object_get(o, "alert")), "forged_cross_issuer") ==
+	            0 &&
+	        strcmp(json_string_value(json_object_get(o, "reason")), "unknown_key") == 0 &&
+	        strcmp(json_string_value(json_object_get(a, "event")), "alert") == 0 &&
+	        strcmp(json_string_value(json_object_get(a, "key_issuer")), "partner") == 0 &&
+	        strcmp(json_string_value(json_object_get(a, "key_thumbprint")),
+	            fx_thumbprint("partner_p256")) == 0,
+	    "M8_json_alert_in_decision_and_alert_line");
+	json_decref(o);
+	json_decref(a);
+	check_token(ctx, TOK("hostile_claims"), fx_now(), &res);
+	o = json_of(env_last_log());
+	ok(o != NULL && res.accepted && strchr(env_last_log(), '\n') == NULL &&
+	        strcmp(json_string_value(json_object_get(o, "sub")), res.sub) == 0 &&
+	        strcmp(json_string_value(json_object_get(o, "jti")), res.jti) == 0,
+	    "M8_hostile_claims_cannot_break_the_json_line (sub %s)", res.sub);
+	json_decref(o);
+	ts_ctx_free(ctx);
+	json_decref(tokens);
+}
+
+/* M8: the JSON writer itself, fed what sanitising would never let through
+ * (defence in depth: the line must hold whatever reaches it). */
+static void
+json_hostile(void)
+{
+	static const char hostile[] = "q\"b\\s\n\r\t\x01\x7f\xff\xc3\xa9\xe2\x80\xa8}{,:";
+	char line[TS_DECISION_LINE_MAX], big[600], s[64];
+	ts_request req;
+	ts_result res;
+	json_t *o;
+	size_t n;
+
+	memset(&req, 0, sizeof(req));
+	memset(&res, 0, sizeof(res));
+	req.service = "dovecot";
+	snprintf(res.sub, sizeof(res.sub), "%s", hostile);
+	snprintf(res.jti, sizeof(res.jti), "%s", hostile);
+	memset(res.aud, 'a', sizeof(res.aud) - 1);
+	snprintf(res.alert, sizeof(res.alert), "a\"l\nert");
+	n = ts_decision_json(line, sizeof(line), &req, &res);
+	o = json_of(line);
+	ok(o != NULL && n == strlen(line) && strchr(line, '\n') == NULL &&
+	        strchr(line, '\r') == NULL &&
+	        strcmp(json_string_value(json_object_get(o, "sub")),
+	            "q\"b\\s\n\r\t\x01\x7f\xef\xbf\xbd\xc3\xa9\xe2\x80\xa8}{,:") == 0 &&
+	        strlen(json_string_value(json_object_get(o, "aud"))) == TS_LOG_VALUE_MAX,
+	    "M8_json_writer_escapes_quotes_controls_and_invalid_utf8");
+	json_decref(o);
+	memset(big, '"', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	n = ts_json_put_string(s, sizeof(s), big, strlen(big));
+	o = json_loads(s, JSON_DECODE_ANY, NULL);
+	ok(o != NULL && n == strlen(s) && n < sizeof(s) && strcmp(s + n - 4, "...\"") == 0,
+	    "M8_json_string_cut_stays_one_whole_string (%s)", s);
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -198,6 +431,9 @@ main(void)
 	key_issuer_rule();
 	typ_locale();
 	decision_line();
+	alerts();
+	json_lines();
+	json_hostile();
 	conf = env_policy_fixture("policy", NULL);
 	if (!ok(ts_ctx_new(conf, env_log, NULL, &ctx, &e) == TS_OK, "policy_config_loads (%s)",
 	        e.msg))

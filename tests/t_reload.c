@@ -19,7 +19,9 @@ static int errors_logged;
 static void
 count_log(void *arg, int prio, const char *line)
 {
-	if (prio <= 3 /* LOG_ERR */)
+	/* LOG_ALERT (1) is M7's line for a token signed by a revoked key,
+	 * which these tests present on purpose: not a load error */
+	if (prio == 3 /* LOG_ERR */ || prio == 2 /* LOG_CRIT */)
 		errors_logged++;
 	env_log(arg, prio, line);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sasl/sasl.h>
@@ -79,7 +80,7 @@ __syslog_chk(int prio, int flag, const char *fmt, ...)
 
 static const char *dir;
 static char plugdir[4096], conf[4096], config_opt[4096];
-static json_t *fresh;
+static json_t *fresh, *forg;
 
 static int
 getpath(void *ctx, const char **path)
@@ -108,11 +109,16 @@ getopt_cb(void *ctx, const char *plugin, const char *option, const char **result
 	return *result ? SASL_OK : SASL_FAIL;
 }
 
+/* M7: the last alert line, which the plugin logs at SASL_LOG_ERR */
+static char alert_line[4096];
+
 static int
 log_cb(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
 	env_log(NULL, level, msg);
+	if (level == SASL_LOG_ERR && strstr(msg, "tokenscope: ALERT ") != NULL)
+		snprintf(alert_line, sizeof(alert_line), "%s", msg);
 	return SASL_OK;
 }
 
@@ -256,7 +262,10 @@ cli(const char *token, const char *service, const char *user)
 static void
 setup(void)
 {
-	snprintf(conf, sizeof(conf), "%s", env_policy_fixture("sasl", &dir));
+	/* the policy fixture and an issuer whose key is published for other
+	 * tenants (M7): one plugin, one configuration a process */
+	snprintf(conf, sizeof(conf), "%s",
+	    env_forgery_fixture("sasl", (long long)time(NULL), 0, &forg, &dir));
 	snprintf(config_opt, sizeof(config_opt), "%s", conf);
 	snprintf(plugdir, sizeof(plugdir), "%s/sasl_token/.libs", tap_env("TS_BUILDDIR"));
 	fresh = env_fresh_tokens(dir);
@@ -447,6 +456,51 @@ test_same_as_cli(void)
 	    total);
 }
 
+/* M7: each kind of alert through both mechanisms: still refused (error
+ * challenge, then SASL_BADAUTH), alert= in the decision line and a line of
+ * its own at SASL_LOG_ERR naming the key's section; none with the
+ * signature broken. */
+static void
+test_alerts(void)
+{
+	static const struct {
+		const char *token, *alert, *key_issuer;
+	} cases[] = { { "forged_cross_issuer", "forged_cross_issuer", "partner" },
+		{ "forged_shared_kid", "forged_cross_issuer", "partner" },
+		{ "stolen_not_yet_valid", "stolen_key_in_use", "corp" },
+		{ "cross_tenant", "cross_tenant", "tenant-a" },
+		{ "alg_confusion_der_no_kid", "alg_confusion", "corp" } };
+	char want[160], *broken, *sig;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *t = json_string_value(json_object_get(forg, cases[i].token));
+		result r;
+
+		alert_line[0] = '\0';
+		r = i % 2 ? xo("dovecot", "alice", t) : ob("dovecot", "alice", t);
+		json_decref(r.challenge);
+		snprintf(want, sizeof(want), "tokenscope: ALERT alert=%s ", cases[i].alert);
+		ok(r.first == SASL_CONTINUE && r.second == SASL_BADAUTH &&
+		        strstr(alert_line, want) != NULL &&
+		        strstr(alert_line, " key_issuer=") != NULL &&
+		        strstr(alert_line, cases[i].key_issuer) != NULL,
+		    "M7_sasl_%s_refused_with_alert_%s (%s)", cases[i].token, cases[i].alert,
+		    alert_line);
+		snprintf(want, sizeof(want), " alert=%s exp=", cases[i].alert);
+		ok(env_log_seen(want), "M7_sasl_%s_alert_in_decision_line", cases[i].token);
+		broken = strdup(t);
+		sig = strrchr(broken, '.') + 5;
+		*sig = *sig == 'A' ? 'B' : 'A';
+		alert_line[0] = '\0';
+		r = ob("dovecot", "alice", broken);
+		json_decref(r.challenge);
+		ok(r.second == SASL_BADAUTH && alert_line[0] == '\0',
+		    "M7_sasl_%s_broken_signature_no_alert", cases[i].token);
+		free(broken);
+	}
+}
+
 /* Threads sharing the plugin's keyring. */
 static void
 test_threads(void)
@@ -539,6 +593,7 @@ main(void)
 	test_error_challenge();
 	test_refusals();
 	test_malformed();
+	test_alerts();
 	test_same_as_cli();
 	test_threads();
 	test_kept_state();
@@ -546,5 +601,6 @@ main(void)
 	sasl_server_done();
 	test_broken_config();
 	json_decref(fresh);
+	json_decref(forg);
 	return tap_done();
 }

@@ -102,6 +102,8 @@ env_log(void *arg, int prio, const char *line)
 	/* the decision line, not a debug detail that may follow it */
 	if (strstr(line, "tokenscope: result=") != NULL)
 		snprintf(last_line, sizeof(last_line), "%s", strstr(line, "tokenscope: result="));
+	else if (strstr(line, "tokenscope: {\"event\":\"decision\"") != NULL)
+		snprintf(last_line, sizeof(last_line), "%s", strstr(line, "tokenscope: {"));
 }
 
 const char *
@@ -172,4 +174,58 @@ env_fresh_tokens(const char *dir)
 	if ((fresh = json_load_file(path, 0, NULL)) == NULL)
 		tap_bail("cannot read %s", path);
 	return fresh;
+}
+
+/* text with every `from` replaced once by `to`, into out */
+static void
+replace_once(char *out, size_t cap, const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+
+	if (at == NULL)
+		tap_bail("policy.conf no longer holds \"%s\"", from);
+	snprintf(out, cap, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+}
+
+const char *
+env_forgery_fixture(
+    const char *name, long long now, int json, json_t **tokens, const char **dir_out)
+{
+	static const char tenant[] = "[issuer tenant-a]\n"
+	                             "issuer = https://login.example.com/tenant-a/v2.0\n"
+	                             "algorithms = ES256\n"
+	                             "key = tenant.jwks\n"
+	                             "token_type = at+jwt\n\n"
+	                             "[issuer hmac]\n"
+	                             "issuer = https://hmac.example.net\n"
+	                             "algorithms = HS256\n"
+	                             "key = hs256.jwk not_after=2020-01-01T00:00:00Z\n"
+	                             "token_type = at+jwt\n\n"
+	                             "[service dovecot]";
+	static char text[8192], a[8192], b[8192];
+	const char *dir, *conf = env_policy_fixture(name, &dir);
+	char path[4200], cmd[8600];
+	FILE *f;
+	size_t n;
+
+	env_copy_key(dir, "hs256.jwk");
+	if ((f = fopen(conf, "r")) == NULL || (n = fread(text, 1, sizeof(text) - 1, f)) == 0)
+		tap_bail("cannot read %s", conf);
+	fclose(f);
+	text[n] = '\0';
+	replace_once(a, sizeof(a), text, "issuers         = corp partner legacy\n",
+	    "issuers         = corp partner legacy tenant-a hmac\n");
+	replace_once(b, sizeof(b), a, "[service dovecot]", tenant);
+	replace_once(
+	    a, sizeof(a), b, "[global]\n", json ? "[global]\nlog_format = json\n" : "[global]\n");
+	env_write(dir, "tokenscope.conf", a, 0644);
+	snprintf(path, sizeof(path), "%s/forgeries.json", dir);
+	snprintf(cmd, sizeof(cmd),
+	    "/usr/bin/python3 '%s/tests/mint_forgeries.py' '%s' '%s' %lld >'%s'",
+	    tap_env("TS_SRCDIR"), tap_env("TS_FIXTURES"), dir, now, path);
+	if (system(cmd) != 0 || (*tokens = json_load_file(path, 0, NULL)) == NULL)
+		tap_bail("tests/mint_forgeries.py failed (python3-jwt installed?)");
+	if (dir_out != NULL)
+		*dir_out = dir;
+	return conf;
 }

@@ -34,6 +34,15 @@ const char *env_policy_fixture(const char *name, const char **dir_out);
 struct json_t;
 struct json_t *env_fresh_tokens(const char *dir);
 
+/* M7: the policy fixture `name` plus [issuer tenant-a], whose one key
+ * (p256, kid t-1) is published for any tenant by an "issuer" template, in
+ * service dovecot; json 1 adds log_format = json. The forgeries of
+ * tests/mint_forgeries.py (PyJWT), made for the clock `now`, go into
+ * *tokens ({name: token}; caller decrefs). Returns the config path;
+ * *dir_out (unless NULL) gets the dir. */
+const char *env_forgery_fixture(
+    const char *name, long long now, int json, struct json_t **tokens, const char **dir_out);
+
 /* Builds a request for the fixture token `name`. */
 ts_request env_req(const char *token_name, const char *service, const char *user);
 

@@ -109,6 +109,9 @@ print_text(const ts_result *res)
 		printf("thumbprint: %s\n", res->thumbprint);
 	if (res->alg[0])
 		printf("alg:        %s\n", res->alg);
+	if (res->alert[0])
+		printf("ALERT:      %s: valid signature under key %s of [issuer %s]\n", res->alert,
+		    res->alert_thumbprint, res->alert_key_issuer);
 }
 
 static void
@@ -131,6 +134,9 @@ print_json(const ts_result *res, const char *service)
 	OPT("typ", res->typ);
 	OPT("sub", res->sub);
 	OPT("jti", res->jti);
+	OPT("alert", res->alert);
+	OPT("alert_key_issuer", res->alert_key_issuer);
+	OPT("alert_thumbprint", res->alert_thumbprint);
 #undef OPT
 	json_object_set_new(o, "exp", res->exp ? json_integer(res->exp) : json_null());
 	/* sanitised fields are printable ASCII already */
@@ -237,7 +243,8 @@ cmd_explain(int argc, char **argv)
 		printf("decision: accepted for user %s (issuer %s, kid %s, key %s)\n", res.user,
 		    res.issuer_name, res.kid[0] ? res.kid : "(none)", res.thumbprint);
 	else
-		printf("decision: rejected: %s\n", ts_reason_str(res.reason));
+		printf("decision: rejected: %s%s%s\n", ts_reason_str(res.reason),
+		    res.alert[0] ? "; ALERT " : "", res.alert);
 	if (!res.accepted && !st.failed)
 		printf("          (%s)\n", res.detail);
 	ts_ctx_free(ctx);

@@ -218,6 +218,19 @@ for t in good_corp_es256 K1_partner_key_claims_corp_issuer good_smtp; do
 done
 ok $? "M3_no_token_in_the_dovecot_or_daemon_log"
 ! grep -qF "$SECRET" "$W/dovecot.log" "$W/introspect.log"; ok $? "M3_no_client_secret_in_the_logs"
+# M7: the administrator's report on this run's own daemon log: the forged
+# and stolen-key logins above are alerts, the good ones counted per key
+TS=$TS_BUILDDIR/tools/tokenscope
+[ -n "${TS_E2E_INSTALLED:-}" ] && TS=tokenscope
+out=$("$TS" audit "$W/introspect.log"); rc=$?
+[ $rc = 3 ] &&
+	echo "$out" | grep -q "^  - ALERT alert=forged_cross_issuer reason=unknown_key service=dovecot .* key_issuer=partner key_thumbprint=" &&
+	echo "$out" | grep -q "^  - ALERT alert=stolen_key_in_use reason=key_expired " &&
+	echo "$out" | grep -q "^\[issuer corp\] key $("$PY" -c "import json; print(json.load(open('$TS_FIXTURES/tokens.json'))['thumbprints']['p256'])")$" &&
+	echo "$out" | grep -qE "^  accepted [1-9][0-9]*, distinct users 1, refused [1-9]"
+ok $? "M7_audit_of_the_daemon_log_names_the_forgeries_exit_3 (exit $rc)"
+grep -v "alert" "$W/introspect.log" >"$W/no-alert.log"
+"$TS" audit "$W/no-alert.log" >/dev/null; ok $? "M7_audit_of_the_daemon_log_without_the_alerts_exit_0"
 kill -TERM "$DPID"
 for i in $(seq 1 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.2; done
 ! kill -0 "$DPID" 2>/dev/null; ok $? "N_sigterm_stops_the_daemon"
