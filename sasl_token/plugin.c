@@ -7,11 +7,16 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sasl/sasl.h>
@@ -32,6 +37,12 @@ typedef struct glob {
 	int debug;
 	int refs; /* one per registered mechanism, for mech_free */
 	const sasl_utils_t *utils;
+	/* M8: what the application's own log must hear once, at the first
+	 * exchange (at initialisation libsasl has no connection, and sends
+	 * a plugin's lines to syslog, not to the application) */
+	int no_syslog; /* errno of the /dev/log probe, 0 when it answered */
+	int told_no_syslog;
+	char told_error[TS_ERR_MSG_MAX]; /* the config error last told */
 } glob;
 
 typedef struct conn {
@@ -44,6 +55,7 @@ typedef struct conn {
 } conn;
 
 static glob *g;
+static pthread_mutex_t tell_lock = PTHREAD_MUTEX_INITIALIZER; /* g's told_* */
 /* glob_context of each mechanism: tells mech_new which one it is */
 static int mech_oauthbearer, mech_xoauth2;
 static __thread const sasl_utils_t *cur_utils;
@@ -55,7 +67,15 @@ plug_log(void *arg, int prio, const char *line)
 	int level;
 
 	(void)arg;
-	if (u == NULL || u->log == NULL)
+	/* M8: decisions, errors and warnings also go to syslog's authpriv,
+	 * where auth.log and journald keep them whatever the application's
+	 * log level: Postfix shows SASL_LOG_NOTE lines (accepts) only with
+	 * -v. syslog() with a facility keeps the host's openlog identity and
+	 * options; debug detail stays in the application's log */
+	if (prio != LOG_DEBUG)
+		syslog(LOG_AUTHPRIV | prio, "%s", line);
+	/* without a connection libsasl's log is syslog itself: once is enough */
+	if (u == NULL || u->log == NULL || u->conn == NULL)
 		return;
 	switch (prio) {
 	case LOG_ERR: level = SASL_LOG_ERR; break;
@@ -69,6 +89,56 @@ plug_log(void *arg, int prio, const char *line)
 	default: level = SASL_LOG_NOTE; break; /* accepts */
 	}
 	u->log(u->conn, level, "%s", line);
+}
+
+/* M8: errno when nothing receives syslog datagrams on /dev/log (no
+ * journald, no rsyslog: every syslog line is lost), else 0. A unix socket
+ * only, made and closed here; run at initialisation, before a chroot. */
+static int
+syslog_probe(void)
+{
+	struct sockaddr_un a;
+	int fd, r = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", "/dev/log");
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return errno;
+	if (connect(fd, (const struct sockaddr *)&a, sizeof(a)) != 0)
+		r = errno;
+	close(fd);
+	return r;
+}
+
+/* M8: at an exchange, the application's own log hears once what went only
+ * to syslog so far: that syslog is lost, and a configuration error (which
+ * the first load logs before the application can be reached). */
+static void
+tell_application(const sasl_utils_t *u)
+{
+	char err[TS_ERR_MSG_MAX];
+
+	if (u->log == NULL || u->conn == NULL)
+		return;
+	/* bounded: another thread may be reloading meanwhile */
+	snprintf(err, sizeof(err), "%.*s", (int)sizeof(err) - 1, ts_ctx_last_error(g->ctx));
+	pthread_mutex_lock(&tell_lock);
+	if (g->no_syslog != 0 && !g->told_no_syslog) {
+		g->told_no_syslog = 1;
+		u->log(u->conn, SASL_LOG_WARN,
+		    "tokenscope: no syslog receiver (/dev/log: %s): decision lines reach only this "
+		    "application's log, where accepts need its verbose mode; run journald or "
+		    "rsyslog",
+		    strerror(g->no_syslog));
+	}
+	if (err[0] != '\0' && strcmp(err, g->told_error) != 0) {
+		snprintf(g->told_error, sizeof(g->told_error), "%s", err);
+		u->log(u->conn, SASL_LOG_ERR, "tokenscope: configuration error: %s", err);
+	} else if (err[0] == '\0') {
+		g->told_error[0] = '\0';
+	}
+	pthread_mutex_unlock(&tell_lock);
 }
 
 static const char *
@@ -184,6 +254,7 @@ mech_step(void *conn_context, sasl_server_params_t *sp, const char *in, unsigned
 		req.rhost = rhost;
 	cur_utils = sp->utils;
 	r = ts_validate(g->ctx, &req, &res);
+	tell_application(sp->utils);
 	cur_utils = NULL;
 	if (r == TS_R_CONFIG_ERROR || r == TS_R_INTERNAL) {
 		sp->utils->seterror(
@@ -326,6 +397,7 @@ sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_versio
 		if ((g = calloc(1, sizeof(*g))) == NULL)
 			return SASL_NOMEM;
 		g->utils = utils;
+		g->no_syslog = syslog_probe();
 		g->debug = (v = option(utils, "token_debug")) != NULL &&
 		    (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0 || strcmp(v, "on") == 0);
 		if (((v = option(utils, "token_openid_configuration")) != NULL &&
