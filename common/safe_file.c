@@ -103,7 +103,10 @@ ts_pin_dir_of(const char *path)
 	 * nor listing; every open through it is checked as usual */
 	if ((fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		goto out;
-	if (fstat(fd, &st) != 0 || (pins[npins].dir = strdup(dir)) == NULL) {
+	/* "/" under another name ("." in a daemon whose cwd is "/", a link)
+	 * is "/" all the same */
+	if (fstat(fd, &st) != 0 || (st.st_dev == root_dev && st.st_ino == root_ino) ||
+	    (pins[npins].dir = strdup(dir)) == NULL) {
 		close(fd);
 		goto out;
 	}

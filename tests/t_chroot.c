@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fx.h"
+#include "safe_file.h"
 #include "tap.h"
 #include "tsenv.h"
 
@@ -223,6 +224,39 @@ test_after_dropping_privileges(void)
 	stop(pid);
 }
 
+/* The root directory is never held, under any name: in a child, the files
+ * of "/" named directly, as "." from a cwd of "/", and through "/etc/..";
+ * then no descriptor of the process may be "/". */
+static void
+test_root_never_held(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		char link[64], target[4096];
+		int fd, held = 0;
+		ssize_t n;
+
+		if (chdir("/") != 0)
+			_exit(2);
+		ts_pin_dir_of("/tokenscope.conf");
+		ts_pin_dir_of("tokenscope.conf");
+		ts_pin_dir_of("./tokenscope.conf");
+		ts_pin_dir_of("/etc/../tokenscope.conf");
+		for (fd = 0; fd < 1024; fd++) {
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+			if ((n = readlink(link, target, sizeof(target) - 1)) > 0) {
+				target[n] = '\0';
+				held += strcmp(target, "/") == 0;
+			}
+		}
+		_exit(held == 0 ? 0 : 1);
+	}
+	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "K13_root_directory_never_held_under_any_name");
+}
+
 /* geteuid() is 0 under fakeroot too, where chroot fails: ask the kernel. */
 static int
 can_chroot(void)
@@ -263,6 +297,7 @@ main(void)
 	test_edits_reach_the_chrooted_process();
 	test_fix_reaches_the_chrooted_process();
 	test_after_dropping_privileges();
+	test_root_never_held();
 	{
 		char cmd[4200];
 
