@@ -397,6 +397,7 @@ ts_ctx_new(const char *config_path, ts_log_fn *log, void *log_arg, ts_ctx **out,
 		return ts_fail(err, TS_R_INTERNAL, "out of memory");
 	}
 	pthread_mutex_init(&ctx->lock, NULL);
+	ts_pins_hold();
 	ctx->log = log;
 	ctx->log_arg = log_arg;
 	*out = ctx;
@@ -411,6 +412,7 @@ ts_ctx_free(ts_ctx *ctx)
 	ts_state_unref(ctx->state);
 	ts_state_unref(ctx->good);
 	ts_filelist_free(&ctx->failed);
+	ts_pins_release();
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->path);
 	free(ctx);

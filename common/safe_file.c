@@ -28,7 +28,7 @@ static struct pin {
 	dev_t dev; /* of the directory at pin time: a descriptor the host */
 	ino_t ino; /* closed and reused for something else is not used */
 } pins[PIN_MAX];
-static size_t npins;
+static size_t npins, users;
 static int root_known;
 static dev_t root_dev;
 static ino_t root_ino;
@@ -71,6 +71,31 @@ dir_of(const char *path, char *dir, size_t cap, const char **base)
 	memcpy(dir, path, n);
 	dir[n] = '\0';
 	return 0;
+}
+
+void
+ts_pins_hold(void)
+{
+	pthread_mutex_lock(&pin_lock);
+	users++;
+	pthread_mutex_unlock(&pin_lock);
+}
+
+void
+ts_pins_release(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&pin_lock);
+	if (users > 0 && --users == 0) {
+		for (i = 0; i < npins; i++) {
+			close(pins[i].fd);
+			free(pins[i].dir);
+		}
+		npins = 0;
+		root_known = 0;
+	}
+	pthread_mutex_unlock(&pin_lock);
 }
 
 void

@@ -59,6 +59,11 @@ int ts_file_out_of_reach(const char *path);
  * held, or past 32 directories. Without a chroot nothing changes: paths
  * are opened as given. */
 void ts_pin_dir_of(const char *path);
+/* The held directories belong to the contexts alive: each context holds
+ * them from its creation to its free, and the last free closes them (a
+ * SASL plugin is unloaded by sasl_server_done, and with it this storage). */
+void ts_pins_hold(void);
+void ts_pins_release(void);
 /* 1 when path is out of reach because the process chrooted and its
  * directory was not held (see ts_pin_dir_of). */
 int ts_file_lost(const char *path);

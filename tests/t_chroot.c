@@ -257,6 +257,40 @@ test_root_never_held(void)
 	    "K13_root_directory_never_held_under_any_name");
 }
 
+static int
+open_fds(void)
+{
+	char link[64], target[64];
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n += readlink(link, target, sizeof(target)) > 0;
+	}
+	return n;
+}
+
+/* The held directories go with the last context: a SASL plugin that
+ * libsasl unloads and loads again leaks no descriptor. */
+static void
+test_released_with_the_last_context(void)
+{
+	ts_ctx *a = NULL, *b = NULL;
+	ts_err e = { "" };
+	int before = open_fds(), during;
+
+	write_conf(KEY, "imap.example.com");
+	(void)ts_ctx_new(conf, child_logger, NULL, &a, &e);
+	(void)ts_ctx_new(conf, child_logger, NULL, &b, &e);
+	during = open_fds();
+	ts_ctx_free(a);
+	ok(open_fds() == during, "K13_held_directories_kept_while_a_context_lives");
+	ts_ctx_free(b);
+	ok(during > before && open_fds() == before,
+	    "K13_held_directories_closed_with_the_last_context (%d, %d, %d)", before, during,
+	    open_fds());
+}
+
 /* geteuid() is 0 under fakeroot too, where chroot fails: ask the kernel. */
 static int
 can_chroot(void)
@@ -298,6 +332,7 @@ main(void)
 	test_fix_reaches_the_chrooted_process();
 	test_after_dropping_privileges();
 	test_root_never_held();
+	test_released_with_the_last_context();
 	{
 		char cmd[4200];
 
