@@ -50,7 +50,7 @@ log_has() {
 smtp oauthbearer alice "$good"; accepted $? "K13_chrooted_smtpd_accepts_a_good_token"
 pid=$(smtpd_pids)
 ls -l /proc/"$pid"/root 2>/dev/null | grep -q -- "-> $W/spool$"
-ok $? "K13_smtpd_$pid""_runs_chrooted_in_$W/spool"
+ok $? "K13_smtpd_runs_chrooted_in_its_queue_directory (pid $pid, $W/spool)"
 
 # revoke the key the token is signed with (p256, kid corp-1)
 thumb=$("$PY" -c "import json; print(json.load(open('$TS_FIXTURES/tokens.json'))['thumbprints']['p256'])")
