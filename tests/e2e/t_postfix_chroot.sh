@@ -37,7 +37,8 @@ postfix_start
 good=$(tok good_smtp)
 # PIDs of the smtpd processes that ended a session with an accepted AUTH
 accepted_pids() { sed -n 's/.*postfix\/smtpd\[\([0-9]*\)\]: disconnect from .* auth=1 .*/\1/p' "$W/postfix.log"; }
-smtpd_pids() { accepted_pids | sort -u; }
+# PIDs of every smtpd that ended a session, refusals included
+smtpd_pids() { sed -n 's/.*postfix\/smtpd\[\([0-9]*\)\]: disconnect from .*/\1/p' "$W/postfix.log" | sort -u; }
 # the line for the last AUTH reaches the log through postlogd: wait for it
 log_has() {
 	for i in $(seq 1 50); do
@@ -48,7 +49,7 @@ log_has() {
 }
 
 smtp oauthbearer alice "$good"; accepted $? "K13_chrooted_smtpd_accepts_a_good_token"
-pid=$(smtpd_pids)
+pid=$(accepted_pids)
 ls -l /proc/"$pid"/root 2>/dev/null | grep -q -- "-> $W/spool$"
 ok $? "K13_smtpd_runs_chrooted_in_its_queue_directory (pid $pid, $W/spool)"
 
