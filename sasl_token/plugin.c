@@ -27,6 +27,8 @@
 
 #define TS_EXPORT __attribute__((visibility("default")))
 
+#define PENDING_MAX 4
+
 /* Shared by both mechanisms, made in plug_init (as root, before Postfix
  * chroots): the context keeps its loaded state if the files later become
  * unreachable. */
@@ -42,7 +44,12 @@ typedef struct glob {
 	 * a plugin's lines to syslog, not to the application) */
 	int no_syslog; /* errno of the /dev/log probe, 0 when it answered */
 	int told_no_syslog;
-	char told_error[TS_ERR_MSG_MAX]; /* the config error last told */
+	/* errors and warnings logged while no application log could be
+	 * reached (the first load, a reload outside an exchange), kept for
+	 * the next exchange; the oldest are dropped past PENDING_MAX */
+	char pending[PENDING_MAX][600];
+	int pending_prio[PENDING_MAX];
+	size_t npending, dropped;
 } glob;
 
 typedef struct conn {
@@ -55,7 +62,7 @@ typedef struct conn {
 } conn;
 
 static glob *g;
-static pthread_mutex_t tell_lock = PTHREAD_MUTEX_INITIALIZER; /* g's told_* */
+static pthread_mutex_t tell_lock = PTHREAD_MUTEX_INITIALIZER; /* g's told and pending */
 /* glob_context of each mechanism: tells mech_new which one it is */
 static int mech_oauthbearer, mech_xoauth2;
 static __thread const sasl_utils_t *cur_utils;
@@ -74,9 +81,25 @@ plug_log(void *arg, int prio, const char *line)
 	 * options; debug detail stays in the application's log */
 	if (prio != LOG_DEBUG)
 		syslog(LOG_AUTHPRIV | prio, "%s", line);
-	/* without a connection libsasl's log is syslog itself: once is enough */
-	if (u == NULL || u->log == NULL || u->conn == NULL)
+	/* without a connection libsasl's log is syslog itself: once is
+	 * enough there, and the application hears it at the next exchange */
+	if (u == NULL || u->log == NULL || u->conn == NULL) {
+		if (g != NULL && (prio == LOG_ERR || prio == LOG_WARNING)) {
+			pthread_mutex_lock(&tell_lock);
+			if (g->npending == PENDING_MAX) {
+				memmove(g->pending[0], g->pending[1],
+				    (PENDING_MAX - 1) * sizeof(g->pending[0]));
+				memmove(&g->pending_prio[0], &g->pending_prio[1],
+				    (PENDING_MAX - 1) * sizeof(g->pending_prio[0]));
+				g->npending--;
+				g->dropped++;
+			}
+			snprintf(g->pending[g->npending], sizeof(g->pending[0]), "%s", line);
+			g->pending_prio[g->npending++] = prio;
+			pthread_mutex_unlock(&tell_lock);
+		}
 		return;
+	}
 	switch (prio) {
 	case LOG_ERR: level = SASL_LOG_ERR; break;
 	case LOG_WARNING: level = SASL_LOG_WARN; break;
@@ -112,17 +135,15 @@ syslog_probe(void)
 }
 
 /* M8: at an exchange, the application's own log hears once what went only
- * to syslog so far: that syslog is lost, and a configuration error (which
- * the first load logs before the application can be reached). */
+ * to syslog so far: that syslog is lost, and the errors and warnings of a
+ * load it could not hear (the first one runs before any connection). */
 static void
 tell_application(const sasl_utils_t *u)
 {
-	char err[TS_ERR_MSG_MAX];
+	size_t i;
 
 	if (u->log == NULL || u->conn == NULL)
 		return;
-	/* bounded: another thread may be reloading meanwhile */
-	snprintf(err, sizeof(err), "%.*s", (int)sizeof(err) - 1, ts_ctx_last_error(g->ctx));
 	pthread_mutex_lock(&tell_lock);
 	if (g->no_syslog != 0 && !g->told_no_syslog) {
 		g->told_no_syslog = 1;
@@ -132,12 +153,14 @@ tell_application(const sasl_utils_t *u)
 		    "rsyslog",
 		    strerror(g->no_syslog));
 	}
-	if (err[0] != '\0' && strcmp(err, g->told_error) != 0) {
-		snprintf(g->told_error, sizeof(g->told_error), "%s", err);
-		u->log(u->conn, SASL_LOG_ERR, "tokenscope: configuration error: %s", err);
-	} else if (err[0] == '\0') {
-		g->told_error[0] = '\0';
-	}
+	if (g->dropped > 0)
+		u->log(u->conn, SASL_LOG_WARN,
+		    "tokenscope: %zu earlier line(s) logged before this exchange only to syslog",
+		    g->dropped);
+	for (i = 0; i < g->npending; i++)
+		u->log(u->conn, g->pending_prio[i] == LOG_ERR ? SASL_LOG_ERR : SASL_LOG_WARN,
+		    "%s (logged before this exchange)", g->pending[i]);
+	g->npending = g->dropped = 0;
 	pthread_mutex_unlock(&tell_lock);
 }
 
