@@ -39,7 +39,7 @@ typedef struct glob {
 	int debug;
 	int refs; /* one per registered mechanism, for mech_free */
 	const sasl_utils_t *utils;
-	/* M8: what the application's own log must hear once, at the first
+	/* M9: what the application's own log must hear once, at the first
 	 * exchange (at initialisation libsasl has no connection, and sends
 	 * a plugin's lines to syslog, not to the application) */
 	int no_syslog; /* errno of the /dev/log probe, 0 when it answered */
@@ -74,7 +74,7 @@ plug_log(void *arg, int prio, const char *line)
 	int level;
 
 	(void)arg;
-	/* M8: decisions, errors and warnings also go to syslog's authpriv,
+	/* M9: decisions, errors and warnings also go to syslog's authpriv,
 	 * where auth.log and journald keep them whatever the application's
 	 * log level: Postfix shows SASL_LOG_NOTE lines (accepts) only with
 	 * -v. syslog() with a facility keeps the host's openlog identity and
@@ -114,7 +114,7 @@ plug_log(void *arg, int prio, const char *line)
 	u->log(u->conn, level, "%s", line);
 }
 
-/* M8: errno when nothing receives syslog datagrams on /dev/log (no
+/* M9: errno when nothing receives syslog datagrams on /dev/log (no
  * journald, no rsyslog: every syslog line is lost), else 0. A unix socket
  * only, made and closed here; run at initialisation, before a chroot. */
 static int
@@ -134,7 +134,7 @@ syslog_probe(void)
 	return r;
 }
 
-/* M8: at an exchange, the application's own log hears once what went only
+/* M9: at an exchange, the application's own log hears once what went only
  * to syslog so far: that syslog is lost, and the errors and warnings of a
  * load it could not hear (the first one runs before any connection). */
 static void

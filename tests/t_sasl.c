@@ -30,7 +30,7 @@
  * to syslog(), not to the log callback: defined here (exported with
  * -export-dynamic), syslog captures it into the test log, where it is
  * asserted and scanned for token pieces (M3). */
-/* M8: the last lines each way, "facility/level line" for syslog (the
+/* M9: the last lines each way, "facility/level line" for syslog (the
  * stand-in below) and "level line" for the log callback. */
 static char sys_lines[64][700], cb_lines[64][700];
 static unsigned nsys, ncb, openlogs, no_syslog_warnings;
@@ -69,7 +69,7 @@ capture(int prio, const char *fmt, va_list ap)
 }
 
 VISIBLE void openlog(const char *ident, int option, int facility);
-/* M8: the plugin never changes the host's identity or facility */
+/* M9: the plugin never changes the host's identity or facility */
 void
 openlog(const char *ident, int option, int facility)
 {
@@ -414,7 +414,7 @@ test_refusals(void)
 	json_decref(r.challenge);
 }
 
-/* M8: every decision goes to syslog's authpriv (whatever the application
+/* M9: every decision goes to syslog's authpriv (whatever the application
  * shows of its SASL log) and to the application's log callback; the
  * host's openlog identity is never touched; a missing syslog receiver is
  * told to the application once. */
@@ -433,13 +433,13 @@ test_logged_where_admins_look(void)
 	        seen(sys_lines, nsys, LOG_AUTHPRIV | LOG_INFO,
 	            "tokenscope: result=accept reason=ok service=dovecot") &&
 	        seen(cb_lines, ncb, SASL_LOG_NOTE, "tokenscope: result=accept reason=ok"),
-	    "M8_sasl_accept_to_authpriv_and_to_the_application");
+	    "M9_sasl_accept_to_authpriv_and_to_the_application");
 	r = ob("dovecot", "alice", tok("K1_partner_key_claims_corp_issuer"));
 	json_decref(r.challenge);
 	ok(seen(sys_lines, nsys, LOG_AUTHPRIV | LOG_NOTICE, "result=reject reason=unknown_key") &&
 	        seen(cb_lines, ncb, SASL_LOG_FAIL, "result=reject reason=unknown_key"),
-	    "M8_sasl_reject_to_authpriv_and_to_the_application");
-	ok(openlogs == 0, "M8_sasl_plugin_never_calls_openlog (%u)", openlogs);
+	    "M9_sasl_reject_to_authpriv_and_to_the_application");
+	ok(openlogs == 0, "M9_sasl_plugin_never_calls_openlog (%u)", openlogs);
 	/* this machine's answer decides which way the warning must go */
 	memset(&a, 0, sizeof(a));
 	a.sun_family = AF_UNIX;
@@ -450,7 +450,7 @@ test_logged_where_admins_look(void)
 		close(fd);
 	r = ob("dovecot", "alice", tok("good_corp_es256"));
 	ok(no_syslog_warnings == (no_syslog ? 1u : 0u),
-	    "M8_missing_syslog_receiver_told_to_the_application_once (%s /dev/log, %u lines)",
+	    "M9_missing_syslog_receiver_told_to_the_application_once (%s /dev/log, %u lines)",
 	    no_syslog ? "no" : "a", no_syslog_warnings);
 }
 
@@ -612,7 +612,7 @@ test_broken_config(void)
 		        seen(cb_lines, ncb, SASL_LOG_ERR,
 		            "broken.conf:2: unknown setting \"nonsense\" in [global] (logged "
 		            "before this exchange)"),
-		    "M8_config_error_to_authpriv_and_to_the_application");
+		    "M9_config_error_to_authpriv_and_to_the_application");
 		sasl_server_done();
 	} else {
 		ok(0, "sasl_server_init_again");

@@ -16,7 +16,7 @@ mkdir -p "$W/spool/etc"
 for f in localtime services resolv.conf hosts nsswitch.conf; do
 	[ -f "/etc/$f" ] && cp "/etc/$f" "$W/spool/etc/$f"
 done
-# M8: a syslog receiver inside the jail, where Debian's rsyslog listens
+# M9: a syslog receiver inside the jail, where Debian's rsyslog listens
 # for a chrooted Postfix (/var/spool/postfix/dev/log): the chrooted smtpd's
 # syslog() reaches it, the plugin's decision lines included
 mkdir -p "$W/spool/dev"
@@ -82,7 +82,7 @@ wait_banner "$PORT" "220"
 smtp oauthbearer alice "$good"
 [ $? = 2 ]; ok $? "K13_smtpd_started_with_a_bad_key_mode_fails_closed"
 log_has "SASL authentication problem: tokenscope: .*p256.pub.pem: group- or world-writable .*(logged before this exchange)"
-ok $? "M8_config_error_in_postfixs_own_log"
+ok $? "M9_config_error_in_postfixs_own_log"
 bad_pid=$(sed -n 's/.*postfix\/smtpd\[\([0-9]*\)\]: .*reason=config_error.*/\1/p' "$W/postfix.log" | tail -1)
 chmod 644 "$W/p256.pub.pem"
 smtp oauthbearer alice "$good"; accepted $? "K13_key_mode_fixed_reaches_the_chrooted_smtpd_without_reload"
@@ -91,9 +91,9 @@ last_pid=$(accepted_pids | tail -1)
 ok $? "K13_the_same_smtpd_recovered ($bad_pid, $last_pid)"
 # authpriv.info is <86>, authpriv.notice <85>
 grep -q "^<86>.*smtpd[^:]*: tokenscope: result=accept reason=ok service=smtp" "$W/syslog.txt"
-ok $? "M8_chrooted_smtpd_accept_line_in_authpriv"
+ok $? "M9_chrooted_smtpd_accept_line_in_authpriv"
 grep -q "^<85>.*smtpd[^:]*: tokenscope: result=reject reason=key_revoked" "$W/syslog.txt"
-ok $? "M8_chrooted_smtpd_refusal_line_in_authpriv"
+ok $? "M9_chrooted_smtpd_refusal_line_in_authpriv"
 v=$(echo "$good" | cut -c1-60)
 ! grep -qF "$v" "$W/postfix.log" "$W/syslog.txt"; ok $? "M3_chrooted_postfix_log_never_holds_a_token"
 finish
