@@ -250,6 +250,24 @@ out:
 	return r;
 }
 
+/* K13: a file whose directory was not held before the process chrooted
+ * cannot be read until the service restarts: the line says so and what to
+ * do, once per failed attempt like the error itself. The path goes last,
+ * so that a long one cannot cut the advice. */
+static void
+lost_files_log(ts_ctx *ctx, const ts_filelist *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (ts_file_lost(f->paths[i]))
+			ctx_log(ctx, LOG_ERR,
+			    "tokenscope: out of reach since this process chrooted (its directory "
+			    "was not in use before): restart the service (Postfix: `postfix "
+			    "reload`) or run it unchrooted (`chroot = n` in master.cf): %s",
+			    f->paths[i]);
+}
+
 /* With ctx->lock held, after a failed load: less (may be NULL) goes in
  * force, unless the files were out of reach. Returns the state it replaces. */
 static ts_state *
@@ -260,6 +278,7 @@ install_less_locked(ts_ctx *ctx, ts_state *less, size_t nremoved, size_t nrevoke
 
 	if (ctx->good == NULL) {
 		ctx_log(ctx, LOG_ERR, "tokenscope: %s", e->msg);
+		lost_files_log(ctx, &ctx->failed);
 		return NULL;
 	}
 	if (out_of_reach) {
@@ -268,6 +287,7 @@ install_less_locked(ts_ctx *ctx, ts_state *less, size_t nremoved, size_t nrevoke
 		return NULL;
 	}
 	ctx->revoke_error[0] = '\0';
+	lost_files_log(ctx, &ctx->failed);
 	/* when what is taken away cannot be worked out, nothing is trusted */
 	old = ctx->state;
 	ctx->state = less;
@@ -309,6 +329,12 @@ reload(ts_ctx *ctx, ts_err *e)
 	size_t nremoved = 0, nrevoked = 0;
 	int out_of_reach = 0;
 	ts_reason r = state_load(ctx->path, &fresh, &files, e);
+	size_t i;
+
+	/* K13: what was read (or tried) before a chroot stays reachable after
+	 * it, a file that failed included: its fix must be seen too */
+	for (i = 0; i < files.n; i++)
+		ts_pin_dir_of(files.paths[i]);
 
 	if (r != TS_OK && ctx->good != NULL)
 		less = take_away(ctx, &files, &nremoved, &nrevoked, &re, &out_of_reach);
@@ -371,6 +397,7 @@ ts_ctx_new(const char *config_path, ts_log_fn *log, void *log_arg, ts_ctx **out,
 		return ts_fail(err, TS_R_INTERNAL, "out of memory");
 	}
 	pthread_mutex_init(&ctx->lock, NULL);
+	ts_pins_hold();
 	ctx->log = log;
 	ctx->log_arg = log_arg;
 	*out = ctx;
@@ -385,6 +412,7 @@ ts_ctx_free(ts_ctx *ctx)
 	ts_state_unref(ctx->state);
 	ts_state_unref(ctx->good);
 	ts_filelist_free(&ctx->failed);
+	ts_pins_release();
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->path);
 	free(ctx);

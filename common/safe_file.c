@@ -3,12 +3,213 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "safe_file.h"
+
+#define TS_OPEN_FLAGS (O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+/* K13: the directories of the files a context read while the process still
+ * had its first root directory, held as O_PATH descriptors so that the
+ * same files can be reached after the process chroots (Postfix's smtpd).
+ * Process-wide, like the root directory itself. */
+#define PIN_MAX 32
+static pthread_mutex_t pin_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pin {
+	char *dir;
+	int fd;
+	dev_t dev; /* of the directory at pin time: a descriptor the host */
+	ino_t ino; /* closed and reused for something else is not used */
+} pins[PIN_MAX];
+static size_t npins, users;
+static int root_known;
+static dev_t root_dev;
+static ino_t root_ino;
+
+/* How one path is reached now. */
+typedef struct where {
+	int dirfd; /* AT_FDCWD: the plain path */
+	const char *name; /* path, or its last component under a pin */
+	int lost; /* chrooted, and its directory was never pinned */
+} where;
+
+/* 1 when "/" is no longer the root directory seen at the first pin. */
+static int
+chrooted(void)
+{
+	struct stat st;
+
+	if (!root_known)
+		return 0;
+	/* a root that cannot be examined at all is not the one pinned at */
+	return stat("/", &st) != 0 || st.st_dev != root_dev || st.st_ino != root_ino;
+}
+
+/* The directory part of path in dir[cap] ("." for a bare name); -1 when it
+ * does not fit. */
+static int
+dir_of(const char *path, char *dir, size_t cap, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL) {
+		*base = path;
+		return snprintf(dir, cap, ".") >= (int)cap ? -1 : 0;
+	}
+	*base = slash + 1;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= cap)
+		return -1;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return 0;
+}
+
+void
+ts_pins_hold(void)
+{
+	pthread_mutex_lock(&pin_lock);
+	users++;
+	pthread_mutex_unlock(&pin_lock);
+}
+
+void
+ts_pins_release(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&pin_lock);
+	if (users > 0 && --users == 0) {
+		for (i = 0; i < npins; i++) {
+			close(pins[i].fd);
+			free(pins[i].dir);
+		}
+		npins = 0;
+		root_known = 0;
+	}
+	pthread_mutex_unlock(&pin_lock);
+}
+
+void
+ts_pin_dir_of(const char *path)
+{
+	char dir[4096];
+	const char *base;
+	struct stat st;
+	size_t i;
+	int fd;
+
+	pthread_mutex_lock(&pin_lock);
+	if (chrooted() || dir_of(path, dir, sizeof(dir), &base) != 0)
+		goto out;
+	/* never "/" itself: a descriptor of the whole tree would undo any
+	 * chroot; a file right under "/" is simply not reachable after one */
+	if (strcmp(dir, "/") == 0 || npins == PIN_MAX)
+		goto out;
+	for (i = 0; i < npins; i++)
+		if (strcmp(pins[i].dir, dir) == 0)
+			goto out;
+	if (!root_known) {
+		if (stat("/", &st) != 0)
+			goto out;
+		root_dev = st.st_dev;
+		root_ino = st.st_ino;
+		root_known = 1;
+	}
+	/* O_PATH: the descriptor grants nothing by itself, neither reading
+	 * nor listing; every open through it is checked as usual */
+	if ((fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto out;
+	/* "/" under another name ("." in a daemon whose cwd is "/", a link)
+	 * is "/" all the same */
+	if (fstat(fd, &st) != 0 || (st.st_dev == root_dev && st.st_ino == root_ino) ||
+	    (pins[npins].dir = strdup(dir)) == NULL) {
+		close(fd);
+		goto out;
+	}
+	pins[npins].fd = fd;
+	pins[npins].dev = st.st_dev;
+	pins[npins].ino = st.st_ino;
+	npins++;
+out:
+	pthread_mutex_unlock(&pin_lock);
+}
+
+/* Where path is to be opened: the plain path unless the process changed
+ * its root since the first pin, then under its directory's pin. */
+static where
+locate(const char *path)
+{
+	where w = { AT_FDCWD, path, 0 };
+	char dir[4096];
+	const char *base;
+	struct stat st;
+	size_t i;
+
+	pthread_mutex_lock(&pin_lock);
+	if (!chrooted())
+		goto out;
+	w.lost = 1;
+	if (dir_of(path, dir, sizeof(dir), &base) != 0 || base[0] == '\0' ||
+	    strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		goto out;
+	for (i = 0; i < npins; i++)
+		if (strcmp(pins[i].dir, dir) == 0 && fstat(pins[i].fd, &st) == 0 &&
+		    S_ISDIR(st.st_mode) && st.st_dev == pins[i].dev && st.st_ino == pins[i].ino) {
+			w.dirfd = pins[i].fd;
+			w.name = base;
+			w.lost = 0;
+			break;
+		}
+out:
+	pthread_mutex_unlock(&pin_lock);
+	return w;
+}
+
+/* Opens what locate found. Under a pin, openat2 confines the lookup to the
+ * pinned directory (no "..", no symbolic or magic links) where the kernel
+ * has it; elsewhere openat with O_NOFOLLOW on a name without a slash does
+ * the same. */
+static int
+open_at(const where *w)
+{
+	struct open_how how;
+	int fd;
+
+	if (w->lost) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (w->dirfd == AT_FDCWD)
+		return open(w->name, TS_OPEN_FLAGS);
+	memset(&how, 0, sizeof(how));
+	how.flags = TS_OPEN_FLAGS;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, w->dirfd, w->name, &how, sizeof(how));
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+		fd = openat(w->dirfd, w->name, TS_OPEN_FLAGS);
+	return fd;
+}
+
+static const char *
+lost_hint(const where *w)
+{
+	return w->lost ? " (out of reach since a chroot)" : "";
+}
+
+int
+ts_file_lost(const char *path)
+{
+	return locate(path).lost;
+}
 
 static void
 id_from_stat(const struct stat *st, ts_file_id *id)
@@ -27,8 +228,9 @@ void
 ts_file_id_of(const char *path, ts_file_id *id)
 {
 	struct stat st;
+	where w = locate(path);
 
-	if (lstat(path, &st) != 0) {
+	if (w.lost || fstatat(w.dirfd, w.name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		memset(id, 0, sizeof(*id));
 		return;
 	}
@@ -49,7 +251,8 @@ ts_owner_ok(uid_t uid)
 int
 ts_file_out_of_reach(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	where w = locate(path);
+	int fd = open_at(&w);
 
 	if (fd >= 0) {
 		close(fd);
@@ -77,12 +280,14 @@ ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size
 	ssize_t n;
 	int fd;
 	ts_reason r = TS_R_CONFIG_ERROR;
+	where w = locate(path);
 
 	*buf = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
-		return ts_fail(e, r, "%s: cannot open: %s%s", path, strerror(errno),
-		    errno == ELOOP ? " (symbolic links are not followed)" : "");
+	if ((fd = open_at(&w)) < 0)
+		return ts_fail(e, r, "%s: cannot open: %s%s%s", path, strerror(errno),
+		    errno == ELOOP || errno == EXDEV ? " (symbolic links are not followed)" : "",
+		    lost_hint(&w));
 	if (fstat(fd, &st) != 0) {
 		ts_fail(e, r, "%s: cannot stat: %s", path, strerror(errno));
 		goto out;

@@ -50,6 +50,24 @@ ts_reason ts_read_file(const char *path, size_t max_size, unsigned flags, char *
  * whether or not it is safe. */
 int ts_file_out_of_reach(const char *path);
 
+/* K13: holds the directory of path (O_PATH, close-on-exec) so that the
+ * file can still be opened and checked for changes after the process
+ * chroots: from then on every path of this file is resolved under the
+ * directory held for it, and a path whose directory was not held is out of
+ * reach, with an error message that says why and what to do. Does nothing
+ * once the process has chrooted, for "/" itself, for a directory already
+ * held, or past 32 directories. Without a chroot nothing changes: paths
+ * are opened as given. */
+void ts_pin_dir_of(const char *path);
+/* The held directories belong to the contexts alive: each context holds
+ * them from its creation to its free, and the last free closes them (a
+ * SASL plugin is unloaded by sasl_server_done, and with it this storage). */
+void ts_pins_hold(void);
+void ts_pins_release(void);
+/* 1 when path is out of reach because the process chrooted and its
+ * directory was not held (see ts_pin_dir_of). */
+int ts_file_lost(const char *path);
+
 /* 1 when a file or directory owned by uid may hold configuration, keys or
  * the replay cache: root, or the effective user under the test hook. */
 int ts_owner_ok(uid_t uid);

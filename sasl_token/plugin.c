@@ -7,11 +7,16 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sasl/sasl.h>
@@ -21,6 +26,8 @@
 #include "tokenscope.h"
 
 #define TS_EXPORT __attribute__((visibility("default")))
+
+#define PENDING_MAX 4
 
 /* Shared by both mechanisms, made in plug_init (as root, before Postfix
  * chroots): the context keeps its loaded state if the files later become
@@ -32,6 +39,17 @@ typedef struct glob {
 	int debug;
 	int refs; /* one per registered mechanism, for mech_free */
 	const sasl_utils_t *utils;
+	/* M9: what the application's own log must hear once, at the first
+	 * exchange (at initialisation libsasl has no connection, and sends
+	 * a plugin's lines to syslog, not to the application) */
+	int no_syslog; /* errno of the /dev/log probe, 0 when it answered */
+	int told_no_syslog;
+	/* errors and warnings logged while no application log could be
+	 * reached (the first load, a reload outside an exchange), kept for
+	 * the next exchange; the oldest are dropped past PENDING_MAX */
+	char pending[PENDING_MAX][600];
+	int pending_prio[PENDING_MAX];
+	size_t npending, dropped;
 } glob;
 
 typedef struct conn {
@@ -44,6 +62,7 @@ typedef struct conn {
 } conn;
 
 static glob *g;
+static pthread_mutex_t tell_lock = PTHREAD_MUTEX_INITIALIZER; /* g's told and pending */
 /* glob_context of each mechanism: tells mech_new which one it is */
 static int mech_oauthbearer, mech_xoauth2;
 static __thread const sasl_utils_t *cur_utils;
@@ -55,8 +74,32 @@ plug_log(void *arg, int prio, const char *line)
 	int level;
 
 	(void)arg;
-	if (u == NULL || u->log == NULL)
+	/* M9: decisions, errors and warnings also go to syslog's authpriv,
+	 * where auth.log and journald keep them whatever the application's
+	 * log level: Postfix shows SASL_LOG_NOTE lines (accepts) only with
+	 * -v. syslog() with a facility keeps the host's openlog identity and
+	 * options; debug detail stays in the application's log */
+	if (prio != LOG_DEBUG)
+		syslog(LOG_AUTHPRIV | prio, "%s", line);
+	/* without a connection libsasl's log is syslog itself: once is
+	 * enough there, and the application hears it at the next exchange */
+	if (u == NULL || u->log == NULL || u->conn == NULL) {
+		if (g != NULL && (prio == LOG_ERR || prio == LOG_WARNING)) {
+			pthread_mutex_lock(&tell_lock);
+			if (g->npending == PENDING_MAX) {
+				memmove(g->pending[0], g->pending[1],
+				    (PENDING_MAX - 1) * sizeof(g->pending[0]));
+				memmove(&g->pending_prio[0], &g->pending_prio[1],
+				    (PENDING_MAX - 1) * sizeof(g->pending_prio[0]));
+				g->npending--;
+				g->dropped++;
+			}
+			snprintf(g->pending[g->npending], sizeof(g->pending[0]), "%s", line);
+			g->pending_prio[g->npending++] = prio;
+			pthread_mutex_unlock(&tell_lock);
+		}
 		return;
+	}
 	switch (prio) {
 	case LOG_ALERT: /* M7: a valid signature under an out-of-scope key */
 	case LOG_ERR: level = SASL_LOG_ERR; break;
@@ -70,6 +113,56 @@ plug_log(void *arg, int prio, const char *line)
 	default: level = SASL_LOG_NOTE; break; /* accepts */
 	}
 	u->log(u->conn, level, "%s", line);
+}
+
+/* M9: errno when nothing receives syslog datagrams on /dev/log (no
+ * journald, no rsyslog: every syslog line is lost), else 0. A unix socket
+ * only, made and closed here; run at initialisation, before a chroot. */
+static int
+syslog_probe(void)
+{
+	struct sockaddr_un a;
+	int fd, r = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", "/dev/log");
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return errno;
+	if (connect(fd, (const struct sockaddr *)&a, sizeof(a)) != 0)
+		r = errno;
+	close(fd);
+	return r;
+}
+
+/* M9: at an exchange, the application's own log hears once what went only
+ * to syslog so far: that syslog is lost, and the errors and warnings of a
+ * load it could not hear (the first one runs before any connection). */
+static void
+tell_application(const sasl_utils_t *u)
+{
+	size_t i;
+
+	if (u->log == NULL || u->conn == NULL)
+		return;
+	pthread_mutex_lock(&tell_lock);
+	if (g->no_syslog != 0 && !g->told_no_syslog) {
+		g->told_no_syslog = 1;
+		u->log(u->conn, SASL_LOG_WARN,
+		    "tokenscope: no syslog receiver (/dev/log: %s): decision lines reach only this "
+		    "application's log, where accepts need its verbose mode; run journald or "
+		    "rsyslog",
+		    strerror(g->no_syslog));
+	}
+	if (g->dropped > 0)
+		u->log(u->conn, SASL_LOG_WARN,
+		    "tokenscope: %zu earlier line(s) logged before this exchange only to syslog",
+		    g->dropped);
+	for (i = 0; i < g->npending; i++)
+		u->log(u->conn, g->pending_prio[i] == LOG_ERR ? SASL_LOG_ERR : SASL_LOG_WARN,
+		    "%s (logged before this exchange)", g->pending[i]);
+	g->npending = g->dropped = 0;
+	pthread_mutex_unlock(&tell_lock);
 }
 
 static const char *
@@ -185,6 +278,7 @@ mech_step(void *conn_context, sasl_server_params_t *sp, const char *in, unsigned
 		req.rhost = rhost;
 	cur_utils = sp->utils;
 	r = ts_validate(g->ctx, &req, &res);
+	tell_application(sp->utils);
 	cur_utils = NULL;
 	if (r == TS_R_CONFIG_ERROR || r == TS_R_INTERNAL) {
 		sp->utils->seterror(
@@ -327,6 +421,7 @@ sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_versio
 		if ((g = calloc(1, sizeof(*g))) == NULL)
 			return SASL_NOMEM;
 		g->utils = utils;
+		g->no_syslog = syslog_probe();
 		g->debug = (v = option(utils, "token_debug")) != NULL &&
 		    (strcmp(v, "yes") == 0 || strcmp(v, "1") == 0 || strcmp(v, "on") == 0);
 		if (((v = option(utils, "token_openid_configuration")) != NULL &&

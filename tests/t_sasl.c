@@ -9,8 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sasl/sasl.h>
@@ -20,12 +24,40 @@
 #include "tap.h"
 #include "tsenv.h"
 
+#define VISIBLE __attribute__((visibility("default")))
 #define OPENID "https://sso.example.com/realms/corp/.well-known/openid-configuration"
 
 /* What libsasl logs without a connection (a plugin's initialisation) goes
  * to syslog(), not to the log callback: defined here (exported with
  * -export-dynamic), syslog captures it into the test log, where it is
  * asserted and scanned for token pieces (M3). */
+/* M9: the last lines each way, "facility/level line" for syslog (the
+ * stand-in below) and "level line" for the log callback. */
+static char sys_lines[64][700], cb_lines[64][700];
+static unsigned nsys, ncb, openlogs, no_syslog_warnings;
+
+static void
+remember(char (*lines)[700], unsigned *n, int tag, const char *line)
+{
+	/* lines over the slot are cut: the checks look at their start */
+	snprintf(lines[(*n)++ % 64], sizeof(lines[0]), "%d %.680s", tag, line);
+}
+
+/* True when one of the last 64 lines of that way starts with tag and
+ * holds needle. */
+static int
+seen(char (*lines)[700], unsigned n, int tag, const char *needle)
+{
+	char pre[16];
+	unsigned i;
+
+	snprintf(pre, sizeof(pre), "%d ", tag);
+	for (i = 0; i < 64 && i < n; i++)
+		if (strncmp(lines[i], pre, strlen(pre)) == 0 && strstr(lines[i], needle) != NULL)
+			return 1;
+	return 0;
+}
+
 static void capture(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void
 capture(int prio, const char *fmt, va_list ap)
@@ -33,10 +65,21 @@ capture(int prio, const char *fmt, va_list ap)
 	char line[2048];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
+	remember(sys_lines, &nsys, prio, line);
 	env_log(NULL, prio & 7, line);
 }
 
-#define VISIBLE __attribute__((visibility("default")))
+VISIBLE void openlog(const char *ident, int option, int facility);
+/* M9: the plugin never changes the host's identity or facility */
+void
+openlog(const char *ident, int option, int facility)
+{
+	(void)ident;
+	(void)option;
+	(void)facility;
+	openlogs++;
+}
+
 VISIBLE void vsyslog(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 VISIBLE void __vsyslog_chk(int prio, int flag, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
@@ -116,6 +159,9 @@ static int
 log_cb(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
+	remember(cb_lines, &ncb, level, msg);
+	no_syslog_warnings += level == SASL_LOG_WARN &&
+	    strstr(msg, "tokenscope: no syslog receiver (/dev/log: ") != NULL;
 	env_log(NULL, level, msg);
 	if (level == SASL_LOG_ERR && strstr(msg, "tokenscope: ALERT ") != NULL)
 		snprintf(alert_line, sizeof(alert_line), "%s", msg);
@@ -377,6 +423,46 @@ test_refusals(void)
 	json_decref(r.challenge);
 }
 
+/* M9: every decision goes to syslog's authpriv (whatever the application
+ * shows of its SASL log) and to the application's log callback; the
+ * host's openlog identity is never touched; a missing syslog receiver is
+ * told to the application once. */
+static void
+test_logged_where_admins_look(void)
+{
+	result r;
+	int fd, no_syslog;
+	struct sockaddr_un a;
+
+	nsys = ncb = 0;
+	memset(sys_lines, 0, sizeof(sys_lines));
+	memset(cb_lines, 0, sizeof(cb_lines));
+	r = ob("dovecot", "alice", tok("good_corp_es256"));
+	ok(r.first == SASL_OK &&
+	        seen(sys_lines, nsys, LOG_AUTHPRIV | LOG_INFO,
+	            "tokenscope: result=accept reason=ok service=dovecot") &&
+	        seen(cb_lines, ncb, SASL_LOG_NOTE, "tokenscope: result=accept reason=ok"),
+	    "M9_sasl_accept_to_authpriv_and_to_the_application");
+	r = ob("dovecot", "alice", tok("K1_partner_key_claims_corp_issuer"));
+	json_decref(r.challenge);
+	ok(seen(sys_lines, nsys, LOG_AUTHPRIV | LOG_NOTICE, "result=reject reason=unknown_key") &&
+	        seen(cb_lines, ncb, SASL_LOG_FAIL, "result=reject reason=unknown_key"),
+	    "M9_sasl_reject_to_authpriv_and_to_the_application");
+	ok(openlogs == 0, "M9_sasl_plugin_never_calls_openlog (%u)", openlogs);
+	/* this machine's answer decides which way the warning must go */
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	snprintf(a.sun_path, sizeof(a.sun_path), "/dev/log");
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	no_syslog = fd < 0 || connect(fd, (const struct sockaddr *)&a, sizeof(a)) != 0;
+	if (fd >= 0)
+		close(fd);
+	r = ob("dovecot", "alice", tok("good_corp_es256"));
+	ok(no_syslog_warnings == (no_syslog ? 1u : 0u),
+	    "M9_missing_syslog_receiver_told_to_the_application_once (%s /dev/log, %u lines)",
+	    no_syslog ? "no" : "a", no_syslog_warnings);
+}
+
 /* Malformed messages: SASL_BADPROT, never a decision. */
 static void
 test_malformed(void)
@@ -576,6 +662,11 @@ test_broken_config(void)
 		r = ob("dovecot", "alice", tok("good_corp_es256"));
 		ok(r.first == SASL_FAIL, "M1_config_error_sasl_fail (%s)",
 		    sasl_errstring(r.first, NULL, NULL));
+		ok(seen(sys_lines, nsys, LOG_AUTHPRIV | LOG_ERR, "broken.conf:2:") &&
+		        seen(cb_lines, ncb, SASL_LOG_ERR,
+		            "broken.conf:2: unknown setting \"nonsense\" in [global] (logged "
+		            "before this exchange)"),
+		    "M9_config_error_to_authpriv_and_to_the_application");
 		sasl_server_done();
 	} else {
 		ok(0, "sasl_server_init_again");
@@ -591,6 +682,7 @@ main(void)
 		return tap_done();
 	test_good_tokens();
 	test_error_challenge();
+	test_logged_where_admins_look();
 	test_refusals();
 	test_malformed();
 	test_alerts();

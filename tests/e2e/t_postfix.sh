@@ -5,78 +5,14 @@
 # XOAUTH2 and delivers a message to a local mailbox.
 set -u
 . "$(dirname "$0")/common.sh"
-POSTFIX=/usr/sbin/postfix
-[ -x "$POSTFIX" ] || skip_all "postfix is not installed (scripts/deps.sh test installs it)"
-# the build tree's plugin, or the installed one from libsasl's own path
-SASLENV="SASL_PATH=$TS_BUILDDIR/sasl_token/.libs"
-[ -n "${TS_E2E_INSTALLED:-}" ] && SASLENV=""
-
-e2e_dir postfix
-policy_in "$W"
-C="$W/conf"
-mkdir -p "$C/sasl" "$W/spool" "$W/data" "$W/vmail"
-chown postfix "$W/data"
-chown 65534:65534 "$W/vmail"
-cp /etc/postfix/master.cf "$C/master.cf"
-PORT=$(free_port)
-# the smtpd service on our port; no chroot, so the plugin reaches its files
-sed -i "s/^smtp      inet/127.0.0.1:$PORT inet/" "$C/master.cf"
-cat >"$C/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $W/spool
-data_directory = $W/data
-myhostname = mx.example.com
-mydomain = example.com
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-virtual_mailbox_domains = example.com
-virtual_mailbox_base = $W/vmail
-virtual_mailbox_maps = static:mailbox/
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
-alias_maps =
-alias_database =
-smtpd_sasl_auth_enable = yes
-smtpd_sasl_type = cyrus
-smtpd_sasl_path = smtpd
-smtpd_sasl_security_options = noanonymous
-smtpd_tls_security_level = none
-smtpd_relay_restrictions = permit_sasl_authenticated, reject
-smtpd_recipient_restrictions = permit_sasl_authenticated, reject
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C $SASLENV
-maillog_file = $W/postfix.log
-maillog_file_prefixes = $W
-line_length_limit = 8192
-service_throttle_time = 1s
-smtpd_error_sleep_time = 0
-CF
-# Debian 12's Postfix 3.7 reads the SASL config from CONFIG_DIR/sasl whatever
-# cyrus_sasl_config_path says; Debian 13's 3.10 honours the setting and
-# otherwise reads /etc/postfix/sasl: name the directory for both
-postconf -c "$C" -e "cyrus_sasl_config_path = $C/sasl"
-postconf -c "$C" -F '*/*/chroot = n' >/dev/null
-# Debian's Postfix reads the SASL config from CONFIG_DIR/sasl/smtpd.conf
-cat >"$C/sasl/smtpd.conf" <<SASL
-mech_list: OAUTHBEARER XOAUTH2
-token_config: $W/tokenscope.conf
-token_openid_configuration: https://sso.example.com/realms/corp/.well-known/openid-configuration
-log_level: 4
-SASL
-"$POSTFIX" -c "$C" start >"$W/start.out" 2>&1
-stop() { "$POSTFIX" -c "$C" stop >/dev/null 2>&1; }
-trap stop EXIT
-wait_banner "$PORT" "220"
-ok $? "postfix_started_on_127.0.0.1:$PORT ($(tail -1 "$W/start.out"))"
+postfix_setup postfix n
+postfix_start
 
 if [ -n "${TS_E2E_INSTALLED:-}" ]; then
 	out=$(saslpluginviewer -s 2>&1)
 	echo "$out" | grep -q "SASL mechanism: OAUTHBEARER" && echo "$out" | grep -q "SASL mechanism: XOAUTH2"
 	ok $? "saslpluginviewer_lists_both_mechanisms_from_the_system_directory"
 fi
-tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }
-src=1
-smtp() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/smtp_client.py" "$PORT" "127.0.0.$src" "$@"; }
 good=$(tok good_smtp)
 smtp oauthbearer alice "$good" alice@example.com; accepted $? "postfix_oauthbearer_login_and_send"
 smtp xoauth2 alice "$good" alice@example.com; accepted $? "postfix_xoauth2_login_and_send"
