@@ -67,6 +67,29 @@ ts_file_id_equal(const ts_file_id *a, const ts_file_id *b)
 	    a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
+/* Why path could not be opened. A refusal names the uid that was refused
+ * and, when the file can be seen, its owner and mode: the process is often
+ * a daemon's unprivileged worker (Postfix's smtpd, Dovecot's auth-worker),
+ * not the root an administrator tested as. */
+static ts_reason
+open_failed(const char *path, int err, ts_err *e)
+{
+	struct stat st;
+
+	if (err == ELOOP)
+		return ts_fail(e, TS_R_CONFIG_ERROR,
+		    "%s: cannot open: %s (symbolic links are not followed)", path, strerror(err));
+	if (err != EACCES && err != EPERM)
+		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: cannot open: %s", path, strerror(err));
+	if (lstat(path, &st) != 0)
+		return ts_fail(e, TS_R_CONFIG_ERROR,
+		    "%s: cannot open: %s (as uid %ld; a directory above it is not searchable)",
+		    path, strerror(err), (long)geteuid());
+	return ts_fail(e, TS_R_CONFIG_ERROR,
+	    "%s: cannot open: %s (as uid %ld; the file is owned by uid %ld, mode %04o)", path,
+	    strerror(err), (long)geteuid(), (long)st.st_uid, (unsigned)(st.st_mode & 07777));
+}
+
 ts_reason
 ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size_t *len,
     ts_file_id *id, ts_err *e)
@@ -81,8 +104,7 @@ ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size
 	*buf = NULL;
 	*len = 0;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
-		return ts_fail(e, r, "%s: cannot open: %s%s", path, strerror(errno),
-		    errno == ELOOP ? " (symbolic links are not followed)" : "");
+		return open_failed(path, errno, e);
 	if (fstat(fd, &st) != 0) {
 		ts_fail(e, r, "%s: cannot stat: %s", path, strerror(errno));
 		goto out;
