@@ -31,7 +31,8 @@
 set -u
 . "$(dirname "$0")/common.sh"
 command -v curl >/dev/null || skip_all "curl is not installed (scripts/deps.sh test installs it)"
-[ -x /usr/sbin/dovecot ] && [ -x /usr/sbin/postfix ] || skip_all "dovecot-imapd or postfix is not installed"
+[ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] && [ -x /usr/sbin/postfix ] ||
+	skip_all "dovecot-imapd or postfix is not installed (scripts/deps.sh test installs them)"
 [ -f "$PAM_WRAPPER_LIB" ] || skip_all "libpam-wrapper is not installed"
 if [ -z "${TS_QS_PRIVATE_DEV:-}" ]; then
 	unshare --mount --propagation private true 2>/dev/null || skip_all "no mount namespace (unshare --mount failed)"
