@@ -49,7 +49,7 @@ size_t
 ts_decision_line(char *line, size_t cap, const ts_request *req, const ts_result *res)
 {
 	char svc[TS_LOG_VALUE_MAX + 1], rhost[TS_LOG_VALUE_MAX + 1];
-	char tail[TS_USER_MAX + 48], alert[sizeof(res->alert) + 8] = "";
+	char tail[TS_USER_MAX + 48], alert[sizeof(res->alert) + 8] = "", exp[24] = "-";
 	size_t hcap;
 	int hn, tn;
 
@@ -61,8 +61,12 @@ ts_decision_line(char *line, size_t cap, const ts_request *req, const ts_result 
 		snprintf(alert, sizeof(alert), " alert=%s", res->alert);
 	/* the end of the line first: were the head ever too long it is the
 	 * head that is cut (and marked), never exp= or user= */
+	/* exp 0 is how a result says "no exp" (as in verify's JSON): "-" like
+	 * every other field without a value */
+	if (res->exp != 0)
+		snprintf(exp, sizeof(exp), "%lld", res->exp);
 	tn = snprintf(
-	    tail, sizeof(tail), " exp=%lld%s%s", res->exp, res->user[0] ? " user=" : "", res->user);
+	    tail, sizeof(tail), " exp=%s%s%s", exp, res->user[0] ? " user=" : "", res->user);
 	if (tn < 0 || (size_t)tn >= sizeof(tail) || (size_t)tn + 4 >= cap)
 		return 0;
 	hcap = cap - (size_t)tn;
@@ -150,7 +154,10 @@ ts_decision_json(char *line, size_t cap, const ts_request *req, const ts_result 
 	jstr(&o, "aud", res->aud, TS_LOG_VALUE_MAX);
 	jstr(&o, "sub", res->sub, TS_LOG_VALUE_MAX);
 	jstr(&o, "jti", res->jti, TS_LOG_VALUE_MAX);
-	jraw(&o, ",\"exp\":%lld", res->exp);
+	if (res->exp != 0)
+		jraw(&o, ",\"exp\":%lld", res->exp);
+	else
+		jraw(&o, ",\"exp\":null");
 	jstr(&o, "user", res->user, TS_USER_MAX);
 	jraw(&o, "}");
 	return o.n;

@@ -270,6 +270,31 @@ ts_file_id_equal(const ts_file_id *a, const ts_file_id *b)
 	    a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
+/* Why path could not be opened. A refusal names the uid that was refused
+ * and, when the file can be seen, its owner and mode: the process is often
+ * a daemon's unprivileged worker (Postfix's smtpd, Dovecot's auth-worker),
+ * not the root an administrator tested as. */
+static ts_reason
+open_failed(const char *path, int err, const where *w, ts_err *e)
+{
+	struct stat st;
+
+	if (err == ELOOP || err == EXDEV)
+		return ts_fail(e, TS_R_CONFIG_ERROR,
+		    "%s: cannot open: %s (symbolic links are not followed)%s", path, strerror(err),
+		    lost_hint(w));
+	if (w->lost || (err != EACCES && err != EPERM))
+		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: cannot open: %s%s", path, strerror(err),
+		    lost_hint(w));
+	if (fstatat(w->dirfd, w->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return ts_fail(e, TS_R_CONFIG_ERROR,
+		    "%s: cannot open: %s (as uid %ld; a directory above it is not searchable)",
+		    path, strerror(err), (long)geteuid());
+	return ts_fail(e, TS_R_CONFIG_ERROR,
+	    "%s: cannot open: %s (as uid %ld; the file is owned by uid %ld, mode %04o)", path,
+	    strerror(err), (long)geteuid(), (long)st.st_uid, (unsigned)(st.st_mode & 07777));
+}
+
 ts_reason
 ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size_t *len,
     ts_file_id *id, ts_err *e)
@@ -285,9 +310,7 @@ ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size
 	*buf = NULL;
 	*len = 0;
 	if ((fd = open_at(&w)) < 0)
-		return ts_fail(e, r, "%s: cannot open: %s%s%s", path, strerror(errno),
-		    errno == ELOOP || errno == EXDEV ? " (symbolic links are not followed)" : "",
-		    lost_hint(&w));
+		return open_failed(path, errno, &w, e);
 	if (fstat(fd, &st) != 0) {
 		ts_fail(e, r, "%s: cannot stat: %s", path, strerror(errno));
 		goto out;

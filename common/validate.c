@@ -13,14 +13,6 @@
 #include "jws.h"
 #include "replay.h"
 
-/* Lengths at which PAM applications and Dovecot's IMAP LOGIN cut a
- * password (M5): a token failing at exactly this length was truncated. */
-static int
-looks_truncated(size_t len)
-{
-	return len == 511 || len == 512 || len == 1023 || len == 1024;
-}
-
 static void
 step(const ts_request *req, const char *name, ts_reason r, const char *detail)
 {
@@ -132,7 +124,9 @@ phase_header(ts_check *c)
 	ts_reason r;
 
 	r = ts_jws_parse(req->token, req->token_len, c->conf->max_token_size, &c->j, c->e);
-	if (r == TS_R_MALFORMED && looks_truncated(req->token_len)) {
+	/* M5: malformed at exactly a length where applications cut their
+	 * input is a token cut short */
+	if (r == TS_R_MALFORMED && ts_jws_cut_length(req->token_len)) {
 		/* the parser's message goes inside the new one: a copy, since
 		 * ts_fail writes where it would read */
 		char why[sizeof(c->e->msg)];
@@ -154,6 +148,39 @@ phase_header(ts_check *c)
 	return TS_OK;
 }
 
+/* 1 when a and b differ only by one trailing '/' on either side. */
+static int
+differ_by_trailing_slash(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (an == bn + 1)
+		return a[bn] == '/' && memcmp(a, b, bn) == 0;
+	if (bn == an + 1)
+		return b[an] == '/' && memcmp(a, b, an) == 0;
+	return 0;
+}
+
+/* K3: refused all the same, but an issuer configured with or without the
+ * trailing slash the token's lacks or has is the commonest typo in a
+ * config: the detail (and explain) name it instead of leaving a bare
+ * unknown_issuer to puzzle over. */
+static ts_reason
+unknown_issuer(ts_check *c)
+{
+	const ts_service_conf *svc = c->svc;
+	size_t i;
+
+	for (i = 0; i < svc->issuers.n; i++) {
+		const ts_issuer_conf *cand = &c->conf->issuers[svc->issuer_idx[i]];
+
+		if (differ_by_trailing_slash(cand->issuer, cand->issuer_len, c->iss, c->iss_len))
+			return ts_fail(c->e, TS_R_UNKNOWN_ISSUER,
+			    "issuer is not trusted by service %s: configured issuer %s differs "
+			    "only by a trailing slash (issuers are compared byte for byte)",
+			    svc->name, cand->name);
+	}
+	return ts_fail(c->e, TS_R_UNKNOWN_ISSUER, "issuer is not trusted by service %s", svc->name);
+}
+
 /* K1, K3: the issuer, byte for byte, among those this service trusts. */
 static ts_reason
 phase_issuer(ts_check *c)
@@ -172,8 +199,7 @@ phase_issuer(ts_check *c)
 			c->is = cand;
 	}
 	if (c->is == NULL)
-		return ts_fail(
-		    c->e, TS_R_UNKNOWN_ISSUER, "issuer is not trusted by service %s", svc->name);
+		return unknown_issuer(c);
 	snprintf(c->res->issuer_name, sizeof(c->res->issuer_name), "%s", c->is->name);
 	explain(c, "iss=%s -> [issuer %s]", c->res->iss, c->is->name);
 	return TS_OK;
@@ -250,7 +276,7 @@ phase_signature(ts_check *c)
 {
 	ts_reason r = ts_jws_verify(c->j, c->b->key, c->e);
 
-	if (r == TS_R_BAD_SIGNATURE && looks_truncated(c->req->token_len))
+	if (r == TS_R_BAD_SIGNATURE && ts_jws_cut_length(c->req->token_len))
 		r = ts_fail(c->e, TS_R_TRUNCATED, "token cut at %zu bytes by the application",
 		    c->req->token_len);
 	return r;

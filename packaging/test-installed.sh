@@ -56,11 +56,15 @@ ok $? "introspect_service_user_created"
 ok $? "introspect_units_installed_not_enabled"
 
 export TS_SRCDIR="$top" TS_BUILDDIR="$top" TS_FIXTURES="$top/tests/fixtures" TS_E2E_INSTALLED=1
-for t in dovecot sshd postfix postfix_chroot; do
+zcat -f /usr/share/doc/tokenscope/README.Debian* 2>/dev/null | cmp -s - doc/quickstart.md
+ok $? "quickstart_installed_as_README.Debian"
+# the quick start's commands, taken from the installed README.Debian
+for t in dovecot sshd postfix postfix_chroot quickstart; do
 	out=$(sh tests/e2e/t_$t.sh 2>&1)
 	echo "$out" | sed 's/^/# /' | grep -E "^# (not ok|ok|1\.\.)" | sed 's/^# ok/#   ok/'
 	plan=$(echo "$out" | sed -n 's/^1\.\.\([0-9]*\).*/\1/p')
-	bad=$(echo "$out" | grep -c "^not ok")
+	# a TAP TODO is a known gap, not a failure
+	bad=$(echo "$out" | grep "^not ok" | grep -vc "# TODO")
 	[ "$bad" = 0 ] && [ "${plan:-0}" -gt 0 ]
 	ok $? "installed_e2e_$t ($plan checks, $bad failed)"
 done

@@ -107,8 +107,11 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	}
 	if ((r = get_token(pamh, &a, &tok, &owned)) != PAM_SUCCESS)
 		goto out;
-	/* only what is not shaped like a token goes on to the next module */
-	if (!ts_token_looks_like_jws(tok) && a.passthrough) {
+	/* only what is not shaped like a token goes on to the next module; a
+	 * token the client cut (ssh at 1023 bytes) is no longer shaped like
+	 * one, but is still a token: validated, so refused as truncated (M5) */
+	if (a.passthrough && !ts_token_looks_like_jws(tok) &&
+	    !ts_token_looks_cut(tok, strlen(tok))) {
 		if (a.debug)
 			pam_syslog(pamh, LOG_DEBUG, "input is not a token: passed through");
 		r = PAM_IGNORE;

@@ -227,6 +227,21 @@ error_challenge(conn *c, sasl_server_params_t *sp, const char *service, ts_reaso
 	return SASL_OK;
 }
 
+/* The address of libsasl's "address;port" (Cyrus's own form, which Postfix
+ * and Dovecot pass), cut to cap; anything without a ';' whole. */
+static const char *
+remote_address(const char *ipport, char *buf, size_t cap)
+{
+	const char *semi = strrchr(ipport, ';');
+	size_t n = semi != NULL ? (size_t)(semi - ipport) : strlen(ipport);
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, ipport, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 static int
 mech_step(void *conn_context, sasl_server_params_t *sp, const char *in, unsigned inlen,
     const char **out, unsigned *outlen, sasl_out_params_t *op)
@@ -236,6 +251,7 @@ mech_step(void *conn_context, sasl_server_params_t *sp, const char *in, unsigned
 	char err[128];
 	tm_msg m;
 	const void *rhost = NULL;
+	char addr[TS_LOG_VALUE_MAX + 1];
 	ts_request req;
 	ts_result res;
 	ts_reason r;
@@ -273,9 +289,11 @@ mech_step(void *conn_context, sasl_server_params_t *sp, const char *in, unsigned
 	/* no proxy authorization: an authzid must be the token's own user */
 	req.user = m.has_authzid ? m.authzid : NULL;
 	req.now = time(NULL);
-	/* "address;port" when the server passed it to sasl_server_new */
-	if (sp->utils->getprop(sp->utils->conn, SASL_IPREMOTEPORT, &rhost) == SASL_OK)
-		req.rhost = rhost;
+	/* "address;port" when the server passed it to sasl_server_new: the
+	 * address alone, as PAM's rhost and the other log lines name a host */
+	if (sp->utils->getprop(sp->utils->conn, SASL_IPREMOTEPORT, &rhost) == SASL_OK &&
+	    rhost != NULL)
+		req.rhost = remote_address(rhost, addr, sizeof(addr));
 	cur_utils = sp->utils;
 	r = ts_validate(g->ctx, &req, &res);
 	tell_application(sp->utils);

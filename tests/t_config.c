@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fx.h"
 #include "keyring.h"
+#include "safe_file.h"
 #include "tap.h"
 #include "tsenv.h"
 
@@ -430,6 +432,45 @@ test_safe_files(void)
 	    HEAD "algorithms = ES256\nkey = adir\n" SVC, 6, "regular file");
 }
 
+/* M2: a file the process may not read names the uid that was refused and
+ * the file's owner and mode, since that uid is often a daemon's worker and
+ * not the root the administrator tested as. As root the read runs in a
+ * child as uid 65534 over a 0600 file; otherwise over a 0000 file of ours. */
+static void
+test_refused_open_names_uid(void)
+{
+	const char *path = env_write(dir, "unreadable.pem", "x", geteuid() == 0 ? 0600 : 0);
+	char want[64];
+	int fds[2], st = 0;
+	pid_t pid;
+	ts_err e = { "" };
+	ssize_t n;
+
+	if (pipe(fds) != 0 || (pid = fork()) < 0)
+		tap_bail("pipe/fork");
+	if (pid == 0) {
+		char *buf = NULL;
+		size_t len = 0;
+
+		close(fds[0]);
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(2);
+		ts_read_file(path, 1024, 0, &buf, &len, NULL, &e);
+		n = write(fds[1], e.msg, strlen(e.msg) + 1);
+		_exit(n > 0 ? 0 : 3);
+	}
+	close(fds[1]);
+	n = read(fds[0], e.msg, sizeof(e.msg) - 1);
+	e.msg[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	snprintf(want, sizeof(want), "(as uid %ld;", geteuid() == 0 ? 65534L : (long)geteuid());
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(e.msg, "Permission denied") != NULL &&
+	        strstr(e.msg, want) != NULL,
+	    "M2_refused_open_names_the_refused_uid (%s)", e.msg);
+	unlink(path);
+}
+
 /* A key under a deep directory (an RPM build root, an admin's long path):
  * the message must still carry its whole reason, and name the file. */
 static void
@@ -474,6 +515,7 @@ main(void)
 	test_x5c();
 	test_hostile_key_values();
 	test_safe_files();
+	test_refused_open_names_uid();
 	test_long_paths();
 	test_wycheproof_key_sets();
 	return tap_done();

@@ -58,6 +58,13 @@ ok $((alerts != 2)) "M7_entra_forgeries_alert_cross_tenant ($alerts/2)"
 grep -- "-KI3Q9nNR7bRofxmeZoXqbHZGew" "$dir/entra.keys" | grep -q other-issuer &&
 	! grep "nOo3ZDrODXEK1jKWhXslHR_KXEg" "$dir/entra.keys" | grep -q other-issuer
 ok $? "entra_consumer_key_listed_as_other_issuer"
+# [service smtp] asks for SMTP.Send, as tokenscope.conf(5) does: a token
+# with both scopes passes, one with the IMAP scope alone does not
+tok_of() { sed -n "s/^$1 [^ ]* [^ ]* //p" "$dir/entra.cases"; }
+printf '%s\n' "$(tok_of v2_access_token)" | "$TS" verify -c "$dir/entra.conf" -s smtp >/dev/null 2>&1 &&
+	printf '%s\n' "$(tok_of v1_access_token)" | "$TS" verify -c "$dir/entra.conf" -s smtp --json 2>/dev/null |
+	grep -q '"insufficient_scope"'
+ok $? "entra_smtp_service_requires_SMTP.Send"
 # the shipped examples must say where the matching service lines are
 miss=0
 for p in keycloak entra okta auth0 authentik zitadel dex; do

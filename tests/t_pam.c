@@ -414,6 +414,38 @@ test_passthrough(void)
 	    "M1_without_passthrough_password_dies");
 }
 
+/* M5: with passthrough, a token the client cut (ssh at 1023 bytes, PAM
+ * applications at 511) is no longer shaped like a token, yet is refused as
+ * truncated, never passed on to the next module (pam_permit here). */
+static void
+test_passthrough_truncated(void)
+{
+	static const size_t cuts[] = { 511, 512, 1023, 1024 };
+	char in[1100];
+	size_t i;
+
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		/* a header's "eyJ" and no dot left: the shape a cut in the
+		 * payload leaves */
+		memset(in, 'A', cuts[i]);
+		memcpy(in, "eyJ", 3);
+		in[cuts[i]] = '\0';
+		ok(login("pass", "alice", in, 0, NULL, NULL) == PAM_AUTH_ERR &&
+		        strstr(env_last_log(), "result=reject reason=truncated") != NULL,
+		    "M5_passthrough_cut_at_%zu_refused_as_truncated (%s)", cuts[i], env_last_log());
+	}
+	snprintf(in, sizeof(in), "%.511s", tok("good_corp_rs256_shared_kid"));
+	ok(login("pass", "alice", in, 0, NULL, NULL) == PAM_AUTH_ERR &&
+	        strstr(env_last_log(), "result=reject reason=truncated") != NULL,
+	    "M5_passthrough_real_token_cut_at_511_refused (%s)", env_last_log());
+	/* any other length is a password that happens to start with eyJ */
+	memset(in, 'A', 1022);
+	memcpy(in, "eyJ", 3);
+	in[1022] = '\0';
+	ok(login("pass", "alice", in, 0, NULL, NULL) == PAM_SUCCESS,
+	    "M5_passthrough_other_lengths_still_passed_on");
+}
+
 /* Account management when another module authenticated. */
 static void
 test_account_other_module(void)
@@ -481,6 +513,7 @@ main(void)
 	test_truncated();
 	test_first_pass();
 	test_passthrough();
+	test_passthrough_truncated();
 	test_account_other_module();
 	test_same_as_cli();
 	test_account_same_handle();

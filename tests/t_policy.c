@@ -185,6 +185,11 @@ decision_line(void)
 	ok(n == strlen(line) && n < 900 && strcmp(line + n - strlen(want), want) == 0 &&
 	        strstr(line, "... exp=-9223372036854775808 user=") != NULL,
 	    "M3_decision_line_cut_before_exp_never_in_user (%zu bytes)", n);
+	/* a result without exp prints "-" like every other empty field */
+	memset(&res, 0, sizeof(res));
+	n = ts_decision_line(line, sizeof(line), &req, &res);
+	ok(n > 6 && strcmp(line + n - 6, " exp=-") == 0 && strstr(line, "exp=0") == NULL,
+	    "M3_decision_line_without_exp_prints_dash");
 }
 
 /* M7: the alert line of the last validation, logged at LOG_ALERT. */
@@ -514,6 +519,21 @@ main(void)
 		req.token_len = sizeof(cut);
 		ok(ts_validate(ctx, &req, &res) == TS_R_TRUNCATED && strcmp(res.detail, want) == 0,
 		    "M5_truncated_detail_keeps_the_parser_message_whole (%s)", res.detail);
+	}
+	{
+		/* K3: a trailing slash is still refused, and the detail says
+		 * which configured issuer it nearly named */
+		ts_request req = env_req("case_K3_iss_trailing_slash", "dovecot", "alice");
+		ts_result res;
+
+		ok(ts_validate(ctx, &req, &res) == TS_R_UNKNOWN_ISSUER && !res.accepted &&
+		        strstr(
+		            res.detail, "configured issuer corp differs only by a trailing slash"),
+		    "K3_trailing_slash_refused_with_a_hint (%s)", res.detail);
+		req = env_req("case_K3_iss_prefix", "dovecot", "alice");
+		ok(ts_validate(ctx, &req, &res) == TS_R_UNKNOWN_ISSUER &&
+		        strstr(res.detail, "trailing slash") == NULL,
+		    "K3_no_trailing_slash_hint_for_other_issuers (%s)", res.detail);
 	}
 	{
 		/* K5: key validity uses the verifier's clock, never iat */
