@@ -21,6 +21,7 @@ static const char usage_main[] =
     "  keys          one row per key binding, with its status; --approve\n"
     "  fetch-keys    refresh key files from the issuers' JWKS (HTTPS, outside logins)\n"
     "  mint          sign a token (tests and the demo)\n"
+    "  doctor        the consumers' own settings that weaken token logins\n"
     "\n"
     "`tokenscope COMMAND --help` describes each; see tokenscope(1).\n";
 
@@ -91,6 +92,7 @@ main(int argc, char **argv)
 		{ "keys", cmd_keys },
 		{ "mint", cmd_mint },
 		{ "fetch-keys", cmd_fetch_keys },
+		{ "doctor", cmd_doctor },
 	};
 	size_t i;
 
