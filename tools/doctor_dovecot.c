@@ -66,9 +66,10 @@ pam_service_of(const passdb *p, char *out, size_t cap)
 /* Whether this passdb hands tokens to a validator the cache can skip:
  * Dovecot's oauth2 passdb, or a pam one whose stack names pam_token.so.
  * evid gets the evidence. 2.3 caches a pam passdb only with cache_key in
- * its args (Dovecot's passdb-pam documentation); 2.4 is read from its
- * documentation (not run here): every passdb is cached unless
- * use_cache = no. */
+ * its args (Dovecot's passdb-pam documentation); 2.4 gives pam and oauth2
+ * a cache key of their own (read in the 2.4.1 source, src/auth/passdb-pam.c
+ * and passdb-oauth2.c; not run here), so there every passdb is cached
+ * unless use_cache = no. */
 static int
 uses_tokens_cached(const dr_ctx *d, const dove *dv, const passdb *p, char *evid, size_t cap)
 {
@@ -203,7 +204,7 @@ dr_check_dovecot(dr_ctx *d)
 		if (in >= 0 && pdbs[in].depth == depth) {
 			passdb *p = &pdbs[in];
 
-			if (strcmp(k, "driver") == 0)
+			if (strcmp(k, "driver") == 0 || strcmp(k, "passdb_driver") == 0)
 				snprintf(p->driver, sizeof(p->driver), "%s", v);
 			else if (strcmp(k, "args") == 0)
 				snprintf(p->args, sizeof(p->args), "%s", v);

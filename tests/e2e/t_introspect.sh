@@ -148,9 +148,6 @@ trap stop EXIT
 wait_banner "$PORT" "* OK"
 ok $? "dovecot_${DOVECOT_VERSION}_started_on_127.0.0.1:$PORT"
 
-tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }
-src=1
-imap() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/imap_client.py" "$PORT" "127.0.0.$src" "$@"; }
 good=$(tok good_corp_es256)
 imap oauthbearer alice "$good"; accepted $? "N_dovecot_oauthbearer_through_introspection_logs_in_and_selects_inbox"
 imap xoauth2 alice "$good"; accepted $? "N_dovecot_xoauth2_through_introspection_logs_in_and_selects_inbox"

@@ -74,7 +74,6 @@ if [ -n "${TS_E2E_INSTALLED:-}" ]; then
 	echo "$out" | grep -q "SASL mechanism: OAUTHBEARER" && echo "$out" | grep -q "SASL mechanism: XOAUTH2"
 	ok $? "saslpluginviewer_lists_both_mechanisms_from_the_system_directory"
 fi
-tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }
 src=1
 smtp() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/smtp_client.py" "$PORT" "127.0.0.$src" "$@"; }
 good=$(tok good_smtp)

@@ -81,7 +81,6 @@ trap stop EXIT
 wait_banner "$PORT" "SSH-2.0"
 ok $? "sshd_started_on_127.0.0.1:$PORT"
 
-tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }
 out=$("$PY" "$TS_SRCDIR/tests/e2e/ssh_client.py" "$PORT" alice "$(tok good_corp_es256)")
 accepted $? "sshd_keyboard_interactive_token_login"
 echo "$out" | grep -q "^tokenscope-login-ok$" && echo "$out" | grep -q "^4242$"
