@@ -62,8 +62,9 @@ refused $last "D1_dovecot_without_auth_cache_refuses_the_token_after_exp"
 	--dovecot-config "$W/dovecot.conf" >"$W/doctor.out" 2>&1
 ! grep -q "^D1_" "$W/doctor.out"
 ok $? "D1_doctor_finds_no_auth_cache_trap_with_the_cache_off"
+leak=0
 for v in $(tok good_corp_es256 | cut -c1-60) $sigs; do
-	! grep -qF "$v" "$W/dovecot.log" || break
+	grep -qF "$v" "$W/dovecot.log" && leak=1
 done
-ok $? "M3_dovecot_cache_log_never_holds_a_token"
+ok $leak "M3_dovecot_cache_log_never_holds_a_token"
 finish
