@@ -150,16 +150,25 @@ take_conf(void *arg, const ts_conf *c, const ts_keyring *kr)
 			d->oom = 1;
 }
 
+static int
+listed(char *const *v, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 /* D6: the policy and the consumers name the same services. */
 static void
 check_services(dr_ctx *d)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < d->nused; i++) {
-		for (j = 0; j < d->nservices && strcmp(d->services[j], d->used[i]) != 0; j++)
-			;
-		if (j == d->nservices)
+		if (!listed(d->services, d->nservices, d->used[i]))
 			dr_add(d, DR_WARNING, "D6_service_not_in_policy",
 			    "a consumer applies a tokenscope service that the configuration does "
 			    "not "
@@ -168,15 +177,13 @@ check_services(dr_ctx *d)
 			    "pam_token.so, token_service of the SASL plugin) at an existing one",
 			    "%s: no [service %s]", d->conf_path, d->used[i]);
 	}
-	for (j = 0; j < d->nservices; j++) {
-		for (i = 0; i < d->nused && strcmp(d->services[j], d->used[i]) != 0; i++)
-			;
-		if (i == d->nused)
+	for (i = 0; i < d->nservices; i++) {
+		if (!listed(d->used, d->nused, d->services[i]))
 			dr_add(d, DR_WARNING, "D6_service_unused",
 			    "the configuration defines a service that no consumer found here "
 			    "applies: a typo in a consumer's service name, or a left-over policy",
 			    "check the consumer's service name, or remove the section",
-			    "%s: [service %s]", d->conf_path, d->services[j]);
+			    "%s: [service %s]", d->conf_path, d->services[i]);
 	}
 }
 

@@ -82,14 +82,15 @@ include_ends_stack(const char *dir, const char *name, char *where, size_t cap)
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if ((text = dr_read_file(path)) == NULL)
 		return 0;
-	for (line = strtok_r(text, "\n", &save); line && !found;
-	     line = strtok_r(NULL, "\n", &save)) {
+	line = strtok_r(text, "\n", &save);
+	while (line != NULL && !found) {
 		lineno++;
 		split(line, &pl);
 		if (is_auth(&pl) && pl.n >= 3 && success_jump(pl.w[1]) < 0) {
 			snprintf(where, cap, "%s:%d: auth %s %s", path, lineno, pl.w[1], pl.w[2]);
 			found = 1;
 		}
+		line = strtok_r(NULL, "\n", &save);
 	}
 	free(text);
 	return found;
