@@ -131,6 +131,19 @@ auth_cache_ttl = 60 s"
 	dovecot_conf "auth_verbose_passwords = no"
 	doctor --dovecot-config "$T/dovecot.conf"
 	clean D2_doctor_dovecot_no_passwords_logged_nothing_found
+	if id dovecot >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+		dovecot_conf "service auth-worker {
+  user = dovecot
+}"
+		chmod 600 "$T/tokenscope.conf"
+		doctor --dovecot-config "$T/dovecot.conf"
+		chmod 644 "$T/tokenscope.conf"
+		expect D5_doctor_config_dovecot_auth_worker_cannot_read_named 1 D5_files_unreadable_by_consumer "Dovecot's auth worker runs as dovecot (doveconf -n -c $T/dovecot.conf: service auth-worker { user = dovecot }); $T/tokenscope.conf cannot be read by it"
+		doctor --dovecot-config "$T/dovecot.conf"
+		clean D5_doctor_config_readable_by_the_auth_worker_nothing_found
+	else
+		skip D5_doctor_dovecot_auth_worker "no dovecot user, or not root"
+	fi
 	printf 'this is { not dovecot\n' >"$T/dovecot.conf"
 	doctor --dovecot-config "$T/dovecot.conf"
 	expect D6_doctor_dovecot_config_doveconf_refuses_named 1 D6_consumer_unreadable "doveconf -n -c $T/dovecot.conf:"
@@ -164,7 +177,17 @@ if command -v postconf >/dev/null 2>&1; then
 	postfix_conf y "line_length_limit = 16384" "smtpd_sasl_auth_enable = no"
 	doctor --postfix-config-dir "$T/pf"
 	expect D6_doctor_postfix_without_sasl_leaves_the_smtp_service_unused 1 D6_service_unused "[service smtp]"
-	printf 'mech_list: PLAIN\n' >"$T/pf/sasl/smtpd.conf"
+	if id postfix >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+		postfix_conf n "line_length_limit = 16384"
+		chmod 600 "$T/p256.pub.pem"
+		doctor --postfix-config-dir "$T/pf"
+		expect D5_doctor_key_file_postfix_smtpd_cannot_read_named 1 D5_files_unreadable_by_consumer "Postfix smtpd runs as postfix (postconf: mail_owner = postfix); $T/p256.pub.pem cannot be read by it"
+		chmod 644 "$T/p256.pub.pem"
+		doctor --postfix-config-dir "$T/pf"
+		clean D5_doctor_key_files_readable_by_postfix_nothing_found
+	else
+		skip D5_doctor_key_file_postfix_smtpd_cannot_read "no postfix user, or not root"
+	fi
 	postfix_conf y "line_length_limit = 16384"
 	printf 'mech_list: PLAIN LOGIN\n' >"$T/pf/sasl/smtpd.conf"
 	policy

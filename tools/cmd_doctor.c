@@ -123,6 +123,37 @@ dr_pam_find(const dr_ctx *d, const char *name)
 	return NULL;
 }
 
+static int
+listed(char *const *v, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+add_file(dr_ctx *d, const char *path)
+{
+	char **n;
+
+	/* a key file may serve several key lines: checked once */
+	if (path == NULL || listed(d->files, d->nfiles, path))
+		return;
+	if ((n = realloc(d->files, (d->nfiles + 1) * sizeof(*n))) == NULL) {
+		d->oom = 1;
+		return;
+	}
+	d->files = n;
+	if ((d->files[d->nfiles] = strdup(path)) == NULL) {
+		d->oom = 1;
+		return;
+	}
+	d->nfiles++;
+}
+
 /* What the doctor needs of the tokenscope configuration, copied while the
  * loaded state is held. */
 static void
@@ -132,6 +163,14 @@ take_conf(void *arg, const ts_conf *c, const ts_keyring *kr)
 	size_t i;
 
 	(void)kr;
+	add_file(d, c->path);
+	add_file(d, c->revoked_keys);
+	for (i = 0; i < c->nissuers; i++) {
+		size_t k;
+
+		for (k = 0; k < c->issuers[i].nkeys; k++)
+			add_file(d, c->issuers[i].keys[k].path);
+	}
 	d->max_token_size = c->max_token_size;
 	d->clock_skew = c->clock_skew;
 	for (i = 0; i < c->nissuers; i++) {
@@ -148,17 +187,6 @@ take_conf(void *arg, const ts_conf *c, const ts_keyring *kr)
 	for (i = 0; i < c->nservices; i++)
 		if ((d->services[d->nservices++] = strdup(c->services[i].name)) == NULL)
 			d->oom = 1;
-}
-
-static int
-listed(char *const *v, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i], name) == 0)
-			return 1;
-	return 0;
 }
 
 /* D6: the policy and the consumers name the same services. */
@@ -283,6 +311,9 @@ dr_free(dr_ctx *d)
 	for (i = 0; i < d->nused; i++)
 		free(d->used[i]);
 	free(d->used);
+	for (i = 0; i < d->nfiles; i++)
+		free(d->files[i]);
+	free(d->files);
 	free(d->max_lifetime_issuer);
 }
 

@@ -43,6 +43,8 @@ typedef struct dr_ctx {
 	char *max_lifetime_issuer;
 	char **services; /* [service] names */
 	size_t nservices;
+	char **files; /* the configuration, its key files and revoked list */
+	size_t nfiles;
 	/* what the consumers use */
 	dr_pam_service *pam;
 	size_t npam;
@@ -74,6 +76,10 @@ char *dr_read_file(const char *path);
 long dr_seconds(const char *s);
 /* Duplicates s, trimmed; sets d->oom on failure. */
 char *dr_strdup(dr_ctx *d, const char *s, size_t len);
+
+/* D5: every file of the tokenscope configuration readable by user, the
+ * process user of consumer (evidence: where that comes from). */
+void dr_check_readable(dr_ctx *d, const char *user, const char *consumer, const char *evidence);
 
 void dr_check_pam(dr_ctx *d);
 void dr_check_dovecot(dr_ctx *d);

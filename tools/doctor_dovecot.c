@@ -25,6 +25,7 @@ typedef struct passdb {
 
 typedef struct dove {
 	char cache_size[64], cache_ttl[64], verbose_pw[64], debug_pw[64];
+	char worker_user[64]; /* service auth-worker { user }: root when empty */
 	char version[64];
 	int is_24;
 } dove;
@@ -156,7 +157,7 @@ dr_check_dovecot(dr_ctx *d)
 	char *out = NULL, *line, *save = NULL, err[256];
 	passdb pdbs[16];
 	size_t np = 0, i;
-	int depth = 0, in = -1;
+	int depth = 0, in = -1, worker = -1, token_pam = 0;
 	dove dv;
 
 	memset(&dv, 0, sizeof(dv));
@@ -191,11 +192,15 @@ dr_check_dovecot(dr_ctx *d)
 					pdbs[np].driver[0] = '\0';
 				in = (int)np++;
 			}
+			if (strcmp(t, "service auth-worker {") == 0)
+				worker = depth;
 			continue;
 		}
 		if (strcmp(t, "}") == 0) {
 			if (in >= 0 && pdbs[in].depth == depth)
 				in = -1;
+			if (worker == depth)
+				worker = -1;
 			depth--;
 			continue;
 		}
@@ -215,6 +220,8 @@ dr_check_dovecot(dr_ctx *d)
 				p->no_cache = strcmp(v, "no") == 0;
 			continue;
 		}
+		if (worker == depth && strcmp(k, "user") == 0)
+			snprintf(dv.worker_user, sizeof(dv.worker_user), "%s", v);
 		if (depth != 0)
 			continue;
 		if (strcmp(k, "auth_cache_size") == 0)
@@ -226,8 +233,21 @@ dr_check_dovecot(dr_ctx *d)
 		else if (strcmp(k, "auth_debug_passwords") == 0)
 			snprintf(dv.debug_pw, sizeof(dv.debug_pw), "%s", v);
 	}
-	for (i = 0; i < np; i++)
+	for (i = 0; i < np; i++) {
+		char svc[128];
+
 		check_cache(d, &dv, &pdbs[i]);
+		pam_service_of(&pdbs[i], svc, sizeof(svc));
+		token_pam |= strcmp(pdbs[i].driver, "pam") == 0 && dr_pam_find(d, svc) != NULL;
+	}
 	check_log(d, &dv);
+	/* passdb pam runs pam_token.so in the auth worker, as its user */
+	if (token_pam && dv.worker_user[0] && strcmp(dv.worker_user, "root") != 0) {
+		char evid[1200];
+
+		snprintf(evid, sizeof(evid), "doveconf -n -c %s: service auth-worker { user = %s }",
+		    d->dovecot_config, dv.worker_user);
+		dr_check_readable(d, dv.worker_user, "Dovecot's auth worker", evid);
+	}
 	free(out);
 }

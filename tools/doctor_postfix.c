@@ -24,6 +24,7 @@ chroot_reload_handled(void)
 typedef struct pf {
 	char *main; /* postconf -n output, kept for lookups */
 	char sasl_dir[1024];
+	int plugin_used; /* some smtpd uses tokenscope's plugin */
 } pf;
 
 /* The value of name in `postconf -n` output, or def. */
@@ -111,7 +112,7 @@ auth_line_needed(size_t max_token)
 }
 
 static void
-check_service(dr_ctx *d, const pf *p, char *line)
+check_service(dr_ctx *d, pf *p, char *line)
 {
 	char *w[64], *save = NULL, *t, entry[1024], buf[256], sasl[1400], where[1600], service[128],
 	             llimit[64];
@@ -134,6 +135,7 @@ check_service(dr_ctx *d, const pf *p, char *line)
 	if (!sasl_names_plugin(sasl, where, sizeof(where), service, sizeof(service)))
 		return;
 	dr_use_service(d, service);
+	p->plugin_used = 1;
 	/* chroot column: y, or "-" which is n since Postfix 3.0 */
 	if (strcmp(w[4], "y") == 0 && !chroot_reload_handled())
 		dr_add(d, DR_WARNING, "D5_postfix_chroot_stale_keys",
@@ -193,6 +195,15 @@ dr_check_postfix(dr_ctx *d)
 		snprintf(p.sasl_dir, sizeof(p.sasl_dir), "%s/sasl", d->postfix_dir);
 	for (line = strtok_r(master, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		check_service(d, &p, line);
+	/* smtpd loads the plugin as root, then runs as mail_owner: the
+	 * plugin's later reloads read the files as that user */
+	if (p.plugin_used) {
+		char owner[64], evid[128];
+
+		param(&p, "mail_owner", "postfix", owner, sizeof(owner));
+		snprintf(evid, sizeof(evid), "postconf: mail_owner = %s", owner);
+		dr_check_readable(d, owner, "Postfix smtpd", evid);
+	}
 out:
 	free(p.main);
 	free(master);
