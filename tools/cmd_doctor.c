@@ -91,27 +91,6 @@ dr_add(dr_ctx *d, dr_severity sev, const char *id, const char *what, const char 
 		d->oom = 1;
 }
 
-void
-dr_use_service(dr_ctx *d, const char *name)
-{
-	char **n;
-	size_t i;
-
-	for (i = 0; i < d->nused; i++)
-		if (strcmp(d->used[i], name) == 0)
-			return;
-	if ((n = realloc(d->used, (d->nused + 1) * sizeof(*n))) == NULL) {
-		d->oom = 1;
-		return;
-	}
-	d->used = n;
-	if ((d->used[d->nused] = strdup(name)) == NULL) {
-		d->oom = 1;
-		return;
-	}
-	d->nused++;
-}
-
 const dr_pam_service *
 dr_pam_find(const dr_ctx *d, const char *name)
 {
@@ -134,24 +113,37 @@ listed(char *const *v, size_t n, const char *name)
 	return 0;
 }
 
+/* Adds a copy of s to the list (*v, *n) once; NULL is not added. */
+static void
+add_once(dr_ctx *d, char ***v, size_t *n, const char *s)
+{
+	char **nv;
+
+	if (s == NULL || listed(*v, *n, s))
+		return;
+	if ((nv = realloc(*v, (*n + 1) * sizeof(*nv))) == NULL) {
+		d->oom = 1;
+		return;
+	}
+	*v = nv;
+	if ((nv[*n] = strdup(s)) == NULL) {
+		d->oom = 1;
+		return;
+	}
+	(*n)++;
+}
+
+void
+dr_use_service(dr_ctx *d, const char *name)
+{
+	add_once(d, &d->used, &d->nused, name);
+}
+
+/* a key file may serve several key lines: each file is checked once */
 static void
 add_file(dr_ctx *d, const char *path)
 {
-	char **n;
-
-	/* a key file may serve several key lines: checked once */
-	if (path == NULL || listed(d->files, d->nfiles, path))
-		return;
-	if ((n = realloc(d->files, (d->nfiles + 1) * sizeof(*n))) == NULL) {
-		d->oom = 1;
-		return;
-	}
-	d->files = n;
-	if ((d->files[d->nfiles] = strdup(path)) == NULL) {
-		d->oom = 1;
-		return;
-	}
-	d->nfiles++;
+	add_once(d, &d->files, &d->nfiles, path);
 }
 
 /* What the doctor needs of the tokenscope configuration, copied while the
