@@ -83,6 +83,9 @@ PYEOF
 # the installed module) and the auth worker; sets SERVICE, PAMDIR, MODULE,
 # WORKER and DOVECOT_VERSION.
 DOVECOT=/usr/sbin/dovecot
+# dovecot-core alone has the master but no IMAP server (another IMAP
+# package, such as cyrus-imapd, replaces dovecot-imapd)
+dovecot_imap_missing() { [ ! -x "$DOVECOT" ] || [ ! -x /usr/lib/dovecot/imap ]; }
 dovecot_setup() {
 	mkdir -p "$W/pam.d" "$W/run" "$W/state" "$W/mail" "$W/home"
 	chmod 1777 "$W/mail" "$W/home"

@@ -3,7 +3,7 @@
 # with LOGIN, AUTHENTICATE PLAIN, XOAUTH2 and OAUTHBEARER from Python imaplib.
 set -u
 . "$(dirname "$0")/common.sh"
-[ -x "$DOVECOT" ] || skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
+dovecot_imap_missing && skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
 [ -f "$PAM_WRAPPER_LIB" ] || skip_all "libpam-wrapper is not installed"
 
 e2e_dir dovecot

@@ -7,7 +7,7 @@
 # the same sequence ends in Dovecot's refusal and the doctor finds nothing.
 set -u
 . "$(dirname "$0")/common.sh"
-[ -x "$DOVECOT" ] || skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
+dovecot_imap_missing && skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
 [ -f "$PAM_WRAPPER_LIB" ] || skip_all "libpam-wrapper is not installed"
 TS="$TS_BUILDDIR/tools/tokenscope"
 [ -n "${TS_E2E_INSTALLED:-}" ] && TS=tokenscope

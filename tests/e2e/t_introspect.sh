@@ -8,10 +8,9 @@
 # X-Dovecot-Auth-Protocol map of the dovecot client.
 set -u
 . "$(dirname "$0")/common.sh"
-DOVECOT=/usr/sbin/dovecot
 POSTFIX=/usr/sbin/postfix
 DAEMON=${TS_INTROSPECT:-$TS_BUILDDIR/introspect/tokenscope-introspect}
-[ -x "$DOVECOT" ] || skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
+dovecot_imap_missing && skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
 [ -x "$DAEMON" ] || skip_all "no $DAEMON"
 
 e2e_dir introspect
