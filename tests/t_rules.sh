@@ -25,7 +25,7 @@ sub ok {
 my (%defined, @dup);
 if (open(my $fh, '<', 'doc/security-model.md')) {
 	while (<$fh>) {
-		next unless /^###\s+([KAPCMN][0-9]{1,2})\b/;
+		next unless /^###\s+([KAPCMND][0-9]{1,2})\b/;
 		push @dup, $1 if $defined{$1}++;
 	}
 	close $fh;
@@ -61,8 +61,8 @@ for my $f (files(sub { $_[0] =~ $src },
 	open(my $fh, '<', $f) or next;
 	while (my $l = <$fh>) {
 		my @ids;
-		push @ids, $1, $2 while $l =~ /(?<![\w-])([KAPCMN][0-9]{1,2})-([KAPCMN][0-9]{1,2})(?![\w])/g;
-		push @ids, $1 while $l =~ /(?<![\w-])([KAPCMN][0-9]{1,2})(?=_|[^\w]|$)/g;
+		push @ids, $1, $2 while $l =~ /(?<![\w-])([KAPCMND][0-9]{1,2})-([KAPCMND][0-9]{1,2})(?![\w])/g;
+		push @ids, $1 while $l =~ /(?<![\w-])([KAPCMND][0-9]{1,2})(?=_|[^\w]|$)/g;
 		for my $id (@ids) {
 			$cites++;
 			$in{$f} = 1;

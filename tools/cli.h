@@ -22,6 +22,7 @@ int cmd_keys(int argc, char **argv);
 int cmd_mint(int argc, char **argv);
 int cmd_fetch_keys(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 /* `keys --approve THUMBPRINT --issuer NAME` (cmd_fetch.c); conf NULL: the
  * default. */
 int cli_keys_approve(const char *conf, const char *tp, const char *issuer);

@@ -22,6 +22,7 @@ static const char usage_main[] =
     "  fetch-keys    refresh key files from the issuers' JWKS (HTTPS, outside logins)\n"
     "  mint          sign a token (tests and the demo)\n"
     "  audit         decision lines per issuer and key, alerts first: exit 3 on an alert\n"
+    "  doctor        the consumers' own settings that weaken token logins\n"
     "\n"
     "`tokenscope COMMAND --help` describes each; see tokenscope(1).\n";
 
@@ -93,6 +94,7 @@ main(int argc, char **argv)
 		{ "mint", cmd_mint },
 		{ "fetch-keys", cmd_fetch_keys },
 		{ "audit", cmd_audit },
+		{ "doctor", cmd_doctor },
 	};
 	size_t i;
 

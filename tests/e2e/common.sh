@@ -77,6 +77,183 @@ sys.exit(1)
 PYEOF
 }
 
+# Dovecot IMAP with passdb pam and pam_token.so, for t_dovecot.sh and
+# t_dovecot_cache.sh. dovecot_setup NAME: the PAM stack (service dovecot
+# in $W/pam.d through pam_wrapper, or a uniquely named /etc/pam.d file for
+# the installed module) and the auth worker; sets SERVICE, PAMDIR, MODULE,
+# WORKER and DOVECOT_VERSION.
+DOVECOT=/usr/sbin/dovecot
+# dovecot-core alone has the master but no IMAP server (another IMAP
+# package, such as cyrus-imapd, replaces dovecot-imapd)
+dovecot_imap_missing() { [ ! -x "$DOVECOT" ] || [ ! -x /usr/lib/dovecot/imap ]; }
+dovecot_setup() {
+	mkdir -p "$W/pam.d" "$W/run" "$W/state" "$W/mail" "$W/home"
+	chmod 1777 "$W/mail" "$W/home"
+	if [ -n "${TS_E2E_INSTALLED:-}" ]; then
+		# the installed module by name, from a uniquely named /etc/pam.d file
+		SERVICE=tokenscope-e2e-$1
+		PAMDIR=/etc/pam.d
+		MODULE=pam_token.so
+		[ -e "$PAMDIR/$SERVICE" ] && skip_all "$PAMDIR/$SERVICE exists: not ours to overwrite"
+		WORKER=/usr/lib/dovecot/auth
+	else
+		SERVICE=dovecot
+		PAMDIR=$W/pam.d
+		MODULE=$PAM_MODULE
+		echo "auth required pam_deny.so" >"$W/pam.d/other"
+		WORKER="$W/auth-worker.sh"
+		cat >"$W/auth-worker.sh" <<SH
+#!/bin/sh
+# pam_wrapper only in the auth worker: PAM reads its service files from $W/pam.d
+export LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$W/pam.d
+exec /usr/lib/dovecot/auth "\$@"
+SH
+		chmod 755 "$W/auth-worker.sh"
+	fi
+	cat >"$PAMDIR/$SERVICE" <<PAM
+auth    required $MODULE config=$W/tokenscope.conf service=dovecot
+account required $MODULE config=$W/tokenscope.conf service=dovecot
+PAM
+	DOVECOT_VERSION=$("$DOVECOT" --version | cut -d' ' -f1)
+}
+
+# dovecot_conf PORT [EXTRA [PAM_ARGS]]: writes $W/dovecot.conf in the
+# syntax of the installed version, IMAP on 127.0.0.1:PORT; EXTRA lines go
+# to the top level, PAM_ARGS (2.3 only: cache_key=...) before the PAM
+# service in the passdb's args. Sets MECHS. Dovecot 2.4 (Debian 13) has a
+# new configuration syntax, and its OAUTHBEARER and XOAUTH2 go only to its
+# oauth2 passdb, never to passdb pam: there the token reaches pam_token.so
+# through LOGIN and AUTHENTICATE PLAIN only.
+dovecot_conf() {
+	case "$DOVECOT_VERSION" in
+	2.3.*)
+		MECHS="login plain xoauth2 oauthbearer"
+		cat >"$W/dovecot.conf" <<CONF
+base_dir = $W/run
+state_dir = $W/state
+log_path = $W/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login oauthbearer xoauth2
+auth_verbose = yes
+auth_failure_delay = 0
+mail_location = maildir:$W/mail/%u
+${2:-}
+passdb {
+  driver = pam
+  args = ${3:-} $SERVICE
+}
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=$W/home/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $1
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service auth-worker {
+  executable = $WORKER -w
+  user = root
+}
+CONF
+		;;
+	*)
+		MECHS="login plain"
+		cat >"$W/dovecot.conf" <<CONF
+dovecot_config_version = 2.4.1
+dovecot_storage_version = 2.4.1
+base_dir = $W/run
+state_dir = $W/state
+log_path = $W/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+auth_allow_cleartext = yes
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+mail_driver = maildir
+mail_path = $W/mail/%{user}
+${2:-}
+passdb pam {
+  service_name = $SERVICE
+}
+userdb static {
+  fields {
+    uid = 65534
+    gid = 65534
+    home = $W/home/%{user}
+  }
+}
+service imap-login {
+  inet_listener imap {
+    listen = 127.0.0.1
+    port = $1
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service auth-worker {
+  executable = $WORKER -w
+  user = root
+}
+CONF
+		;;
+	esac
+}
+
+# dovecot_start / dovecot_stop: the master from $W/dovecot.conf, and its
+# end (dovecot_stop also removes an /etc/pam.d file dovecot_setup made).
+dovecot_start() { "$DOVECOT" -c "$W/dovecot.conf"; }
+dovecot_halt() {
+	_pid=$(cat "$W/run/master.pid" 2>/dev/null) || return 0
+	kill "$_pid" 2>/dev/null
+	# a bounded wait for the master to be gone, so the next start finds
+	# its base_dir free
+	_i=0
+	while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.2; _i=$((_i + 1)); done
+	sleep 1
+}
+dovecot_stop() {
+	dovecot_halt
+	[ "$PAMDIR" = /etc/pam.d ] && rm -f "$PAMDIR/$SERVICE"
+}
+
+# tok CASE: a fresh token of policy_in's fresh.json; imap MECH USER SECRET:
+# one IMAP login to 127.0.0.1:$PORT from the next 127.0.0.N source address
+tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }
+src=1
+imap() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/imap_client.py" "$PORT" "127.0.0.$src" "$@"; }
+
+# mint_expiring CASE SECONDS: CASE of the fixtures re-signed by the
+# independent signer (PyJWT) with iat now and exp SECONDS from now; prints
+# the token and, on the second line, its exp.
+mint_expiring() {
+	"$PY" - "$TS_FIXTURES" "$1" "$2" <<'PYEOF'
+import json, sys, time
+import jwt
+fx, case, secs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+t = json.load(open(fx + "/tokens.json"))["tokens"]["case_" + case]
+header = jwt.get_unverified_header(t["token"])
+claims = jwt.decode(t["token"], options={"verify_signature": False})
+now = int(time.time())
+claims.update(iat=now, nbf=now, exp=now + secs)
+header.pop("alg", None)
+header.setdefault("typ", None)
+key = open("%s/keys/%s.key.pem" % (fx, t["key"]), "rb").read()
+print(jwt.encode(claims, key, algorithm=t["alg"], headers=header))
+print(now + secs)
+PYEOF
+}
+
 # Postfix with libtoken.so behind SMTP AUTH on 127.0.0.1:$PORT, from a config
 # directory of its own ($C, in the scratch dir $W with the test policy).
 # postfix_setup NAME CHROOT: CHROOT y runs that smtpd chrooted in its queue
@@ -151,7 +328,5 @@ postfix_start() {
 }
 
 # smtp MECH USER TOKEN [RCPT]: one SMTP AUTH, each from its own 127.0.0.N
-src=1
+# (src: see imap below)
 smtp() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/smtp_client.py" "$PORT" "127.0.0.$src" "$@"; }
-# tok NAME: a fixture token signed now (policy_in's fresh.json)
-tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }

@@ -3,137 +3,19 @@
 # with LOGIN, AUTHENTICATE PLAIN, XOAUTH2 and OAUTHBEARER from Python imaplib.
 set -u
 . "$(dirname "$0")/common.sh"
-DOVECOT=/usr/sbin/dovecot
-[ -x "$DOVECOT" ] || skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
+dovecot_imap_missing && skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
 [ -f "$PAM_WRAPPER_LIB" ] || skip_all "libpam-wrapper is not installed"
 
 e2e_dir dovecot
 policy_in "$W"
-mkdir -p "$W/pam.d" "$W/run" "$W/state" "$W/mail" "$W/home"
-chmod 1777 "$W/mail" "$W/home"
-if [ -n "${TS_E2E_INSTALLED:-}" ]; then
-	# the installed module by name, from a uniquely named /etc/pam.d file
-	SERVICE=tokenscope-e2e-dovecot
-	PAMDIR=/etc/pam.d
-	MODULE=pam_token.so
-	[ -e "$PAMDIR/$SERVICE" ] && skip_all "$PAMDIR/$SERVICE exists: not ours to overwrite"
-	WORKER=/usr/lib/dovecot/auth
-else
-	SERVICE=dovecot
-	PAMDIR=$W/pam.d
-	MODULE=$PAM_MODULE
-	echo "auth required pam_deny.so" >"$W/pam.d/other"
-	WORKER="$W/auth-worker.sh"
-	cat >"$W/auth-worker.sh" <<SH
-#!/bin/sh
-# pam_wrapper only in the auth worker: PAM reads its service files from $W/pam.d
-export LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$W/pam.d
-exec /usr/lib/dovecot/auth "\$@"
-SH
-	chmod 755 "$W/auth-worker.sh"
-fi
-cat >"$PAMDIR/$SERVICE" <<PAM
-auth    required $MODULE config=$W/tokenscope.conf service=dovecot
-account required $MODULE config=$W/tokenscope.conf service=dovecot
-PAM
+dovecot_setup dovecot
 PORT=$(free_port)
-# Dovecot 2.4 (Debian 13) has a new configuration syntax, and its OAUTHBEARER
-# and XOAUTH2 go only to its oauth2 passdb, never to passdb pam: there the
-# token reaches pam_token.so through LOGIN and AUTHENTICATE PLAIN only.
-DOVECOT_VERSION=$("$DOVECOT" --version | cut -d' ' -f1)
-case "$DOVECOT_VERSION" in
-2.3.*)
-	MECHS="login plain xoauth2 oauthbearer"
-	cat >"$W/dovecot.conf" <<CONF
-base_dir = $W/run
-state_dir = $W/state
-log_path = $W/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login oauthbearer xoauth2
-auth_verbose = yes
-auth_failure_delay = 0
-mail_location = maildir:$W/mail/%u
-passdb {
-  driver = pam
-  args = $SERVICE
-}
-userdb {
-  driver = static
-  args = uid=65534 gid=65534 home=$W/home/%u
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service auth-worker {
-  executable = $WORKER -w
-  user = root
-}
-CONF
-	;;
-*)
-	MECHS="login plain"
-	cat >"$W/dovecot.conf" <<CONF
-dovecot_config_version = 2.4.1
-dovecot_storage_version = 2.4.1
-base_dir = $W/run
-state_dir = $W/state
-log_path = $W/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-ssl = no
-auth_allow_cleartext = yes
-auth_mechanisms = plain login
-auth_verbose = yes
-auth_failure_delay = 0
-mail_driver = maildir
-mail_path = $W/mail/%{user}
-passdb pam {
-  service_name = $SERVICE
-}
-userdb static {
-  fields {
-    uid = 65534
-    gid = 65534
-    home = $W/home/%{user}
-  }
-}
-service imap-login {
-  inet_listener imap {
-    listen = 127.0.0.1
-    port = $PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service auth-worker {
-  executable = $WORKER -w
-  user = root
-}
-CONF
-	;;
-esac
-"$DOVECOT" -c "$W/dovecot.conf"
-stop() {
-	[ -f "$W/run/master.pid" ] && kill "$(cat "$W/run/master.pid")" 2>/dev/null
-	sleep 1
-	[ "$PAMDIR" = /etc/pam.d ] && rm -f "$PAMDIR/$SERVICE"
-}
-trap stop EXIT
+dovecot_conf "$PORT"
+dovecot_start
+trap dovecot_stop EXIT
 wait_banner "$PORT" "* OK"
 ok $? "dovecot_${DOVECOT_VERSION}_started_on_127.0.0.1:$PORT"
 
-src=1
-imap() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/imap_client.py" "$PORT" "127.0.0.$src" "$@"; }
 good=$(tok good_corp_es256)
 for m in $MECHS; do
 	imap $m alice "$good"; accepted $? "dovecot_${m}_good_token_logs_in"

@@ -8,10 +8,9 @@
 # X-Dovecot-Auth-Protocol map of the dovecot client.
 set -u
 . "$(dirname "$0")/common.sh"
-DOVECOT=/usr/sbin/dovecot
 POSTFIX=/usr/sbin/postfix
 DAEMON=${TS_INTROSPECT:-$TS_BUILDDIR/introspect/tokenscope-introspect}
-[ -x "$DOVECOT" ] || skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
+dovecot_imap_missing && skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
 [ -x "$DAEMON" ] || skip_all "no $DAEMON"
 
 e2e_dir introspect
@@ -148,8 +147,6 @@ trap stop EXIT
 wait_banner "$PORT" "* OK"
 ok $? "dovecot_${DOVECOT_VERSION}_started_on_127.0.0.1:$PORT"
 
-src=1
-imap() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/imap_client.py" "$PORT" "127.0.0.$src" "$@"; }
 good=$(tok good_corp_es256)
 imap oauthbearer alice "$good"; accepted $? "N_dovecot_oauthbearer_through_introspection_logs_in_and_selects_inbox"
 imap xoauth2 alice "$good"; accepted $? "N_dovecot_xoauth2_through_introspection_logs_in_and_selects_inbox"
