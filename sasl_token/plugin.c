@@ -461,6 +461,15 @@ sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_versio
 			g = NULL;
 			return SASL_NOMEM;
 		}
+		/* M9: one line now, while the host (Postfix's smtpd) has not
+		 * chrooted yet: glibc connects its syslog socket at the first
+		 * line and keeps it, so decisions still reach /dev/log from
+		 * inside the jail where the host itself never opened syslog
+		 * (maillog_file through postlogd) */
+		if (g->no_syslog == 0)
+			syslog(LOG_AUTHPRIV | LOG_INFO,
+			    "tokenscope: SASL plugin ready (OAUTHBEARER, XOAUTH2): decision lines "
+			    "go to authpriv");
 	}
 	g->refs += 2; /* each registration's two mechanisms get a mech_free */
 	*out_version = SASL_SERVER_PLUG_VERSION;
