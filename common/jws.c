@@ -343,6 +343,18 @@ ts_jws_free(ts_jws *j)
 }
 
 int
+ts_jws_cut_length(size_t len)
+{
+	return len == 511 || len == 512 || len == 1023 || len == 1024;
+}
+
+int
+ts_token_looks_cut(const char *t, size_t len)
+{
+	return strncmp(t, "eyJ", 3) == 0 && ts_jws_cut_length(len);
+}
+
+int
 ts_token_looks_like_jws(const char *t)
 {
 	size_t i, dots = 0, seg = 0;

@@ -67,6 +67,11 @@ const ts_jv *ts_jws_claims(ts_jws *j, ts_err *e);
 /* The decoded payload bytes, or NULL unless verified. */
 const unsigned char *ts_jws_payload(const ts_jws *j, size_t *len);
 
+/* 1 when len is one of the lengths at which clients and PAM applications
+ * cut their input (M5: Linux-PAM's 512-byte PAM_MAX_RESP_SIZE, the ssh
+ * client's 1024-byte line, Dovecot's IMAP LOGIN buffer). */
+int ts_jws_cut_length(size_t len);
+
 /* Frees and wipes the decoded parts. NULL is fine. */
 void ts_jws_free(ts_jws *j);
 

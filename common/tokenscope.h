@@ -118,4 +118,10 @@ ts_reason ts_ctx_has_service(ts_ctx *ctx, const char *service);
  * a validation: it only tells a token from a password (PAM passthrough). */
 int ts_token_looks_like_jws(const char *t);
 
+/* 1 when t (len bytes) starts like a JWS header ("eyJ", the base64url of
+ * '{"') and is exactly as long as a client or PAM application's cut (511,
+ * 512, 1023, 1024 bytes; M5): a token cut short, whatever shape is left of
+ * it, and never a password to pass on. */
+int ts_token_looks_cut(const char *t, size_t len);
+
 #endif

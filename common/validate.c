@@ -12,14 +12,6 @@
 #include "jws.h"
 #include "replay.h"
 
-/* Lengths at which PAM applications and Dovecot's IMAP LOGIN cut a
- * password (M5): a token failing at exactly this length was truncated. */
-static int
-looks_truncated(size_t len)
-{
-	return len == 511 || len == 512 || len == 1023 || len == 1024;
-}
-
 static void
 step(const ts_request *req, const char *name, ts_reason r, const char *detail)
 {
@@ -178,7 +170,9 @@ phase_header(ts_check *c)
 	ts_reason r;
 
 	r = ts_jws_parse(req->token, req->token_len, c->conf->max_token_size, &c->j, c->e);
-	if (r == TS_R_MALFORMED && looks_truncated(req->token_len)) {
+	/* M5: malformed at exactly a length where applications cut their
+	 * input is a token cut short */
+	if (r == TS_R_MALFORMED && ts_jws_cut_length(req->token_len)) {
 		/* the parser's message goes inside the new one: a copy, since
 		 * ts_fail writes where it would read */
 		char why[sizeof(c->e->msg)];
@@ -296,7 +290,7 @@ phase_signature(ts_check *c)
 {
 	ts_reason r = ts_jws_verify(c->j, c->b->key, c->e);
 
-	if (r == TS_R_BAD_SIGNATURE && looks_truncated(c->req->token_len))
+	if (r == TS_R_BAD_SIGNATURE && ts_jws_cut_length(c->req->token_len))
 		r = ts_fail(c->e, TS_R_TRUNCATED, "token cut at %zu bytes by the application",
 		    c->req->token_len);
 	return r;
