@@ -44,6 +44,15 @@ def read():
     return line.decode("latin-1").rstrip("\r\n")
 
 
+def take(words, at, prompt):
+    """The client's message: its initial response, or its answer to prompt."""
+    if len(words) > at:
+        record(words[at])
+    else:
+        send(prompt)
+        record(read())
+
+
 if proto == "imap":
     caps = "IMAP4rev1 SASL-IR " + " ".join("AUTH=" + m for m in mechs)
     send("* OK [CAPABILITY %s] recorder ready" % caps)
@@ -54,11 +63,7 @@ if proto == "imap":
             send("* CAPABILITY " + caps)
             send(tag + " OK done")
         elif cmd == "AUTHENTICATE":
-            if len(words) > 3:
-                record(words[3])
-            else:
-                send("+ ")
-                record(read())
+            take(words, 3, "+ ")
             send(tag + " NO [AUTHENTICATIONFAILED] recorded")
         elif cmd == "LOGOUT":
             send("* BYE")
@@ -75,11 +80,7 @@ else:
             send("250-recorder")
             send("250 AUTH " + " ".join(mechs))
         elif cmd == "AUTH":
-            if len(words) > 2:
-                record(words[2])
-            else:
-                send("334 ")
-                record(read())
+            take(words, 2, "334 ")
             send("535 5.7.8 recorded")
         elif cmd == "QUIT":
             send("221 bye")
