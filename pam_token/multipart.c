@@ -77,7 +77,8 @@ pt_multipart(pam_handle_t *pamh, const pt_args *a, const char *first, char **who
 			break;
 		/* an application that answers every prompt with its one
 		 * password (Dovecot, pam_exec) cannot give parts: the first
-		 * answer is all there is, and is judged as cut (M5) */
+		 * answer is all there is and is judged alone (a cut token as
+		 * truncated, M5; a whole one of that length as it is) */
 		if (parts == 1 && strcmp(part, first) == 0) {
 			pam_syslog(pamh, LOG_NOTICE,
 			    "multipart: the application repeats its answer; no parts taken");
