@@ -12,6 +12,7 @@ typedef struct pt_args {
 	int use_first_pass;
 	int try_first_pass;
 	int passthrough;
+	int multipart; /* the most parts of one token (P6); 0 = one answer */
 } pt_args;
 
 /* Parses argv; unknown arguments are logged, never silently ignored. */

@@ -16,6 +16,7 @@
 
 #include "args.h"
 #include "ctxcache.h"
+#include "multipart.h"
 
 #define PT_EXPORT __attribute__((visibility("default")))
 #define PT_DATA "pam_token_auth" /* what account management needs */
@@ -37,12 +38,13 @@ auth_cleanup(pam_handle_t *pamh, void *data, int status)
 }
 
 /* The token: PAM_AUTHTOK when asked to (use_/try_first_pass), otherwise from
- * the conversation, echo off. *owned is set when tok must be wiped and freed. */
+ * the conversation, echo off, in parts with multipart (P6). *owned is set
+ * when tok must be wiped and freed. */
 static int
 get_token(pam_handle_t *pamh, const pt_args *a, const char **tok, char **owned)
 {
 	const void *item = NULL;
-	char *resp = NULL;
+	char *resp = NULL, *whole = NULL;
 	int r;
 
 	*owned = NULL;
@@ -55,14 +57,16 @@ get_token(pam_handle_t *pamh, const pt_args *a, const char **tok, char **owned)
 		if (a->use_first_pass)
 			return PAM_AUTH_ERR; /* nothing to use: never prompt */
 	}
-	r = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", a->prompt);
-	if (r != PAM_SUCCESS) {
-		if (resp != NULL)
-			ts_freezero(resp, strlen(resp));
-		return r == PAM_CONV_AGAIN ? PAM_INCOMPLETE : PAM_CONV_ERR;
+	if ((r = pt_ask(pamh, a->prompt, &resp)) != PAM_SUCCESS)
+		return r;
+	if ((r = pt_multipart(pamh, a, resp, &whole)) != PAM_SUCCESS) {
+		ts_freezero(resp, strlen(resp));
+		return r;
 	}
-	if (resp == NULL)
-		return PAM_CONV_ERR;
+	if (whole != NULL) {
+		ts_freezero(resp, strlen(resp));
+		resp = whole; /* transferred */
+	}
 	/* later modules with try_first_pass see it, as after pam_unix; PAM
 	 * wipes its copy at pam_end */
 	(void)pam_set_item(pamh, PAM_AUTHTOK, resp);

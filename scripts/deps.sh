@@ -17,8 +17,10 @@ if [ "$what" = test ]; then
 	pkgs="$pkgs clang clang-format python3 python3-jwt python3-jwcrypto python3-cryptography groff-base"
 	# end-to-end tests: real servers started by the tests on 127.0.0.1
 	pkgs="$pkgs dovecot-imapd openssh-server python3-paramiko libpam-wrapper libnss-wrapper sasl2-bin postfix"
-	# the quick start's own test commands (tests/e2e/t_quickstart.sh)
-	pkgs="$pkgs curl"
+	# the quick start's own test commands (t_quickstart), the mail clients
+	# people use against those servers (t_mailclients), and OpenSSH's own
+	# ssh client (t_sshd_multipart)
+	pkgs="$pkgs curl msmtp openssh-client"
 	# packaging: Debian packages built, linted and installed; RPMs built
 	pkgs="$pkgs build-essential debhelper dpkg-dev fakeroot lintian rpm"
 	# hardening: memcheck, the sanitizer runtime, strace for the no-network test

@@ -32,4 +32,18 @@ for name, t in d["tokens"].items():
     header.pop("alg", None)
     header.setdefault("typ", None)  # PyJWT adds typ JWT unless told not to
     out[name[5:]] = jwt.encode(claims, key, algorithm=t["alg"], headers=header)
+# P6: a token longer than any client's answer limit (Entra puts a user's
+# groups in the token; 3 KB is common), signed the same way: good_corp_es256
+# with a group list, for the multi-part tests.
+t = d["tokens"]["case_good_corp_es256"]
+claims = jwt.decode(t["token"], options={"verify_signature": False})
+for k in ("iat", "exp", "nbf"):
+    if k in claims:
+        claims[k] += delta
+claims["groups"] = ["a3f1c2d4-0000-4000-8000-%012d" % i for i in range(50)]
+header = jwt.get_unverified_header(t["token"])
+header.pop("alg", None)
+header.setdefault("typ", None)
+with open("%s/keys/%s.key.pem" % (fx, t["key"]), "rb") as f:
+    out["long_good_corp_es256"] = jwt.encode(claims, f.read(), algorithm=t["alg"], headers=header)
 json.dump({"now": now, "tokens": out}, sys.stdout)

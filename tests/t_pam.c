@@ -88,27 +88,33 @@ typedef struct conv_state {
 	const char *answer;
 	int prompts;
 	char last_prompt[128];
+	char **parts; /* when set: the answer to each prompt in turn, then "" */
 } conv_state;
 
-/* Answers every echo-off prompt with the whole token (never cut at 512). */
+/* Answers every echo-off prompt with the whole token (never cut at 512),
+ * or with the next of its parts. */
 static int
 conv(int n, const struct pam_message **msg, struct pam_response **resp, void *arg)
 {
 	conv_state *st = arg;
 	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+	const char *a;
 	int i;
 
 	if (r == NULL)
 		return PAM_BUF_ERR;
 	for (i = 0; i < n; i++) {
 		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF) {
+			a = st->answer;
+			if (st->parts != NULL)
+				a = st->parts[st->prompts] != NULL ? st->parts[st->prompts] : "";
 			st->prompts++;
 			snprintf(st->last_prompt, sizeof(st->last_prompt), "%s", msg[i]->msg);
-			r[i].resp = st->answer ? strdup(st->answer) : NULL;
+			r[i].resp = a ? strdup(a) : NULL;
 		}
 	}
 	*resp = r;
-	return st->answer ? PAM_SUCCESS : PAM_CONV_ERR;
+	return st->answer != NULL || st->parts != NULL ? PAM_SUCCESS : PAM_CONV_ERR;
 }
 
 static const char *
@@ -121,14 +127,12 @@ tok(const char *name)
 	return t;
 }
 
-/* Runs auth (+ account when acct) for service/user, answering prompts with
- * `answer`. Returns the auth result; *acct_r the account one. */
+/* Runs auth (+ account when acct) for service/user, answering prompts as
+ * st says. Returns the auth result; *acct_r the account one. */
 static int
-login(const char *service, const char *user, const char *answer, int acct, int *acct_r,
-    conv_state *st_out)
+login_conv(const char *service, const char *user, conv_state *st, int acct, int *acct_r)
 {
-	conv_state st = { answer, 0, "" };
-	struct pam_conv c = { conv, &st };
+	struct pam_conv c = { conv, st };
 	pam_handle_t *pamh = NULL;
 	int r;
 
@@ -139,6 +143,17 @@ login(const char *service, const char *user, const char *answer, int acct, int *
 	if (acct_r != NULL)
 		*acct_r = acct ? pam_acct_mgmt(pamh, 0) : -1;
 	pam_end(pamh, r);
+	return r;
+}
+
+/* login_conv answering every prompt with `answer`. */
+static int
+login(const char *service, const char *user, const char *answer, int acct, int *acct_r,
+    conv_state *st_out)
+{
+	conv_state st = { answer, 0, "", NULL };
+	int r = login_conv(service, user, &st, acct, acct_r);
+
 	if (st_out != NULL)
 		*st_out = st;
 	return r;
@@ -252,6 +267,16 @@ setup(void)
 	service_file("nopass",
 	    "auth [success=done ignore=ignore default=die] MOD config=CONF service=dovecot\n"
 	    "auth required pam_permit.so\n");
+	service_file("mp", "auth required MOD config=CONF service=dovecot multipart\n");
+	service_file("mp3", "auth required MOD config=CONF service=dovecot multipart=3\n");
+	service_file("mp_bad", "auth required MOD config=CONF service=dovecot multipart=1\n");
+	service_file("mp_pass",
+	    "auth [success=done ignore=ignore default=die] MOD config=CONF service=dovecot "
+	    "passthrough multipart\n"
+	    "auth required pam_permit.so\n");
+	service_file("mp_ufp",
+	    "auth required MOD config=CONF service=dovecot multipart\n"
+	    "auth required MOD config=CONF service=dovecot use_first_pass\n");
 	service_file(
 	    "acct_other", "auth required pam_permit.so\naccount required MOD config=CONF\n");
 	env_write(dir, "badconf", "[global]\nnonsense = 1\n", 0644);
@@ -376,6 +401,126 @@ test_truncated(void)
 	    "M5_pam_log_says_truncated (%s)", env_last_log());
 }
 
+/* t cut into parts of len bytes (the last shorter), NULL-terminated; the
+ * conversation answers "" after the last. */
+static char **
+split(const char *t, size_t len)
+{
+	size_t n = strlen(t), k = (n + len - 1) / len, i;
+	char **parts = calloc(k + 1, sizeof(*parts));
+
+	if (parts == NULL)
+		tap_bail("calloc");
+	for (i = 0; i < k; i++)
+		if ((parts[i] = strndup(t + i * len, len)) == NULL)
+			tap_bail("strndup");
+	return parts;
+}
+
+static void
+free_parts(char **parts)
+{
+	size_t i;
+
+	for (i = 0; parts[i] != NULL; i++)
+		free(parts[i]);
+	free(parts);
+}
+
+/* Logs in as alice on service with long_good_corp_es256 (or t) answered in
+ * parts of len bytes. */
+static int
+login_parts(const char *service, const char *t, size_t len, conv_state *st)
+{
+	char **parts = split(t, len);
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	st->parts = parts;
+	r = login_conv(service, "alice", st, 0, NULL);
+	st->parts = NULL;
+	free_parts(parts);
+	return r;
+}
+
+/* P6: a token longer than the application's answer limit, in parts. */
+static void
+test_multipart(void)
+{
+	const char *lt = tok("long_good_corp_es256");
+	char bad[9300], cut[1100], *parts[2] = { NULL, NULL };
+	conv_state st;
+	int r;
+
+	r = login_parts("mp", lt, 1023, &st);
+	ok(r == PAM_SUCCESS && st.prompts == 5 &&
+	        strcmp(st.last_prompt, "Token, next part (empty answer ends): ") == 0,
+	    "P6_multipart_1023_byte_parts_of_a_%zu_byte_token_success (%s, %d prompts)", strlen(lt),
+	    pam_strerror(NULL, r), st.prompts);
+	r = login_parts("mp", lt, 511, &st);
+	ok(r == PAM_SUCCESS && st.prompts == 8, "P6_multipart_511_byte_parts_success (%d prompts)",
+	    st.prompts);
+	r = login_parts("mp_ufp", lt, 1024, &st);
+	ok(r == PAM_SUCCESS, "P6_multipart_PAM_AUTHTOK_is_the_whole_token (%s)",
+	    pam_strerror(NULL, r));
+	r = login("mp", "alice", tok("good_corp_rs256_shared_kid"), 0, NULL, &st);
+	ok(r == PAM_SUCCESS && st.prompts == 1,
+	    "P6_multipart_short_token_asked_once (%s, %d prompts)", pam_strerror(NULL, r),
+	    st.prompts);
+	/* good_corp_es256 is 511 bytes long, a cut length: one more prompt,
+	 * answered with nothing (a person) or the token again (Dovecot) */
+	parts[0] = strdup(tok("good_corp_es256"));
+	memset(&st, 0, sizeof(st));
+	st.parts = parts;
+	r = login_conv("mp", "alice", &st, 0, NULL);
+	ok(strlen(parts[0]) == 511 && r == PAM_SUCCESS && st.prompts == 2,
+	    "P6_multipart_whole_token_at_a_cut_length_and_an_empty_answer_success");
+	free(parts[0]);
+	r = login("mp", "alice", tok("good_corp_es256"), 0, NULL, &st);
+	ok(r == PAM_SUCCESS && st.prompts == 2,
+	    "P6_multipart_whole_token_at_a_cut_length_repeated_by_the_application_success");
+	r = login("mp_pass", "alice", "hunter2", 0, NULL, &st);
+	ok(r == PAM_SUCCESS && st.prompts == 1, "P6_multipart_password_passed_through_asked_once");
+	r = login("mp", "bob", lt, 0, NULL, &st);
+	ok(r == PAM_AUTH_ERR && st.prompts == 1, "P6_multipart_whole_long_token_checked_as_ever");
+	/* parts of another length than a cut: the first is judged alone */
+	r = login_parts("mp", lt, 1000, &st);
+	ok(r == PAM_AUTH_ERR && st.prompts == 1,
+	    "P6_multipart_first_part_not_at_a_cut_judged_alone");
+	snprintf(bad, sizeof(bad), "%s", lt);
+	bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'A' ? 'B' : 'A';
+	r = login_parts("mp", bad, 1023, &st);
+	ok(r == PAM_AUTH_ERR && st.prompts == 5 &&
+	        strstr(env_last_log(), "reason=bad_signature") != NULL,
+	    "P6_multipart_joined_token_verified_whole (%s)", env_last_log());
+	r = login_parts("mp", tok("K1_partner_key_claims_corp_issuer"), 511, &st);
+	ok(r == PAM_AUTH_ERR, "P6_K1_multipart_forged_token_refused");
+	r = login_parts("mp3", lt, 511, &st);
+	ok(r == PAM_AUTH_ERR && st.prompts == 4,
+	    "P6_multipart_more_parts_than_allowed_refused_without_asking_further (%d prompts)",
+	    st.prompts);
+	/* nine 1023-byte parts pass the default max_token_size of 8192 */
+	memset(bad, 'A', sizeof(bad) - 1);
+	bad[sizeof(bad) - 1] = '\0';
+	memcpy(bad, lt, 40);
+	r = login_parts("mp", bad, 1023, &st);
+	ok(r == PAM_AUTH_ERR && st.prompts == 9 && env_log_seen("multipart: refused after 9 parts"),
+	    "P6_multipart_over_max_token_size_refused_at_the_part_that_passes_it (%d prompts)",
+	    st.prompts);
+	/* an application answering every prompt with its one password */
+	snprintf(cut, sizeof(cut), "%.1023s", lt);
+	r = login("mp", "alice", cut, 0, NULL, &st);
+	ok(r == PAM_AUTH_ERR && st.prompts == 2 &&
+	        strstr(env_last_log(), "reason=truncated") != NULL,
+	    "P6_M5_multipart_application_repeating_its_answer_judged_as_cut (%d prompts)",
+	    st.prompts);
+	r = login("dovecot", "alice", cut, 0, NULL, &st);
+	ok(r == PAM_AUTH_ERR && st.prompts == 1, "P6_without_multipart_one_answer_only");
+	r = login_parts("mp_bad", lt, 1023, &st);
+	ok(r == PAM_AUTH_ERR && st.prompts == 1 && env_log_seen("multipart=1: not a number"),
+	    "P6_multipart_bad_count_logged_and_off");
+}
+
 /* use_first_pass, try_first_pass and prompt=. */
 static void
 test_first_pass(void)
@@ -462,7 +607,7 @@ test_account_other_module(void)
 static void
 test_account_same_handle(void)
 {
-	conv_state cs = { tok("good_corp_es256"), 0, "" };
+	conv_state cs = { tok("good_corp_es256"), 0, "", NULL };
 	struct pam_conv c = { conv, &cs };
 	pam_handle_t *pamh = NULL;
 	int r, ar;
@@ -514,6 +659,7 @@ main(void)
 	test_first_pass();
 	test_passthrough();
 	test_passthrough_truncated();
+	test_multipart();
 	test_account_other_module();
 	test_same_as_cli();
 	test_account_same_handle();

@@ -2,7 +2,8 @@
 """IMAP client for the Dovecot end-to-end test.
 
 usage: imap_client.py PORT SOURCE_IP METHOD USER TOKEN
-METHOD: login | plain | xoauth2 | oauthbearer. Exit 0 when logged in (and a
+METHOD: login | plain | xoauth2 | oauthbearer[-VARIANT] (see
+oauthbearer_msg.py). Exit 0 when logged in (and a
 SELECT INBOX worked), 1 only when the server itself answered the login with
 its refusal (a tagged NO [AUTHENTICATIONFAILED]), 2 on anything else: a
 connection refused or cut is never counted as a refusal.
@@ -12,6 +13,8 @@ never slows the next one.
 import imaplib
 import socket
 import sys
+
+from oauthbearer_msg import oauthbearer_message
 
 port, src, method, user, token = sys.argv[1:6]
 
@@ -41,10 +44,9 @@ def main():
         elif method == "xoauth2":
             c.authenticate("XOAUTH2", auth(
                 ("user=%s\x01auth=Bearer %s\x01\x01" % (user, token)).encode(), b""))
-        elif method == "oauthbearer":
+        elif method.startswith("oauthbearer"):
             c.authenticate("OAUTHBEARER", auth(
-                ("n,a=%s,\x01host=127.0.0.1\x01port=%s\x01auth=Bearer %s\x01\x01"
-                 % (user, port, token)).encode(), b"\x01"))
+                oauthbearer_message(method, user, port, token).encode(), b"\x01"))
         else:
             return 2
     except imaplib.IMAP4.error as e:
