@@ -58,3 +58,23 @@ ts_reason_str(ts_reason r)
 		return "internal_error";
 	return names[r];
 }
+
+int
+ts_reason_is_authz(ts_reason r)
+{
+	switch (r) {
+	case TS_R_INSUFFICIENT_SCOPE:
+	case TS_R_GROUP_REQUIRED:
+	case TS_R_GROUP_DENIED:
+	case TS_R_GROUPS_OVERAGE:
+	case TS_R_ACR_REFUSED:
+	case TS_R_AMR_MISSING:
+	case TS_R_AUTH_TIME_MISSING:
+	case TS_R_AUTH_TOO_OLD:
+	case TS_R_USER_UNMAPPED:
+	case TS_R_USER_NOT_ALLOWED:
+	case TS_R_USER_DENIED:
+	case TS_R_ROOT_REFUSED: return 1;
+	default: return 0;
+	}
+}

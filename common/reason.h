@@ -61,4 +61,9 @@ typedef enum ts_reason {
 /* Stable lower-case name; never NULL (unknown values give "internal_error"). */
 const char *ts_reason_str(ts_reason r);
 
+/* 1 for a refusal of a valid token that does not grant this login
+ * (scopes, groups, assurance, the local user's rules): RFC 7628's
+ * "insufficient_scope" rather than "invalid_token". */
+int ts_reason_is_authz(ts_reason r);
+
 #endif

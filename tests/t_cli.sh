@@ -20,6 +20,7 @@ for k in p256 rsa2048 p384 rsa3072 ed448 partner_p256 partner_rsa2048 ed25519; d
 	cp "$TS_FIXTURES/keys/$k.pub.pem" "$dir/" && chmod 644 "$dir/$k.pub.pem"
 done
 cp "$TS_SRCDIR/tests/policy.conf" "$dir/tokenscope.conf" && chmod 644 "$dir/tokenscope.conf"
+cp "$TS_SRCDIR/tests/policy-users.map" "$dir/" && chmod 644 "$dir/policy-users.map"
 fx "d['thumbprints']['ed448']" >"$dir/revoked-keys" && chmod 644 "$dir/revoked-keys"
 C="$dir/tokenscope.conf"
 

@@ -209,6 +209,7 @@ main(void)
 		const json_t *c = json_array_get(cases, i);
 		const char *name = json_string_value(json_object_get(c, "name"));
 		const char *expect = json_string_value(json_object_get(c, "expect"));
+		const char *local = json_string_value(json_object_get(c, "local"));
 		char tok[128];
 		ts_request req;
 		ts_result res;
@@ -220,7 +221,8 @@ main(void)
 		req.rhost = "192.0.2.7";
 		r = ts_validate(ctx, &req, &res);
 		if (strcmp(expect, "ok") == 0)
-			ok(r == TS_OK && res.accepted && strcmp(res.user, "alice") == 0 &&
+			ok(r == TS_OK && res.accepted &&
+			        strcmp(res.user, local != NULL ? local : "alice") == 0 &&
 			        strstr(env_last_log(), "result=accept") != NULL,
 			    "%s (%s: %s)", name, ts_reason_str(r), res.detail);
 		else
