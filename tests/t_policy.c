@@ -185,6 +185,111 @@ decision_line(void)
 	    "M3_decision_line_cut_before_exp_never_in_user (%zu bytes)", n);
 }
 
+/* The decision on one fixture case's token for (service, user). */
+static ts_reason
+decide(ts_ctx *ctx, const char *name, const char *service, const char *user, ts_result *res)
+{
+	ts_request req = env_req(name, service, user);
+
+	return ts_validate(ctx, &req, res);
+}
+
+/* C10: a map file is read like a key file: an edit is picked up, a broken
+ * or unsafe one is a config error at file:line and the last good state
+ * keeps deciding (K11). */
+static void
+user_map_files(void)
+{
+	const char *dir, *conf = env_policy_fixture("policy_map", &dir);
+	static const char tok[] = "case_C10_mapped_user_ok";
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_result res;
+
+	if (!ok(ts_ctx_new(conf, NULL, NULL, &ctx, &e) == TS_OK, "C10_map_loads (%s)", e.msg))
+		return;
+	ok(decide(ctx, tok, "mapped", "alice", &res) == TS_OK, "C10_map_before_edit (%s)",
+	    res.detail);
+	env_write(dir, "policy-users.map", "alice.smith bob\n", 0644);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_OK &&
+	        decide(ctx, tok, "mapped", "bob", &res) == TS_OK && strcmp(res.user, "bob") == 0 &&
+	        decide(ctx, tok, "mapped", "alice", &res) == TS_R_USER_MISMATCH,
+	    "C10_map_edit_picked_up (%s)", res.detail);
+	env_write(dir, "policy-users.map",
+	    "# two lines for one user\nalice.smith alice\n\nalice.smith bob\n", 0644);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "policy-users.map:4: alice.smith is mapped already on line 2") !=
+	            NULL,
+	    "C10_map_duplicate_key_config_error_at_line (%s)", e.msg);
+	ok(decide(ctx, tok, "mapped", "bob", &res) == TS_OK,
+	    "C10_map_duplicate_key_last_good_state_kept (%s)", res.detail);
+	env_write(dir, "policy-users.map", "alice.smith alice\n", 0666);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "policy-users.map") != NULL,
+	    "C10_map_writable_by_others_config_error (%s)", e.msg);
+	ok(decide(ctx, tok, "mapped", "bob", &res) == TS_OK,
+	    "C10_map_bad_mode_last_good_state_kept (%s)", res.detail);
+	env_write(dir, "policy-users.map", "alice.smith\n", 0644);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "policy-users.map:1: expected") != NULL,
+	    "C10_map_missing_field_config_error (%s)", e.msg);
+	env_write(dir, "policy-users.map", "alice.smith alice root\n", 0644);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "policy-users.map:1: expected") != NULL,
+	    "C10_map_extra_field_config_error (%s)", e.msg);
+	env_write(dir, "policy-users.map", "x y\nalice.smith -alice\n", 0644);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "policy-users.map:2: names must be") != NULL,
+	    "C10_map_unsafe_name_config_error (%s)", e.msg);
+	ts_ctx_free(ctx);
+	/* a context that never loaded a good map decides nothing */
+	ok(ts_ctx_new(conf, NULL, NULL, &ctx, &e) == TS_R_CONFIG_ERROR &&
+	        decide(ctx, tok, "mapped", "alice", &res) == TS_R_CONFIG_ERROR,
+	    "C10_map_broken_at_start_fails_closed (%s)", e.msg);
+	ts_ctx_free(ctx);
+}
+
+/* C8, C10: what a service asks of an issuer's tokens, the issuer's section
+ * must say how to find; a bad path is refused at its line. */
+static void
+conf_rules(void)
+{
+	static const char head[] = "[issuer a]\nissuer = https://a.example\nalgorithms = ES256\n"
+	                           "key = /k.pem\n";
+	static const struct {
+		const char *name, *text, *want;
+	} t[] = {
+		{ "C8_group_rule_without_groups_claim_config_error",
+		    "[service s]\nissuers = a\naudiences = x\ndenied_groups = g\n",
+		    "t.conf:5: [service s] has group rules but [issuer a] has no "
+		    "\"groups_claim\"" },
+		{ "C8_groups_claim_empty_segment_config_error",
+		    "groups_claim = realm_access..roles\n",
+		    "t.conf:5: groups_claim \"realm_access..roles\" is not a member path" },
+		{ "C8_groups_claim_trailing_dot_config_error", "groups_claim = groups.\n",
+		    "t.conf:5: groups_claim" },
+		{ "C10_user_map_required_without_map_config_error",
+		    "[service s]\nissuers = a\naudiences = x\nuser_map_required = yes\n",
+		    "t.conf:5: [service s] requires a user map" },
+		{ "C11_allow_root_yes_or_no", "[service s]\nissuers = a\nallow_root = 1\n",
+		    "t.conf:7: allow_root must be yes or no" },
+		{ "C9_max_auth_age_positive", "[service s]\nissuers = a\nmax_auth_age = 0\n",
+		    "t.conf:7: max_auth_age must be 1..2678400 seconds" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char buf[1024];
+		ts_conf *c = NULL;
+		ts_err e = { "" };
+		int n = snprintf(buf, sizeof(buf), "%s%s", head, t[i].text);
+
+		ok(ts_conf_parse("t.conf", buf, (size_t)n, &c, &e) == TS_R_CONFIG_ERROR &&
+		        c == NULL && strstr(e.msg, t[i].want) != NULL,
+		    "%s (%s)", t[i].name, e.msg);
+	}
+}
+
 int
 main(void)
 {
@@ -198,6 +303,8 @@ main(void)
 	key_issuer_rule();
 	typ_locale();
 	decision_line();
+	conf_rules();
+	user_map_files();
 	conf = env_policy_fixture("policy", NULL);
 	if (!ok(ts_ctx_new(conf, env_log, NULL, &ctx, &e) == TS_OK, "policy_config_loads (%s)",
 	        e.msg))
