@@ -5,11 +5,14 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "claims.h"
 #include "usermap.h"
+
+#define TS_PASSWD_FILE "/etc/passwd"
 
 /* C8: the member at path, or NULL when a member on the way is missing;
  * *through_value is set when one on the way is there but not an object
@@ -220,29 +223,26 @@ ts_map_user(const ts_claims_in *in, const char **s, size_t *len, ts_err *e)
 	return TS_OK;
 }
 
-/* 1 when the local user name has uid 0 (another name for root), 0 when
- * not or unknown, -1 when the account database could not be asked. */
+/* 1 when the local user name has uid 0 (another name for root) in the
+ * local account file, 0 when not or when there is no such file (a
+ * chroot), -1 when it cannot be read. The file itself, not NSS: NSS may
+ * ask a directory over the network (LDAP, sssd) or a daemon's socket
+ * (nscd, systemd-userdb), and a decision never waits on either. */
 static int
 uid0(const char *user)
 {
-	char stack[4096], *buf = stack, *big = NULL;
-	size_t cap = sizeof(stack);
-	struct passwd pw, *res = NULL;
-	int r;
+	char buf[16384];
+	struct passwd pw, *res;
+	FILE *f = fopen(TS_PASSWD_FILE, "re");
+	int r, root = 0;
 
-	while ((r = getpwnam_r(user, &pw, buf, cap, &res)) == ERANGE && cap < 1024 * 1024) {
-		char *nb = realloc(big, cap * 4);
-
-		if (nb == NULL)
-			break;
-		big = buf = nb;
-		cap *= 4;
-	}
-	free(big);
-	if (r == 0)
-		return res != NULL && pw.pw_uid == 0;
-	/* what getpwnam_r(3) lists as "not found" */
-	return r == ENOENT || r == ESRCH || r == EBADF || r == EPERM ? 0 : -1;
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -1;
+	/* every line of that name: a second "root" entry counts too */
+	while ((r = fgetpwent_r(f, &pw, buf, sizeof(buf), &res)) == 0)
+		root |= strcmp(pw.pw_name, user) == 0 && pw.pw_uid == 0;
+	fclose(f);
+	return r == ENOENT ? root : -1;
 }
 
 ts_reason

@@ -127,7 +127,7 @@ grep -q "broken.conf:$line: max_lifetime" "$dir/err"
 ok $? "check_config_reports_seeded_error_at_line_$line ($(cat "$dir/err"))"
 # K11: a broken line of the revoked-key list fails check-config
 mkdir -p "$dir/k11" && chmod 755 "$dir/k11"
-cp "$dir"/*.pub.pem "$dir/k11/" && cp "$C" "$dir/k11/tokenscope.conf"
+cp "$dir"/*.pub.pem "$dir"/*.map "$dir/k11/" && cp "$C" "$dir/k11/tokenscope.conf"
 { cat "$dir/revoked-keys"; echo "not-a-thumbprint"; } >"$dir/k11/revoked-keys"
 chmod 644 "$dir/k11/revoked-keys"
 "$TS" check-config -c "$dir/k11/tokenscope.conf" 2>"$dir/err" >/dev/null

@@ -43,7 +43,7 @@ traced() {
 	! grep -E "^[0-9]+ +connect\(" "$dir/$name.trace" | grep -qv 'sun_path="/dev/log"'
 	ok $? "K9_$name: no connection but syslog's /dev/log"
 	grep -vE "ENOENT|ENOTDIR" "$dir/$name.trace" | sed -n 's/.*open[a-z]*([^"]*"\([^"]*\)".*/\1/p' | sort -u |
-		grep -vE "^$dir/|\.so(\.[0-9.]+)?$|^/etc/ld\.so\.cache$|^/usr/lib/ssl/openssl\.cnf$|^/dev/urandom$|^/etc/localtime$|^/etc/pam\.d/other$|^/etc/security/|^/usr/lib/x86_64-linux-gnu/gconv/|^/etc/sasl2/|^/usr/lib/locale/|^/usr/share/locale/|^/proc/sys/kernel/cap_last_cap$|^$TS_BUILDDIR/sasl_token/\.libs$" >"$dir/$name.files"
+		grep -vE "^$dir/|\.so(\.[0-9.]+)?$|^/etc/ld\.so\.cache$|^/usr/lib/ssl/openssl\.cnf$|^/dev/urandom$|^/etc/localtime$|^/etc/passwd$|^/etc/pam\.d/other$|^/etc/security/|^/usr/lib/x86_64-linux-gnu/gconv/|^/etc/sasl2/|^/usr/lib/locale/|^/usr/share/locale/|^/proc/sys/kernel/cap_last_cap$|^$TS_BUILDDIR/sasl_token/\.libs$" >"$dir/$name.files"
 	[ ! -s "$dir/$name.files" ]
 	ok $? "K9_$name: no file opened but configured ones and system libraries$( [ -s "$dir/$name.files" ] && echo " (also: $(tr '\n' ' ' <"$dir/$name.files"))")"
 }

@@ -220,6 +220,12 @@ setup(void)
 
 	service_file("dovecot", stack);
 	service_file("smtp", stack);
+	/* the [service] sections of the C8-C11 cases */
+	service_file("groups", stack);
+	service_file("assurance", stack);
+	service_file("mapped", stack);
+	service_file("mapopt", stack);
+	service_file("rootok", stack);
 	service_file("ftp", stack);
 	service_file("other", "auth required pam_deny.so\naccount required pam_deny.so\n");
 	service_file("ufp", "auth required MOD config=CONF use_first_pass service=dovecot\n");
