@@ -292,6 +292,19 @@ test_decisions(void)
 	    "C2_pam_service_from_PAM_SERVICE_audience_mismatch");
 	ok(login("ftp", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTH_ERR,
 	    "pam_service_without_section_auth_err");
+	ok(login("groups", "alice", tok("C8_groups_array_ok"), 0, NULL, NULL) == PAM_SUCCESS &&
+	        login("groups", "alice", tok("C8_groups_not_member_refused"), 0, NULL, NULL) ==
+	            PAM_AUTH_ERR &&
+	        strstr(env_last_log(), "reason=group_required service=groups") != NULL,
+	    "C8_pam_group_rule_both_ways (%s)", env_last_log());
+	ok(login("mapopt", "root", tok("C11_root_refused"), 0, NULL, NULL) == PAM_AUTH_ERR &&
+	        strstr(env_last_log(), "reason=root_refused service=mapopt") != NULL,
+	    "C11_pam_root_refused (%s)", env_last_log());
+	ok(login("mapped", "alice", tok("C10_mapped_user_ok"), 0, NULL, NULL) == PAM_SUCCESS &&
+	        login("mapped", "alice", tok("C10_unmapped_refused"), 0, NULL, NULL) ==
+	            PAM_AUTH_ERR &&
+	        strstr(env_last_log(), "reason=user_unmapped service=mapped") != NULL,
+	    "C10_pam_user_map_both_ways (%s)", env_last_log());
 }
 
 /* M1: a broken config fails closed; module options and conversation. */
