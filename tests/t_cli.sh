@@ -109,10 +109,24 @@ echo "$out" | grep -q "ok    parse and header" && echo "$out" | grep -q "ok    i
 ok $? "explain_lists_passed_steps_in_order"
 out=$(printf '%s' "$good" | "$TS" explain -c "$C" -s dovecot -u alice --time $NOW)
 ok $? "explain_accept_exit_0"
-for s in signature "key scope" "times" "token type" audience "tenant and client" scopes username; do
+for s in signature "key scope" "times" "token type" audience "tenant and client" scopes \
+	"groups and roles" acr amr "authentication age" username "local user"; do
 	echo "$out" | grep -q "ok    $s" || { echo "# missing step $s"; false; } || break
 done
 ok $? "explain_shows_every_claim_step"
+# C8-C11: each rule is a step of its own, named where it refuses
+ax() { "$PY" -c "import json; print(json.load(open('$TS_FIXTURES/authz.json'))['tokens']['case_$1']['token'])"; }
+for c in "groups C8_group_denied alice groups and roles.*group_denied" \
+	"assurance C9_amr_missing_one_method alice amr .*amr_missing: amr lacks otp" \
+	"assurance C9_auth_time_too_old alice authentication age .*auth_too_old" \
+	"mapped C10_unmapped_refused alice username .*user_unmapped" \
+	"mapopt C11_root_refused root local user .*root_refused"; do
+	set -- $c
+	svc=$1 case=$2 u=$3
+	shift 3
+	ax "$case" | "$TS" explain -c "$C" -s "$svc" -u "$u" --time $NOW | grep -q "FAIL  $*.*first failure"
+	ok $? "${case}_explain_names_its_step"
+done
 
 # --- check-config ----------------------------------------------------------
 "$TS" check-config -c "$C" >/dev/null; ok $? "check_config_ok_exit_0"
