@@ -3,16 +3,11 @@
  * signature and the claim checks before it, on verified claims only. */
 #include "config.h"
 
-#include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "claims.h"
 #include "usermap.h"
-
-#define TS_PASSWD_FILE "/etc/passwd"
 
 /* C8: the member at path, or NULL when a member on the way is missing;
  * *through_value is set when one on the way is there but not an object
@@ -223,35 +218,12 @@ ts_map_user(const ts_claims_in *in, const char **s, size_t *len, ts_err *e)
 	return TS_OK;
 }
 
-/* 1 when the local user name has uid 0 (another name for root) in the
- * local account file, 0 when not or when there is no such file (a
- * chroot), -1 when it cannot be read. The file itself, not NSS: NSS may
- * ask a directory over the network (LDAP, sssd) or a daemon's socket
- * (nscd, systemd-userdb), and a decision never waits on either. */
-static int
-uid0(const char *user)
-{
-	char buf[16384];
-	struct passwd pw, *res;
-	FILE *f = fopen(TS_PASSWD_FILE, "re");
-	int r, root = 0;
-
-	if (f == NULL)
-		return errno == ENOENT ? 0 : -1;
-	/* every line of that name: a second "root" entry counts too */
-	while ((r = fgetpwent_r(f, &pw, buf, sizeof(buf), &res)) == 0)
-		root |= strcmp(pw.pw_name, user) == 0 && pw.pw_uid == 0;
-	fclose(f);
-	return r == ENOENT ? root : -1;
-}
-
 ts_reason
 ts_check_local_user(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 {
 	const ts_service_conf *svc = in->svc;
 	const char *u = out->user;
 	size_t len = strlen(u);
-	int root;
 
 	if (ts_strlist_has(&svc->denied_users, u, len))
 		return ts_fail(
@@ -261,14 +233,11 @@ ts_check_local_user(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 		    u, svc->name);
 	if (svc->allow_root)
 		return TS_OK;
-	/* last, and once: the account database only for a user otherwise
-	 * accepted */
-	if (strcmp(u, "root") == 0 || (root = uid0(u)) == 1)
+	/* the uid-0 names were read with the state (ts_root_names_load): a
+	 * decision reads no account file and asks no NSS module */
+	if (strcmp(u, "root") == 0 ||
+	    (in->root_names != NULL && ts_strlist_has(in->root_names, u, len)))
 		return ts_fail(e, TS_R_ROOT_REFUSED,
-		    "%s is root (uid 0) and service %s has no "
-		    "allow_root",
-		    u, svc->name);
-	if (root < 0)
-		return ts_fail(e, TS_R_INTERNAL, "cannot tell whether %s is root (uid 0)", u);
+		    "%s is root (uid 0) and service %s has no allow_root", u, svc->name);
 	return TS_OK;
 }

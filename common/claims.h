@@ -26,6 +26,7 @@ typedef struct ts_claims_in {
 	long skew;
 	time_t now;
 	const char *user; /* the requested user, or NULL when none is named */
+	const ts_strlist *root_names; /* C11: uid-0 names (conf), or NULL */
 	ts_step_fn *step; /* each check, in order (explain), or NULL */
 	void *step_arg;
 } ts_claims_in;

@@ -973,6 +973,7 @@ ts_conf_free(ts_conf *c)
 		ts_usermap_free(c->services[i].umap);
 		free(c->services[i].issuer_idx);
 	}
+	strlist_free(&c->root_names);
 	free(c->issuers);
 	free(c->services);
 	free(c->path);

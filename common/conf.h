@@ -104,6 +104,9 @@ typedef struct ts_conf {
 	size_t nissuers;
 	ts_service_conf *services;
 	size_t nservices;
+	/* C11: the names with uid 0 in the local account file, read with the
+	 * state (usermap.c), never per decision */
+	ts_strlist root_names;
 } ts_conf;
 
 /* Reads and checks path. On error returns TS_R_CONFIG_ERROR with

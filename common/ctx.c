@@ -59,6 +59,8 @@ state_load(const char *path, ts_state **out, ts_filelist *files, ts_err *e)
 	if (r == TS_OK)
 		r = ts_usermaps_load(s->conf, files, e);
 	if (r == TS_OK)
+		r = ts_root_names_load(s->conf, TS_PASSWD_FILE, files, e);
+	if (r == TS_OK)
 		r = ts_keyring_load(s->conf, &s->kr, files, e);
 	if (r != TS_OK) {
 		state_free(s);

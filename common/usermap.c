@@ -1,6 +1,9 @@
 /* usermap.c: user map files (see usermap.h). */
 #include "config.h"
 
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,4 +185,42 @@ ts_usermaps_load(ts_conf *c, ts_filelist *files, ts_err *e)
 			r = ts_usermap_load(
 			    c->services[i].user_map, &c->services[i].umap, files, e);
 	return r;
+}
+
+ts_reason
+ts_root_names_load(ts_conf *c, const char *path, ts_filelist *files, ts_err *e)
+{
+	char buf[16384];
+	struct passwd pw, *res;
+	ts_file_id id;
+	FILE *f = fopen(path, "re");
+	int r = ENOENT, nomem = 0;
+
+	ts_file_id_of(path, &id);
+	if (ts_filelist_add(files, path, &id) != 0)
+		nomem = 1;
+	if (f == NULL && errno != ENOENT)
+		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: cannot read the uid-0 names", path);
+	while (f != NULL && !nomem && (r = fgetpwent_r(f, &pw, buf, sizeof(buf), &res)) == 0) {
+		char **nv;
+
+		if (pw.pw_uid != 0)
+			continue;
+		if ((nv = realloc(c->root_names.v, (c->root_names.n + 1) * sizeof(*nv))) == NULL ||
+		    (nv[c->root_names.n] = strdup(pw.pw_name)) == NULL) {
+			if (nv != NULL)
+				c->root_names.v = nv;
+			nomem = 1;
+			break;
+		}
+		c->root_names.v = nv;
+		c->root_names.n++;
+	}
+	if (f != NULL)
+		fclose(f);
+	if (nomem)
+		return ts_fail(e, TS_R_INTERNAL, "%s: out of memory", path);
+	if (r != ENOENT)
+		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: cannot read the uid-0 names", path);
+	return TS_OK;
 }

@@ -15,6 +15,7 @@
 #include "keyring.h"
 #include "tap.h"
 #include "tsenv.h"
+#include "usermap.h"
 
 static void
 check_thumbprints(void *arg, const struct ts_conf *conf, const struct ts_keyring *kr)
@@ -249,6 +250,52 @@ user_map_files(void)
 	ts_ctx_free(ctx);
 }
 
+/* C11: every name with uid 0 in the account file is root, read once with
+ * the state; a missing file (a chroot) names none. */
+static void
+root_names(void)
+{
+	const char *dir = env_dir("policy_passwd");
+	const char *pw = env_write(dir, "passwd",
+	    "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n"
+	    "toor:x:0:0:another root:/root:/bin/sh\n",
+	    0644);
+	ts_conf c;
+	ts_service_conf svc;
+	ts_filelist files = { NULL, NULL, 0 };
+	ts_claims_out out;
+	ts_err e = { "" };
+	char missing[4200];
+	static char sname[] = "s";
+
+	memset(&c, 0, sizeof(c));
+	memset(&svc, 0, sizeof(svc));
+	svc.name = sname;
+	ok(ts_root_names_load(&c, pw, &files, &e) == TS_OK && c.root_names.n == 2 && files.n == 1,
+	    "C11_uid0_names_read_from_the_account_file");
+	{
+		ts_claims_in in = { .svc = &svc, .root_names = &c.root_names };
+
+		snprintf(out.user, sizeof(out.user), "toor");
+		ok(ts_check_local_user(&in, &out, &e) == TS_R_ROOT_REFUSED,
+		    "C11_uid0_alias_refused (%s)", e.msg);
+		snprintf(out.user, sizeof(out.user), "alice");
+		ok(ts_check_local_user(&in, &out, &e) == TS_OK, "C11_other_uid_accepted");
+		svc.allow_root = 1;
+		snprintf(out.user, sizeof(out.user), "toor");
+		ok(ts_check_local_user(&in, &out, &e) == TS_OK,
+		    "C11_uid0_alias_with_allow_root_ok");
+	}
+	snprintf(missing, sizeof(missing), "%s/no-such-passwd", dir);
+	free(c.root_names.v[0]);
+	free(c.root_names.v[1]);
+	free(c.root_names.v);
+	memset(&c, 0, sizeof(c));
+	ok(ts_root_names_load(&c, missing, &files, &e) == TS_OK && c.root_names.n == 0,
+	    "C11_no_account_file_names_no_uid0_but_root");
+	ts_filelist_free(&files);
+}
+
 /* C8, C10: what a service asks of an issuer's tokens, the issuer's section
  * must say how to find; a bad path is refused at its line. */
 static void
@@ -305,6 +352,7 @@ main(void)
 	decision_line();
 	conf_rules();
 	user_map_files();
+	root_names();
 	conf = env_policy_fixture("policy", NULL);
 	if (!ok(ts_ctx_new(conf, env_log, NULL, &ctx, &e) == TS_OK, "policy_config_loads (%s)",
 	        e.msg))
