@@ -61,12 +61,24 @@ bench_authz(bench *b)
 		{
 			bench_fn *const fns[] = { floor_once, core_once, core_once };
 			void *const args[] = { a, &plain, &authz };
+			int r, f, rounds = b->smoke ? 2 : 40;
 
-			interleaved(b, 3, fns, args, t);
+			/* a 2% question on a shared host: many short alternating
+			 * rounds, the fastest of each, so that a neighbour's burst
+			 * lands on one round of one side, not on a whole figure */
+			t[0] = t[1] = t[2] = 1e9;
+			for (r = 0; r < rounds; r++)
+				for (f = 0; f < 3; f++) {
+					double x = per_call(b, fns[f], args[f], 0.05);
+
+					t[f] = x < t[f] ? x : t[f];
+				}
 		}
 		printf("  %-6s %10.2f %10.2f %12.3f %12.3f %10.3f\n", a->name, t[1] * 1e6,
 		    t[2] * 1e6, t[0] / t[1], t[0] / t[2], t[1] / t[2]);
 		snprintf(k, sizeof(k), "authz_over_core_%s", a->name);
 		put(b, k, t[1] / t[2]);
+		snprintf(k, sizeof(k), "  core with the rules / without, %s", a->name);
+		target(k, t[1] / t[2], ">=", 0.98);
 	}
 }
