@@ -194,12 +194,12 @@ ts_root_names_load(ts_conf *c, const char *path, ts_filelist *files, ts_err *e)
 	struct passwd pw, *res;
 	ts_file_id id;
 	FILE *f = fopen(path, "re");
-	int r = ENOENT, nomem = 0;
+	int r = ENOENT, nomem = 0, open_err = f == NULL ? errno : 0;
 
 	ts_file_id_of(path, &id);
 	if (ts_filelist_add(files, path, &id) != 0)
 		nomem = 1;
-	if (f == NULL && errno != ENOENT)
+	if (f == NULL && open_err != ENOENT)
 		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: cannot read the uid-0 names", path);
 	while (f != NULL && !nomem && (r = fgetpwent_r(f, &pw, buf, sizeof(buf), &res)) == 0) {
 		char **nv;
