@@ -183,7 +183,7 @@ bench_core(bench *b)
 	    "https://sso.example.com/realms/bench\n"
 	    "algorithms = RS256 PS256 ES256 ES384 EdDSA\ntenant = "
 	    "72f988bf-86f1-41af-91ab-2d7cd011db47\n"
-	    "clients = webmail\n");
+	    "clients = webmail\ngroups_claim = groups\n");
 	for (i = 0; i < 5; i++) {
 		algcase *a = &b->algs[i];
 
@@ -200,6 +200,7 @@ bench_core(bench *b)
 	fprintf(f,
 	    "\n[service bench]\nissuers = bench\naudiences = imap.example.com\nrequired_scopes = "
 	    "mail.read\n");
+	bench_authz_conf(b, f);
 	fclose(f);
 	chmod(conf, 0644);
 	if (ts_ctx_new(conf, count_log, core, &core->ctx, NULL) != TS_OK)
@@ -243,6 +244,7 @@ bench_core(bench *b)
 		put(b, k, fl2 / co);
 	}
 	bench_refused(b);
+	bench_authz(b);
 	bench_peers(b);
 	printf("  (floor: EVP_DigestVerifyInit + EVP_DigestVerify, key parsed, signature decoded;\n"
 	       "   floor2: the same from a context initialised once and copied, as the core does;\n"

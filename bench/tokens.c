@@ -65,7 +65,7 @@ sign_token(algcase *a, const char *iss, long long t)
 	    "\"sub\":\"alice\",\"scope\":\"openid profile email mail.read mail.send\","
 	    "\"exp\":%lld,\"iat\":%lld,\"nbf\":%lld,\"jti\":\"8f6e3c1a-4b2d-4e7f-9a0b-"
 	    "1c2d3e4f5a6b\",\"tid\":\"72f988bf-86f1-41af-91ab-2d7cd011db47\","
-	    "\"azp\":\"webmail\"}",
+	    "\"azp\":\"webmail\",\"groups\":[\"staff\",\"mail-users\",\"unix-admins\"]}",
 	    iss, t + 3600, t, t);
 	h = b64json(hdr);
 	p = b64json(pl);

@@ -11,8 +11,8 @@
 #define NUMERICDATE_MAX 253402300799LL
 
 /* C1: NumericDate as integer or real (a real is floored, never read as 0). */
-static ts_reason
-numeric_date(
+ts_reason
+ts_numeric_date(
     const ts_jv *claims, const char *name, int required, long long *out, int *present, ts_err *e)
 {
 	const ts_jv *v = ts_jv_get(claims, name);
@@ -48,9 +48,9 @@ check_times(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 	int has_exp, has_iat, has_nbf;
 	ts_reason r;
 
-	if ((r = numeric_date(claims, "exp", 1, &exp, &has_exp, e)) != TS_OK ||
-	    (r = numeric_date(claims, "iat", 1, &iat, &has_iat, e)) != TS_OK ||
-	    (r = numeric_date(claims, "nbf", 0, &nbf, &has_nbf, e)) != TS_OK)
+	if ((r = ts_numeric_date(claims, "exp", 1, &exp, &has_exp, e)) != TS_OK ||
+	    (r = ts_numeric_date(claims, "iat", 1, &iat, &has_iat, e)) != TS_OK ||
+	    (r = ts_numeric_date(claims, "nbf", 0, &nbf, &has_nbf, e)) != TS_OK)
 		return r;
 	out->exp = exp;
 	if (exp + skew <= t)
@@ -72,8 +72,8 @@ check_times(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 	return TS_OK;
 }
 
-static int
-in_list(const ts_strlist *l, const char *s, size_t len)
+int
+ts_strlist_has(const ts_strlist *l, const char *s, size_t len)
 {
 	size_t i;
 
@@ -149,7 +149,7 @@ check_type(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 			continue;
 		if ((ts_jv_is(azp, TS_JSON_STRING) && azp->n == a->n &&
 		        memcmp(azp->u.s, a->u.s, a->n) == 0) ||
-		    in_list(&is->clients, a->u.s, a->n))
+		    ts_strlist_has(&is->clients, a->u.s, a->n))
 			return ts_fail(
 			    e, TS_R_ID_TOKEN, "audience is the client itself: an ID token");
 	}
@@ -168,7 +168,7 @@ check_aud(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 	if (aud == NULL)
 		return ts_fail(e, TS_R_MISSING_CLAIM, "required claim \"aud\" is missing");
 	if (ts_jv_is(aud, TS_JSON_STRING))
-		return in_list(&svc->audiences, aud->u.s, aud->n)
+		return ts_strlist_has(&svc->audiences, aud->u.s, aud->n)
 		    ? TS_OK
 		    : ts_fail(e, TS_R_AUDIENCE_MISMATCH, "no audience accepted by service %s",
 		          svc->name);
@@ -177,7 +177,7 @@ check_aud(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 	for (i = 0, a = aud + 1; i < aud->n; i++, a += a->skip) {
 		if (!ts_jv_is(a, TS_JSON_STRING))
 			return ts_fail(e, TS_R_INVALID_CLAIM, "\"aud\" array holds a non-string");
-		match |= in_list(&svc->audiences, a->u.s, a->n);
+		match |= ts_strlist_has(&svc->audiences, a->u.s, a->n);
 	}
 	return match
 	    ? TS_OK
@@ -203,7 +203,7 @@ check_tenant_client(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 		c = ts_jv_get(claims, "client_id");
 	if (c == NULL)
 		c = ts_jv_get(claims, "cid"); /* Okta */
-	if (!ts_jv_is(c, TS_JSON_STRING) || !in_list(&is->clients, c->u.s, c->n))
+	if (!ts_jv_is(c, TS_JSON_STRING) || !ts_strlist_has(&is->clients, c->u.s, c->n))
 		return ts_fail(
 		    e, TS_R_CLIENT_MISMATCH, "azp/client_id/cid is not an allowed client");
 	return TS_OK;
@@ -282,7 +282,7 @@ ts_username_ok(const char *s, size_t len)
 	return 1;
 }
 
-/* C6 */
+/* C6, then C10's map */
 static ts_reason
 map_user(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 {
@@ -291,6 +291,7 @@ map_user(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 	const ts_jv *v = ts_jv_get(in->claims, is->username_claim);
 	const char *s;
 	size_t len;
+	ts_reason r;
 
 	if (v == NULL)
 		return ts_fail(
@@ -311,6 +312,8 @@ map_user(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 		    memcmp(s + len - dl, is->strip_domain, dl) == 0)
 			len -= dl + 1;
 	}
+	if ((r = ts_map_user(in, &s, &len, e)) != TS_OK)
+		return r;
 	memcpy(out->user, s, len);
 	out->user[len] = '\0';
 	if (req_user != NULL && (strlen(req_user) != len || memcmp(req_user, s, len) != 0))
@@ -329,7 +332,12 @@ static const struct claim_check {
 	{ "audience", check_aud },
 	{ "tenant and client", check_tenant_client },
 	{ "scopes", check_scopes },
+	{ "groups and roles", ts_check_groups },
+	{ "acr", ts_check_acr },
+	{ "amr", ts_check_amr },
+	{ "authentication age", ts_check_auth_age },
 	{ "username", map_user },
+	{ "local user", ts_check_local_user },
 };
 
 ts_reason

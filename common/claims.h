@@ -26,6 +26,7 @@ typedef struct ts_claims_in {
 	long skew;
 	time_t now;
 	const char *user; /* the requested user, or NULL when none is named */
+	const ts_strlist *root_names; /* C11: uid-0 names (conf), or NULL */
 	ts_step_fn *step; /* each check, in order (explain), or NULL */
 	void *step_arg;
 } ts_claims_in;
@@ -33,6 +34,27 @@ typedef struct ts_claims_in {
 /* Runs every check in order, reporting each to in->step. Returns TS_OK or
  * the first failing reason; out->user is set only when all passed. */
 ts_reason ts_claims_check(const ts_claims_in *in, ts_claims_out *out, ts_err *e);
+
+/* C1: the NumericDate `name` of claims into *out (*present: whether the
+ * claim is there); a wrong type or an absurd value is invalid_claim, and
+ * absence missing_claim when required. */
+ts_reason ts_numeric_date(
+    const ts_jv *claims, const char *name, int required, long long *out, int *present, ts_err *e);
+
+/* 1 when the list holds the string (s, len), byte for byte. */
+int ts_strlist_has(const ts_strlist *l, const char *s, size_t len);
+
+/* authz.c: who may log in, after who the token says it is. Each is one
+ * row of the claim checks' table. */
+ts_reason ts_check_groups(const ts_claims_in *in, ts_claims_out *out, ts_err *e); /* C8 */
+ts_reason ts_check_acr(const ts_claims_in *in, ts_claims_out *out, ts_err *e); /* C9 */
+ts_reason ts_check_amr(const ts_claims_in *in, ts_claims_out *out, ts_err *e); /* C9 */
+ts_reason ts_check_auth_age(const ts_claims_in *in, ts_claims_out *out, ts_err *e); /* C9 */
+/* C10: the user map applied to the (stripped) claim value (*s, *len),
+ * which becomes the local user it maps to. */
+ts_reason ts_map_user(const ts_claims_in *in, const char **s, size_t *len, ts_err *e);
+/* C11: allowed_users, denied_users and root, on the mapped out->user. */
+ts_reason ts_check_local_user(const ts_claims_in *in, ts_claims_out *out, ts_err *e);
 
 /* C6: the portable username charset [A-Za-z0-9._@-], 1..256 bytes, no
  * leading '-'. */

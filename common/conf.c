@@ -15,6 +15,7 @@
 #include "jws.h"
 #include "safe_file.h"
 #include "timeutil.h"
+#include "usermap.h"
 
 #define DEFAULT_SKEW 60
 #define DEFAULT_MAX_LIFETIME 86400
@@ -269,6 +270,14 @@ print_long(FILE *f, const keyword *kw, const void *sec)
 	fprintf(f, " %ld\n", *CFIELD(long, sec, kw));
 }
 
+/* A long left at 0 (not checked) prints nothing. */
+static void
+print_long_set(FILE *f, const keyword *kw, const void *sec)
+{
+	if (*CFIELD(long, sec, kw) != 0)
+		print_long(f, kw, sec);
+}
+
 static ts_reason
 set_size(parser *p, const keyword *kw, void *sec, const char *v)
 {
@@ -506,29 +515,51 @@ print_revoke_before(FILE *f, const keyword *kw, const void *sec)
 	fprintf(f, " %s\n", t);
 }
 
+/* yes or no into an int; shown only when yes. */
 static ts_reason
-set_accept_client_audience(parser *p, const keyword *kw, void *sec, const char *v)
+set_yesno(parser *p, const keyword *kw, void *sec, const char *v)
 {
-	ts_issuer_conf *is = sec;
+	int *dst = FIELD(int, sec, kw);
 
 	if (strcmp(v, "yes") == 0)
-		is->accept_client_audience = 1;
+		*dst = 1;
 	else if (strcmp(v, "no") == 0)
-		is->accept_client_audience = 0;
+		*dst = 0;
 	else
-		return perr(p, "accept_client_audience must be yes or no");
+		return perr(p, "%s must be yes or no", kw->name);
 	return TS_OK;
 }
 
 static void
-print_accept_client_audience(FILE *f, const keyword *kw, const void *sec)
+print_yesno(FILE *f, const keyword *kw, const void *sec)
 {
-	const ts_issuer_conf *is = sec;
-
-	if (!is->accept_client_audience)
+	if (!*CFIELD(int, sec, kw))
 		return;
 	print_name(f, kw);
 	fprintf(f, " yes\n");
+}
+
+/* C8: member paths; a claim name holding "://" (a namespaced claim, as
+ * Auth0 requires) is one name, dots and all. */
+static ts_reason
+set_groups_claim(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	const ts_strlist *l = FIELD(ts_strlist, sec, kw);
+	ts_reason r = set_list(p, kw, sec, v);
+	size_t i;
+
+	for (i = 0; r == TS_OK && i < l->n; i++) {
+		const char *s = l->v[i];
+		size_t n = strlen(s);
+
+		if (n > TS_CLAIM_PATH_MAX ||
+		    (strstr(s, "://") == NULL &&
+		        (s[0] == '.' || s[n - 1] == '.' || strstr(s, "..") != NULL)))
+			r = perr(p,
+			    "groups_claim \"%s\" is not a member path (a.b.c, at most %d bytes)", s,
+			    TS_CLAIM_PATH_MAX);
+	}
+	return r;
 }
 
 #define G SECTION(SEC_GLOBAL)
@@ -563,15 +594,39 @@ static const keyword keywords[] = {
 	{ "max_lifetime", I, 0, set_long, print_long, OFF(ts_issuer_conf, max_lifetime), 1,
 	    31L * 86400, "seconds" },
 	{ "revoke_before", I, 0, set_revoke_before, print_revoke_before, 0, 0, 0, NULL },
-	{ "accept_client_audience", I, 0, set_accept_client_audience, print_accept_client_audience,
-	    0, 0, 0, NULL },
+	{ "accept_client_audience", I, 0, set_yesno, print_yesno,
+	    OFF(ts_issuer_conf, accept_client_audience), 0, 0, NULL },
 	{ "discovery", I, 0, set_https, print_str, OFF(ts_issuer_conf, discovery), 0, 0, NULL },
 	{ "jwks_uri", I, 0, set_https, print_str, OFF(ts_issuer_conf, jwks_uri), 0, 0, NULL },
+	{ "groups_claim", I, 0, set_groups_claim, print_list, OFF(ts_issuer_conf, groups_claims), 0,
+	    0, NULL },
+	{ "user_map", I, 0, set_path, print_str, OFF(ts_issuer_conf, user_map), 0, 0, NULL },
+	{ "user_map_required", I, 0, set_yesno, print_yesno, OFF(ts_issuer_conf, user_map_required),
+	    0, 0, NULL },
 
 	{ "issuers", S, 0, set_list, print_list, OFF(ts_service_conf, issuers), 0, 0, NULL },
 	{ "audiences", S, 0, set_list, print_list, OFF(ts_service_conf, audiences), 0, 0, NULL },
 	{ "required_scopes", S, 0, set_list, print_list, OFF(ts_service_conf, required_scopes), 0,
 	    0, NULL },
+	{ "required_groups", S, 0, set_list, print_list, OFF(ts_service_conf, required_groups), 0,
+	    0, NULL },
+	{ "denied_groups", S, 0, set_list, print_list, OFF(ts_service_conf, denied_groups), 0, 0,
+	    NULL },
+	{ "required_acr", S, 0, set_list, print_list, OFF(ts_service_conf, required_acr), 0, 0,
+	    NULL },
+	{ "required_amr", S, 0, set_list, print_list, OFF(ts_service_conf, required_amr), 0, 0,
+	    NULL },
+	{ "max_auth_age", S, 0, set_long, print_long_set, OFF(ts_service_conf, max_auth_age), 1,
+	    31L * 86400, "seconds" },
+	{ "user_map", S, 0, set_path, print_str, OFF(ts_service_conf, user_map), 0, 0, NULL },
+	{ "user_map_required", S, 0, set_yesno, print_yesno,
+	    OFF(ts_service_conf, user_map_required), 0, 0, NULL },
+	{ "allowed_users", S, 0, set_list, print_list, OFF(ts_service_conf, allowed_users), 0, 0,
+	    NULL },
+	{ "denied_users", S, 0, set_list, print_list, OFF(ts_service_conf, denied_users), 0, 0,
+	    NULL },
+	{ "allow_root", S, 0, set_yesno, print_yesno, OFF(ts_service_conf, allow_root), 0, 0,
+	    NULL },
 };
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
@@ -722,12 +777,31 @@ parse_line(parser *p, char *line)
 	return keywords[i].set(p, &keywords[i], section_struct(p), v);
 }
 
+/* C8, C10: what a service asks of each of its issuers' tokens must be
+ * something the issuer's section says how to find. */
+static ts_reason
+check_service_issuer(parser *p, const ts_service_conf *s, const ts_issuer_conf *is)
+{
+	if ((s->required_groups.n > 0 || s->denied_groups.n > 0) && is->groups_claims.n == 0)
+		return perr(p,
+		    "[service %s] has group rules but [issuer %s] has no \"groups_claim\"", s->name,
+		    is->name);
+	if ((s->user_map_required || is->user_map_required) && s->user_map == NULL &&
+	    is->user_map == NULL)
+		return perr(p,
+		    "[service %s] requires a user map but neither it nor [issuer %s] has "
+		    "\"user_map\"",
+		    s->name, is->name);
+	return TS_OK;
+}
+
 /* Cross-section checks, reported at the line of the section concerned. */
 static ts_reason
 check_conf(parser *p)
 {
 	ts_conf *c = p->c;
 	size_t i, j, k;
+	ts_reason r;
 
 	for (i = 0; i < c->nissuers; i++) {
 		ts_issuer_conf *is = &c->issuers[i];
@@ -778,6 +852,8 @@ check_conf(parser *p)
 				return perr(p, "[service %s] names unknown issuer section \"%s\"",
 				    s->name, s->issuers.v[j]);
 			s->issuer_idx[j] = k;
+			if ((r = check_service_issuer(p, s, &c->issuers[k])) != TS_OK)
+				return r;
 			/* one iss value must lead to one section within a service */
 			for (k = 0; k < j; k++) {
 				const ts_issuer_conf *a = &c->issuers[s->issuer_idx[k]];
@@ -902,6 +978,9 @@ ts_conf_free(ts_conf *c)
 		free(is->discovery);
 		free(is->jwks_uri);
 		strlist_free(&is->clients);
+		strlist_free(&is->groups_claims);
+		free(is->user_map);
+		ts_usermap_free(is->umap);
 		free(is->username_claim);
 		free(is->strip_domain);
 	}
@@ -910,8 +989,17 @@ ts_conf_free(ts_conf *c)
 		strlist_free(&c->services[i].issuers);
 		strlist_free(&c->services[i].audiences);
 		strlist_free(&c->services[i].required_scopes);
+		strlist_free(&c->services[i].required_groups);
+		strlist_free(&c->services[i].denied_groups);
+		strlist_free(&c->services[i].required_acr);
+		strlist_free(&c->services[i].required_amr);
+		strlist_free(&c->services[i].allowed_users);
+		strlist_free(&c->services[i].denied_users);
+		free(c->services[i].user_map);
+		ts_usermap_free(c->services[i].umap);
 		free(c->services[i].issuer_idx);
 	}
+	strlist_free(&c->root_names);
 	free(c->issuers);
 	free(c->services);
 	free(c->path);

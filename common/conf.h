@@ -19,6 +19,8 @@
 
 #define TS_CONF_MAX_SIZE (1024 * 1024)
 #define TS_NAME_MAX 64
+/* C8: longest groups_claim path, in bytes */
+#define TS_CLAIM_PATH_MAX 256
 
 typedef struct ts_strlist {
 	char **v;
@@ -61,6 +63,13 @@ typedef struct ts_issuer_conf {
 	/* where `tokenscope fetch-keys` gets this issuer's keys (at most one
 	 * set; never read by the modules) */
 	char *discovery, *jwks_uri;
+	/* C8: where this provider puts groups or roles, each a member path
+	 * ("realm_access.roles") or a whole claim name holding "://" */
+	ts_strlist groups_claims;
+	/* C10: the map file (absolute path, NULL: none), loaded with the state */
+	char *user_map;
+	int user_map_required;
+	struct ts_usermap *umap;
 	int line;
 } ts_issuer_conf;
 
@@ -70,6 +79,14 @@ typedef struct ts_service_conf {
 	size_t *issuer_idx; /* resolved, same order */
 	ts_strlist audiences;
 	ts_strlist required_scopes;
+	ts_strlist required_groups, denied_groups; /* C8: any of / none of */
+	ts_strlist required_acr, required_amr; /* C9: one of / all of */
+	long max_auth_age; /* C9: seconds; 0 = not checked */
+	char *user_map; /* C10: overrides the issuer's map */
+	int user_map_required;
+	struct ts_usermap *umap;
+	ts_strlist allowed_users, denied_users; /* C11 */
+	int allow_root; /* C11: root (uid 0) may be the local user */
 	int line;
 } ts_service_conf;
 
@@ -88,6 +105,9 @@ typedef struct ts_conf {
 	size_t nissuers;
 	ts_service_conf *services;
 	size_t nservices;
+	/* C11: the names with uid 0 in the local account file, read with the
+	 * state (usermap.c), never per decision */
+	ts_strlist root_names;
 } ts_conf;
 
 /* Reads and checks path. On error returns TS_R_CONFIG_ERROR with

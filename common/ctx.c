@@ -13,6 +13,7 @@
 
 #include "ctx.h"
 #include "inspect.h"
+#include "usermap.h"
 
 static void
 state_free(ts_state *s)
@@ -55,6 +56,10 @@ state_load(const char *path, ts_state **out, ts_filelist *files, ts_err *e)
 		ts_file_id_of(path, &id);
 	if (ts_filelist_add(files, path, &id) != 0)
 		r = TS_R_INTERNAL;
+	if (r == TS_OK)
+		r = ts_usermaps_load(s->conf, files, e);
+	if (r == TS_OK)
+		r = ts_root_names_load(s->conf, TS_PASSWD_FILE, files, e);
 	if (r == TS_OK)
 		r = ts_keyring_load(s->conf, &s->kr, files, e);
 	if (r != TS_OK) {

@@ -37,6 +37,18 @@ static const char *const names[TS_R__COUNT] = {
 	[TS_R_REPLAYED] = "replayed",
 	[TS_R_CONFIG_ERROR] = "config_error",
 	[TS_R_INTERNAL] = "internal_error",
+	[TS_R_GROUP_REQUIRED] = "group_required",
+	[TS_R_GROUP_DENIED] = "group_denied",
+	[TS_R_GROUPS_OVERAGE] = "groups_overage",
+	[TS_R_ACR_REFUSED] = "acr_refused",
+	[TS_R_AMR_MISSING] = "amr_missing",
+	[TS_R_AUTH_TIME_MISSING] = "auth_time_missing",
+	[TS_R_AUTH_IN_FUTURE] = "auth_in_future",
+	[TS_R_AUTH_TOO_OLD] = "auth_too_old",
+	[TS_R_USER_UNMAPPED] = "user_unmapped",
+	[TS_R_USER_NOT_ALLOWED] = "user_not_allowed",
+	[TS_R_USER_DENIED] = "user_denied",
+	[TS_R_ROOT_REFUSED] = "root_refused",
 };
 
 const char *
@@ -45,4 +57,24 @@ ts_reason_str(ts_reason r)
 	if ((unsigned)r >= TS_R__COUNT || names[r] == 0)
 		return "internal_error";
 	return names[r];
+}
+
+int
+ts_reason_is_authz(ts_reason r)
+{
+	switch (r) {
+	case TS_R_INSUFFICIENT_SCOPE:
+	case TS_R_GROUP_REQUIRED:
+	case TS_R_GROUP_DENIED:
+	case TS_R_GROUPS_OVERAGE:
+	case TS_R_ACR_REFUSED:
+	case TS_R_AMR_MISSING:
+	case TS_R_AUTH_TIME_MISSING:
+	case TS_R_AUTH_TOO_OLD:
+	case TS_R_USER_UNMAPPED:
+	case TS_R_USER_NOT_ALLOWED:
+	case TS_R_USER_DENIED:
+	case TS_R_ROOT_REFUSED: return 1;
+	default: return 0;
+	}
 }

@@ -43,10 +43,27 @@ typedef enum ts_reason {
 	TS_R_REPLAYED, /* (iss, jti) already seen */
 	TS_R_CONFIG_ERROR, /* configuration or key files unusable */
 	TS_R_INTERNAL, /* allocation or library failure */
+	TS_R_GROUP_REQUIRED, /* in none of the service's required_groups */
+	TS_R_GROUP_DENIED, /* in one of the service's denied_groups */
+	TS_R_GROUPS_OVERAGE, /* the groups were left out of the token (Entra) */
+	TS_R_ACR_REFUSED, /* acr absent or not one the service accepts */
+	TS_R_AMR_MISSING, /* a method of required_amr is not in amr */
+	TS_R_AUTH_TIME_MISSING, /* max_auth_age set and no auth_time */
+	TS_R_AUTH_IN_FUTURE, /* auth_time in the future (beyond skew) */
+	TS_R_AUTH_TOO_OLD, /* auth_time older than max_auth_age (plus skew) */
+	TS_R_USER_UNMAPPED, /* not in the user map, and the map is required */
+	TS_R_USER_NOT_ALLOWED, /* local user not in allowed_users */
+	TS_R_USER_DENIED, /* local user in denied_users */
+	TS_R_ROOT_REFUSED, /* local user is root (uid 0) and allow_root is off */
 	TS_R__COUNT
 } ts_reason;
 
 /* Stable lower-case name; never NULL (unknown values give "internal_error"). */
 const char *ts_reason_str(ts_reason r);
+
+/* 1 for a refusal of a valid token that does not grant this login
+ * (scopes, groups, assurance, the local user's rules): RFC 7628's
+ * "insufficient_scope" rather than "invalid_token". */
+int ts_reason_is_authz(ts_reason r);
 
 #endif

@@ -325,6 +325,7 @@ phase_claims(ts_check *c)
 		.skew = c->conf->clock_skew,
 		.now = c->req->now,
 		.user = c->req->user,
+		.root_names = &c->conf->root_names,
 		.step = c->req->step,
 		.step_arg = c->req->step_arg,
 	};

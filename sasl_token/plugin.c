@@ -208,7 +208,7 @@ error_challenge(conn *c, sasl_server_params_t *sp, const char *service, ts_reaso
 		o = json_pack("{s:s, s:s}", "status", "401", "schemes", "bearer");
 	else
 		o = json_pack("{s:s}", "status",
-		    r == TS_R_INSUFFICIENT_SCOPE ? "insufficient_scope" : "invalid_token");
+		    ts_reason_is_authz(r) ? "insufficient_scope" : "invalid_token");
 	if (o == NULL)
 		return SASL_NOMEM;
 	if (scopes[0] != '\0')

@@ -18,10 +18,23 @@ tokens(void)
 {
 	json_error_t jerr;
 
+	json_t *authz;
+
 	if (fx_root == NULL) {
 		fx_root = json_load_file(fx_path("tokens.json"), JSON_REJECT_DUPLICATES, &jerr);
 		if (fx_root == NULL)
 			tap_bail("tokens.json: %s", jerr.text);
+		/* the authorization cases (gen_authz.py), made for the same clock */
+		authz = json_load_file(fx_path("authz.json"), JSON_REJECT_DUPLICATES, &jerr);
+		if (authz == NULL)
+			tap_bail("authz.json: %s", jerr.text);
+		if (!json_equal(json_object_get(authz, "now"), json_object_get(fx_root, "now")) ||
+		    json_object_update_missing(json_object_get(fx_root, "tokens"),
+		        json_object_get(authz, "tokens")) != 0 ||
+		    json_array_extend(
+		        json_object_get(fx_root, "cases"), json_object_get(authz, "cases")) != 0)
+			tap_bail("authz.json does not fit tokens.json");
+		json_decref(authz);
 	}
 	return fx_root;
 }

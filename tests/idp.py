@@ -40,9 +40,9 @@ def sign(pem, kid, claims, typ="JWT"):
     return jwt.encode(claims, pem, algorithm="RS256", headers={"kid": kid, "typ": typ})
 
 
-def case(provider, name, token, expect, user=""):
+def case(provider, name, token, expect, user="", service="dovecot"):
     CASES.append({"provider": provider, "case": name, "token": token, "expect": expect,
-                  "user": user})
+                  "user": user, "service": service})
 
 
 def lookalikes(provider, name, at, other_iss, other_aud, signer):
@@ -81,6 +81,13 @@ def keycloak():
                "account", signer_for(pem, "kc-rs256-1"))
     case("keycloak", "offline_token", sign(pem, "kc-rs256-1", dict(base, typ="Offline")),
          "wrong_token_type")
+    # C8: a realm role for ssh, in realm_access.roles
+    ssh = dict(base, aud=["ssh.example.com", "account"],
+               realm_access={"roles": ["default-roles-mail", "unix-admins"]})
+    case("keycloak", "C8_realm_role_ssh", sign(pem, "kc-rs256-1", ssh), "ok", "alice", "sshd")
+    case("keycloak", "C8_without_realm_role_ssh",
+         sign(pem, "kc-rs256-1", dict(ssh, realm_access={"roles": ["offline_access"]})),
+         "group_required", service="sshd")
 
 
 # ---- Microsoft Entra ID ----
@@ -137,6 +144,15 @@ def entra():
               tid=CONTOSO, unique_name="alice@contoso.com", upn="alice@contoso.com",
               uti="XyZ", ver="1.0")
     case("entra", "v1_access_token", sign(v1pem, "v1-key-1", v1), "ok", "alice")
+    # C8: an app role for ssh in "roles"; groups left out (overage) refused
+    case("entra", "C8_app_role_ssh", sign(pem, kid, v2tok(CONTOSO, roles=["Unix.Admin"])), "ok",
+         "alice", "sshd")
+    case("entra", "C8_other_app_role_ssh",
+         sign(pem, kid, v2tok(CONTOSO, roles=["Mail.User"])), "group_required", service="sshd")
+    case("entra", "C8_groups_overage_ssh",
+         sign(pem, kid, v2tok(CONTOSO, _claim_names={"groups": "src1"}, _claim_sources={
+             "src1": {"endpoint": "https://graph.microsoft.com/v1.0/users/x/getMemberObjects"}
+         })), "groups_overage", service="sshd")
     case("entra", "v1_signed_by_v2_key", sign(pem, kid, v1), "unknown_key")
 
 
@@ -159,6 +175,13 @@ def okta():
     lookalikes("okta", "other_org", at, "https://other.okta.com/oauth2/default",
                "api://default", osign)
     case("okta", "other_client", osign(dict(at, cid="0oa1otherclient")), "client_mismatch")
+    # C8, C9: the groups claim of the authorization server, a recent login
+    ssh = dict(at, aud="api://ssh", groups=["Everyone", "unix-admins"])
+    case("okta", "C8_group_ssh", osign(ssh), "ok", "alice", "sshd")
+    case("okta", "C8_not_in_group_ssh", osign(dict(ssh, groups=["Everyone"])),
+         "group_required", service="sshd")
+    case("okta", "C9_login_too_old_ssh", osign(dict(ssh, auth_time=NOW - 3600)),
+         "auth_too_old", service="sshd")
 
 
 # ---- Auth0 ----
@@ -178,6 +201,13 @@ def auth0():
     idt = dict(times(36000), iss=iss, sub=at["sub"], aud="Xy7mailclient", nonce="n1",
                name="alice@example.com", sid="s1")
     case("auth0", "id_token", sign(pem, "auth0-k1", idt), "id_token")
+    # C8: roles under the namespaced claim a post-login Action sets
+    ssh = dict(at, aud=["https://ssh.example.com/", "https://example.eu.auth0.com/userinfo"])
+    ssh["https://mail.example.com/roles"] = ["unix-admins"]
+    case("auth0", "C8_namespaced_role_ssh", sign(pem, "auth0-k1", ssh), "ok", "alice", "sshd")
+    ssh["https://mail.example.com/roles"] = ["mail-users"]
+    case("auth0", "C8_other_namespaced_role_ssh", sign(pem, "auth0-k1", ssh), "group_required",
+         service="sshd")
     lookalikes("auth0", "other_tenant", at, "https://other.eu.auth0.com/",
                "https://api.example.com/", signer_for(pem, "auth0-k1"))
 

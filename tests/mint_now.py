@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Re-sign the policy cases of tokens.json with times shifted to now.
+"""Re-sign the policy cases of tokens.json and authz.json with times shifted to now.
 
 The PAM, SASL and end-to-end tests run against the real clock of a real
 server, so they need fresh tokens; this keeps the independent signer
@@ -15,6 +15,7 @@ from jwcrypto import jwk
 
 fx = sys.argv[1]
 d = json.load(open(fx + "/tokens.json"))
+d["tokens"].update(json.load(open(fx + "/authz.json"))["tokens"])
 now = int(time.time())
 delta = now - d["now"]
 out = {}
@@ -23,7 +24,7 @@ for name, t in d["tokens"].items():
         continue
     header = jwt.get_unverified_header(t["token"])
     claims = jwt.decode(t["token"], options={"verify_signature": False})
-    for k in ("iat", "exp", "nbf"):
+    for k in ("iat", "exp", "nbf", "auth_time"):
         v = claims.get(k)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 10**12:
             claims[k] = v + delta

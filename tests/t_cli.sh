@@ -20,6 +20,7 @@ for k in p256 rsa2048 p384 rsa3072 ed448 partner_p256 partner_rsa2048 ed25519; d
 	cp "$TS_FIXTURES/keys/$k.pub.pem" "$dir/" && chmod 644 "$dir/$k.pub.pem"
 done
 cp "$TS_SRCDIR/tests/policy.conf" "$dir/tokenscope.conf" && chmod 644 "$dir/tokenscope.conf"
+cp "$TS_SRCDIR/tests/policy-users.map" "$dir/" && chmod 644 "$dir/policy-users.map"
 fx "d['thumbprints']['ed448']" >"$dir/revoked-keys" && chmod 644 "$dir/revoked-keys"
 C="$dir/tokenscope.conf"
 
@@ -108,10 +109,24 @@ echo "$out" | grep -q "ok    parse and header" && echo "$out" | grep -q "ok    i
 ok $? "explain_lists_passed_steps_in_order"
 out=$(printf '%s' "$good" | "$TS" explain -c "$C" -s dovecot -u alice --time $NOW)
 ok $? "explain_accept_exit_0"
-for s in signature "key scope" "times" "token type" audience "tenant and client" scopes username; do
+for s in signature "key scope" "times" "token type" audience "tenant and client" scopes \
+	"groups and roles" acr amr "authentication age" username "local user"; do
 	echo "$out" | grep -q "ok    $s" || { echo "# missing step $s"; false; } || break
 done
 ok $? "explain_shows_every_claim_step"
+# C8-C11: each rule is a step of its own, named where it refuses
+ax() { "$PY" -c "import json; print(json.load(open('$TS_FIXTURES/authz.json'))['tokens']['case_$1']['token'])"; }
+for c in "groups C8_group_denied alice groups and roles.*group_denied" \
+	"assurance C9_amr_missing_one_method alice amr .*amr_missing: amr lacks otp" \
+	"assurance C9_auth_time_too_old alice authentication age .*auth_too_old" \
+	"mapped C10_unmapped_refused alice username .*user_unmapped" \
+	"mapopt C11_root_refused root local user .*root_refused"; do
+	set -- $c
+	svc=$1 case=$2 u=$3
+	shift 3
+	ax "$case" | "$TS" explain -c "$C" -s "$svc" -u "$u" --time $NOW | grep -q "FAIL  $*.*first failure"
+	ok $? "${case}_explain_names_its_step"
+done
 
 # M7: the classification step and what it concluded
 echo "$out" | grep -q "ok    signature" && ! echo "$out" | grep -q "classification"
@@ -193,7 +208,7 @@ grep -q "broken.conf:$line: max_lifetime" "$dir/err"
 ok $? "check_config_reports_seeded_error_at_line_$line ($(cat "$dir/err"))"
 # K11: a broken line of the revoked-key list fails check-config
 mkdir -p "$dir/k11" && chmod 755 "$dir/k11"
-cp "$dir"/*.pub.pem "$dir/k11/" && cp "$C" "$dir/k11/tokenscope.conf"
+cp "$dir"/*.pub.pem "$dir"/*.map "$dir/k11/" && cp "$C" "$dir/k11/tokenscope.conf"
 { cat "$dir/revoked-keys"; echo "not-a-thumbprint"; } >"$dir/k11/revoked-keys"
 chmod 644 "$dir/k11/revoked-keys"
 "$TS" check-config -c "$dir/k11/tokenscope.conf" 2>"$dir/err" >/dev/null

@@ -4,7 +4,8 @@
 # keys and tokens made now by an independent signer (tests/idp.py: PyJWT,
 # jwcrypto): for each provider an access token is accepted for the right
 # user, and its ID token, a token of another tenant / realm / instance and a
-# token for another audience are refused with the reason named.
+# token for another audience are refused with the reason named; where the
+# provider puts groups and roles, a [service sshd] rule on them (C8).
 set -u
 : "${TS_BUILDDIR:?}" "${TS_SRCDIR:?}"
 TS="$TS_BUILDDIR/tools/tokenscope"
@@ -30,10 +31,10 @@ for p in keycloak entra okta auth0 authentik zitadel dex; do
 for l in open(sys.argv[1]):
     c = json.loads(l)
     if c["provider"] == sys.argv[2]:
-        print(c["case"], c["expect"], c["user"] or "-", c["token"])' "$dir/cases.jsonl" "$p" >"$dir/$p.cases"
-	while read -r name expect user tok; do
+        print(c["case"], c["expect"], c["user"] or "-", c["service"], c["token"])' "$dir/cases.jsonl" "$p" >"$dir/$p.cases"
+	while read -r name expect user service tok; do
 		if [ "$user" = - ]; then set --; else set -- -u "$user"; fi
-		out=$(printf '%s\n' "$tok" | "$TS" verify -c "$dir/$p.conf" -s dovecot "$@" --json)
+		out=$(printf '%s\n' "$tok" | "$TS" verify -c "$dir/$p.conf" -s "$service" "$@" --json)
 		rc=$?
 		got=$(printf '%s' "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["reason"], d.get("user") or "-")')
 		want_rc=1; [ "$expect" = ok ] && want_rc=0
@@ -53,6 +54,13 @@ for c in v2_consumer_key_forgery v2_tid_differs_from_iss; do
 		alerts=$((alerts + 1))
 done
 ok $((alerts != 2)) "M7_entra_forgeries_alert_cross_tenant ($alerts/2)"
+# C8: the provider shapes of group and role rules, through the examples
+for c in keycloak:C8_realm_role_ssh keycloak:C8_without_realm_role_ssh entra:C8_app_role_ssh \
+	entra:C8_other_app_role_ssh entra:C8_groups_overage_ssh okta:C8_group_ssh \
+	okta:C8_not_in_group_ssh auth0:C8_namespaced_role_ssh auth0:C8_other_namespaced_role_ssh; do
+	grep -q "^${c#*:} " "$dir/${c%%:*}.cases"
+	ok $? "${c#*:}_${c%%:*}_case_present"
+done
 # the consumer tenant's key in the shared Entra file verifies nothing for contoso
 "$TS" keys -c "$dir/entra.conf" >"$dir/entra.keys" 2>&1
 grep -- "-KI3Q9nNR7bRofxmeZoXqbHZGew" "$dir/entra.keys" | grep -q other-issuer &&

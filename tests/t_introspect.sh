@@ -10,6 +10,7 @@ for k in p256 rsa2048 p384 rsa3072 ed448 partner_p256 partner_rsa2048 ed25519; d
 	cp "$TS_FIXTURES/keys/$k.pub.pem" "$W/" && chmod 644 "$W/$k.pub.pem"
 done
 cp "$TS_SRCDIR/tests/policy.conf" "$W/tokenscope.conf" && chmod 644 "$W/tokenscope.conf"
+cp "$TS_SRCDIR/tests/policy-users.map" "$W/" && chmod 644 "$W/policy-users.map"
 /usr/bin/python3 -c "import json; print(json.load(open('$TS_FIXTURES/tokens.json'))['thumbprints']['ed448'])" >"$W/revoked-keys"
 chmod 644 "$W/revoked-keys"
 /usr/bin/python3 "$TS_SRCDIR/tests/mint_now.py" "$TS_FIXTURES" >"$W/fresh.json" ||

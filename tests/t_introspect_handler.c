@@ -210,6 +210,7 @@ main(void)
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		env_copy_key(dir, keys[i]);
 	env_copy_src(dir, "policy.conf", "tokenscope.conf");
+	env_copy_src(dir, "policy-users.map", "policy-users.map");
 	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("ed448"));
 	env_write(dir, "revoked-keys", revoked, 0644);
 	test_clients_file();

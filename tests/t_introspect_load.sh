@@ -17,6 +17,7 @@ done
 # the test policy at log_level info: the load is about the server
 sed 's/^log_level .*/log_level = info/' "$TS_SRCDIR/tests/policy.conf" >"$W/tokenscope.conf"
 chmod 644 "$W/tokenscope.conf"
+cp "$TS_SRCDIR/tests/policy-users.map" "$W/" && chmod 644 "$W/policy-users.map"
 /usr/bin/python3 -c "import json; print(json.load(open('$TS_FIXTURES/tokens.json'))['thumbprints']['ed448'])" >"$W/revoked-keys"
 chmod 644 "$W/revoked-keys"
 /usr/bin/python3 "$TS_SRCDIR/tests/mint_now.py" "$TS_FIXTURES" >"$W/fresh.json" ||

@@ -20,6 +20,7 @@ for k in p256 rsa2048 p384 rsa3072 ed448 partner_p256 partner_rsa2048 ed25519; d
 	cp "$TS_FIXTURES/keys/$k.pub.pem" "$dir/" && chmod 644 "$dir/$k.pub.pem"
 done
 cp "$TS_SRCDIR/tests/policy.conf" "$dir/tokenscope.conf" && chmod 644 "$dir/tokenscope.conf"
+cp "$TS_SRCDIR/tests/policy-users.map" "$dir/" && chmod 644 "$dir/policy-users.map"
 "$PY" -c "import json; print(json.load(open('$TS_FIXTURES/tokens.json'))['thumbprints']['ed448'])" >"$dir/revoked-keys"
 "$PY" "$TS_SRCDIR/tests/mint_now.py" "$TS_FIXTURES" >"$dir/fresh.json"
 tok() { "$PY" -c "import json; print(json.load(open('$dir/fresh.json'))['tokens']['$1'])"; }
@@ -43,7 +44,7 @@ traced() {
 	ok $? "K9_$name: no connection but syslog's /dev/log"
 	# K13: the configured files' directory is held as an O_PATH descriptor
 	grep -vE "ENOENT|ENOTDIR" "$dir/$name.trace" | grep -vE "\"$dir\", [A-Z_|]*O_PATH[A-Z_|]*\)" | sed -n 's/.*open[a-z]*([^"]*"\([^"]*\)".*/\1/p' | sort -u |
-		grep -vE "^$dir/|\.so(\.[0-9.]+)?$|^/etc/ld\.so\.cache$|^/usr/lib/ssl/openssl\.cnf$|^/dev/urandom$|^/etc/localtime$|^/etc/pam\.d/other$|^/etc/security/|^/usr/lib/x86_64-linux-gnu/gconv/|^/etc/sasl2/|^/usr/lib/locale/|^/usr/share/locale/|^/proc/sys/kernel/cap_last_cap$|^$TS_BUILDDIR/sasl_token/\.libs$" >"$dir/$name.files"
+		grep -vE "^$dir/|\.so(\.[0-9.]+)?$|^/etc/ld\.so\.cache$|^/usr/lib/ssl/openssl\.cnf$|^/dev/urandom$|^/etc/localtime$|^/etc/passwd$|^/etc/pam\.d/other$|^/etc/security/|^/usr/lib/x86_64-linux-gnu/gconv/|^/etc/sasl2/|^/usr/lib/locale/|^/usr/share/locale/|^/proc/sys/kernel/cap_last_cap$|^$TS_BUILDDIR/sasl_token/\.libs$" >"$dir/$name.files"
 	[ ! -s "$dir/$name.files" ]
 	ok $? "K9_$name: no file opened but configured ones and system libraries$( [ -s "$dir/$name.files" ] && echo " (also: $(tr '\n' ' ' <"$dir/$name.files"))")"
 }

@@ -246,6 +246,12 @@ setup(void)
 
 	service_file("dovecot", stack);
 	service_file("smtp", stack);
+	/* the [service] sections of the C8-C11 cases */
+	service_file("groups", stack);
+	service_file("assurance", stack);
+	service_file("mapped", stack);
+	service_file("mapopt", stack);
+	service_file("rootok", stack);
 	service_file("ftp", stack);
 	service_file("other", "auth required pam_deny.so\naccount required pam_deny.so\n");
 	service_file("ufp", "auth required MOD config=CONF use_first_pass service=dovecot\n");
@@ -322,6 +328,19 @@ test_decisions(void)
 	    "C2_pam_service_from_PAM_SERVICE_audience_mismatch");
 	ok(login("ftp", "alice", tok("good_corp_es256"), 0, NULL, NULL) == PAM_AUTH_ERR,
 	    "pam_service_without_section_auth_err");
+	ok(login("groups", "alice", tok("C8_groups_array_ok"), 0, NULL, NULL) == PAM_SUCCESS &&
+	        login("groups", "alice", tok("C8_groups_not_member_refused"), 0, NULL, NULL) ==
+	            PAM_AUTH_ERR &&
+	        strstr(env_last_log(), "reason=group_required service=groups") != NULL,
+	    "C8_pam_group_rule_both_ways (%s)", env_last_log());
+	ok(login("mapopt", "root", tok("C11_root_refused"), 0, NULL, NULL) == PAM_AUTH_ERR &&
+	        strstr(env_last_log(), "reason=root_refused service=mapopt") != NULL,
+	    "C11_pam_root_refused (%s)", env_last_log());
+	ok(login("mapped", "alice", tok("C10_mapped_user_ok"), 0, NULL, NULL) == PAM_SUCCESS &&
+	        login("mapped", "alice", tok("C10_unmapped_refused"), 0, NULL, NULL) ==
+	            PAM_AUTH_ERR &&
+	        strstr(env_last_log(), "reason=user_unmapped service=mapped") != NULL,
+	    "C10_pam_user_map_both_ways (%s)", env_last_log());
 }
 
 /* M7, M8: each kind of alert through PAM, with JSON decision lines: the

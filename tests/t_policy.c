@@ -17,6 +17,7 @@
 #include "keyring.h"
 #include "tap.h"
 #include "tsenv.h"
+#include "usermap.h"
 
 static void
 check_thumbprints(void *arg, const struct ts_conf *conf, const struct ts_keyring *kr)
@@ -423,6 +424,157 @@ json_hostile(void)
 	json_decref(o);
 }
 
+/* The decision on one fixture case's token for (service, user). */
+static ts_reason
+decide(ts_ctx *ctx, const char *name, const char *service, const char *user, ts_result *res)
+{
+	ts_request req = env_req(name, service, user);
+
+	return ts_validate(ctx, &req, res);
+}
+
+/* C10: a map file is read like a key file: an edit is picked up, a broken
+ * or unsafe one is a config error at file:line and the last good state
+ * keeps deciding (K11). */
+static void
+user_map_files(void)
+{
+	const char *dir, *conf = env_policy_fixture("policy_map", &dir);
+	static const char tok[] = "case_C10_mapped_user_ok";
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_result res;
+
+	if (!ok(ts_ctx_new(conf, NULL, NULL, &ctx, &e) == TS_OK, "C10_map_loads (%s)", e.msg))
+		return;
+	ok(decide(ctx, tok, "mapped", "alice", &res) == TS_OK, "C10_map_before_edit (%s)",
+	    res.detail);
+	env_write(dir, "policy-users.map", "alice.smith bob\n", 0644);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_OK &&
+	        decide(ctx, tok, "mapped", "bob", &res) == TS_OK && strcmp(res.user, "bob") == 0 &&
+	        decide(ctx, tok, "mapped", "alice", &res) == TS_R_USER_MISMATCH,
+	    "C10_map_edit_picked_up (%s)", res.detail);
+	env_write(dir, "policy-users.map",
+	    "# two lines for one user\nalice.smith alice\n\nalice.smith bob\n", 0644);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "policy-users.map:4: alice.smith is mapped already on line 2") !=
+	            NULL,
+	    "C10_map_duplicate_key_config_error_at_line (%s)", e.msg);
+	ok(decide(ctx, tok, "mapped", "bob", &res) == TS_OK,
+	    "C10_map_duplicate_key_last_good_state_kept (%s)", res.detail);
+	env_write(dir, "policy-users.map", "alice.smith alice\n", 0666);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "policy-users.map") != NULL,
+	    "C10_map_writable_by_others_config_error (%s)", e.msg);
+	ok(decide(ctx, tok, "mapped", "bob", &res) == TS_OK,
+	    "C10_map_bad_mode_last_good_state_kept (%s)", res.detail);
+	env_write(dir, "policy-users.map", "alice.smith\n", 0644);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "policy-users.map:1: expected") != NULL,
+	    "C10_map_missing_field_config_error (%s)", e.msg);
+	env_write(dir, "policy-users.map", "alice.smith alice root\n", 0644);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "policy-users.map:1: expected") != NULL,
+	    "C10_map_extra_field_config_error (%s)", e.msg);
+	env_write(dir, "policy-users.map", "x y\nalice.smith -alice\n", 0644);
+	ok(ts_ctx_refresh(ctx, 1, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "policy-users.map:2: names must be") != NULL,
+	    "C10_map_unsafe_name_config_error (%s)", e.msg);
+	ts_ctx_free(ctx);
+	/* a context that never loaded a good map decides nothing */
+	ok(ts_ctx_new(conf, NULL, NULL, &ctx, &e) == TS_R_CONFIG_ERROR &&
+	        decide(ctx, tok, "mapped", "alice", &res) == TS_R_CONFIG_ERROR,
+	    "C10_map_broken_at_start_fails_closed (%s)", e.msg);
+	ts_ctx_free(ctx);
+}
+
+/* C11: every name with uid 0 in the account file is root, read once with
+ * the state; a missing file (a chroot) names none. */
+static void
+root_names(void)
+{
+	const char *dir = env_dir("policy_passwd");
+	const char *pw = env_write(dir, "passwd",
+	    "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n"
+	    "toor:x:0:0:another root:/root:/bin/sh\n",
+	    0644);
+	ts_conf c;
+	ts_service_conf svc;
+	ts_filelist files = { NULL, NULL, 0 };
+	ts_claims_out out;
+	ts_err e = { "" };
+	char missing[4200];
+	static char sname[] = "s";
+
+	memset(&c, 0, sizeof(c));
+	memset(&svc, 0, sizeof(svc));
+	svc.name = sname;
+	ok(ts_root_names_load(&c, pw, &files, &e) == TS_OK && c.root_names.n == 2 && files.n == 1,
+	    "C11_uid0_names_read_from_the_account_file");
+	{
+		ts_claims_in in = { .svc = &svc, .root_names = &c.root_names };
+
+		snprintf(out.user, sizeof(out.user), "toor");
+		ok(ts_check_local_user(&in, &out, &e) == TS_R_ROOT_REFUSED,
+		    "C11_uid0_alias_refused (%s)", e.msg);
+		snprintf(out.user, sizeof(out.user), "alice");
+		ok(ts_check_local_user(&in, &out, &e) == TS_OK, "C11_other_uid_accepted");
+		svc.allow_root = 1;
+		snprintf(out.user, sizeof(out.user), "toor");
+		ok(ts_check_local_user(&in, &out, &e) == TS_OK,
+		    "C11_uid0_alias_with_allow_root_ok");
+	}
+	snprintf(missing, sizeof(missing), "%s/no-such-passwd", dir);
+	free(c.root_names.v[0]);
+	free(c.root_names.v[1]);
+	free(c.root_names.v);
+	memset(&c, 0, sizeof(c));
+	ok(ts_root_names_load(&c, missing, &files, &e) == TS_OK && c.root_names.n == 0,
+	    "C11_no_account_file_names_no_uid0_but_root");
+	ts_filelist_free(&files);
+}
+
+/* C8, C10: what a service asks of an issuer's tokens, the issuer's section
+ * must say how to find; a bad path is refused at its line. */
+static void
+conf_rules(void)
+{
+	static const char head[] = "[issuer a]\nissuer = https://a.example\nalgorithms = ES256\n"
+	                           "key = /k.pem\n";
+	static const struct {
+		const char *name, *text, *want;
+	} t[] = {
+		{ "C8_group_rule_without_groups_claim_config_error",
+		    "[service s]\nissuers = a\naudiences = x\ndenied_groups = g\n",
+		    "t.conf:5: [service s] has group rules but [issuer a] has no "
+		    "\"groups_claim\"" },
+		{ "C8_groups_claim_empty_segment_config_error",
+		    "groups_claim = realm_access..roles\n",
+		    "t.conf:5: groups_claim \"realm_access..roles\" is not a member path" },
+		{ "C8_groups_claim_trailing_dot_config_error", "groups_claim = groups.\n",
+		    "t.conf:5: groups_claim" },
+		{ "C10_user_map_required_without_map_config_error",
+		    "[service s]\nissuers = a\naudiences = x\nuser_map_required = yes\n",
+		    "t.conf:5: [service s] requires a user map" },
+		{ "C11_allow_root_yes_or_no", "[service s]\nissuers = a\nallow_root = 1\n",
+		    "t.conf:7: allow_root must be yes or no" },
+		{ "C9_max_auth_age_positive", "[service s]\nissuers = a\nmax_auth_age = 0\n",
+		    "t.conf:7: max_auth_age must be 1..2678400 seconds" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char buf[1024];
+		ts_conf *c = NULL;
+		ts_err e = { "" };
+		int n = snprintf(buf, sizeof(buf), "%s%s", head, t[i].text);
+
+		ok(ts_conf_parse("t.conf", buf, (size_t)n, &c, &e) == TS_R_CONFIG_ERROR &&
+		        c == NULL && strstr(e.msg, t[i].want) != NULL,
+		    "%s (%s)", t[i].name, e.msg);
+	}
+}
+
 int
 main(void)
 {
@@ -439,6 +591,9 @@ main(void)
 	alerts();
 	json_lines();
 	json_hostile();
+	conf_rules();
+	user_map_files();
+	root_names();
 	conf = env_policy_fixture("policy", NULL);
 	if (!ok(ts_ctx_new(conf, env_log, NULL, &ctx, &e) == TS_OK, "policy_config_loads (%s)",
 	        e.msg))
@@ -450,6 +605,7 @@ main(void)
 		const json_t *c = json_array_get(cases, i);
 		const char *name = json_string_value(json_object_get(c, "name"));
 		const char *expect = json_string_value(json_object_get(c, "expect"));
+		const char *local = json_string_value(json_object_get(c, "local"));
 		char tok[128];
 		ts_request req;
 		ts_result res;
@@ -461,7 +617,8 @@ main(void)
 		req.rhost = "192.0.2.7";
 		r = ts_validate(ctx, &req, &res);
 		if (strcmp(expect, "ok") == 0)
-			ok(r == TS_OK && res.accepted && strcmp(res.user, "alice") == 0 &&
+			ok(r == TS_OK && res.accepted &&
+			        strcmp(res.user, local != NULL ? local : "alice") == 0 &&
 			        strstr(env_last_log(), "result=accept") != NULL,
 			    "%s (%s: %s)", name, ts_reason_str(r), res.detail);
 		else

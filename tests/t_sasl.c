@@ -382,6 +382,36 @@ test_error_challenge(void)
 	        r.second == SASL_BADAUTH,
 	    "insufficient_scope_status");
 	json_decref(r.challenge);
+	/* RFC 7628: a valid token that does not grant this login is
+	 * insufficient_scope, whichever rule refused it */
+	r = ob("groups", "alice", tok("C8_groups_not_member_refused"));
+	ok(r.first == SASL_CONTINUE &&
+	        strcmp(jstr(r.challenge, "status"), "insufficient_scope") == 0 &&
+	        r.second == SASL_BADAUTH && env_log_seen("reason=group_required service=groups"),
+	    "C8_sasl_group_required_insufficient_scope");
+	json_decref(r.challenge);
+	r = ob("assurance", "alice", tok("C9_amr_missing_one_method"));
+	ok(r.first == SASL_CONTINUE &&
+	        strcmp(jstr(r.challenge, "status"), "insufficient_scope") == 0 &&
+	        r.second == SASL_BADAUTH,
+	    "C9_sasl_amr_missing_insufficient_scope");
+	json_decref(r.challenge);
+	r = ob("assurance", "alice", tok("C9_auth_time_in_future"));
+	ok(r.first == SASL_CONTINUE && strcmp(jstr(r.challenge, "status"), "invalid_token") == 0 &&
+	        r.second == SASL_BADAUTH,
+	    "C9_sasl_auth_time_in_future_invalid_token");
+	json_decref(r.challenge);
+	r = ob("mapopt", "root", tok("C11_root_refused"));
+	ok(r.first == SASL_CONTINUE &&
+	        strcmp(jstr(r.challenge, "status"), "insufficient_scope") == 0 &&
+	        r.second == SASL_BADAUTH && env_log_seen("reason=root_refused service=mapopt"),
+	    "C11_sasl_root_refused_insufficient_scope");
+	json_decref(r.challenge);
+	r = ob("mapped", NULL, tok("C10_mapped_user_ok"));
+	ok(r.first == SASL_OK && strcmp(r.user, "alice") == 0,
+	    "C10_sasl_without_authzid_user_from_the_map (%s)", r.user);
+	json_decref(r.challenge);
+	json_decref(r.challenge);
 	r = xo("dovecot", "alice", tok("C1_expired"));
 	ok(r.first == SASL_CONTINUE && strcmp(jstr(r.challenge, "status"), "401") == 0 &&
 	        strcmp(jstr(r.challenge, "schemes"), "bearer") == 0 &&

@@ -151,6 +151,7 @@ env_policy_fixture(const char *name, const char **dir_out)
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		env_copy_key(dir, keys[i]);
 	env_copy_src(dir, "policy.conf", "tokenscope.conf");
+	env_copy_src(dir, "policy-users.map", "policy-users.map");
 	snprintf(
 	    revoked, sizeof(revoked), "# revoked after compromise\n%s\n", fx_thumbprint("ed448"));
 	env_write(dir, "revoked-keys", revoked, 0644);

@@ -47,6 +47,7 @@ policy_in() {
 		cp "$TS_FIXTURES/keys/$k.pub.pem" "$1/" && chmod 644 "$1/$k.pub.pem"
 	done
 	cp "$TS_SRCDIR/tests/policy.conf" "$1/tokenscope.conf" && chmod 644 "$1/tokenscope.conf"
+	cp "$TS_SRCDIR/tests/policy-users.map" "$1/" && chmod 644 "$1/policy-users.map"
 	"$PY" -c "import json; print(json.load(open('$TS_FIXTURES/tokens.json'))['thumbprints']['ed448'])" >"$1/revoked-keys"
 	chmod 644 "$1/revoked-keys"
 	"$PY" "$TS_SRCDIR/tests/mint_now.py" "$TS_FIXTURES" >"$1/fresh.json"
