@@ -48,7 +48,7 @@ done
 # naming the section whose key file published the key
 alerts=0
 for c in v2_consumer_key_forgery v2_tid_differs_from_iss; do
-	awk -v c=$c '$1 == c { print $4 }' "$dir/entra.cases" |
+	awk -v c=$c '$1 == c { print $5 }' "$dir/entra.cases" |
 		"$TS" verify -c "$dir/entra.conf" -s dovecot --json 2>/dev/null |
 		"$PY" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(not (d["reason"] == "key_issuer_mismatch" and d["alert"] == "cross_tenant" and d["alert_key_issuer"]))' &&
 		alerts=$((alerts + 1))
@@ -66,9 +66,10 @@ done
 grep -- "-KI3Q9nNR7bRofxmeZoXqbHZGew" "$dir/entra.keys" | grep -q other-issuer &&
 	! grep "nOo3ZDrODXEK1jKWhXslHR_KXEg" "$dir/entra.keys" | grep -q other-issuer
 ok $? "entra_consumer_key_listed_as_other_issuer"
+# (cases: name expect user service token)
 # [service smtp] asks for SMTP.Send, as tokenscope.conf(5) does: a token
 # with both scopes passes, one with the IMAP scope alone does not
-tok_of() { sed -n "s/^$1 [^ ]* [^ ]* //p" "$dir/entra.cases"; }
+tok_of() { awk -v c="$1" '$1 == c { print $5 }' "$dir/entra.cases"; }
 printf '%s\n' "$(tok_of v2_access_token)" | "$TS" verify -c "$dir/entra.conf" -s smtp >/dev/null 2>&1 &&
 	printf '%s\n' "$(tok_of v1_access_token)" | "$TS" verify -c "$dir/entra.conf" -s smtp --json 2>/dev/null |
 	grep -q '"insufficient_scope"'

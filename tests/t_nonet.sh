@@ -42,8 +42,9 @@ traced() {
 	ok $? "K9_$name: no network socket created$([ -n "$NS" ] && echo ', in its own network namespace')"
 	! grep -E "^[0-9]+ +connect\(" "$dir/$name.trace" | grep -qv 'sun_path="/dev/log"'
 	ok $? "K9_$name: no connection but syslog's /dev/log"
-	# K13: the configured files' directory is held as an O_PATH descriptor
-	grep -vE "ENOENT|ENOTDIR" "$dir/$name.trace" | grep -vE "\"$dir\", [A-Z_|]*O_PATH[A-Z_|]*\)" | sed -n 's/.*open[a-z]*([^"]*"\([^"]*\)".*/\1/p' | sort -u |
+	# K13: the configured files' directories are held as O_PATH
+	# descriptors (/etc for /etc/passwd, C11)
+	grep -vE "ENOENT|ENOTDIR" "$dir/$name.trace" | grep -vE "\"($dir|/etc)\", [A-Z_|]*O_PATH[A-Z_|]*\)" | sed -n 's/.*open[a-z]*([^"]*"\([^"]*\)".*/\1/p' | sort -u |
 		grep -vE "^$dir/|\.so(\.[0-9.]+)?$|^/etc/ld\.so\.cache$|^/usr/lib/ssl/openssl\.cnf$|^/dev/urandom$|^/etc/localtime$|^/etc/passwd$|^/etc/pam\.d/other$|^/etc/security/|^/usr/lib/x86_64-linux-gnu/gconv/|^/etc/sasl2/|^/usr/lib/locale/|^/usr/share/locale/|^/proc/sys/kernel/cap_last_cap$|^$TS_BUILDDIR/sasl_token/\.libs$" >"$dir/$name.files"
 	[ ! -s "$dir/$name.files" ]
 	ok $? "K9_$name: no file opened but configured ones and system libraries$( [ -s "$dir/$name.files" ] && echo " (also: $(tr '\n' ' ' <"$dir/$name.files"))")"
