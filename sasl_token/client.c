@@ -234,14 +234,15 @@ first(cconn *c, sasl_client_params_t *cp, sasl_interact_t **need, const char **o
 	c->state = C_SENT;
 	*out = c->out;
 	*outlen = (unsigned)o.len;
-	/* done on this side, but not doneflag: a refusal comes as a challenge
-	 * that the client must still answer (RFC 7628 3.2.3) */
 	op->mech_ssf = 0;
 	op->maxoutbuf = 0;
 	op->encode = NULL;
 	op->decode = NULL;
 	op->param_version = 0;
-	return SASL_OK;
+	/* not SASL_OK yet: the server may still answer with its error
+	 * challenge (RFC 7628 3.2.3), and an application that saw SASL_OK
+	 * forgets the mechanism (libldap then sends the \x01 as a simple bind) */
+	return SASL_CONTINUE;
 }
 
 static int
@@ -264,7 +265,7 @@ cmech_step(void *conn_context, sasl_client_params_t *cp, const char *in, unsigne
 		return first(c, cp, need, out, outlen, op);
 	case C_SENT:
 		if (inlen == 0) {
-			/* the server's success carried no data */
+			/* the server's success, which carries no data */
 			op->doneflag = 1;
 			return SASL_OK;
 		}

@@ -17,6 +17,8 @@ if [ "$what" = test ]; then
 	pkgs="$pkgs clang clang-format python3 python3-jwt python3-jwcrypto python3-cryptography groff-base"
 	# end-to-end tests: real servers started by the tests on 127.0.0.1
 	pkgs="$pkgs dovecot-imapd openssh-server python3-paramiko libpam-wrapper libnss-wrapper sasl2-bin postfix"
+	# OpenLDAP: slapd runs the plugin's server side, ldapwhoami its client side
+	pkgs="$pkgs slapd ldap-utils"
 	# packaging: Debian packages built, linted and installed; RPMs built
 	pkgs="$pkgs build-essential debhelper dpkg-dev fakeroot lintian rpm"
 	# hardening: memcheck, the sanitizer runtime, strace for the no-network test

@@ -157,6 +157,7 @@ answer(sasl_interact_t *p)
 }
 
 typedef struct run {
+	int first; /* sasl_client_start */
 	int client, server; /* the last result of each side */
 	char mech[32];
 	char sent[8192]; /* the client's first message */
@@ -192,6 +193,7 @@ drive(const char *service, const char *mechs, const sasl_callback_t *cb)
 		if (r.client == SASL_INTERACT)
 			answer(need);
 	} while (r.client == SASL_INTERACT);
+	r.first = r.client;
 	snprintf(r.mech, sizeof(r.mech), "%s", chosen ? chosen : "");
 	if (r.client == SASL_OK || r.client == SASL_CONTINUE) {
 		r.sent_len = outl < sizeof(r.sent) ? outl : sizeof(r.sent);
@@ -208,6 +210,10 @@ drive(const char *service, const char *mechs, const sasl_callback_t *cb)
 		}
 		r.server = sasl_server_step(sc, out, outl, &sout, &soutl);
 	}
+	/* the server's success ends the client's side too (libldap and mutt
+	 * step with it; imtest and Postfix simply stop) */
+	if (r.server == SASL_OK && r.client == SASL_CONTINUE)
+		r.client = sasl_client_step(cc, sout, soutl, &need, &out, &outl);
 	if (r.server == SASL_OK && sasl_getprop(sc, SASL_USERNAME, &user) == SASL_OK && user)
 		snprintf(r.user, sizeof(r.user), "%s", (const char *)user);
 	snprintf(r.detail, sizeof(r.detail), "%s", sasl_errdetail(cc));
@@ -248,6 +254,7 @@ test_messages(void)
 	ok(r.client == SASL_OK && r.server == SASL_OK && strcmp(r.user, "alice") == 0,
 	    "oauthbearer_client_logs_in_through_the_server (%s)", r.detail);
 	ok(r.ack_len < 0, "no_error_challenge_on_success");
+	ok(r.first == SASL_CONTINUE, "client_not_done_before_the_server_answers");
 	r = drive("dovecot", "XOAUTH2", with_callbacks);
 	n = snprintf(want, sizeof(want), "user=alice\001auth=Bearer %s\001\001", app_token);
 	ok(r.sent_len == (size_t)n && memcmp(r.sent, want, r.sent_len) == 0,
@@ -263,6 +270,36 @@ test_messages(void)
 	ok(r.sent_len > 20 && memcmp(r.sent, "n,a=al=2Ci=3Dce,\001", 17) == 0,
 	    "M8_authzid_escaped_as_saslname");
 	ok(r.server != SASL_OK, "C6_other_authzid_than_the_tokens_user_refused_by_the_server");
+}
+
+/* The client alone, fed what a server (or a broken one) sends. */
+static void
+test_state_machine(void)
+{
+	sasl_conn_t *cc = NULL;
+	const char *out = NULL, *chosen = NULL;
+	unsigned outl = 0;
+	int rc;
+
+	as(NULL, "alice", tok("good_corp_es256"));
+	sasl_client_new("imap", "mx.example.com", NULL, NULL, with_callbacks, 0, &cc);
+	/* an application without an initial response: the message follows
+	 * the server's empty challenge */
+	rc = sasl_client_start(cc, "OAUTHBEARER", NULL, NULL, NULL, &chosen);
+	ok(rc == SASL_CONTINUE, "start_without_initial_response_continues");
+	rc = sasl_client_step(cc, "", 0, NULL, &out, &outl);
+	ok(rc == SASL_CONTINUE && outl > 2 && memcmp(out, "n,a=alice,", 10) == 0,
+	    "message_after_an_empty_server_challenge");
+	rc = sasl_client_step(cc, "{\"status\":\"invalid_token\"}", 26, NULL, &out, &outl);
+	ok(rc == SASL_CONTINUE && outl == 1 && out[0] == '\001', "error_challenge_gets_x01");
+	rc = sasl_client_step(cc, "more", 4, NULL, &out, &outl);
+	ok(rc == SASL_BADPROT, "server_data_after_the_ack_badprot");
+	sasl_dispose(&cc);
+	sasl_client_new("imap", "mx.example.com", NULL, NULL, with_callbacks, 0, &cc);
+	rc = sasl_client_start(cc, "XOAUTH2", NULL, NULL, NULL, &chosen);
+	rc = sasl_client_step(cc, "surprise", 8, NULL, &out, &outl);
+	ok(rc == SASL_BADPROT, "server_data_before_the_client_message_badprot");
+	sasl_dispose(&cc);
 }
 
 /* A refusal: the server's error challenge, answered with \x01
@@ -377,6 +414,7 @@ main(void)
 	        "libsasl2_client_and_server_load_libtoken"))
 		return tap_done();
 	test_messages();
+	test_state_machine();
 	test_refusals();
 	test_prompts();
 	test_client_refusals();
