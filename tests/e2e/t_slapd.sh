@@ -1,7 +1,8 @@
 #!/bin/sh
 # t_slapd.sh: libtoken.so on both sides of an LDAP SASL bind. OpenLDAP's
 # slapd (Debian's package) runs the server side on 127.0.0.1, with the
-# documented authz-regexp mapping the token's user to a DN; OpenLDAP's own
+# documented olcAuthzRegexp (packaging/examples/slapd-oauthbearer.ldif)
+# mapping the token's user to a DN; OpenLDAP's own
 # ldapwhoami runs the client side (-Y OAUTHBEARER / XOAUTH2, the token as
 # its -w password). Refusals must be slapd's own result 49.
 set -u
@@ -26,42 +27,56 @@ policy_in "$W"
 sed -i -e 's/^\[service dovecot\]$/[service ldap]/' \
 	-e 's/^issuers *= corp partner legacy$/issuers         = corp/' "$W/tokenscope.conf"
 mkdir -p "$W/sasl2" "$W/db"
-cat >"$W/sasl2/slapd.conf" <<SASL
-mech_list: OAUTHBEARER XOAUTH2
-token_config: $W/tokenscope.conf
-token_openid_configuration: https://sso.example.com/realms/corp/.well-known/openid-configuration
-log_level: 5
-SASL
+# the packaged example, pointed at this run's configuration
+sed -e "s|^token_config: .*|token_config: $W/tokenscope.conf|" \
+	-e "s|^# token_openid_configuration:|token_openid_configuration:|" \
+	-e "s|^log_level: .*|log_level: 5|" \
+	"$TS_SRCDIR/packaging/examples/slapd-sasl2.conf" >"$W/sasl2/slapd.conf"
 PORT=$(free_port)
-# the mapping is the one sasl_token(8) documents (olcAuthzRegexp)
+SOCK="$W/ldapi"
+LDAPI="ldapi://$(echo "$SOCK" | sed 's|/|%2F|g')"
+# cn=config from a minimal slapd.conf (root over ldapi manages it); the
+# mapping is then added exactly as the packaged example LDIF documents it
 cat >"$W/slapd.conf" <<CONF
 include /etc/ldap/schema/core.schema
 pidfile $W/slapd.pid
 modulepath /usr/lib/ldap
 moduleload back_mdb
-# a bearer token is a plaintext credential: without TLS, slapd's default
-# (noplain) would not offer the mechanisms
-sasl-secprops noanonymous
-authz-regexp "^uid=([^,]+),cn=(oauthbearer|xoauth2),cn=auth\$" "uid=\$1,ou=people,dc=example,dc=com"
+database config
+access to * by dn.exact=gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth manage by * none
 database mdb
 suffix "dc=example,dc=com"
 directory $W/db
 CONF
+mkdir -p "$W/slapd.d"
+# (slaptest then fails to open the empty database read-only: the
+# conversion is written before that, and is what counts)
+slaptest -f "$W/slapd.conf" -F "$W/slapd.d" >"$W/slaptest.out" 2>&1
+[ -s "$W/slapd.d/cn=config.ldif" ]; ok $? "slapd_cn_config_made_by_slaptest"
 ENV=""
 [ -n "$PLUGINS" ] && ENV="SASL_PATH=$PLUGINS"
 # -d keeps slapd in the foreground with its log on stderr
 unshare -m --propagation private sh -c \
-	'mount --bind "$1/sasl2" "$2" && exec env $3 "$4" -d stats -h "ldap://127.0.0.1:$5/" -f "$1/slapd.conf"' \
-	slapd "$W" "$SASLDIR" "$ENV" "$SLAPD" "$PORT" >"$W/slapd.log" 2>&1 &
+	'mount --bind "$1/sasl2" "$2" && exec env $3 "$4" -d stats -h "ldap://127.0.0.1:$5/ $6" -F "$1/slapd.d"' \
+	slapd "$W" "$SASLDIR" "$ENV" "$SLAPD" "$PORT" "$LDAPI" >"$W/slapd.log" 2>&1 &
 SPID=$!
 stop() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
 trap stop EXIT
 up=1
 for _ in $(seq 1 100); do
-	ldapsearch -x -H "ldap://127.0.0.1:$PORT/" -s base -b "" supportedSASLMechanisms >"$W/rootdse" 2>/dev/null && { up=0; break; }
+	ldapsearch -Q -Y EXTERNAL -H "$LDAPI" -s base -b "" namingContexts >/dev/null 2>&1 && { up=0; break; }
 	sleep 0.2
 done
 ok $up "slapd_started_on_127.0.0.1:$PORT ($("$SLAPD" -VV 2>&1 | sed -n 's/.*\(slapd [^ ]*\).*/\1/p' | head -1), $(ldapwhoami -VV 2>&1 | sed -n 's/.*\(ldapwhoami [^ ]*\).*/\1/p' | head -1), libsasl2 $(dpkg-query -W -f='${Version}' libsasl2-2 2>/dev/null))"
+ldapmodify -Q -Y EXTERNAL -H "$LDAPI" -f "$TS_SRCDIR/packaging/examples/slapd-oauthbearer.ldif" >"$W/modify.out" 2>&1
+ok $? "the_packaged_example_ldif_applies_to_cn_config"
+# the example's test-only setting: no TLS on this loopback listener, and a
+# bearer token is a plaintext credential that slapd's default (noplain)
+# offers only over TLS
+printf 'dn: cn=config\nchangetype: modify\nreplace: olcSaslSecProps\nolcSaslSecProps: noanonymous\n-\n' |
+	ldapmodify -Q -Y EXTERNAL -H "$LDAPI" >>"$W/modify.out" 2>&1
+ok $? "olcSaslSecProps_noanonymous_for_loopback_without_tls"
+ldapsearch -x -H "ldap://127.0.0.1:$PORT/" -s base -b "" supportedSASLMechanisms >"$W/rootdse" 2>&1
 grep -q "supportedSASLMechanisms: OAUTHBEARER" "$W/rootdse" && grep -q "supportedSASLMechanisms: XOAUTH2" "$W/rootdse"
 ok $? "slapd_offers_OAUTHBEARER_and_XOAUTH2"
 
@@ -84,6 +99,11 @@ dn=$(whoami OAUTHBEARER alice "$good"); accepted $? "slapd_oauthbearer_bind_with
 [ "$dn" = "dn:uid=alice,ou=people,dc=example,dc=com" ]; ok $? "whoami_gives_the_mapped_dn ($dn)"
 dn=$(whoami XOAUTH2 alice "$good"); accepted $? "slapd_xoauth2_bind_with_ldapwhoami"
 [ "$dn" = "dn:uid=alice,ou=people,dc=example,dc=com" ]; ok $? "xoauth2_whoami_gives_the_mapped_dn ($dn)"
+# the token from a file, as sasl_token(8) advises (not on a command line)
+(umask 077 && printf '%s' "$good" >"$W/token")
+dn=$(env ${PLUGINS:+SASL_PATH="$PLUGINS"} ldapwhoami -H "ldap://127.0.0.1:$PORT/" -O noanonymous \
+	-Q -Y OAUTHBEARER -U alice -y "$W/token" 2>>"$W/client.log")
+[ "$dn" = "dn:uid=alice,ou=people,dc=example,dc=com" ]; ok $? "ldapwhoami_reads_the_token_from_a_file_with_y"
 whoami OAUTHBEARER alice "$(tok K1_partner_key_claims_corp_issuer)" >/dev/null; refused $? "K1_slapd_forged_token_result_49"
 whoami XOAUTH2 alice "$(tok K5_expired_key_future_exp)" >/dev/null; refused $? "K5_slapd_expired_key_result_49"
 whoami OAUTHBEARER alice "$(tok good_partner)" >/dev/null; refused $? "K1_slapd_other_issuers_valid_token_result_49"
