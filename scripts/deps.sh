@@ -19,6 +19,8 @@ if [ "$what" = test ]; then
 	pkgs="$pkgs dovecot-imapd openssh-server python3-paramiko libpam-wrapper libnss-wrapper sasl2-bin postfix"
 	# OpenLDAP: slapd runs the plugin's server side, ldapwhoami its client side
 	pkgs="$pkgs slapd ldap-utils"
+	# Cyrus IMAP: imapd runs the plugin's server side, imtest its client side
+	pkgs="$pkgs cyrus-imapd cyrus-clients"
 	# packaging: Debian packages built, linted and installed; RPMs built
 	pkgs="$pkgs build-essential debhelper dpkg-dev fakeroot lintian rpm"
 	# hardening: memcheck, the sanitizer runtime, strace for the no-network test

@@ -52,6 +52,14 @@ policy_in() {
 	"$PY" "$TS_SRCDIR/tests/mint_now.py" "$TS_FIXTURES" >"$1/fresh.json"
 }
 
+# policy_for SERVICE: for a server whose SASL service name is fixed, the
+# test policy's dovecot section renamed SERVICE and narrowed to the corp
+# issuer (a partner's validly signed token is then another issuer's)
+policy_for() {
+	sed -i -e "s/^\[service dovecot\]\$/[service $1]/" \
+		-e 's/^issuers *= corp partner legacy$/issuers         = corp/' "$W/tokenscope.conf"
+}
+
 # free_port: a TCP port on 127.0.0.1 nobody listens on
 free_port() {
 	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

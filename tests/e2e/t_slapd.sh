@@ -24,8 +24,7 @@ e2e_dir slapd
 policy_in "$W"
 # slapd's SASL service name is "ldap"; this directory trusts the corp
 # issuer alone, for tokens meant for imap.example.com
-sed -i -e 's/^\[service dovecot\]$/[service ldap]/' \
-	-e 's/^issuers *= corp partner legacy$/issuers         = corp/' "$W/tokenscope.conf"
+policy_for ldap
 mkdir -p "$W/sasl2" "$W/db"
 # the packaged example, pointed at this run's configuration
 sed -e "s|^token_config: .*|token_config: $W/tokenscope.conf|" \
