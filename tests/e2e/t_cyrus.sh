@@ -1,16 +1,20 @@
 #!/bin/sh
 # t_cyrus.sh: libtoken.so on both sides of IMAP AUTHENTICATE. Cyrus IMAP
-# (Debian's cyrus-imapd, its master started from a config of its own on
-# 127.0.0.1 and stopped afterwards) runs the server side, with the SASL
-# options in imapd.conf; Cyrus's own imtest runs the client side (-m
-# OAUTHBEARER / XOAUTH2, the token as its -w password), logs in and selects
-# INBOX, created at the first login. Refusals must be Cyrus's own NO after
-# the error challenge.
+# (the imapd of Debian's cyrus-imapd under cyrus-common's master, started
+# from a config of its own on 127.0.0.1 and stopped afterwards) runs the
+# server side, with the SASL options in imapd.conf; Cyrus's own imtest runs
+# the client side (-m OAUTHBEARER / XOAUTH2, the token as its -w password),
+# logs in and selects INBOX, created at the first login. Refusals must be
+# Cyrus's own NO after the error challenge.
 set -u
 . "$(dirname "$0")/common.sh"
 CYRUS=/usr/lib/cyrus/bin
-[ -x "$CYRUS/master" ] && [ -x "$CYRUS/imapd" ] || skip_all "cyrus-imapd is not installed (scripts/deps.sh test installs it)"
-[ -x "$CYRUS/imtest" ] || skip_all "imtest (cyrus-clients) is not installed"
+# imapd from cyrus-imapd, or where scripts/deps.sh unpacks it (the package
+# conflicts with dovecot-imapd); master and the rest from cyrus-common
+IMAPD=$CYRUS/imapd
+[ -x "$IMAPD" ] || IMAPD=/usr/local/lib/tokenscope-test/cyrus-imapd$CYRUS/imapd
+[ -x "$CYRUS/master" ] && [ -x "$IMAPD" ] || skip_all "Cyrus imapd is not there (scripts/deps.sh test unpacks it)"
+[ -x "$CYRUS_CLIENTS/imtest" ] || skip_all "imtest (cyrus-clients) is not installed"
 id cyrus >/dev/null 2>&1 || skip_all "no cyrus user"
 PLUGINS="$TS_BUILDDIR/sasl_token/.libs"
 [ -n "${TS_E2E_INSTALLED:-}" ] && PLUGINS=""
@@ -46,7 +50,7 @@ START {
   recover cmd="ctl_cyrusdb -r -C $W/imapd.conf"
 }
 SERVICES {
-  imap cmd="imapd -C $W/imapd.conf" listen="127.0.0.1:$PORT" prefork=0 maxchild=10
+  imap cmd="$IMAPD -C $W/imapd.conf" listen="127.0.0.1:$PORT" prefork=0 maxchild=10
 }
 EVENTS {
 }
@@ -63,28 +67,14 @@ ok $? "cyrus_imapd_started_on_127.0.0.1:$PORT ($("$PY" -c "
 import socket; s=socket.create_connection(('127.0.0.1', $PORT)); print(s.recv(300).decode().split('] ')[-1].strip())"), imtest $(dpkg-query -W -f='${Version}' cyrus-clients 2>/dev/null), libsasl2 $(dpkg-query -W -f='${Version}' libsasl2-2 2>/dev/null))"
 
 tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }
-# imap MECH USER TOKEN: exit 0 when logged in with INBOX selected, 1 only
-# for Cyrus's own NO to the AUTHENTICATE, 2 for anything else
-n_run=0
-imap() {
-	n_run=$((n_run + 1))
-	printf 'a SELECT INBOX\r\nb LOGOUT\r\n' |
-		env ${PLUGINS:+SASL_PATH="$PLUGINS"} timeout 30 "$CYRUS/imtest" -p "$PORT" -m "$1" -a "$2" \
-			-w "$3" 127.0.0.1 >"$W/imtest.$n_run" 2>&1
-	cat "$W/imtest.$n_run" >>"$W/client.log"
-	if grep -q "^Authenticated\." "$W/imtest.$n_run" && grep -q "^a OK \[READ-WRITE\]" "$W/imtest.$n_run"; then
-		return 0
-	fi
-	grep -q "^S: A01 NO " "$W/imtest.$n_run" && return 1
-	echo "# imtest: $(grep -v '^C: ' "$W/imtest.$n_run" | head -3 | cut -c1-120 | tr '\n' ' ')" >&2
-	return 2
-}
+# logged in with INBOX selected, or Cyrus's own NO
+imap() { cyrus_client imtest "$PORT" "$1" "$2" "$3" 'a SELECT INBOX\r\nb LOGOUT\r\n' '^a OK \[READ-WRITE\]'; }
 good=$(tok good_corp_es256)
 imap OAUTHBEARER alice "$good"; accepted $? "cyrus_oauthbearer_login_and_select_inbox_with_imtest"
 imap XOAUTH2 alice "$good"; accepted $? "cyrus_xoauth2_login_and_select_inbox_with_imtest"
 imap OAUTHBEARER alice "$(tok K1_partner_key_claims_corp_issuer)"; refused $? "K1_cyrus_forged_token_NO"
 # the OAUTHBEARER ack is the lone \x01, base64 AQ==
-grep -q "^C: AQ==" "$W/imtest.$n_run"; ok $? "imtest_answered_the_error_challenge_with_x01"
+grep -q "^C: AQ==" "$W/imtest.$n_cyrus"; ok $? "imtest_answered_the_error_challenge_with_x01"
 imap XOAUTH2 alice "$(tok K5_expired_key_future_exp)"; refused $? "K5_cyrus_xoauth2_expired_key_NO"
 imap OAUTHBEARER alice "$(tok good_partner)"; refused $? "K1_cyrus_other_issuers_valid_token_NO"
 imap OAUTHBEARER alice "$(tok good_smtp)"; refused $? "C2_cyrus_wrong_audience_NO"
