@@ -167,8 +167,9 @@ canon(sasl_client_params_t *cp, const char *user, const char *auth, sasl_out_par
 	if (user != NULL && *user != '\0' && auth != NULL && *auth != '\0' &&
 	    strcmp(user, auth) != 0) {
 		rc = cp->canon_user(cp->utils->conn, user, 0, SASL_CU_AUTHZID, op);
-		return rc != SASL_OK ? rc
-		                     : cp->canon_user(cp->utils->conn, auth, 0, SASL_CU_AUTHID, op);
+		if (rc != SASL_OK)
+			return rc;
+		return cp->canon_user(cp->utils->conn, auth, 0, SASL_CU_AUTHID, op);
 	}
 	return cp->canon_user(cp->utils->conn, user != NULL && *user != '\0' ? user : auth, 0,
 	    SASL_CU_AUTHID | SASL_CU_AUTHZID, op);
@@ -206,25 +207,29 @@ first(cconn *c, sasl_client_params_t *cp, sasl_interact_t **need, const char **o
 		u->free(*need);
 		*need = NULL;
 	}
-	if (ru == SASL_INTERACT || ra == SASL_INTERACT || rp == SASL_INTERACT)
-		return need == NULL ? SASL_BADPARAM
-		                    : make_prompts(u, need, ru == SASL_INTERACT,
-		                          ra == SASL_INTERACT, rp == SASL_INTERACT);
+	if (ru == SASL_INTERACT || ra == SASL_INTERACT || rp == SASL_INTERACT) {
+		if (need == NULL)
+			return SASL_BADPARAM;
+		return make_prompts(
+		    u, need, ru == SASL_INTERACT, ra == SASL_INTERACT, rp == SASL_INTERACT);
+	}
 	name = user != NULL && *user != '\0' ? user : auth;
 	if (name == NULL || *name == '\0') {
 		u->seterror(u->conn, 0, "%s: no user name (authentication name) to send",
 		    c->xoauth2 ? "XOAUTH2" : "OAUTHBEARER");
 		return SASL_BADPARAM;
 	}
+	out_free(c, u); /* a step retried after an error */
 	c->outcap = tm_build_size(name, cp->serverFQDN, toklen);
 	if ((c->out = u->malloc((unsigned)c->outcap)) == NULL)
 		return SASL_NOMEM;
 	o.buf = c->out;
 	o.cap = c->outcap;
-	rc = c->xoauth2
-	    ? tm_build_xoauth2(name, tok, toklen, TS_TOKEN_HARD_MAX, &o, err, sizeof(err))
-	    : tm_build_oauthbearer(name, cp->serverFQDN, server_port(cp), tok, toklen,
-	          TS_TOKEN_HARD_MAX, &o, err, sizeof(err));
+	if (c->xoauth2)
+		rc = tm_build_xoauth2(name, tok, toklen, TS_TOKEN_HARD_MAX, &o, err, sizeof(err));
+	else
+		rc = tm_build_oauthbearer(name, cp->serverFQDN, server_port(cp), tok, toklen,
+		    TS_TOKEN_HARD_MAX, &o, err, sizeof(err));
 	if (rc != 0) {
 		u->seterror(u->conn, 0, "%s: %s", c->xoauth2 ? "XOAUTH2" : "OAUTHBEARER", err);
 		return SASL_BADPARAM;

@@ -83,9 +83,11 @@ getopt_cb(void *ctx, const char *plugin, const char *option, const char **result
 {
 	(void)ctx;
 	(void)plugin;
-	*result = strcmp(option, "token_config") == 0 ? config_opt
-	    : strcmp(option, "log_level") == 0        ? "7"
-	                                              : NULL;
+	*result = NULL;
+	if (strcmp(option, "token_config") == 0)
+		*result = config_opt;
+	if (strcmp(option, "log_level") == 0)
+		*result = "7";
 	if (*result != NULL && len != NULL)
 		*len = (unsigned)strlen(*result);
 	return *result ? SASL_OK : SASL_FAIL;
@@ -146,11 +148,14 @@ static void
 answer(sasl_interact_t *p)
 {
 	for (; p->id != SASL_CB_LIST_END; p++) {
-		const char *v = p->id == SASL_CB_USER ? app_user
-		    : p->id == SASL_CB_AUTHNAME       ? app_auth
-		                                      : app_token;
+		const char *v = app_token;
+		int i = 2;
 
-		asked[p->id == SASL_CB_USER ? 0 : p->id == SASL_CB_AUTHNAME ? 1 : 2]++;
+		if (p->id == SASL_CB_USER)
+			v = app_user, i = 0;
+		else if (p->id == SASL_CB_AUTHNAME)
+			v = app_auth, i = 1;
+		asked[i]++;
 		p->result = v ? v : "";
 		p->len = (unsigned)(v == app_token ? app_token_len : strlen(p->result));
 	}
