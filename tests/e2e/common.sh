@@ -76,7 +76,7 @@ cyrus_client() {
 	if grep -q "^Authenticated\." "$t" && grep -qE "$7" "$t"; then
 		return 0
 	fi
-	grep -qE "^S: (A01 NO |535 )" "$t" && return 1
+	grep -qE "^S: ([A-Z][0-9]+ NO |535 )" "$t" && return 1
 	echo "# $1: $(grep -v '^C: ' "$t" | head -3 | cut -c1-120 | tr '\n' ' ')" >&2
 	return 2
 }
