@@ -56,7 +56,7 @@ ok $? "introspect_service_user_created"
 ok $? "introspect_units_installed_not_enabled"
 
 export TS_SRCDIR="$top" TS_BUILDDIR="$top" TS_FIXTURES="$top/tests/fixtures" TS_E2E_INSTALLED=1
-for t in dovecot sshd postfix; do
+for t in dovecot sshd postfix slapd cyrus; do
 	out=$(sh tests/e2e/t_$t.sh 2>&1)
 	echo "$out" | sed 's/^/# /' | grep -E "^# (not ok|ok|1\.\.)" | sed 's/^# ok/#   ok/'
 	plan=$(echo "$out" | sed -n 's/^1\.\.\([0-9]*\).*/\1/p')
