@@ -220,7 +220,7 @@ first(cconn *c, sasl_client_params_t *cp, sasl_interact_t **need, const char **o
 		return SASL_BADPARAM;
 	}
 	out_free(c, u); /* a step retried after an error */
-	c->outcap = tm_build_size(name, cp->serverFQDN, toklen);
+	c->outcap = tm_build_size(name, cp->serverFQDN, toklen, TS_TOKEN_HARD_MAX);
 	if ((c->out = u->malloc((unsigned)c->outcap)) == NULL)
 		return SASL_NOMEM;
 	o.buf = c->out;

@@ -336,8 +336,13 @@ tm_build_xoauth2(const char *user, const char *token, size_t token_len, size_t m
 }
 
 size_t
-tm_build_size(const char *user, const char *host, size_t token_len)
+tm_build_size(const char *user, const char *host, size_t token_len, size_t max_token)
 {
-	/* every user byte escaped at worst, plus the fixed parts */
-	return 3 * (user ? strlen(user) : 0) + (host ? strlen(host) : 0) + token_len + 64;
+	size_t ulen = user ? strnlen(user, TM_AUTHZID_MAX + 1) : 0;
+	size_t hlen = host ? strnlen(host, 256) : 0;
+
+	/* every user byte escaped at worst, plus the fixed parts; inputs over
+	 * their caps are refused by the builders, which never write past the
+	 * buffer, so the size stays small whatever the application passed */
+	return 3 * ulen + hlen + (token_len < max_token ? token_len : max_token) + 64;
 }

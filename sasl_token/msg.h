@@ -50,7 +50,8 @@ int tm_build_oauthbearer(const char *authzid, const char *host, const char *port
     size_t token_len, size_t max_token, tm_out *o, char *err, size_t errlen);
 int tm_build_xoauth2(const char *user, const char *token, size_t token_len, size_t max_token,
     tm_out *o, char *err, size_t errlen);
-/* A buffer size that holds either message for these inputs. */
-size_t tm_build_size(const char *user, const char *host, size_t token_len);
+/* A buffer size that holds either message for these inputs when they are
+ * within their caps (at most about 66 KiB for max_token 64 KiB). */
+size_t tm_build_size(const char *user, const char *host, size_t token_len, size_t max_token);
 
 #endif

@@ -370,6 +370,13 @@ test_client_refusals(void)
 	as("ali\nce", "alice", tok("good_corp_es256"));
 	r = drive("dovecot", "OAUTHBEARER", with_callbacks);
 	ok(r.client == SASL_BADPARAM && r.sent_len == 0, "M8_authzid_with_newline_never_sent");
+	big = malloc(100001);
+	memset(big, 'a', 100000);
+	big[100000] = '\0';
+	as(NULL, big, tok("good_corp_es256"));
+	r = drive("dovecot", "OAUTHBEARER", with_callbacks);
+	ok(r.client == SASL_BADPARAM && r.sent_len == 0, "M8_user_name_over_256_bytes_never_sent");
+	free(big);
 	big = malloc(70001);
 	memset(big, 'A', 70000);
 	big[70000] = '\0';
