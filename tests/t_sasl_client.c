@@ -32,7 +32,8 @@ static int freed_with_token;
 static void *
 a_malloc(size_t n)
 {
-	size_t *p = malloc(n + sizeof(size_t) * 2);
+	/* zeroed, so that the scan in a_free reads no uninitialised byte */
+	size_t *p = calloc(1, n + sizeof(size_t) * 2);
 
 	if (p == NULL)
 		return NULL;
