@@ -147,7 +147,7 @@ if [ -x "$CYRUS_CLIENTS/imtest" ]; then
 	for m in $MECHS; do
 		case $m in oauthbearer | xoauth2) ;; *) continue ;; esac
 		cyrus_client imtest "$PORT" "$(echo $m | tr a-z A-Z)" alice "$good" 'b LOGOUT\r\n' '^b OK'
-		accepted $? "dovecot_${m}_login_with_imtest_and_the_client_plugin"
+		accepted $? "dovecot_${m}_login_with_imtest_and_the_client_plugin (cyrus-clients $(dpkg-query -W -f='${Version}' cyrus-clients 2>/dev/null))"
 	done
 fi
 imap login alice "$(tok K1_partner_key_claims_corp_issuer)"; refused $? "K1_dovecot_forged_token_refused"

@@ -86,7 +86,7 @@ PLUGINS="${SASLENV#SASL_PATH=}"
 if [ -x "$CYRUS_CLIENTS/smtptest" ]; then
 	for m in OAUTHBEARER XOAUTH2; do
 		cyrus_client smtptest "$PORT" $m alice "$good" 'MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.org>\r\nQUIT\r\n' '^250 2\.1\.5 '
-		accepted $? "postfix_${m}_login_with_smtptest_and_the_client_plugin"
+		accepted $? "postfix_${m}_login_with_smtptest_and_the_client_plugin (cyrus-clients $(dpkg-query -W -f='${Version}' cyrus-clients 2>/dev/null))"
 	done
 	cyrus_client smtptest "$PORT" OAUTHBEARER alice "$(tok K1_partner_key_claims_corp_issuer)" 'QUIT\r\n' '^221'
 	refused $? "K1_postfix_forged_token_from_smtptest_535"
