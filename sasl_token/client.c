@@ -270,7 +270,9 @@ cmech_step(void *conn_context, sasl_client_params_t *cp, const char *in, unsigne
 		return first(c, cp, need, out, outlen, op);
 	case C_SENT:
 		if (inlen == 0) {
-			/* the server's success, which carries no data */
+			/* the server's success, which carries no data: the message
+			 * has been sent and is no longer needed */
+			out_free(c, u);
 			op->doneflag = 1;
 			return SASL_OK;
 		}

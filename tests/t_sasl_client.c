@@ -136,6 +136,12 @@ static const sasl_callback_t with_callbacks[] = {
 	{ SASL_CB_LOG, CB(env_sasl_log), NULL },
 	{ SASL_CB_LIST_END, NULL, NULL },
 };
+/* an application with no authorization name to offer */
+static const sasl_callback_t without_user[] = {
+	{ SASL_CB_AUTHNAME, CB(simple), NULL },
+	{ SASL_CB_PASS, CB(secret), NULL },
+	{ SASL_CB_LIST_END, NULL, NULL },
+};
 /* an application that answers prompts instead (libldap's tools) */
 static const sasl_callback_t with_prompts[] = {
 	{ SASL_CB_USER, NULL, NULL },
@@ -267,6 +273,9 @@ test_messages(void)
 	    "xoauth2_client_message_user_auth");
 	ok(r.client == SASL_OK && r.server == SASL_OK && strcmp(r.user, "alice") == 0,
 	    "xoauth2_client_logs_in_through_the_server (%s)", r.detail);
+	r = drive("dovecot", "XOAUTH2", without_user);
+	ok(r.server == SASL_OK && strcmp(r.user, "alice") == 0,
+	    "application_without_an_authorization_name_callback (%s)", r.detail);
 	r = drive("dovecot", "PLAIN XOAUTH2 OAUTHBEARER", with_callbacks);
 	ok(r.server == SASL_OK && r.mech[0] != '\0', "client_picks_one_of_ours_from_a_list (%s)",
 	    r.mech);
