@@ -283,7 +283,7 @@ test_messages(void)
 	as("al,i=ce", "alice", tok("good_corp_es256"));
 	r = drive("dovecot", "OAUTHBEARER", with_callbacks);
 	ok(r.sent_len > 20 && memcmp(r.sent, "n,a=al=2Ci=3Dce,\001", 17) == 0,
-	    "M8_authzid_escaped_as_saslname");
+	    "M10_authzid_escaped_as_saslname");
 	ok(r.server != SASL_OK, "C6_other_authzid_than_the_tokens_user_refused_by_the_server");
 }
 
@@ -370,22 +370,22 @@ test_client_refusals(void)
 	as(NULL, "alice", "correct horse battery staple");
 	r = drive("dovecot", "OAUTHBEARER", with_callbacks);
 	ok(r.client == SASL_BADPARAM && r.sent_len == 0 && strstr(r.detail, "b64token") != NULL,
-	    "M8_a_password_that_is_not_a_token_never_sent (%s)", r.detail);
+	    "M10_a_password_that_is_not_a_token_never_sent (%s)", r.detail);
 	as(NULL, "alice", "");
 	r = drive("dovecot", "OAUTHBEARER", with_callbacks);
 	ok(r.client == SASL_BADPARAM && r.sent_len == 0, "empty_token_badparam");
 	as(NULL, "ali\001ce", tok("good_corp_es256"));
 	r = drive("dovecot", "XOAUTH2", with_callbacks);
-	ok(r.client == SASL_BADPARAM && r.sent_len == 0, "M8_user_with_x01_never_sent");
+	ok(r.client == SASL_BADPARAM && r.sent_len == 0, "M10_user_with_x01_never_sent");
 	as("ali\nce", "alice", tok("good_corp_es256"));
 	r = drive("dovecot", "OAUTHBEARER", with_callbacks);
-	ok(r.client == SASL_BADPARAM && r.sent_len == 0, "M8_authzid_with_newline_never_sent");
+	ok(r.client == SASL_BADPARAM && r.sent_len == 0, "M10_authzid_with_newline_never_sent");
 	big = malloc(100001);
 	memset(big, 'a', 100000);
 	big[100000] = '\0';
 	as(NULL, big, tok("good_corp_es256"));
 	r = drive("dovecot", "OAUTHBEARER", with_callbacks);
-	ok(r.client == SASL_BADPARAM && r.sent_len == 0, "M8_user_name_over_256_bytes_never_sent");
+	ok(r.client == SASL_BADPARAM && r.sent_len == 0, "M10_user_name_over_256_bytes_never_sent");
 	free(big);
 	big = malloc(70001);
 	memset(big, 'A', 70000);

@@ -124,7 +124,7 @@ whoami OAUTHBEARER alice "$(tok good_partner)" >/dev/null; refused $? "K1_slapd_
 whoami OAUTHBEARER alice "$(tok good_smtp)" >/dev/null; refused $? "C2_slapd_wrong_audience_result_49"
 whoami OAUTHBEARER bob "$good" >/dev/null; refused $? "C6_slapd_bob_with_alices_token_result_49"
 whoami OAUTHBEARER alice "not a token" >/dev/null 2>&1
-[ $? = 2 ] && grep -q "not a bearer token" "$W/client.log"; ok $? "M8_ldapwhoami_never_sends_a_password_that_is_not_a_token"
+[ $? = 2 ] && grep -q "not a bearer token" "$W/client.log"; ok $? "M10_ldapwhoami_never_sends_a_password_that_is_not_a_token"
 # a client that lost track of the mechanism would send its \x01 as a simple
 # bind, which slapd refuses with 49 as well: every 49 here must be the
 # plugin's refusal of a SASL bind
