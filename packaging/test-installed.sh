@@ -59,7 +59,7 @@ export TS_SRCDIR="$top" TS_BUILDDIR="$top" TS_FIXTURES="$top/tests/fixtures" TS_
 zcat -f /usr/share/doc/tokenscope/README.Debian* 2>/dev/null | cmp -s - doc/quickstart.md
 ok $? "quickstart_installed_as_README.Debian"
 # the quick start's commands, taken from the installed README.Debian
-for t in dovecot sshd postfix postfix_chroot quickstart; do
+for t in dovecot sshd postfix postfix_chroot slapd cyrus quickstart; do
 	out=$(sh tests/e2e/t_$t.sh 2>&1)
 	echo "$out" | sed 's/^/# /' | grep -E "^# (not ok|ok|1\.\.)" | sed 's/^# ok/#   ok/'
 	plan=$(echo "$out" | sed -n 's/^1\.\.\([0-9]*\).*/\1/p')

@@ -16,14 +16,30 @@ fail(char *err, size_t errlen, const char *msg)
 	return -1;
 }
 
+int
+tm_is_b64token(const char *v, size_t len)
+{
+	size_t i, t;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (c != '\0' && strchr("-._~+/", c) != NULL))
+			continue;
+		break;
+	}
+	for (t = i; i < len && v[i] == '='; i++)
+		;
+	return i == len && t > 0;
+}
+
 /* RFC 7628 auth-value: "Bearer" (case-insensitive), exactly one space, a
  * non-empty b64token (RFC 6750: ALPHA DIGIT - . _ ~ + / then '=' only at
  * the end). Our JWS parser is stricter still. */
 static int
 bearer(const char *v, size_t len, size_t max_token, tm_msg *m, char *err, size_t errlen)
 {
-	size_t i, t;
-
 	if (len < 7 || strncasecmp(v, "Bearer ", 7) != 0)
 		return fail(err, errlen, "auth is not \"Bearer <token>\"");
 	v += 7;
@@ -34,17 +50,7 @@ bearer(const char *v, size_t len, size_t max_token, tm_msg *m, char *err, size_t
 		return fail(err, errlen, "more than one space after Bearer");
 	if (len > max_token)
 		return fail(err, errlen, "bearer token too large");
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    strchr("-._~+/", c) != NULL)
-			continue;
-		break;
-	}
-	for (t = i; i < len && v[i] == '='; i++)
-		;
-	if (i != len || t == 0)
+	if (!tm_is_b64token(v, len))
 		return fail(err, errlen, "bearer token holds characters outside b64token");
 	m->token = v;
 	m->token_len = len;
@@ -202,4 +208,141 @@ int
 tm_is_oauthbearer_ack(const char *in, size_t len)
 {
 	return len == 1 && in[0] == KVSEP;
+}
+
+/* Appends n bytes to the message being built; a message that does not
+ * fit is marked as such and finally refused as a whole. */
+static void
+put(tm_out *o, const char *s, size_t n)
+{
+	if (o->full || n > o->cap - o->len) {
+		o->full = 1;
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void
+puts0(tm_out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* key=value and the \x01 after it */
+static void
+put_kv(tm_out *o, const char *key, const char *v, size_t vlen)
+{
+	const char kv = KVSEP;
+
+	puts0(o, key);
+	put(o, v, vlen);
+	put(o, &kv, 1);
+}
+
+/* The token and the user are checked here, before anything is sent: a
+ * password that is not a b64token (a real password typed by mistake, a
+ * token with a newline) never leaves the client, and no name can add a
+ * key=value pair of its own. */
+static int
+check_token(const char *token, size_t token_len, size_t max_token, char *err, size_t errlen)
+{
+	if (token == NULL || token_len == 0)
+		return fail(err, errlen, "no token (the password is empty)");
+	if (token_len > max_token)
+		return fail(err, errlen, "token too large");
+	if (!tm_is_b64token(token, token_len))
+		return fail(err, errlen, "the password is not a bearer token (b64token)");
+	return 0;
+}
+
+static int
+check_user(const char *user, char *err, size_t errlen)
+{
+	const unsigned char *p;
+
+	if (strlen(user) > TM_AUTHZID_MAX)
+		return fail(err, errlen, "user name too long");
+	for (p = (const unsigned char *)user; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return fail(err, errlen, "user name holds a control character");
+	return 0;
+}
+
+/* "Bearer <token>" as the last pair, then the final \x01 */
+static int
+put_auth(tm_out *o, const char *token, size_t token_len, char *err, size_t errlen)
+{
+	const char kv = KVSEP;
+
+	puts0(o, "auth=Bearer ");
+	put(o, token, token_len);
+	put(o, &kv, 1);
+	put(o, &kv, 1);
+	return o->full ? fail(err, errlen, "message too large") : 0;
+}
+
+int
+tm_build_oauthbearer(const char *authzid, const char *host, const char *port, const char *token,
+    size_t token_len, size_t max_token, tm_out *o, char *err, size_t errlen)
+{
+	static const char hostchars[] = "abcdefghijklmnopqrstuvwxyz"
+	                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
+	const char *p;
+
+	o->len = 0;
+	o->full = 0;
+	if (check_token(token, token_len, max_token, err, errlen) != 0 ||
+	    (authzid != NULL && check_user(authzid, err, errlen) != 0))
+		return -1;
+	puts0(o, "n,");
+	if (authzid != NULL && *authzid != '\0') {
+		/* saslname (RFC 5801): ',' and '=' escaped */
+		puts0(o, "a=");
+		for (p = authzid; *p != '\0'; p++) {
+			if (*p == ',')
+				puts0(o, "=2C");
+			else if (*p == '=')
+				puts0(o, "=3D");
+			else
+				put(o, p, 1);
+		}
+	}
+	put_kv(o, ",", "", 0); /* the end of the GS2 header, then \x01 */
+	/* host and port are optional (RFC 7628 3.1): sent only when clean */
+	if (host != NULL && *host != '\0' && strlen(host) <= 255 &&
+	    strspn(host, hostchars) == strlen(host))
+		put_kv(o, "host=", host, strlen(host));
+	if (port != NULL && *port != '\0' && strlen(port) <= 5 &&
+	    strspn(port, "0123456789") == strlen(port))
+		put_kv(o, "port=", port, strlen(port));
+	return put_auth(o, token, token_len, err, errlen);
+}
+
+int
+tm_build_xoauth2(const char *user, const char *token, size_t token_len, size_t max_token, tm_out *o,
+    char *err, size_t errlen)
+{
+	o->len = 0;
+	o->full = 0;
+	if (check_token(token, token_len, max_token, err, errlen) != 0)
+		return -1;
+	if (user == NULL || *user == '\0')
+		return fail(err, errlen, "XOAUTH2 needs a user name");
+	if (check_user(user, err, errlen) != 0)
+		return -1;
+	put_kv(o, "user=", user, strlen(user));
+	return put_auth(o, token, token_len, err, errlen);
+}
+
+size_t
+tm_build_size(const char *user, const char *host, size_t token_len, size_t max_token)
+{
+	size_t ulen = user ? strnlen(user, TM_AUTHZID_MAX + 1) : 0;
+	size_t hlen = host ? strnlen(host, 256) : 0;
+
+	/* every user byte escaped at worst, plus the fixed parts; inputs over
+	 * their caps are refused by the builders, which never write past the
+	 * buffer, so the size stays small whatever the application passed */
+	return 3 * ulen + hlen + (token_len < max_token ? token_len : max_token) + 64;
 }

@@ -21,6 +21,12 @@ if [ "$what" = test ]; then
 	# people use against those servers (t_mailclients), and OpenSSH's own
 	# ssh client (t_sshd_multipart)
 	pkgs="$pkgs curl msmtp openssh-client"
+	# OpenLDAP: slapd runs the plugin's server side, ldapwhoami its client side
+	pkgs="$pkgs slapd ldap-utils"
+	# Cyrus IMAP: imapd runs the plugin's server side, imtest its client
+	# side. cyrus-imapd itself conflicts with dovecot-imapd (both are the
+	# imap-server): its imapd is unpacked beside, see cyrus_imapd below
+	pkgs="$pkgs cyrus-common cyrus-clients"
 	# packaging: Debian packages built, linted and installed; RPMs built
 	pkgs="$pkgs build-essential debhelper dpkg-dev fakeroot lintian rpm"
 	# hardening: memcheck, the sanitizer runtime, strace for the no-network test
@@ -32,11 +38,30 @@ if [ "$what" = test ]; then
 	# system has no libsasl2-modules)
 	pkgs="$pkgs libcjose-dev libjwt-dev libsasl2-modules"
 fi
+# cyrus_imapd: Debian's imapd for tests/e2e/t_cyrus.sh, unpacked (not
+# installed: the package would remove Dovecot's) from the cyrus-imapd
+# package of the installed cyrus-common's version
+CYRUS_DIR=/usr/local/lib/tokenscope-test/cyrus-imapd
+cyrus_imapd() {
+	[ "$what" = test ] || return 0
+	[ -x /usr/lib/cyrus/bin/imapd ] || [ -x "$CYRUS_DIR/usr/lib/cyrus/bin/imapd" ] && return 0
+	[ "$(id -u)" = 0 ] || { echo "tests/e2e/t_cyrus.sh needs $CYRUS_DIR: run scripts/deps.sh test as root" >&2; return 0; }
+	v=$(dpkg-query -W -f='${Version}' cyrus-common) || return 1
+	d=$(mktemp -d) && chmod 755 "$d" || return 1
+	(cd "$d" && apt-get download -qq "cyrus-imapd=$v" 2>/dev/null) &&
+		mkdir -p "$CYRUS_DIR" && dpkg-deb -x "$d"/cyrus-imapd_*.deb "$CYRUS_DIR"
+	rc=$?
+	rm -rf "$d"
+	return $rc
+}
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	cyrus_imapd
+	exit
+fi
 if [ "$(id -u)" != 0 ]; then
 	echo "missing Debian packages:$missing" >&2
 	echo "install them as root: apt-get install$missing" >&2
@@ -54,3 +79,4 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+cyrus_imapd

@@ -11,7 +11,8 @@
 static const char *const internal[] = { "ts_validate", "ts_jws_parse", "ts_jws_claims",
 	"ts_jws_payload", "ts_jws_iss", "ts_b64url_decode", "ts_key_verify", "ts_jwk_to_key",
 	"ts_ctx_new", "ts_conf_load", "pt_ctx_get", "pt_parse_args", "tm_parse_oauthbearer",
-	"tm_parse_xoauth2", "json_loadb", NULL };
+	"tm_parse_xoauth2", "tm_build_oauthbearer", "tm_build_xoauth2", "tm_is_b64token",
+	"json_loadb", NULL };
 
 static void
 check(const char *rel, const char *const *want)
@@ -47,7 +48,8 @@ main(void)
 	static const char *const pam[] = { "pam_sm_authenticate", "pam_sm_setcred",
 		"pam_sm_acct_mgmt", NULL };
 
-	static const char *const sasl[] = { "sasl_server_plug_init", NULL };
+	static const char *const sasl[] = { "sasl_server_plug_init", "sasl_client_plug_init",
+		NULL };
 
 	check("pam_token/.libs/pam_token.so", pam);
 	check("sasl_token/.libs/libtoken.so", sasl);

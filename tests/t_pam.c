@@ -120,11 +120,7 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp, void *ar
 static const char *
 tok(const char *name)
 {
-	const char *t = json_string_value(json_object_get(json_object_get(fresh, "tokens"), name));
-
-	if (t == NULL)
-		tap_bail("no fresh token %s", name);
-	return t;
+	return env_fresh_token(fresh, name);
 }
 
 /* Runs auth (+ account when acct) for service/user, answering prompts as

@@ -174,18 +174,14 @@ log_cb(void *ctx, int level, const char *msg)
 static const sasl_callback_t callbacks[] = {
 	{ SASL_CB_GETPATH, CB(getpath), NULL },
 	{ SASL_CB_GETOPT, CB(getopt_cb), NULL },
-	{ SASL_CB_LOG, CB(log_cb), NULL },
+	{ SASL_CB_LOG, CB(env_sasl_log), NULL },
 	{ SASL_CB_LIST_END, NULL, NULL },
 };
 
 static const char *
 tok(const char *name)
 {
-	const char *t = json_string_value(json_object_get(json_object_get(fresh, "tokens"), name));
-
-	if (t == NULL)
-		tap_bail("no fresh token %s", name);
-	return t;
+	return env_fresh_token(fresh, name);
 }
 
 typedef struct result {

@@ -230,3 +230,21 @@ env_forgery_fixture(
 		*dir_out = dir;
 	return conf;
 }
+
+const char *
+env_fresh_token(const struct json_t *fresh, const char *name)
+{
+	const char *t = json_string_value(json_object_get(json_object_get(fresh, "tokens"), name));
+
+	if (t == NULL)
+		tap_bail("no fresh token %s", name);
+	return t;
+}
+
+int
+env_sasl_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	env_log(NULL, level, msg);
+	return 0; /* SASL_OK */
+}

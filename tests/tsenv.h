@@ -21,6 +21,8 @@ const char *env_write(const char *dir, const char *file, const char *text, unsig
  * t_zz_no_token_in_logs) and remembers the last line. */
 void env_log(void *arg, int prio, const char *line);
 const char *env_last_log(void);
+/* The same sink as a libsasl2 SASL_CB_LOG callback (returns SASL_OK). */
+int env_sasl_log(void *ctx, int level, const char *msg);
 /* True when one of the last 64 logged lines contains needle. */
 int env_log_seen(const char *needle);
 /* The policy fixture, shared by the tests that decide on every policy
@@ -33,6 +35,8 @@ const char *env_policy_fixture(const char *name, const char **dir_out);
  * dir/fresh.json, as a JSON object (caller decrefs); bails on failure. */
 struct json_t;
 struct json_t *env_fresh_tokens(const char *dir);
+/* One of them by case name; bails when it is missing. */
+const char *env_fresh_token(const struct json_t *fresh, const char *name);
 
 /* M7: the policy fixture `name` plus [issuer tenant-a], whose one key
  * (p256, kid t-1) is published for any tenant by an "issuer" template, in

@@ -53,6 +53,35 @@ policy_in() {
 	"$PY" "$TS_SRCDIR/tests/mint_now.py" "$TS_FIXTURES" >"$1/fresh.json"
 }
 
+# policy_for SERVICE: for a server whose SASL service name is fixed, the
+# test policy's dovecot section renamed SERVICE and narrowed to the corp
+# issuer (a partner's validly signed token is then another issuer's)
+policy_for() {
+	sed -i -e "s/^\[service dovecot\]\$/[service $1]/" \
+		-e 's/^issuers *= corp partner legacy$/issuers         = corp/' "$W/tokenscope.conf"
+}
+
+# cyrus_client PROG PORT MECH USER TOKEN COMMANDS OK_RE: Cyrus's own
+# imtest or smtptest (cyrus-clients) logging in through libtoken.so's
+# client side (from $PLUGINS when set), then COMMANDS on its input. Exit 0
+# when it logged in and OK_RE is in its transcript, 1 only for the
+# server's own refusal (IMAP "NO", SMTP "535"), 2 for anything else. The
+# transcript is $W/PROG.N, N counted in $n_cyrus.
+CYRUS_CLIENTS=/usr/lib/cyrus/bin
+n_cyrus=0
+cyrus_client() {
+	n_cyrus=$((n_cyrus + 1))
+	t="$W/$1.$n_cyrus"
+	printf "$6" | env ${PLUGINS:+SASL_PATH="$PLUGINS"} timeout 30 "$CYRUS_CLIENTS/$1" -p "$2" -m "$3" \
+		-a "$4" -w "$5" 127.0.0.1 >"$t" 2>&1
+	if grep -q "^Authenticated\." "$t" && grep -qE "$7" "$t"; then
+		return 0
+	fi
+	grep -qE "^S: ([A-Z][0-9]+ NO |535 )" "$t" && return 1
+	echo "# $1: $(grep -v '^C: ' "$t" | head -3 | cut -c1-120 | tr '\n' ' ')" >&2
+	return 2
+}
+
 # free_port: a TCP port on 127.0.0.1 nobody listens on
 free_port() {
 	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -16,6 +16,17 @@ fi
 good=$(tok good_smtp)
 smtp oauthbearer alice "$good" alice@example.com; accepted $? "postfix_oauthbearer_login_and_send"
 smtp xoauth2 alice "$good" alice@example.com; accepted $? "postfix_xoauth2_login_and_send"
+# Cyrus's smtptest through libtoken.so's client side: a relay recipient is
+# accepted only after the login
+PLUGINS="${SASLENV#SASL_PATH=}"
+if [ -x "$CYRUS_CLIENTS/smtptest" ]; then
+	for m in OAUTHBEARER XOAUTH2; do
+		cyrus_client smtptest "$PORT" $m alice "$good" 'MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.org>\r\nQUIT\r\n' '^250 2\.1\.5 '
+		accepted $? "postfix_${m}_login_with_smtptest_and_the_client_plugin (cyrus-clients $(dpkg-query -W -f='${Version}' cyrus-clients 2>/dev/null))"
+	done
+	cyrus_client smtptest "$PORT" OAUTHBEARER alice "$(tok K1_partner_key_claims_corp_issuer)" 'QUIT\r\n' '^221'
+	refused $? "K1_postfix_forged_token_from_smtptest_535"
+fi
 delivered=0
 for i in $(seq 1 50); do
 	delivered=$(find "$W/vmail/mailbox/new" -type f 2>/dev/null | wc -l)
