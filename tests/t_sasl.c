@@ -174,7 +174,7 @@ log_cb(void *ctx, int level, const char *msg)
 static const sasl_callback_t callbacks[] = {
 	{ SASL_CB_GETPATH, CB(getpath), NULL },
 	{ SASL_CB_GETOPT, CB(getopt_cb), NULL },
-	{ SASL_CB_LOG, CB(env_sasl_log), NULL },
+	{ SASL_CB_LOG, CB(log_cb), NULL },
 	{ SASL_CB_LIST_END, NULL, NULL },
 };
 
