@@ -217,9 +217,9 @@ dovecot_pam_passdb() {
 
 # dovecot_conf PORT [EXTRA [PAM_ARGS [AUTH_MECHS]]]: $W/dovecot.conf with
 # passdb pam (dovecot_setup's), IMAP on 127.0.0.1:PORT; EXTRA lines go to
-# the top level, PAM_ARGS as in dovecot_pam_passdb, AUTH_MECHS (the
-# auth_mechanisms) in place of every mechanism that reaches PAM. Sets
-# MECHS, the mechanisms that reach PAM.
+# the top level, PAM_ARGS as in dovecot_pam_passdb, AUTH_MECHS are the
+# auth_mechanisms offered (by default every one that reaches PAM in that
+# version). Sets MECHS, the mechanisms that reach PAM.
 dovecot_conf() {
 	case "$DOVECOT_VERSION" in
 	2.3.*) MECHS="login plain xoauth2 oauthbearer" _mechs="plain login oauthbearer xoauth2" ;;
