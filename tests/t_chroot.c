@@ -127,24 +127,42 @@ stop(pid_t pid)
 		tap_diag("chrooted child exit status %d", st);
 }
 
-static void
-test_edits_reach_the_chrooted_process(void)
+/* Starts the chrooted child (drop: as nobody after the chroot), shows it
+ * accepting (test ACCEPTS), revokes the token's key and shows the refusal
+ * (test REVOCATION), then takes the revocation back and asks once more
+ * (test UNREVOKED when not NULL), so that the child has seen it; returns
+ * the child. */
+static pid_t
+start_and_revoke(int drop, const char *accepts, const char *revocation, const char *unrevoked)
 {
-	char revoked[128], log[sizeof(child_log)], sub[4300];
+	char revoked[128];
 	pid_t pid;
 	ts_reason r;
 
 	write_conf(KEY, "imap.example.com");
 	env_write(dir, "revoked", "# nothing revoked\n", 0644);
-	pid = start(0);
-	ok(ask(NULL, 0) == TS_OK, "K13_chrooted_process_accepts_with_the_state_loaded_before");
+	pid = start(drop);
+	ok(ask(NULL, 0) == TS_OK, "%s", accepts);
 	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("p256"));
 	env_write(dir, "revoked", revoked, 0644);
 	r = ask(NULL, 0);
-	ok(r == TS_R_KEY_REVOKED, "K13_revocation_reaches_the_chrooted_process (%s)",
-	    ts_reason_str(r));
+	ok(r == TS_R_KEY_REVOKED, "%s (%s)", revocation, ts_reason_str(r));
 	env_write(dir, "revoked", "# nothing revoked\n", 0644);
-	ok(ask(NULL, 0) == TS_OK, "K13_unrevoked_again");
+	r = ask(NULL, 0);
+	if (unrevoked != NULL)
+		ok(r == TS_OK, "%s", unrevoked);
+	return pid;
+}
+
+static void
+test_edits_reach_the_chrooted_process(void)
+{
+	char log[sizeof(child_log)], sub[4300];
+	pid_t pid;
+	ts_reason r;
+
+	pid = start_and_revoke(0, "K13_chrooted_process_accepts_with_the_state_loaded_before",
+	    "K13_revocation_reaches_the_chrooted_process", "K13_unrevoked_again");
 	write_conf(KEY, "smtp.example.com");
 	r = ask(NULL, 0);
 	ok(r == TS_R_AUDIENCE_MISMATCH, "K13_audience_edit_reaches_the_chrooted_process (%s)",
@@ -198,21 +216,12 @@ test_fix_reaches_the_chrooted_process(void)
 static void
 test_after_dropping_privileges(void)
 {
-	char revoked[128], log[sizeof(child_log)], path[4300];
+	char log[sizeof(child_log)], path[4300];
 	pid_t pid;
 	ts_reason r;
 
-	write_conf(KEY, "imap.example.com");
-	env_write(dir, "revoked", "# nothing revoked\n", 0644);
-	pid = start(1);
-	ok(ask(NULL, 0) == TS_OK, "K13_chrooted_unprivileged_process_accepts");
-	snprintf(revoked, sizeof(revoked), "%s\n", fx_thumbprint("p256"));
-	env_write(dir, "revoked", revoked, 0644);
-	r = ask(NULL, 0);
-	ok(r == TS_R_KEY_REVOKED, "K13_revocation_reaches_a_chrooted_unprivileged_process (%s)",
-	    ts_reason_str(r));
-	env_write(dir, "revoked", "# nothing revoked\n", 0644);
-	(void)ask(NULL, 0);
+	pid = start_and_revoke(1, "K13_chrooted_unprivileged_process_accepts",
+	    "K13_revocation_reaches_a_chrooted_unprivileged_process", NULL);
 	snprintf(path, sizeof(path), "%s/tokenscope.conf", dir);
 	if (chmod(path, 0600) != 0)
 		tap_bail("chmod");

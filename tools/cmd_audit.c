@@ -180,10 +180,15 @@ parse_bsd(const char *s)
 	return t < 0 ? 0 : t;
 }
 
+/* A field of a decision line, read by the line's format: text_field for
+ * "key=VALUE ..." text, json_field for a JSON object. */
+typedef void (*field_reader)(const void *line, const char *key, char *out, size_t cap);
+
 /* The value of key=VALUE among the text line's space-separated fields. */
 static void
-text_field(const char *line, const char *key, char *out, size_t cap)
+text_field(const void *text, const char *key, char *out, size_t cap)
 {
+	const char *line = text;
 	size_t klen = strlen(key);
 	const char *p = line;
 
@@ -200,9 +205,9 @@ text_field(const char *line, const char *key, char *out, size_t cap)
 }
 
 static void
-json_field(json_t *o, const char *key, char *out, size_t cap)
+json_field(const void *o, const char *key, char *out, size_t cap)
 {
-	const char *v = json_string_value(json_object_get(o, key));
+	const char *v = json_string_value(json_object_get((const json_t *)o, key));
 
 	snprintf(out, cap, "%s", v != NULL ? v : "");
 }
@@ -215,13 +220,26 @@ none_to_empty(char *s)
 		s[0] = '\0';
 }
 
+/* The fields of a decision, the same in either format. */
+static void
+decision_fields(field_reader field, const void *line, decision *d)
+{
+	char result[16];
+
+	field(line, "result", result, sizeof(result));
+	field(line, "reason", d->reason, sizeof(d->reason));
+	field(line, "issuer", d->issuer, sizeof(d->issuer));
+	field(line, "thumbprint", d->thumbprint, sizeof(d->thumbprint));
+	field(line, "user", d->user, sizeof(d->user));
+	field(line, "alert", d->alert, sizeof(d->alert));
+	d->accepted = strcmp(result, "accept") == 0;
+}
+
 /* Fills d from the part of a line after "tokenscope: ". Returns 1 for a
  * decision, 2 for an alert line, 0 for anything else. */
 static int
 parse_decision(const char *rest, decision *d)
 {
-	char result[16];
-
 	if (strncmp(rest, "ALERT ", 6) == 0)
 		return 2;
 	if (rest[0] == '{') {
@@ -233,27 +251,14 @@ parse_decision(const char *rest, decision *d)
 
 		if (json_integer_value(json_object_get(o, "time")) > 0)
 			d->when = (time_t)json_integer_value(json_object_get(o, "time"));
-		if (kind == 1) {
-			json_field(o, "result", result, sizeof(result));
-			json_field(o, "reason", d->reason, sizeof(d->reason));
-			json_field(o, "issuer", d->issuer, sizeof(d->issuer));
-			json_field(o, "thumbprint", d->thumbprint, sizeof(d->thumbprint));
-			json_field(o, "user", d->user, sizeof(d->user));
-			json_field(o, "alert", d->alert, sizeof(d->alert));
-			d->accepted = strcmp(result, "accept") == 0;
-		}
+		if (kind == 1)
+			decision_fields(json_field, o, d);
 		json_decref(o);
 		return kind;
 	}
 	if (strncmp(rest, "result=", 7) != 0)
 		return 0;
-	text_field(rest, "result", result, sizeof(result));
-	text_field(rest, "reason", d->reason, sizeof(d->reason));
-	text_field(rest, "issuer", d->issuer, sizeof(d->issuer));
-	text_field(rest, "thumbprint", d->thumbprint, sizeof(d->thumbprint));
-	text_field(rest, "user", d->user, sizeof(d->user));
-	text_field(rest, "alert", d->alert, sizeof(d->alert));
-	d->accepted = strcmp(result, "accept") == 0;
+	decision_fields(text_field, rest, d);
 	return 1;
 }
 

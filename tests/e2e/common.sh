@@ -107,18 +107,49 @@ sys.exit(1)
 PYEOF
 }
 
-# Dovecot IMAP with passdb pam and pam_token.so, for t_dovecot.sh and
-# t_dovecot_cache.sh. dovecot_setup NAME: the PAM stack (service dovecot
-# in $W/pam.d through pam_wrapper, or a uniquely named /etc/pam.d file for
-# the installed module) and the auth worker; sets SERVICE, PAMDIR, MODULE,
-# WORKER and DOVECOT_VERSION.
+# Dovecot IMAP on 127.0.0.1 from a config of the test's own. DOVECOT_VERSION
+# picks the syntax: Dovecot 2.4 (Debian 13) has a new configuration syntax,
+# and its OAUTHBEARER and XOAUTH2 go only to its oauth2 passdb, never to
+# passdb pam: there the token reaches pam_token.so through LOGIN and
+# AUTHENTICATE PLAIN only.
 DOVECOT=/usr/sbin/dovecot
 # dovecot-core alone has the master but no IMAP server (another IMAP
 # package, such as cyrus-imapd, replaces dovecot-imapd)
 dovecot_imap_missing() { [ ! -x "$DOVECOT" ] || [ ! -x /usr/lib/dovecot/imap ]; }
-dovecot_setup() {
-	mkdir -p "$W/pam.d" "$W/run" "$W/state" "$W/mail" "$W/home"
+
+# dovecot_dirs: the directories under $W a Dovecot of the tests uses; sets
+# DOVECOT_VERSION
+dovecot_dirs() {
+	mkdir -p "$W/run" "$W/state" "$W/mail" "$W/home"
 	chmod 1777 "$W/mail" "$W/home"
+	DOVECOT_VERSION=$("$DOVECOT" --version | cut -d' ' -f1)
+}
+
+# dovecot_worker PAMDIR [VAR=VALUE...]: $W/auth-worker.sh, Dovecot's auth
+# worker with pam_wrapper (only there): PAM reads its service files from
+# PAMDIR; the further variables go to its environment too
+dovecot_worker() {
+	WORKER="$W/auth-worker.sh"
+	_pamdir=$1
+	shift
+	cat >"$WORKER" <<SH
+#!/bin/sh
+# pam_wrapper only in the auth worker: PAM reads its service files from $_pamdir
+export LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$_pamdir${*:+ $*}
+exec /usr/lib/dovecot/auth "\$@"
+SH
+	chmod 755 "$WORKER"
+}
+
+# Dovecot with passdb pam and pam_token.so, for t_dovecot.sh,
+# t_dovecot_cache.sh and t_mailclients.sh. dovecot_setup NAME: the
+# directories, the PAM stack (service dovecot in $W/pam.d through
+# pam_wrapper, or a uniquely named /etc/pam.d file for the installed
+# module) and the auth worker; sets SERVICE, PAMDIR, MODULE, WORKER and
+# DOVECOT_VERSION.
+dovecot_setup() {
+	dovecot_dirs
+	mkdir -p "$W/pam.d"
 	if [ -n "${TS_E2E_INSTALLED:-}" ]; then
 		# the installed module by name, from a uniquely named /etc/pam.d file
 		SERVICE=tokenscope-e2e-$1
@@ -131,113 +162,102 @@ dovecot_setup() {
 		PAMDIR=$W/pam.d
 		MODULE=$PAM_MODULE
 		echo "auth required pam_deny.so" >"$W/pam.d/other"
-		WORKER="$W/auth-worker.sh"
-		cat >"$W/auth-worker.sh" <<SH
-#!/bin/sh
-# pam_wrapper only in the auth worker: PAM reads its service files from $W/pam.d
-export LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$W/pam.d
-exec /usr/lib/dovecot/auth "\$@"
-SH
-		chmod 755 "$W/auth-worker.sh"
+		dovecot_worker "$W/pam.d"
 	fi
 	cat >"$PAMDIR/$SERVICE" <<PAM
 auth    required $MODULE config=$W/tokenscope.conf service=dovecot
 account required $MODULE config=$W/tokenscope.conf service=dovecot
 PAM
-	DOVECOT_VERSION=$("$DOVECOT" --version | cut -d' ' -f1)
 }
 
-# dovecot_conf PORT [EXTRA [PAM_ARGS]]: writes $W/dovecot.conf in the
-# syntax of the installed version, IMAP on 127.0.0.1:PORT; EXTRA lines go
-# to the top level, PAM_ARGS (2.3 only: cache_key=...) before the PAM
-# service in the passdb's args. Sets MECHS. Dovecot 2.4 (Debian 13) has a
-# new configuration syntax, and its OAUTHBEARER and XOAUTH2 go only to its
-# oauth2 passdb, never to passdb pam: there the token reaches pam_token.so
-# through LOGIN and AUTHENTICATE PLAIN only.
-dovecot_conf() {
+# dovecot_base PORT TEXT: writes $W/dovecot.conf in the syntax of the
+# installed version: directories under $W, IMAP on 127.0.0.1:PORT, maildir
+# in $W/mail, a static userdb (nobody, homes in $W/home), then TEXT (the
+# authentication: passdb, services, settings) in the same syntax
+dovecot_base() {
 	case "$DOVECOT_VERSION" in
 	2.3.*)
-		MECHS="login plain xoauth2 oauthbearer"
-		cat >"$W/dovecot.conf" <<CONF
-base_dir = $W/run
-state_dir = $W/state
-log_path = $W/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login oauthbearer xoauth2
-auth_verbose = yes
-auth_failure_delay = 0
-mail_location = maildir:$W/mail/%u
-${2:-}
-passdb {
-  driver = pam
-  args = ${3:-} $SERVICE
-}
-userdb {
+		_head=""
+		_mail="mail_location = maildir:$W/mail/%u"
+		_userdb="userdb {
   driver = static
   args = uid=65534 gid=65534 home=$W/home/%u
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $1
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service auth-worker {
-  executable = $WORKER -w
-  user = root
-}
-CONF
+}"
+		_listen=address
 		;;
 	*)
-		MECHS="login plain"
-		cat >"$W/dovecot.conf" <<CONF
-dovecot_config_version = 2.4.1
-dovecot_storage_version = 2.4.1
-base_dir = $W/run
-state_dir = $W/state
-log_path = $W/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-ssl = no
-auth_allow_cleartext = yes
-auth_mechanisms = plain login
-auth_verbose = yes
-auth_failure_delay = 0
-mail_driver = maildir
-mail_path = $W/mail/%{user}
-${2:-}
-passdb pam {
-  service_name = $SERVICE
-}
-userdb static {
+		# the first settings 2.4 requires
+		_head="dovecot_config_version = 2.4.1
+dovecot_storage_version = 2.4.1"
+		_mail="mail_driver = maildir
+mail_path = $W/mail/%{user}"
+		_userdb="userdb static {
   fields {
     uid = 65534
     gid = 65534
     home = $W/home/%{user}
   }
-}
+}"
+		_listen=listen
+		;;
+	esac
+	cat >"$W/dovecot.conf" <<CONF
+$_head
+base_dir = $W/run
+state_dir = $W/state
+log_path = $W/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+$_mail
+$_userdb
 service imap-login {
   inet_listener imap {
-    listen = 127.0.0.1
+    $_listen = 127.0.0.1
     port = $1
   }
   inet_listener imaps {
     port = 0
   }
 }
-service auth-worker {
-  executable = $WORKER -w
-  user = root
-}
+$2
 CONF
-		;;
+}
+
+# dovecot_auth MECHS: the authentication settings of the tests' Dovecot
+# (cleartext allowed on 127.0.0.1 without TLS, MECHS, verbose, no delay)
+dovecot_auth() {
+	case "$DOVECOT_VERSION" in
+	2.3.*) echo "disable_plaintext_auth = no" ;;
+	*) echo "auth_allow_cleartext = yes" ;;
 	esac
+	printf 'auth_mechanisms = %s\nauth_verbose = yes\nauth_failure_delay = 0\n' "$1"
+}
+
+# dovecot_pam_passdb [PAM_ARGS]: passdb pam for the PAM service $SERVICE
+# (PAM_ARGS, 2.3 only: cache_key=..., before it) and the auth worker
+# $WORKER that runs it
+dovecot_pam_passdb() {
+	case "$DOVECOT_VERSION" in
+	2.3.*) printf 'passdb {\n  driver = pam\n  args = %s %s\n}\n' "${1:-}" "$SERVICE" ;;
+	*) printf 'passdb pam {\n  service_name = %s\n}\n' "$SERVICE" ;;
+	esac
+	printf 'service auth-worker {\n  executable = %s -w\n  user = root\n}\n' "$WORKER"
+}
+
+# dovecot_conf PORT [EXTRA [PAM_ARGS [AUTH_MECHS]]]: $W/dovecot.conf with
+# passdb pam (dovecot_setup's), IMAP on 127.0.0.1:PORT; EXTRA lines go to
+# the top level, PAM_ARGS as in dovecot_pam_passdb, AUTH_MECHS are the
+# auth_mechanisms offered (by default every one that reaches PAM in that
+# version). Sets MECHS, the mechanisms that reach PAM.
+dovecot_conf() {
+	case "$DOVECOT_VERSION" in
+	2.3.*) MECHS="login plain xoauth2 oauthbearer" _mechs="plain login oauthbearer xoauth2" ;;
+	*) MECHS="login plain" _mechs="plain login" ;;
+	esac
+	dovecot_base "$1" "$(dovecot_auth "${4:-$_mechs}")
+${2:-}
+$(dovecot_pam_passdb "${3:-}")"
 }
 
 # dovecot_start / dovecot_stop: the master from $W/dovecot.conf, and its
@@ -254,7 +274,7 @@ dovecot_halt() {
 }
 dovecot_stop() {
 	dovecot_halt
-	[ "$PAMDIR" = /etc/pam.d ] && rm -f "$PAMDIR/$SERVICE"
+	[ "${PAMDIR:-}" = /etc/pam.d ] && rm -f "$PAMDIR/$SERVICE"
 }
 
 # tok CASE: a fresh token of policy_in's fresh.json; imap MECH USER SECRET:
@@ -284,26 +304,32 @@ print(now + secs)
 PYEOF
 }
 
-# Postfix with libtoken.so behind SMTP AUTH on 127.0.0.1:$PORT, from a config
-# directory of its own ($C, in the scratch dir $W with the test policy).
-# postfix_setup NAME CHROOT: CHROOT y runs that smtpd chrooted in its queue
-# directory ($W/spool), as Debian's default master.cf does; every other
-# service runs unchrooted. Skips the whole test without Postfix.
-postfix_setup() {
+# at_exit CMD: the shell command CMD runs when the test exits, before those
+# added earlier (the server started last is stopped first)
+E2E_AT_EXIT=:
+at_exit() {
+	E2E_AT_EXIT="$1; $E2E_AT_EXIT"
+	trap 'eval "$E2E_AT_EXIT"' EXIT
+}
+
+# Postfix from a config directory of its own ($C), its queue and data in the
+# scratch dir $W. postfix_base DIR PORT: the package's master.cf with its
+# smtp listener moved to 127.0.0.1:PORT (commented out for PORT "-") and
+# every service unchrooted, and a main.cf of what every test's Postfix
+# needs (loopback only, no local delivery, its log in $W/postfix.log).
+# Skips the whole test without Postfix.
+postfix_base() {
 	POSTFIX=/usr/sbin/postfix
 	[ -x "$POSTFIX" ] || skip_all "postfix is not installed (scripts/deps.sh test installs it)"
-	# the build tree's plugin, or the installed one from libsasl's own path
-	SASLENV="SASL_PATH=$TS_BUILDDIR/sasl_token/.libs"
-	[ -n "${TS_E2E_INSTALLED:-}" ] && SASLENV=""
-	e2e_dir "$1"
-	policy_in "$W"
-	C="$W/conf"
-	mkdir -p "$C/sasl" "$W/spool" "$W/data" "$W/vmail"
+	C=$1
+	mkdir -p "$C" "$W/spool" "$W/data"
 	chown postfix "$W/data"
-	chown 65534:65534 "$W/vmail"
 	cp /etc/postfix/master.cf "$C/master.cf"
-	PORT=$(free_port)
-	sed -i "s/^smtp      inet/127.0.0.1:$PORT inet/" "$C/master.cf"
+	if [ "$2" = - ]; then
+		sed -i 's/^smtp      inet/#&/' "$C/master.cf"
+	else
+		sed -i "s/^smtp      inet/127.0.0.1:$2 inet/" "$C/master.cf"
+	fi
 	cat >"$C/main.cf" <<CF
 compatibility_level = 3.6
 queue_directory = $W/spool
@@ -313,50 +339,114 @@ mydomain = example.com
 mydestination =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
+alias_maps =
+alias_database =
+maillog_file = $W/postfix.log
+maillog_file_prefixes = $W
+service_throttle_time = 1s
+CF
+	postconf -c "$C" -F '*/*/chroot = n' >/dev/null
+}
+
+# postfix_cyrus: Postfix's Cyrus SASL finds our plugin: the build tree's
+# (SASL_PATH), or the installed one from libsasl's own path; its config in
+# $C/sasl
+postfix_cyrus() {
+	SASLENV="SASL_PATH=$TS_BUILDDIR/sasl_token/.libs"
+	[ -n "${TS_E2E_INSTALLED:-}" ] && SASLENV=""
+	# Debian 12's Postfix 3.7 reads the SASL config from CONFIG_DIR/sasl
+	# whatever cyrus_sasl_config_path says; Debian 13's 3.10 honours the
+	# setting and otherwise reads /etc/postfix/sasl: name the directory for both
+	cat >>"$C/main.cf" <<CF
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C $SASLENV
+cyrus_sasl_config_path = $C/sasl
+CF
+}
+
+# postfix_mail SASL_TYPE SASL_PATH: SMTP AUTH on every smtpd (SASL_TYPE
+# cyrus or dovecot), relaying and delivery only after it, to the virtual
+# mailbox $W/vmail/mailbox (example.com); long AUTH lines, no error sleep
+postfix_mail() {
+	mkdir -p "$W/vmail"
+	chown 65534:65534 "$W/vmail"
+	cat >>"$C/main.cf" <<CF
 virtual_mailbox_domains = example.com
 virtual_mailbox_base = $W/vmail
 virtual_mailbox_maps = static:mailbox/
 virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
-alias_maps =
-alias_database =
 smtpd_sasl_auth_enable = yes
-smtpd_sasl_type = cyrus
-smtpd_sasl_path = smtpd
+smtpd_sasl_type = $1
+smtpd_sasl_path = $2
 smtpd_sasl_security_options = noanonymous
 smtpd_tls_security_level = none
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = permit_sasl_authenticated, reject
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C $SASLENV
-maillog_file = $W/postfix.log
-maillog_file_prefixes = $W
 line_length_limit = 8192
-service_throttle_time = 1s
 smtpd_error_sleep_time = 0
 CF
-	# Debian 12's Postfix 3.7 reads the SASL config from CONFIG_DIR/sasl
-	# whatever cyrus_sasl_config_path says; Debian 13's 3.10 honours the
-	# setting and otherwise reads /etc/postfix/sasl: name the directory for both
-	postconf -c "$C" -e "cyrus_sasl_config_path = $C/sasl"
-	postconf -c "$C" -F '*/*/chroot = n' >/dev/null
-	postconf -c "$C" -F "127.0.0.1:$PORT/inet/chroot = $2" >/dev/null
-	cat >"$C/sasl/smtpd.conf" <<SASL
-mech_list: OAUTHBEARER XOAUTH2
+}
+
+# sasl_app APP MECHS: the plugin's config for the SASL application APP
+# (smtpd_sasl_path) offering MECHS
+sasl_app() {
+	mkdir -p "$C/sasl"
+	cat >"$C/sasl/$1.conf" <<SASL
+mech_list: $2
 token_config: $W/tokenscope.conf
 token_openid_configuration: https://sso.example.com/realms/corp/.well-known/openid-configuration
 log_level: 4
 SASL
 }
 
-# postfix_start: starts it, stops it at exit (then runs $E2E_CLEANUP, a
-# command of the test's own), and checks the SMTP banner.
-postfix_start() {
-	"$POSTFIX" -c "$C" start >"$W/start.out" 2>&1
-	trap '"$POSTFIX" -c "$C" stop >/dev/null 2>&1; eval "${E2E_CLEANUP:-}"' EXIT
-	wait_banner "$PORT" "220"
-	ok $? "postfix_started_on_127.0.0.1:$PORT ($(tail -1 "$W/start.out"))"
+# Postfix with libtoken.so behind SMTP AUTH on 127.0.0.1:$SPORT (= $PORT),
+# in $W/conf with the test policy. postfix_conf CHROOT [APP MECHS]: CHROOT
+# y runs that smtpd chrooted in its queue directory ($W/spool), as
+# Debian's default master.cf does; every other service runs unchrooted.
+# With APP, a second smtpd on 127.0.0.1:$XPORT uses the SASL application
+# APP offering MECHS. postfix_setup NAME CHROOT: the same in a fresh
+# scratch directory NAME with the test policy.
+postfix_conf() {
+	SPORT=$(free_port)
+	PORT=$SPORT
+	postfix_base "$W/conf" "$SPORT"
+	postfix_cyrus
+	postfix_mail cyrus smtpd
+	postconf -c "$C" -F "127.0.0.1:$PORT/inet/chroot = $1" >/dev/null
+	sasl_app smtpd "OAUTHBEARER XOAUTH2"
+	XPORT=""
+	[ -n "${2:-}" ] || return 0
+	XPORT=$(free_port)
+	echo "127.0.0.1:$XPORT inet n - n - - smtpd -o smtpd_sasl_path=$2" >>"$C/master.cf"
+	sasl_app "$2" "$3"
+}
+postfix_setup() {
+	e2e_dir "$1"
+	policy_in "$W"
+	postfix_conf "$2"
 }
 
-# smtp MECH USER TOKEN [RCPT]: one SMTP AUTH, each from its own 127.0.0.N
-# (src: see imap below)
-smtp() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/smtp_client.py" "$PORT" "127.0.0.$src" "$@"; }
+# postfix_start [WHAT]: starts it, stops it at exit, and checks the SMTP
+# banner of each smtpd (test WHAT_started_..., WHAT postfix by default)
+postfix_start() {
+	"$POSTFIX" -c "$C" start >"$W/start.out" 2>&1
+	at_exit '"$POSTFIX" -c "$C" stop >/dev/null 2>&1'
+	wait_banner "$SPORT" "220" && { [ -z "${XPORT:-}" ] || wait_banner "$XPORT" "220"; }
+	ok $? "${1:-postfix}_started_on_127.0.0.1:$SPORT${XPORT:+ and :$XPORT} ($(tail -1 "$W/start.out"))"
+}
+
+# smtp MECH USER TOKEN [RCPT]: one SMTP AUTH to 127.0.0.1:$SPORT, each from
+# its own 127.0.0.N (src: see imap above)
+smtp() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/smtp_client.py" "$SPORT" "127.0.0.$src" "$@"; }
+
+# delivered N: waits (bounded) for N messages in the virtual mailbox;
+# prints how many are there
+delivered() {
+	_i=0
+	while [ $_i -lt 50 ]; do
+		[ "$(find "$W/vmail/mailbox/new" -type f 2>/dev/null | wc -l)" -ge "$1" ] && break
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	find "$W/vmail/mailbox/new" -type f 2>/dev/null | wc -l
+}

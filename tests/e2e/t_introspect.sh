@@ -8,15 +8,13 @@
 # X-Dovecot-Auth-Protocol map of the dovecot client.
 set -u
 . "$(dirname "$0")/common.sh"
-POSTFIX=/usr/sbin/postfix
 DAEMON=${TS_INTROSPECT:-$TS_BUILDDIR/introspect/tokenscope-introspect}
 dovecot_imap_missing && skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
 [ -x "$DAEMON" ] || skip_all "no $DAEMON"
 
 e2e_dir introspect
 policy_in "$W"
-mkdir -p "$W/run" "$W/state" "$W/mail" "$W/home"
-chmod 1777 "$W/mail" "$W/home"
+dovecot_dirs
 SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 HASH=$(printf '%s' "$SECRET" | sha256sum | cut -d' ' -f1)
 cat >"$W/clients" <<CL
@@ -34,116 +32,45 @@ runuser -u nobody -- test -r "$W/tokenscope.conf" 2>/dev/null || U=root
 "$DAEMON" -c "$W/tokenscope.conf" -k "$W/clients" -l "127.0.0.1:$IPORT" -u "$U" \
 	--log-stderr 2>"$W/introspect.log" &
 DPID=$!
+at_exit 'kill "$DPID" 2>/dev/null'
 PORT=$(free_port)
-DOVECOT_VERSION=$("$DOVECOT" --version | cut -d' ' -f1)
 URL="http://dovecot:$SECRET@127.0.0.1:$IPORT/introspect"
-case "$DOVECOT_VERSION" in
-2.3.*)
-	cat >"$W/dovecot-oauth2.conf.ext" <<EXT
-introspection_mode = post
+OAUTH2="introspection_mode = post
 introspection_url = $URL
 send_auth_headers = yes
 username_attribute = username
 active_attribute = active
-active_value = true
-EXT
-	cat >"$W/dovecot.conf" <<CONF
-base_dir = $W/run
-state_dir = $W/state
-log_path = $W/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = oauthbearer xoauth2
-auth_verbose = yes
-auth_failure_delay = 0
-mail_location = maildir:$W/mail/%u
-passdb {
+active_value = true"
+# the oauth2 passdb: 2.3 reads its settings from a file of their own, 2.4
+# from an oauth2 block
+case "$DOVECOT_VERSION" in
+2.3.*)
+	echo "$OAUTH2" >"$W/dovecot-oauth2.conf.ext"
+	PASSDB="passdb {
   driver = oauth2
   mechanisms = oauthbearer xoauth2
   args = $W/dovecot-oauth2.conf.ext
-}
-userdb {
-  driver = static
-  args = uid=65534 gid=65534 home=$W/home/%u
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service auth {
-  unix_listener $W/postfix-auth {
-    mode = 0666
-  }
-}
-CONF
+}"
 	;;
 *)
-	cat >"$W/dovecot.conf" <<CONF
-dovecot_config_version = 2.4.1
-dovecot_storage_version = 2.4.1
-base_dir = $W/run
-state_dir = $W/state
-log_path = $W/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-ssl = no
-auth_allow_cleartext = yes
-auth_mechanisms = oauthbearer xoauth2
-auth_verbose = yes
-auth_failure_delay = 0
-mail_driver = maildir
-mail_path = $W/mail/%{user}
-oauth2 {
-  introspection_mode = post
-  introspection_url = $URL
-  send_auth_headers = yes
-  username_attribute = username
-  active_attribute = active
-  active_value = true
+	PASSDB="oauth2 {
+$(echo "$OAUTH2" | sed 's/^/  /')
 }
 passdb oauth2 {
   mechanisms_filter = oauthbearer xoauth2
-}
-userdb static {
-  fields {
-    uid = 65534
-    gid = 65534
-    home = $W/home/%{user}
-  }
-}
-service imap-login {
-  inet_listener imap {
-    listen = 127.0.0.1
-    port = $PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
+}"
+	;;
+esac
+# Postfix asks this Dovecot's auth service (smtpd_sasl_type = dovecot)
+dovecot_base "$PORT" "$(dovecot_auth "oauthbearer xoauth2")
+$PASSDB
 service auth {
   unix_listener $W/postfix-auth {
     mode = 0666
   }
-}
-CONF
-	;;
-esac
-"$DOVECOT" -c "$W/dovecot.conf"
-C="$W/pfconf"
-stop() {
-	[ -d "$C" ] && "$POSTFIX" -c "$C" stop >/dev/null 2>&1
-	[ -f "$W/run/master.pid" ] && kill "$(cat "$W/run/master.pid")" 2>/dev/null
-	kill "$DPID" 2>/dev/null
-	sleep 1
-}
-trap stop EXIT
+}"
+dovecot_start
+at_exit dovecot_halt
 wait_banner "$PORT" "* OK"
 ok $? "dovecot_${DOVECOT_VERSION}_started_on_127.0.0.1:$PORT"
 
@@ -157,47 +84,11 @@ imap xoauth2 alice "$(tok C2_aud_wrong)"; refused $? "C2_introspect_dovecot_wron
 imap oauthbearer bob "$good"; refused $? "C6_introspect_dovecot_bob_with_alices_token_refused"
 imap xoauth2 alice "$(tok good_smtp)"; refused $? "N3_introspect_dovecot_smtp_token_not_valid_for_imap"
 
-if [ -x "$POSTFIX" ]; then
-	mkdir -p "$C" "$W/spool" "$W/data" "$W/vmail"
-	chown postfix "$W/data"
-	chown 65534:65534 "$W/vmail"
-	cp /etc/postfix/master.cf "$C/master.cf"
+if [ -x /usr/sbin/postfix ]; then
 	SPORT=$(free_port)
-	sed -i "s/^smtp      inet/127.0.0.1:$SPORT inet/" "$C/master.cf"
-	cat >"$C/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $W/spool
-data_directory = $W/data
-myhostname = mx.example.com
-mydomain = example.com
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-virtual_mailbox_domains = example.com
-virtual_mailbox_base = $W/vmail
-virtual_mailbox_maps = static:mailbox/
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
-alias_maps =
-alias_database =
-smtpd_sasl_auth_enable = yes
-smtpd_sasl_type = dovecot
-smtpd_sasl_path = $W/postfix-auth
-smtpd_sasl_security_options = noanonymous
-smtpd_tls_security_level = none
-smtpd_relay_restrictions = permit_sasl_authenticated, reject
-smtpd_recipient_restrictions = permit_sasl_authenticated, reject
-maillog_file = $W/postfix.log
-maillog_file_prefixes = $W
-line_length_limit = 8192
-service_throttle_time = 1s
-smtpd_error_sleep_time = 0
-CF
-	postconf -c "$C" -F '*/*/chroot = n' >/dev/null
-	"$POSTFIX" -c "$C" start >"$W/pfstart.out" 2>&1
-	wait_banner "$SPORT" "220"
-	ok $? "postfix_with_dovecot_sasl_started_on_127.0.0.1:$SPORT"
-	smtp() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/smtp_client.py" "$SPORT" "127.0.0.$src" "$@"; }
+	postfix_base "$W/pfconf" "$SPORT"
+	postfix_mail dovecot "$W/postfix-auth"
+	postfix_start postfix_with_dovecot_sasl
 	server_accepted=0
 	smtp xoauth2 alice "$(tok good_smtp)" alice@example.com; accepted $? "N_postfix_through_dovecot_xoauth2_login_and_send"
 	smtp xoauth2 alice "$(tok K1_partner_key_claims_corp_issuer)"; refused $? "K1_postfix_through_dovecot_forged_token_535"

@@ -11,10 +11,8 @@
 set -u
 . "$(dirname "$0")/common.sh"
 E="$TS_SRCDIR/tests/e2e"
-DOVECOT=/usr/sbin/dovecot
-POSTFIX=/usr/sbin/postfix
 [ -x "$DOVECOT" ] || skip_all "dovecot-imapd is not installed (scripts/deps.sh test installs it)"
-[ -x "$POSTFIX" ] || skip_all "postfix is not installed (scripts/deps.sh test installs it)"
+[ -x /usr/sbin/postfix ] || skip_all "postfix is not installed (scripts/deps.sh test installs it)"
 [ -f "$PAM_WRAPPER_LIB" ] || skip_all "libpam-wrapper is not installed"
 command -v curl >/dev/null || skip_all "curl is not installed"
 command -v msmtp >/dev/null || skip_all "msmtp is not installed"
@@ -29,14 +27,13 @@ FM_VERSION=""
 [ -n "$FETCHMAIL" ] && FM_VERSION=$(HOME=$W "$FETCHMAIL" --version 2>/dev/null |
 	sed -n 's/.*fetchmail release \([0-9.]*\).*/\1/p' | head -1)
 [ -n "$FM_VERSION" ] && echo "# fetchmail $FM_VERSION"
-tok() { "$PY" -c "import json; print(json.load(open('$W/fresh.json'))['tokens']['$1'])"; }
 printf '%s' "$(tok good_corp_es256)" >"$W/imap.good"
 printf '%s' "$(tok K1_partner_key_claims_corp_issuer)" >"$W/imap.forged"
 printf '%s' "$(tok good_smtp)" >"$W/smtp.good"
 printf '%s' "$(tok K1_partner_key_claims_corp_issuer)" >"$W/smtp.forged"
 chmod 600 "$W"/*.good "$W"/*.forged
-src=1
-next_src() { src=$((src + 1)); echo "127.0.0.$src"; }
+# next_src: SRC, the next 127.0.0.N source address (one count with imap and smtp)
+next_src() { src=$((src + 1)); SRC=127.0.0.$src; }
 
 # curl's and msmtp's exit status as the test clients': 0 logged in, 1 only
 # for the server's refusal (curl 67 "login denied", msmtp 77 with the
@@ -112,72 +109,16 @@ if [ -n "$FETCHMAIL" ]; then
 fi
 
 # --- Dovecot: curl over IMAP --------------------------------------------
-# dovecot_up MECHS: Dovecot 2.3 with passdb pam (pam_token.so through
+# dovecot_up MECHS: Dovecot with passdb pam (pam_token.so through
 # pam_wrapper in the auth worker) offering MECHS, on a fresh port
-mkdir -p "$W/pam.d" "$W/run" "$W/state" "$W/mail" "$W/home"
-chmod 1777 "$W/mail" "$W/home"
-echo "auth required pam_deny.so" >"$W/pam.d/other"
-cat >"$W/pam.d/dovecot" <<PAM
-auth    required $PAM_MODULE config=$W/tokenscope.conf service=dovecot
-account required $PAM_MODULE config=$W/tokenscope.conf service=dovecot
-PAM
-cat >"$W/auth-worker.sh" <<SH
-#!/bin/sh
-export LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$W/pam.d
-exec /usr/lib/dovecot/auth "\$@"
-SH
-chmod 755 "$W/auth-worker.sh"
+dovecot_setup mailclients
 dovecot_up() {
-	IPORT=$(free_port)
-	cat >"$W/dovecot.conf" <<CONF
-base_dir = $W/run
-state_dir = $W/state
-log_path = $W/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = $1
-auth_verbose = yes
-auth_failure_delay = 0
-mail_location = maildir:$W/mail/%u
-passdb {
-  driver = pam
-  args = dovecot
+	PORT=$(free_port)
+	dovecot_conf "$PORT" "" "" "$1"
+	dovecot_start
+	wait_banner "$PORT" "* OK"
 }
-userdb {
-  driver = static
-  args = uid=65534 gid=65534 home=$W/home/%u
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $IPORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service auth-worker {
-  executable = $W/auth-worker.sh -w
-  user = root
-}
-CONF
-	"$DOVECOT" -c "$W/dovecot.conf"
-	wait_banner "$IPORT" "* OK"
-}
-dovecot_down() {
-	_pid=$(cat "$W/run/master.pid" 2>/dev/null) || return 0
-	kill "$_pid" 2>/dev/null
-	_i=0
-	while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.2; _i=$((_i + 1)); done
-}
-POSTFIX_UP=0
-stop() {
-	dovecot_down
-	[ "$POSTFIX_UP" = 1 ] && "$POSTFIX" -c "$W/conf" stop >/dev/null 2>&1
-}
-trap stop EXIT
+at_exit dovecot_stop
 
 # optional_fields SERVER DRIVER TOKENFILE: RFC 7628 makes host and port
 # optional and the scheme case-insensitive; no client tested sends either
@@ -192,7 +133,8 @@ optional_fields() {
 curl_imap() {
 	_t=$1
 	shift
-	curl -sS --interface "$(next_src)" --max-time 30 "imap://127.0.0.1:$IPORT/" -X "EXAMINE INBOX" \
+	next_src
+	curl -sS --interface "$SRC" --max-time 30 "imap://127.0.0.1:$PORT/" -X "EXAMINE INBOX" \
 		--user alice: --oauth2-bearer "$(cat "$_t")" "$@" >"$W/client.out" 2>"$W/client.err"
 	curl_rc $?
 }
@@ -200,7 +142,7 @@ case $("$DOVECOT" --version) in
 2.3.*)
 	# OAUTHBEARER and XOAUTH2 offered: curl takes OAUTHBEARER
 	dovecot_up "plain login oauthbearer xoauth2"
-	ok $? "dovecot_started_on_127.0.0.1:$IPORT offering OAUTHBEARER and XOAUTH2"
+	ok $? "dovecot_started_on_127.0.0.1:$PORT offering OAUTHBEARER and XOAUTH2"
 	server_accepted=0
 	curl_imap "$W/imap.good"
 	accepted $? "curl_imap_oauthbearer_good_token_logs_in_and_examines_INBOX"
@@ -208,20 +150,19 @@ case $("$DOVECOT" --version) in
 	curl_imap "$W/imap.forged"; refused $? "K1_curl_imap_oauthbearer_forged_token_refused"
 	# the shapes no client sends: Dovecot 2.3 needs a= (it names the PAM
 	# user) and takes the rest
-	imap() { "$PY" "$E/imap_client.py" "$IPORT" "$(next_src)" "$@"; }
 	optional_fields dovecot imap "$W/imap.good"
 	imap oauthbearer-noauthzid alice "$(cat "$W/imap.good")"
 	refused $? "dovecot_oauthbearer_without_a_refused_by_dovecot"
 	grep -q "pam_authenticate() failed" "$W/dovecot.log"
 	ok $? "dovecot_log_shows_the_pam_refusals"
-	dovecot_down
+	dovecot_halt
 	# XOAUTH2 alone: curl takes XOAUTH2
 	dovecot_up "plain login xoauth2"
-	ok $? "dovecot_restarted_on_127.0.0.1:$IPORT offering XOAUTH2 alone"
+	ok $? "dovecot_restarted_on_127.0.0.1:$PORT offering XOAUTH2 alone"
 	server_accepted=0
 	curl_imap "$W/imap.good"; accepted $? "curl_imap_xoauth2_good_token_logs_in_and_examines_INBOX"
 	curl_imap "$W/imap.forged"; refused $? "K1_curl_imap_xoauth2_forged_token_refused"
-	dovecot_down
+	dovecot_halt
 	grep -q "Login: user=<alice>, method=OAUTHBEARER" "$W/dovecot.log" &&
 		grep -q "Login: user=<alice>, method=XOAUTH2" "$W/dovecot.log"
 	ok $? "dovecot_log_shows_alice_logged_in_with_both_mechanisms"
@@ -247,69 +188,22 @@ fi
 # --- Postfix: curl and msmtp over SMTP ----------------------------------
 # two smtpd services: SASL application "smtpd" offers OAUTHBEARER and
 # XOAUTH2, "smtpdxo" XOAUTH2 alone (curl takes OAUTHBEARER when offered)
-C="$W/conf"
-mkdir -p "$C/sasl" "$W/spool" "$W/data" "$W/vmail"
-chown postfix "$W/data"
-chown 65534:65534 "$W/vmail"
-cp /etc/postfix/master.cf "$C/master.cf"
-SPORT=$(free_port)
-XPORT=$(free_port)
-sed -i "s/^smtp      inet/127.0.0.1:$SPORT inet/" "$C/master.cf"
-echo "127.0.0.1:$XPORT inet n - n - - smtpd -o smtpd_sasl_path=smtpdxo" >>"$C/master.cf"
-cat >"$C/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $W/spool
-data_directory = $W/data
-myhostname = mx.example.com
-mydomain = example.com
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-virtual_mailbox_domains = example.com
-virtual_mailbox_base = $W/vmail
-virtual_mailbox_maps = static:mailbox/
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
-alias_maps =
-alias_database =
-smtpd_sasl_auth_enable = yes
-smtpd_sasl_type = cyrus
-smtpd_sasl_path = smtpd
-smtpd_sasl_security_options = noanonymous
-smtpd_tls_security_level = none
-smtpd_relay_restrictions = permit_sasl_authenticated, reject
-smtpd_recipient_restrictions = permit_sasl_authenticated, reject
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$TS_BUILDDIR/sasl_token/.libs
-maillog_file = $W/postfix.log
-maillog_file_prefixes = $W
-line_length_limit = 8192
-service_throttle_time = 1s
-smtpd_error_sleep_time = 0
-cyrus_sasl_config_path = $C/sasl
-CF
-postconf -c "$C" -F '*/*/chroot = n' >/dev/null
-for app in smtpd:"OAUTHBEARER XOAUTH2" smtpdxo:XOAUTH2; do
-	cat >"$C/sasl/${app%%:*}.conf" <<SASL
-mech_list: ${app#*:}
-token_config: $W/tokenscope.conf
-log_level: 4
-SASL
-done
-"$POSTFIX" -c "$C" start >"$W/postfix.start" 2>&1 && POSTFIX_UP=1
-wait_banner "$SPORT" "220" && wait_banner "$XPORT" "220"
-ok $? "postfix_started_on_127.0.0.1:$SPORT and :$XPORT"
+postfix_conf n smtpdxo XOAUTH2
+postfix_start
 server_accepted=0
 
 # curl_smtp PORT TOKENFILE: authenticate and send a message to alice
 curl_smtp() {
-	curl -sS --interface "$(next_src)" --max-time 30 "smtp://127.0.0.1:$1" \
+	next_src
+	curl -sS --interface "$SRC" --max-time 30 "smtp://127.0.0.1:$1" \
 		--mail-from alice@example.com --mail-rcpt alice@example.com -T "$W/mail.txt" \
 		--user alice: --oauth2-bearer "$(cat "$2")" >"$W/client.out" 2>"$W/client.err"
 	curl_rc $?
 }
 # msmtp_send PORT MECH TOKENFILE: the same with msmtp (passwordeval)
 msmtp_send() {
-	msmtprc "$W/msmtprc" "$1" "$2" "$3" "$(next_src)"
+	next_src
+	msmtprc "$W/msmtprc" "$1" "$2" "$3" "$SRC"
 	msmtp -C "$W/msmtprc" alice@example.com <"$W/mail.txt" >"$W/client.out" 2>"$W/client.err"
 	_rc=$?
 	[ $_rc = 0 ] && return 0
@@ -322,20 +216,14 @@ curl_smtp "$SPORT" "$W/smtp.good"; accepted $? "curl_smtp_oauthbearer_good_token
 curl_smtp "$XPORT" "$W/smtp.good"; accepted $? "curl_smtp_xoauth2_good_token_sends"
 msmtp_send "$SPORT" oauthbearer "$W/smtp.good"; accepted $? "msmtp_oauthbearer_passwordeval_good_token_sends"
 msmtp_send "$SPORT" xoauth2 "$W/smtp.good"; accepted $? "msmtp_xoauth2_passwordeval_good_token_sends"
-delivered=0
-for _i in $(seq 1 50); do
-	delivered=$(find "$W/vmail/mailbox/new" -type f 2>/dev/null | wc -l)
-	[ "$delivered" -ge 4 ] && break
-	sleep 0.2
-done
-[ "$delivered" -ge 4 ]; ok $? "postfix_delivered_the_four_messages ($delivered)"
+n_delivered=$(delivered 4)
+[ "$n_delivered" -ge 4 ]; ok $? "postfix_delivered_the_four_messages ($n_delivered)"
 curl_smtp "$SPORT" "$W/smtp.forged"; refused $? "K1_curl_smtp_oauthbearer_forged_token_refused"
 curl_smtp "$XPORT" "$W/smtp.forged"; refused $? "K1_curl_smtp_xoauth2_forged_token_refused"
 msmtp_send "$SPORT" oauthbearer "$W/smtp.forged"; refused $? "K1_msmtp_oauthbearer_forged_token_refused"
 msmtp_send "$SPORT" xoauth2 "$W/smtp.forged"; refused $? "K1_msmtp_xoauth2_forged_token_refused"
 # the shapes no client sends, by our driver: RFC 7628 makes a= optional (the
 # user is then the token's)
-smtp() { "$PY" "$E/smtp_client.py" "$SPORT" "$(next_src)" "$@"; }
 optional_fields postfix smtp "$W/smtp.good"
 smtp oauthbearer-noauthzid alice "$(cat "$W/smtp.good")"
 accepted $? "postfix_oauthbearer_without_a_logs_in_as_the_tokens_user"

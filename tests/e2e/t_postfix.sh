@@ -27,13 +27,8 @@ if [ -x "$CYRUS_CLIENTS/smtptest" ]; then
 	cyrus_client smtptest "$PORT" OAUTHBEARER alice "$(tok K1_partner_key_claims_corp_issuer)" 'QUIT\r\n' '^221'
 	refused $? "K1_postfix_forged_token_from_smtptest_535"
 fi
-delivered=0
-for i in $(seq 1 50); do
-	delivered=$(find "$W/vmail/mailbox/new" -type f 2>/dev/null | wc -l)
-	[ "$delivered" -ge 2 ] && break
-	sleep 0.2
-done
-[ "$delivered" -ge 2 ]; ok $? "postfix_delivered_both_messages_to_the_mailbox ($delivered)"
+n_delivered=$(delivered 2)
+[ "$n_delivered" -ge 2 ]; ok $? "postfix_delivered_both_messages_to_the_mailbox ($n_delivered)"
 smtp oauthbearer alice "$(tok K1_partner_key_claims_corp_issuer)"; refused $? "K1_postfix_forged_token_535"
 smtp xoauth2 alice "$(tok C1_expired)"; refused $? "C1_postfix_expired_token_535"
 smtp oauthbearer alice "$(tok C2_wrong_service_audience)"; refused $? "C2_postfix_wrong_audience_535"

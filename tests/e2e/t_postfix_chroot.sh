@@ -29,7 +29,7 @@ with open(sys.argv[2], "ab", buffering=0) as f:
         f.write(s.recv(65536) + b"\n")
 ' "$W/spool/dev/log" "$W/syslog.txt" &
 listener=$!
-E2E_CLEANUP='kill "$listener" 2>/dev/null'
+at_exit 'kill "$listener" 2>/dev/null'
 for i in $(seq 1 50); do [ -S "$W/spool/dev/log" ] && break; sleep 0.1; done
 chmod 666 "$W/spool/dev/log" # smtpd writes to it as postfix
 postfix_start

@@ -41,11 +41,8 @@ fi
 
 e2e_dir quickstart
 E="$W/etc"
-mkdir -p "$E/pam.d" "$E/dovecot/conf.d" "$E/postfix" "$E/ssh/sshd_config.d" "$W/home" "$W/bin" \
-	"$W/run" "$W/state" "$W/mail" "$W/spool" "$W/data" "$W/hostdev"
-chmod 755 "$E" "$E"/* "$W/home"
-chmod 1777 "$W/mail"
-chown postfix "$W/data"
+mkdir -p "$E/pam.d" "$E/dovecot/conf.d" "$E/postfix" "$E/ssh/sshd_config.d" "$W/root" "$W/bin" "$W/hostdev"
+chmod 755 "$E" "$E"/* "$W/root"
 
 # a private /dev: the host's few device nodes a daemon needs, and a /dev/log
 # of our own (the host's syslog, if any, never sees these lines)
@@ -68,21 +65,21 @@ while True:
         out.write(m.group(2).decode("utf-8", "replace").rstrip("\n") + "\n")
 PYEOF
 LOGGER=$!
+at_exit 'kill "$LOGGER" 2>/dev/null'
 
 if [ -n "${TS_E2E_INSTALLED:-}" ]; then
 	QS=$(ls /usr/share/doc/tokenscope/README.Debian /usr/share/doc/tokenscope/README.Debian.gz 2>/dev/null | head -1)
-	TS=/usr/bin/tokenscope MODSUB="" SASLENV=""
+	TS=/usr/bin/tokenscope MODSUB=""
 else
 	QS="$TS_SRCDIR/doc/quickstart.md"
 	TS="$TS_BUILDDIR/tools/tokenscope"
 	MODSUB="/^\(auth\|account\) /s| pam_token.so | $PAM_MODULE |"
-	SASLENV="SASL_PATH=$TS_BUILDDIR/sasl_token/.libs"
 fi
 [ -n "$QS" ] && [ -f "$QS" ]; ok $? "quickstart_text_found (${QS:-no README.Debian installed})"
 
 IPORT=$(free_port)
 SPORT=$(free_port)
-DOVECOT_VERSION=$(/usr/sbin/dovecot --version | cut -d' ' -f1)
+dovecot_dirs
 case "$DOVECOT_VERSION" in 2.3.*) DV=2.3 ;; *) DV=2.4 ;; esac
 # block NAME: the commands of the quick start's "```sh NAME" block, with the
 # substitutions above
@@ -111,7 +108,7 @@ check-config | keys | verify | explain) exec "$TS" "\$sub" -c "$E/tokenscope/tok
 esac
 SH
 chmod 755 "$W/bin/tokenscope"
-export HOME="$W/home" MAIL_CONFIG="$E/postfix" PATH="$W/bin:$PATH"
+export HOME="$W/root" MAIL_CONFIG="$E/postfix" PATH="$W/bin:$PATH"
 cp /etc/pam.d/sshd "$E/pam.d/sshd" 2>/dev/null || printf 'auth required pam_permit.so\n@include common-auth\n' >"$E/pam.d/sshd"
 cp "$E/pam.d/sshd" "$W/sshd.stock"
 echo "auth required pam_deny.so" >"$E/pam.d/other"
@@ -121,27 +118,12 @@ echo "auth required pam_deny.so" >"$E/pam.d/other"
 # queue directory) so that only the quick start's own entry is chrooted
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.example.com \
 	-keyout "$W/tls.key" -out "$W/tls.crt" >/dev/null 2>&1
-cat >"$E/postfix/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $W/spool
-data_directory = $W/data
-myhostname = mx.example.com
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-alias_maps =
-alias_database =
+postfix_base "$E/postfix" -
+cat >>"$E/postfix/main.cf" <<CF
 smtpd_tls_cert_file = $W/tls.crt
 smtpd_tls_key_file = $W/tls.key
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C $SASLENV
-cyrus_sasl_config_path = $E/postfix/sasl
-maillog_file = $W/postfix.log
-maillog_file_prefixes = $W
-service_throttle_time = 1s
 CF
-cp /etc/postfix/master.cf "$E/postfix/master.cf"
-sed -i 's/^smtp      inet/#&/' "$E/postfix/master.cf"
-postconf -F '*/*/chroot = n' >/dev/null
+postfix_cyrus
 
 # 1-5: issuer, configuration, tokens, Dovecot, Postfix, sshd as written
 {
@@ -151,101 +133,25 @@ postconf -F '*/*/chroot = n' >/dev/null
 		block $b
 	done
 } >"$W/setup.sh"
-(cd "$W/home" && sh "$W/setup.sh") >"$W/setup.out" 2>&1
+(cd "$W/root" && sh "$W/setup.sh") >"$W/setup.out" 2>&1
 rc=$?
 [ $rc = 0 ] || sed 's/^/# /' "$W/setup.out" | tail -20
 ok $rc "quickstart_setup_blocks_run_as_written (Dovecot $DV blocks)"
 [ "$(grep -c '^result: *accepted' "$W/setup.out")" = 2 ] && ! grep -q "^result: *rejected" "$W/setup.out"
 ok $? "quickstart_tokens_pass_tokenscope_verify"
 
-# "systemctl restart dovecot postfix": the servers from E, on our ports
-cat >"$W/auth-worker.sh" <<SH
-#!/bin/sh
+# "systemctl restart dovecot postfix": the servers from E, on our ports.
 # pam_wrapper: PAM reads its service files from $E/pam.d, and modules'
-# syslog lines reach /dev/log as without it
-export LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$E/pam.d PAM_WRAPPER_USE_SYSLOG=1
-exec /usr/lib/dovecot/auth "\$@"
-SH
-chmod 755 "$W/auth-worker.sh"
-if [ "$DV" = 2.3 ]; then
-	cat >"$W/dovecot.conf" <<CONF
-base_dir = $W/run
-state_dir = $W/state
-log_path = $W/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-ssl = no
-mail_location = maildir:$W/mail/%u
-passdb {
-  driver = pam
-}
-userdb {
-  driver = static
-  args = uid=65534 gid=65534 home=$W/mail/%u
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $IPORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service auth-worker {
-  executable = $W/auth-worker.sh -w
-  user = root
-}
-!include $E/dovecot/conf.d/99-tokenscope.conf
-CONF
-else
-	cat >"$W/dovecot.conf" <<CONF
-dovecot_config_version = 2.4.1
-dovecot_storage_version = 2.4.1
-base_dir = $W/run
-state_dir = $W/state
-log_path = $W/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-ssl = no
-mail_driver = maildir
-mail_path = $W/mail/%{user}
-passdb pam {
-}
-userdb static {
-  fields {
-    uid = 65534
-    gid = 65534
-    home = $W/mail/%{user}
-  }
-}
-service imap-login {
-  inet_listener imap {
-    listen = 127.0.0.1
-    port = $IPORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service auth-worker {
-  executable = $W/auth-worker.sh -w
-  user = root
-}
-!include $E/dovecot/conf.d/99-tokenscope.conf
-CONF
-fi
-/usr/sbin/dovecot -c "$W/dovecot.conf"
-/usr/sbin/postfix -c "$E/postfix" start >"$W/postfix-start.out" 2>&1
-stop() {
-	/usr/sbin/postfix -c "$E/postfix" stop >/dev/null 2>&1
-	[ -f "$W/run/master.pid" ] && kill "$(cat "$W/run/master.pid")" 2>/dev/null
-	kill "$LOGGER" 2>/dev/null
-	sleep 1
-}
-trap stop EXIT
+# syslog lines reach /dev/log as without it; passdb pam as Debian's stock
+# config has it (service dovecot); the rest is the block's conf.d file
+dovecot_worker "$E/pam.d" PAM_WRAPPER_USE_SYSLOG=1
+SERVICE=dovecot
+dovecot_base "$IPORT" "$(dovecot_pam_passdb)
+!include $E/dovecot/conf.d/99-tokenscope.conf"
+dovecot_start
+at_exit dovecot_halt
 wait_banner "$IPORT" "* OK"; ok $? "dovecot_${DOVECOT_VERSION}_started_on_127.0.0.1:$IPORT"
-wait_banner "$SPORT" "220"; ok $? "postfix_submission_started_on_127.0.0.1:$SPORT ($(tail -1 "$W/postfix-start.out"))"
+postfix_start postfix_submission
 
 # 6: the first logins, as written (the tokens minted again, as a shell that
 # ran the blocks in order would still hold them)
@@ -255,7 +161,7 @@ wait_banner "$SPORT" "220"; ok $? "postfix_submission_started_on_127.0.0.1:$SPOR
 	echo "echo '### qs-login' >&2"
 	block qs-login
 } >"$W/login.sh"
-(cd "$W/home" && sh "$W/login.sh") >"$W/login.out" 2>&1
+(cd "$W/root" && sh "$W/login.sh") >"$W/login.out" 2>&1
 rc=$?
 [ $rc = 0 ] || sed 's/^/# /' "$W/login.out" | tail -20
 accepted $rc "quickstart_first_imap_and_smtp_logins"
@@ -266,7 +172,7 @@ ok $? "postfix_log_shows_an_auth_in_the_chrooted_submission_smtpd"
 
 # 7: the log the quick start names, read with its own command
 sleep 1
-(cd "$W/home" && block qs-logs | sh) >"$W/logs.out" 2>&1
+(cd "$W/root" && block qs-logs | sh) >"$W/logs.out" 2>&1
 sed 's/^/# /' "$W/logs.out"
 grep -q "tokenscope: result=accept reason=ok service=dovecot .* user=alice" "$W/logs.out"
 ok $? "quickstart_log_command_shows_the_imap_accept"
