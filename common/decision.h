@@ -10,7 +10,7 @@
 #include "tokenscope.h"
 
 /* Size of the buffer a decision line is formatted into. */
-#define TS_DECISION_LINE_MAX 1536
+#define TS_DECISION_LINE_MAX 1600
 
 /* Formats res (and the request's service and remote host, sanitised here)
  * into line. The line always ends with exp= and, on accept, user= whole:

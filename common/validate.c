@@ -9,6 +9,7 @@
 #include "claims.h"
 #include "ctx.h"
 #include "decision.h"
+#include "fetchreq.h"
 #include "jws.h"
 #include "replay.h"
 
@@ -56,7 +57,7 @@ describe_claims(ts_result *res, const ts_jv *claims)
 /* The fixed text of a decision line and the widest values its fields can
  * hold: the line must always end whole, user= included (M3), so the
  * buffer is sized for the worst case. */
-#define DECISION_FIXED 160
+#define DECISION_FIXED 190
 #define DECISION_WORST                                                                             \
 	(DECISION_FIXED + 8 * TS_LOG_VALUE_MAX + (sizeof(((ts_result *)0)->thumbprint) - 1) +      \
 	    (sizeof(((ts_result *)0)->alg) - 1) + 20 + TS_USER_MAX)
@@ -87,12 +88,15 @@ ts_decision_line(char *line, size_t cap, const ts_request *req, const ts_result 
 	/* M3: every value here is sanitised and capped; never the token */
 	hn = snprintf(line, hcap,
 	    "tokenscope: result=%s reason=%s service=%s rhost=%s issuer=%s kid=%s thumbprint=%s "
-	    "alg=%s typ=%s aud=%s sub=%s jti=%s",
+	    "alg=%s typ=%s aud=%s sub=%s jti=%s%s",
 	    res->accepted ? "accept" : "reject", ts_reason_str(res->reason), svc, rhost,
 	    res->issuer_name[0] ? res->issuer_name : "-", res->kid[0] ? res->kid : "-",
 	    res->thumbprint[0] ? res->thumbprint : "-", res->alg[0] ? res->alg : "-",
 	    res->typ[0] ? res->typ : "-", res->aud[0] ? res->aud : "-",
-	    res->sub[0] ? res->sub : "-", res->jti[0] ? res->jti : "-");
+	    res->sub[0] ? res->sub : "-", res->jti[0] ? res->jti : "-",
+	    res->fetch_requested > 0       ? " fetch_requested=yes"
+	        : res->fetch_requested < 0 ? " fetch_requested=failed"
+	                                   : "");
 	if (hn < 0)
 		hn = 0;
 	if ((size_t)hn >= hcap) {
@@ -424,6 +428,11 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 			        : r != TS_OK  ? e->msg
 			                      : "");
 	}
+	/* K13: decided already; a kid this issuer does not have (not a key
+	 * withdrawn, c.b set) may mean it rotated: leave a note for the fetcher */
+	if (r == TS_R_UNKNOWN_KEY && req->request_fetch && c.kid != NULL && c.b == NULL &&
+	    c.conf->fetch_spool != NULL && (c.is->discovery != NULL || c.is->jwks_uri != NULL))
+		res->fetch_requested = ts_fetchreq_note(c.conf->fetch_spool, c.is->name) ? 1 : -1;
 	if (r == TS_OK) {
 		memcpy(res->user, c.co.user, sizeof(res->user));
 		res->valid_until = c.co.exp + c.conf->clock_skew;
