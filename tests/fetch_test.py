@@ -9,7 +9,8 @@ algorithm; a second fetch changes nothing; an untrusted certificate, a
 discovery document naming another issuer and a server that is down all
 fail and leave the key file as it was; a rotation is picked up by a
 long-running verifier without restart; --pin holds back a new key until
-`tokenscope keys --approve` names it."""
+`tokenscope keys --approve` names it. fetch_request_test.py adds K13: a
+login's request for an unknown kid, served by `fetch-keys --requested`."""
 
 import hashlib
 import http.server
@@ -82,9 +83,16 @@ openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", 
 DOCS = os.path.join(DIR, "docs")
 
 
+GETS = {}  # path -> how many times the identity provider served it (K13)
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
     def __init__(self, *a, **kw):
         super().__init__(*a, directory=DOCS, **kw)
+
+    def do_GET(self):
+        GETS[self.path] = GETS.get(self.path, 0) + 1
+        super().do_GET()
 
     def log_message(self, *a):
         pass
@@ -373,6 +381,8 @@ rc2, out2 = run(TS, "keys", "-c", SH)
 rows = [l.split() for l in out2.splitlines() if tpH in l]
 ok(rc == 0 and "H" in kids and len(rows) == 2 and all(r[-1] == "sa,sb" for r in rows),
    "pin_shared_file_key_added_once_approved_for_every_section")
+
+exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fetch_request_test.py")).read())
 srv.shutdown()
 print("1..%d" % N)
 sys.exit(FAILED)
