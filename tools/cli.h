@@ -44,6 +44,11 @@ int cli_read_safe(const char *path, char **buf, size_t *len, char *err, size_t c
 int cli_write_atomic(
     const char *path, const char *data, size_t len, unsigned mode, char *err, size_t cap);
 int cli_lock_dir_of(const char *path, char *err, size_t cap);
+/* A file setting's path: set when given, else name beside the config
+ * (malloc'ed); and the text of path read safely (malloc'ed, NULL when
+ * missing or unsafe), path freed. */
+char *cli_conf_path(const struct ts_conf *c, const char *set, const char *name);
+char *cli_text_of(char *path);
 
 /* K13 (fetch_req.c). The last fetch of each issuer, "NAME EPOCH RESULT"
  * lines in [global] fetch_state: its path and text (malloc'ed, NULL when

@@ -197,19 +197,37 @@ cli_read_safe(const char *path, char **buf, size_t *len, char *err, size_t cap)
 	return 0;
 }
 
+char *
+cli_conf_path(const ts_conf *c, const char *set, const char *name)
+{
+	char *p;
+
+	if (set != NULL)
+		return strdup(set);
+	if ((p = malloc(strlen(c->dir) + strlen(name) + 2)) != NULL)
+		sprintf(p, "%s/%s", c->dir, name);
+	return p;
+}
+
+char *
+cli_text_of(char *path)
+{
+	char *buf = NULL, err[TS_ERR_MSG_MAX + 64];
+	size_t len = 0;
+
+	if (path != NULL && cli_read_safe(path, &buf, &len, err, sizeof(err)) < 0)
+		buf = NULL;
+	free(path);
+	return buf;
+}
+
 /* The approved keys: "ISSUER THUMBPRINT" a line (the [issuer] section
  * name), '#' comments. An approval is for one issuer: a key approved for
  * one section is not thereby approved in another's JWKS. */
 char *
 cli_approved_path(const ts_conf *c)
 {
-	char *p;
-
-	if (c->approved_keys != NULL)
-		return strdup(c->approved_keys);
-	if ((p = malloc(strlen(c->dir) + sizeof("/approved-keys"))) != NULL)
-		sprintf(p, "%s/approved-keys", c->dir);
-	return p;
+	return cli_conf_path(c, c->approved_keys, "approved-keys");
 }
 
 int
@@ -240,13 +258,7 @@ cli_is_approved(const char *text, const char *issuer, const char *tp)
 char *
 cli_approved_text(const ts_conf *c)
 {
-	char *path = cli_approved_path(c), *buf = NULL, err[TS_ERR_MSG_MAX + 64];
-	size_t len = 0;
-
-	if (path != NULL && cli_read_safe(path, &buf, &len, err, sizeof(err)) < 0)
-		buf = NULL;
-	free(path);
-	return buf;
+	return cli_text_of(cli_approved_path(c));
 }
 
 void

@@ -35,13 +35,7 @@
 char *
 cli_fetch_state_path(const ts_conf *c)
 {
-	char *p;
-
-	if (c->fetch_state != NULL)
-		return strdup(c->fetch_state);
-	if ((p = malloc(strlen(c->dir) + sizeof("/fetch-state"))) != NULL)
-		sprintf(p, "%s/fetch-state", c->dir);
-	return p;
+	return cli_conf_path(c, c->fetch_state, "fetch-state");
 }
 
 int
@@ -142,13 +136,7 @@ out:
 char *
 cli_fetch_state_text(const ts_conf *c)
 {
-	char *path = cli_fetch_state_path(c), *buf = NULL, err[TS_ERR_MSG_MAX + 64];
-	size_t len = 0;
-
-	if (path != NULL && cli_read_safe(path, &buf, &len, err, sizeof(err)) < 0)
-		buf = NULL;
-	free(path);
-	return buf;
+	return cli_text_of(cli_fetch_state_path(c));
 }
 
 /* The issuer a spool entry asks for: a section that has somewhere to fetch
