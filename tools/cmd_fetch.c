@@ -646,23 +646,34 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 }
 
 /* K13: the interval since the issuer's last fetch, waited out: a request
- * is served as soon as the interval allows, never dropped. */
-static void
+ * is served as soon as the interval allows, never dropped. A record that
+ * cannot be read safely bounds nothing: then no fetch (-1). */
+static int
 wait_interval(const ts_conf *c, const ts_issuer_conf *is)
 {
-	char *state = cli_fetch_state_text(c), res[32];
+	char *path = cli_fetch_state_path(c), *state = NULL, res[32];
+	char err[TS_ERR_MSG_MAX + 64] = "out of memory";
 	long long last = 0, wait;
+	size_t len = 0;
+	int st = path == NULL ? -1 : cli_read_safe(path, &state, &len, err, sizeof(err));
 
+	free(path);
+	if (st < 0) {
+		fprintf(
+		    stderr, "tokenscope fetch-keys: [issuer %s]: fetch_state: %s\n", is->name, err);
+		return -1;
+	}
 	if (state != NULL && cli_fetch_state_get(state, is->name, &last, res, sizeof(res)) &&
 	    (wait = last + c->fetch_interval - (long long)time(NULL)) > 0) {
 		if (wait > c->fetch_interval) /* a clock set back: one interval */
 			wait = c->fetch_interval;
-		printf("[issuer %s] fetched %lld s ago: waiting %lld s (fetch_interval %ld)\n",
-		    is->name, (long long)time(NULL) - last, wait, c->fetch_interval);
+		printf("[issuer %s] fetched less than %ld s ago: waiting %lld s\n", is->name,
+		    c->fetch_interval, wait);
 		fflush(stdout);
 		sleep((unsigned)wait);
 	}
 	free(state);
+	return 0;
 }
 
 /* Which issuers to fetch: those named (all when none is), or with
@@ -754,10 +765,11 @@ cmd_fetch_keys(int argc, char **argv)
 	for (i = 0, any = 0; i < c->nissuers; i++) {
 		if (!sel[i])
 			continue;
-		if (requested)
-			wait_interval(c, &c->issuers[i]);
 		any = 1;
-		rc |= fetch_one(c, &c->issuers[i], cafile, pin, dry);
+		if (requested && wait_interval(c, &c->issuers[i]) != 0)
+			rc = 1;
+		else
+			rc |= fetch_one(c, &c->issuers[i], cafile, pin, dry);
 	}
 	if (!any && requested)
 		printf("no fetch requested\n");
