@@ -11,9 +11,11 @@ set -u
 . "$(dirname "$0")/common.sh"
 DOVECOT=/usr/sbin/dovecot
 POSTFIX=/usr/sbin/postfix
-[ -x "$DOVECOT" ] && [ -x /usr/lib/dovecot/imap ] || skip_all "dovecot-imapd is not installed"
 [ -x "$POSTFIX" ] || skip_all "postfix is not installed"
-[ -f "$PAM_WRAPPER_LIB" ] || skip_all "libpam-wrapper is not installed"
+# the Dovecot half needs the IMAP server and pam_wrapper; the Postfix half runs without
+dv=1
+[ -x "$DOVECOT" ] && [ -x /usr/lib/dovecot/imap ] && [ -f "$PAM_WRAPPER_LIB" ] ||
+	{ dv=0; echo "# dovecot-imapd or libpam-wrapper missing: the Dovecot half is skipped"; }
 [ -n "${TS_E2E_INSTALLED:-}" ] && skip_all "runs against the build tree only"
 "$PY" -c 'import jwt, jwcrypto' 2>/dev/null || skip_all "python3-jwt / python3-jwcrypto missing"
 TS="$TS_BUILDDIR/tools/tokenscope"
@@ -68,17 +70,18 @@ chmod 644 "$W/tokenscope.conf"
 ok $? "first_fetch_by_hand_writes_key_R1 ($(grep -c 'added kid=R1' "$W/fetch0.out"))"
 
 # ---- Dovecot with passdb pam (pam_wrapper in the auth worker only) ----
-cat >"$W/auth-worker.sh" <<SH
+dovecot_up() {
+	cat >"$W/auth-worker.sh" <<SH
 #!/bin/sh
 export LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$W/pam.d
 exec /usr/lib/dovecot/auth "\$@"
 SH
-chmod 755 "$W/auth-worker.sh"
-echo "auth required pam_deny.so" >"$W/pam.d/other"
-printf '%s required %s config=%s/tokenscope.conf service=dovecot\n' auth "$PAM_MODULE" "$W" \
-	account "$PAM_MODULE" "$W" >"$W/pam.d/dovecot"
-case "$("$DOVECOT" --version)" in
-2.3.*) dconf="disable_plaintext_auth = no
+	chmod 755 "$W/auth-worker.sh"
+	echo "auth required pam_deny.so" >"$W/pam.d/other"
+	printf '%s required %s config=%s/tokenscope.conf service=dovecot\n' auth "$PAM_MODULE" "$W" \
+		account "$PAM_MODULE" "$W" >"$W/pam.d/dovecot"
+	case "$("$DOVECOT" --version)" in
+	2.3.*) dconf="disable_plaintext_auth = no
 mail_location = maildir:$W/mail/%u
 passdb {
   driver = pam
@@ -88,7 +91,7 @@ userdb {
   driver = static
   args = uid=65534 gid=65534 home=$W/home/%u
 }" listen="address" ;;
-*) dconf="dovecot_config_version = 2.4.1
+	*) dconf="dovecot_config_version = 2.4.1
 dovecot_storage_version = 2.4.1
 auth_allow_cleartext = yes
 mail_driver = maildir
@@ -103,9 +106,9 @@ userdb static {
     home = $W/home/%{user}
   }
 }" listen="listen" ;;
-esac
-# the version line must come first in 2.4: the shared settings follow
-cat >"$W/dovecot.conf" <<CONF
+	esac
+	# the version line must come first in 2.4: the shared settings follow
+	cat >"$W/dovecot.conf" <<CONF
 $dconf
 base_dir = $W/run
 state_dir = $W/state
@@ -126,10 +129,12 @@ service auth-worker {
   user = root
 }
 CONF
-"$DOVECOT" -c "$W/dovecot.conf"
-wait_banner "$DPORT" "* OK"
-ok $? "dovecot_started_on_127.0.0.1:$DPORT"
-DPID=$(cat "$W/run/master.pid" 2>/dev/null)
+	"$DOVECOT" -c "$W/dovecot.conf"
+	wait_banner "$DPORT" "* OK"
+	ok $? "dovecot_started_on_127.0.0.1:$DPORT"
+	DPID=$(cat "$W/run/master.pid" 2>/dev/null)
+}
+[ $dv = 1 ] && dovecot_up
 
 # ---- Postfix with the SASL plugin (smtpd as user postfix, no chroot) ----
 PORT=$(free_port)
@@ -169,7 +174,7 @@ retry() {
 	return 1
 }
 
-imap login alice "$(rtok R1)"; accepted $? "dovecot_login_under_the_current_key_R1"
+[ $dv = 1 ] && { imap login alice "$(rtok R1)"; accepted $? "dovecot_login_under_the_current_key_R1"; }
 smtp oauthbearer alice "$(rtok R1)"; accepted $? "postfix_login_under_the_current_key_R1"
 
 # the fetcher, as the path unit starts it: whenever the spool is not empty
@@ -183,11 +188,13 @@ smtp oauthbearer alice "$(rtok R1)"; accepted $? "postfix_login_under_the_curren
 FETCHER=$!
 
 # ---- rotation 1, met first by Dovecot ----
-before=$(fetches)
-cp "$W/idp/jwks-R2.json" "$W/idp/docs/realms/rot/keys"
-imap login alice "$(rtok R2)"; refused $? "K13_dovecot_login_under_the_new_key_R2_refused_once"
-retry imap login alice "$(rtok R2)"; ok $? "K13_dovecot_retry_under_R2_accepted_without_admin_or_restart (after ${tries}s)"
-[ "$(fetches)" -gt "$before" ]; ok $? "K13_dovecot_refusal_made_the_fetcher_fetch ($before -> $(fetches))"
+if [ $dv = 1 ]; then
+	before=$(fetches)
+	cp "$W/idp/jwks-R2.json" "$W/idp/docs/realms/rot/keys"
+	imap login alice "$(rtok R2)"; refused $? "K13_dovecot_login_under_the_new_key_R2_refused_once"
+	retry imap login alice "$(rtok R2)"; ok $? "K13_dovecot_retry_under_R2_accepted_without_admin_or_restart (after ${tries}s)"
+	[ "$(fetches)" -gt "$before" ]; ok $? "K13_dovecot_refusal_made_the_fetcher_fetch ($before -> $(fetches))"
+fi
 
 # ---- rotation 2, met first by Postfix (smtpd writes the spool as postfix) ----
 before=$(fetches)
@@ -195,14 +202,16 @@ cp "$W/idp/jwks-R3.json" "$W/idp/docs/realms/rot/keys"
 smtp oauthbearer alice "$(rtok R3)"; refused $? "K13_postfix_login_under_the_new_key_R3_refused_once"
 retry smtp oauthbearer alice "$(rtok R3)"; ok $? "K13_postfix_retry_under_R3_accepted_without_admin_or_restart (after ${tries}s)"
 [ "$(fetches)" -gt "$before" ]; ok $? "K13_postfix_refusal_made_the_fetcher_fetch ($before -> $(fetches))"
-imap login alice "$(rtok R3)"; ok $? "K13_dovecot_takes_R3_too_without_a_request_of_its_own"
-
-[ "$(cat "$W/run/master.pid" 2>/dev/null)" = "$DPID" ] &&
-	[ "$(head -1 "$W/pspool/pid/master.pid" 2>/dev/null | tr -d ' ')" = "$PPID_" ]
-ok $? "K13_neither_server_restarted"
+if [ $dv = 1 ]; then
+	imap login alice "$(rtok R3)"; ok $? "K13_dovecot_takes_R3_too_without_a_request_of_its_own"
+	[ "$(cat "$W/run/master.pid" 2>/dev/null)" = "$DPID" ]; ok $? "K13_dovecot_not_restarted"
+fi
+[ "$(head -1 "$W/pspool/pid/master.pid" 2>/dev/null | tr -d ' ')" = "$PPID_" ]
+ok $? "K13_postfix_not_restarted"
 sleep 1
 grep -q "reason=unknown_key .*fetch_requested=yes" "$W/postfix.log"
 ok $? "K13_postfix_log_decision_line_says_fetch_requested_yes"
-! grep -q "R[123]\." "$W/postfix.log" && ! grep -qF "$(rtok R3 | cut -c1-60)" "$W/postfix.log" "$W/dovecot.log"
+! grep -qF "$(rtok R3 | cut -c1-60)" "$W/postfix.log" &&
+	! grep -qsF "$(rtok R2 | cut -c1-60)" "$W/postfix.log" "$W/dovecot.log"
 ok $? "M3_rotation_logs_never_hold_a_token"
 finish
