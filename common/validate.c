@@ -68,12 +68,18 @@ ts_decision_line(char *line, size_t cap, const ts_request *req, const ts_result 
 {
 	char svc[TS_LOG_VALUE_MAX + 1] = "-", rhost[TS_LOG_VALUE_MAX + 1] = "-";
 	char tail[TS_USER_MAX + 48];
+	const char *fetch = "";
 	size_t hcap;
 	int hn, tn;
 
 	if (cap == 0)
 		return 0;
 	line[0] = '\0';
+	/* K13: said only when a request was asked for */
+	if (res->fetch_requested > 0)
+		fetch = " fetch_requested=yes";
+	else if (res->fetch_requested < 0)
+		fetch = " fetch_requested=failed";
 	if (req->service != NULL)
 		ts_sanitize(svc, sizeof(svc), req->service, strlen(req->service));
 	if (req->rhost != NULL)
@@ -93,10 +99,7 @@ ts_decision_line(char *line, size_t cap, const ts_request *req, const ts_result 
 	    res->issuer_name[0] ? res->issuer_name : "-", res->kid[0] ? res->kid : "-",
 	    res->thumbprint[0] ? res->thumbprint : "-", res->alg[0] ? res->alg : "-",
 	    res->typ[0] ? res->typ : "-", res->aud[0] ? res->aud : "-",
-	    res->sub[0] ? res->sub : "-", res->jti[0] ? res->jti : "-",
-	    res->fetch_requested > 0       ? " fetch_requested=yes"
-	        : res->fetch_requested < 0 ? " fetch_requested=failed"
-	                                   : "");
+	    res->sub[0] ? res->sub : "-", res->jti[0] ? res->jti : "-", fetch);
 	if (hn < 0)
 		hn = 0;
 	if ((size_t)hn >= hcap) {
@@ -430,8 +433,9 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 	}
 	/* K13: decided already; a kid this issuer does not have (not a key
 	 * withdrawn, c.b set) may mean it rotated: leave a note for the fetcher */
-	if (r == TS_R_UNKNOWN_KEY && req->request_fetch && c.kid != NULL && c.b == NULL &&
-	    c.conf->fetch_spool != NULL && (c.is->discovery != NULL || c.is->jwks_uri != NULL))
+	if (r == TS_R_UNKNOWN_KEY && req->request_fetch && c.is != NULL && c.kid != NULL &&
+	    c.b == NULL && c.conf->fetch_spool != NULL &&
+	    (c.is->discovery != NULL || c.is->jwks_uri != NULL))
 		res->fetch_requested = ts_fetchreq_note(c.conf->fetch_spool, c.is->name) ? 1 : -1;
 	if (r == TS_OK) {
 		memcpy(res->user, c.co.user, sizeof(res->user));

@@ -629,11 +629,12 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 		rc = f.held > 0;
 	if (f.err[0] != '\0')
 		fprintf(stderr, "tokenscope fetch-keys: [issuer %s]: %s\n", is->name, f.err);
+	if (f.err[0] != '\0' || f.outcome == NULL)
+		f.outcome = "failed";
+	else if (f.held > 0)
+		f.outcome = "held-back";
 	if (!dry)
-		(void)cli_fetch_state_record(c, is->name, started,
-		    f.err[0] != '\0' || f.outcome == NULL ? "failed"
-		        : f.held > 0                      ? "held-back"
-		                                          : f.outcome);
+		(void)cli_fetch_state_record(c, is->name, started, f.outcome);
 	keyset_free(&f.got);
 	keyset_free(&f.cur);
 	json_decref(f.disc);
