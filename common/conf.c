@@ -523,7 +523,7 @@ static const keyword keywords[] = {
 	{ "replay_cache", G, 0, set_path, print_str, OFF(ts_conf, replay_cache), 0, 0, NULL },
 	/* read by `tokenscope fetch-keys --pin` only */
 	{ "approved_keys", G, 0, set_path, print_str, OFF(ts_conf, approved_keys), 0, 0, NULL },
-	/* K13: written by the modules (a name, never read), read by fetch-keys */
+	/* K14: written by the modules (a name, never read), read by fetch-keys */
 	{ "fetch_spool", G, 0, set_path, print_str, OFF(ts_conf, fetch_spool), 0, 0, NULL },
 	{ "fetch_interval", G, 0, set_long, print_long, OFF(ts_conf, fetch_interval), 1, 86400,
 	    "seconds" },

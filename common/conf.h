@@ -83,7 +83,7 @@ typedef struct ts_conf {
 	int log_debug;
 	char *replay_cache; /* absolute path or NULL */
 	long reload_interval; /* seconds between change checks; 0 = every time */
-	/* K13: where the login path leaves fetch requests (NULL: off), and how
+	/* K14: where the login path leaves fetch requests (NULL: off), and how
 	 * often `tokenscope fetch-keys --requested` fetches one issuer at most;
 	 * fetch_state: last fetch per issuer (NULL: CONFDIR/fetch-state) */
 	char *fetch_spool;

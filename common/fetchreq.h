@@ -1,6 +1,6 @@
 /*
  * fetchreq.h: the fetch request a login leaves for an issuer that was asked
- * for a kid it does not have (K13), internal to the core.
+ * for a kid it does not have (K14), internal to the core.
  *
  * The spool is a directory the fetcher (root) lists and empties; the login
  * process only ever creates one empty file in it, named after the [issuer]

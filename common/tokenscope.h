@@ -51,7 +51,7 @@ typedef struct ts_request {
 	const char *rhost; /* remote host for the log, or NULL */
 	ts_step_fn *step; /* optional: each check, in order (explain) */
 	void *step_arg;
-	/* K13: a front-end serving logins sets this: a refusal as unknown_key
+	/* K14: a front-end serving logins sets this: a refusal as unknown_key
 	 * for an issuer with discovery= or jwks_uri= then leaves a fetch request
 	 * in [global] fetch_spool (a file create, never the network), after the
 	 * decision and without changing it */
@@ -75,7 +75,7 @@ typedef struct ts_result {
 	char jti[TS_LOG_VALUE_MAX + 1];
 	long long exp;
 	long long valid_until; /* on accept: exp + clock_skew, when it stops passing */
-	int fetch_requested; /* K13: 1 pending fetch request, -1 none could be left */
+	int fetch_requested; /* K14: 1 pending fetch request, -1 none could be left */
 } ts_result;
 
 /*

@@ -75,7 +75,7 @@ ts_decision_line(char *line, size_t cap, const ts_request *req, const ts_result 
 	if (cap == 0)
 		return 0;
 	line[0] = '\0';
-	/* K13: said only when a request was asked for */
+	/* K14: said only when a request was asked for */
 	if (res->fetch_requested > 0)
 		fetch = " fetch_requested=yes";
 	else if (res->fetch_requested < 0)
@@ -431,7 +431,7 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 			        : r != TS_OK  ? e->msg
 			                      : "");
 	}
-	/* K13: decided already; a kid this issuer does not have (not a key
+	/* K14: decided already; a kid this issuer does not have (not a key
 	 * withdrawn, c.b set) may mean it rotated: leave a note for the fetcher */
 	if (r == TS_R_UNKNOWN_KEY && req->request_fetch && c.is != NULL && c.kid != NULL &&
 	    c.b == NULL && c.conf->fetch_spool != NULL &&

@@ -1,7 +1,7 @@
 /* batch_verify.c: test helper (not installed, not a test by itself): decides
  * on one token a line from standard input through ts_validate() and prints
  * one reason code a line. Usage: batch_verify CONF SERVICE EPOCH; with
- * TS_REQUEST_FETCH=1 it asks for fetch requests as the modules do (K13) and
+ * TS_REQUEST_FETCH=1 it asks for fetch requests as the modules do (K14) and
  * adds " fetch_requested" to a line that left one. */
 #include "config.h"
 

@@ -1,4 +1,4 @@
-# fetch_request_test.py: K13, run by tests/fetch_test.py in its own namespace
+# fetch_request_test.py: K14, run by tests/fetch_test.py in its own namespace
 # (its identity provider, CA, helpers and TAP counter). A login refused for a
 # kid its issuer does not have leaves a request in the spool; `tokenscope
 # fetch-keys --requested` (what the systemd path unit runs) empties the spool
@@ -68,34 +68,34 @@ def fetches():
 
 
 rc, out = run(TS, "fetch-keys", "-c", ROT, "--ca-file", CA)
-ok(rc == 0 and spool() == [], "K13_timer_fetch_leaves_the_spool_alone (rc %d)" % rc)
+ok(rc == 0 and spool() == [], "K14_timer_fetch_leaves_the_spool_alone (rc %d)" % rc)
 rc, out = run(TS, "keys", "-c", ROT)
 ok(rc == 0 and "# [issuer rot] last fetch 20" in out and out.rstrip().endswith(": written") and
-   "[issuer static]" not in out, "K13_keys_shows_the_last_fetch_time_and_result")
+   "[issuer static]" not in out, "K14_keys_shows_the_last_fetch_time_and_result")
 
 env = dict(os.environ, TS_REQUEST_FETCH="1")
 verifier = subprocess.Popen([BATCH, ROT, "imap", str(int(time.time()) + 5)], env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 tR1, tR2 = rtoken(R1_pem, "R1"), rtoken(R2_pem, "R2")
-ok(verify(tR1) == "ok", "K13_running_login_process_accepts_the_current_key")
+ok(verify(tR1) == "ok", "K14_running_login_process_accepts_the_current_key")
 # the identity provider rotates to R2 without telling anyone
 publish(ROT_KEYS, {"keys": [R2]})
 ok(verify(tR2) == "unknown_key fetch_requested" and spool() == ["rot"],
-   "K13_unknown_kid_refused_and_its_issuer_requested (%s)" % spool())
+   "K14_unknown_kid_refused_and_its_issuer_requested (%s)" % spool())
 ok(verify(tR2) == "unknown_key fetch_requested" and spool() == ["rot"],
-   "K13_second_request_coalesces_into_the_pending_one")
+   "K14_second_request_coalesces_into_the_pending_one")
 ok(verify(rtoken(S1_pem, "S9", BASE + "/realms/static")) == "unknown_key" and spool() == ["rot"],
-   "K13_issuer_without_discovery_or_jwks_uri_requests_nothing")
+   "K14_issuer_without_discovery_or_jwks_uri_requests_nothing")
 before = fetches()
 rc, out = requested()
 for line in out.splitlines():
     print("# " + line)
 ok(rc == 0 and fetches() == before + 1 and spool() == [] and "added kid=R2" in out,
-   "K13_requested_fetch_empties_the_spool_and_fetches_once (rc %d, %d fetches)" %
+   "K14_requested_fetch_empties_the_spool_and_fetches_once (rc %d, %d fetches)" %
    (rc, fetches() - before))
-ok(verify(tR2) == "ok", "K13_retry_succeeds_in_the_running_process_without_restart")
+ok(verify(tR2) == "ok", "K14_retry_succeeds_in_the_running_process_without_restart")
 ok(verify(tR1) == "unknown_key fetch_requested",
-   "K13_the_withdrawn_key_refused_as_before")
+   "K14_the_withdrawn_key_refused_as_before")
 
 # a burst of tokens under random kids: one entry, one fetch, nothing kept
 os.unlink(os.path.join(SPOOL, "rot"))
@@ -113,7 +113,7 @@ p = subprocess.run([BATCH, ROT, "imap", str(int(time.time()) + 5)], env=env, inp
                    capture_output=True, text=True)
 answers = p.stdout.splitlines()
 ok(len(answers) == 10000 and all(a == "unknown_key fetch_requested" for a in answers) and
-   spool() == ["rot"], "K13_10000_random_kids_leave_one_spool_entry (%d answers, spool %s)" %
+   spool() == ["rot"], "K14_10000_random_kids_leave_one_spool_entry (%d answers, spool %s)" %
    (len(answers), spool()))
 # the last fetch recorded as later than now (a clock set back): the request
 # waits one fetch_interval, never longer and never not at all
@@ -122,12 +122,12 @@ with open(ROT_STATE, "w") as f:
 before = fetches()
 rc, out = requested()
 ok(rc == 0 and fetches() == before + 1 and spool() == [],
-   "K13_10000_random_kids_cause_one_fetch (%d)" % (fetches() - before))
+   "K14_10000_random_kids_cause_one_fetch (%d)" % (fetches() - before))
 ok("fetched less than 2 s ago: waiting 2 s" in out,
-   "K13_a_request_within_fetch_interval_waits_for_it")
+   "K14_a_request_within_fetch_interval_waits_for_it")
 state = open(ROT_STATE).read().split()
 ok(len(state) == 3 and state[0] == "rot" and state[2] == "unchanged",
-   "K13_fetch_state_holds_one_line_per_issuer (%s)" % state)
+   "K14_fetch_state_holds_one_line_per_issuer (%s)" % state)
 
 # what is in the spool is only a name, checked against the configuration
 for name in ("nosuch", "static", "rot.tmp", ".hidden"):
@@ -138,27 +138,27 @@ before = fetches()
 rc, out = requested()
 ok(rc == 0 and fetches() == before and spool() == [] and os.path.exists("/etc/passwd") and
    "fetch request nosuch: no [issuer]" in out and "fetch request static: no [issuer]" in out,
-   "K13_spool_names_outside_the_fetchable_sections_removed_and_ignored")
+   "K14_spool_names_outside_the_fetchable_sections_removed_and_ignored")
 rc, out = requested()
 ok(rc == 0 and "no fetch requested" in out and fetches() == before,
-   "K13_empty_spool_fetches_nothing")
+   "K14_empty_spool_fetches_nothing")
 # a fetch record others could rewrite bounds nothing: no fetch at all
 os.chmod(ROT_STATE, 0o666)
 open(os.path.join(SPOOL, "rot"), "w").close()
 rc, out = requested()
 ok(rc == 1 and fetches() == before and "fetch_state" in out and spool() == [],
-   "K13_unsafe_fetch_state_fetches_nothing")
+   "K14_unsafe_fetch_state_fetches_nothing")
 os.chmod(ROT_STATE, 0o644)
 
 # the spool must not be one an account could empty for others
 os.chmod(SPOOL, 0o733)
 ok(verify(tR1) == "unknown_key" and spool() == [],
-   "K13_spool_writable_by_others_without_sticky_bit_refused_by_the_login")
+   "K14_spool_writable_by_others_without_sticky_bit_refused_by_the_login")
 rc, out = requested()
-ok(rc == 1 and "sticky" in out, "K13_spool_writable_by_others_without_sticky_bit_refused_by_the_fetcher")
+ok(rc == 1 and "sticky" in out, "K14_spool_writable_by_others_without_sticky_bit_refused_by_the_fetcher")
 os.chmod(SPOOL, 0o1733)
 os.rmdir(SPOOL)
-ok(verify(tR1) == "unknown_key", "K13_missing_spool_decides_as_before (as in a chroot)")
+ok(verify(tR1) == "unknown_key", "K14_missing_spool_decides_as_before (as in a chroot)")
 os.makedirs(SPOOL)
 os.chmod(SPOOL, 0o1733)
 verifier.stdin.close()
@@ -174,11 +174,11 @@ if (os.geteuid() == 0 and shutil.which("setpriv") and
     ls = subprocess.run(nobody + ["ls", SPOOL], capture_output=True, text=True)
     ok(p.stdout.strip() == "unknown_key fetch_requested" and spool() == ["rot"] and
        ls.returncode != 0,
-       "K13_service_account_may_leave_a_request_but_not_list_the_spool (%s, ls %d)" %
+       "K14_service_account_may_leave_a_request_but_not_list_the_spool (%s, ls %d)" %
        (p.stdout.strip() or p.stderr.strip(), ls.returncode))
     for name in spool():
         os.unlink(os.path.join(SPOOL, name))
 else:
     print("# the service account test is skipped: not root, or %s out of others' reach" % DIR)
 rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA, "--requested")
-ok(rc == 2 and "no fetch_spool" in out, "K13_requested_without_a_spool_is_a_usage_error")
+ok(rc == 2 and "no fetch_spool" in out, "K14_requested_without_a_spool_is_a_usage_error")

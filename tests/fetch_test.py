@@ -9,7 +9,7 @@ algorithm; a second fetch changes nothing; an untrusted certificate, a
 discovery document naming another issuer and a server that is down all
 fail and leave the key file as it was; a rotation is picked up by a
 long-running verifier without restart; --pin holds back a new key until
-`tokenscope keys --approve` names it. fetch_request_test.py adds K13: a
+`tokenscope keys --approve` names it. fetch_request_test.py adds K14: a
 login's request for an unknown kid, served by `fetch-keys --requested`."""
 
 import hashlib
@@ -68,7 +68,7 @@ https_idp.openssl(DIR, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen
                   "-nodes", "-keyout", "other.key", "-out", "other-ca.pem", "-days", "2",
                   "-subj", "/CN=another CA")
 DOCS = os.path.join(DIR, "docs")
-GETS = {}  # path -> how many times the identity provider served it (K13)
+GETS = {}  # path -> how many times the identity provider served it (K14)
 
 
 def count_get(path):

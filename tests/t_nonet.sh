@@ -6,7 +6,7 @@
 # unshare -n): no network socket is ever created (only libpam's own AF_UNIX
 # syslog socket to /dev/log and its AF_NETLINK audit socket may appear), and
 # no file is opened but the configured ones, shared libraries and the few
-# system files listed here. K13: a refusal for a kid the issuer does not have
+# system files listed here. K14: a refusal for a kid the issuer does not have
 # leaves its fetch request in the spool, still without a socket.
 set -u
 : "${TS_BUILDDIR:?}" "${TS_SRCDIR:?}" "${TS_FIXTURES:?}"
@@ -42,7 +42,7 @@ traced() {
 	ok $? "K9_$name: no network socket created$([ -n "$NS" ] && echo ', in its own network namespace')"
 	! grep -E "^[0-9]+ +connect\(" "$dir/$name.trace" | grep -qv 'sun_path="/dev/log"'
 	ok $? "K9_$name: no connection but syslog's /dev/log"
-	# (^rot$: the K13 spool entry, made by openat relative to the spool)
+	# (^rot$: the K14 spool entry, made by openat relative to the spool)
 	grep -vE "ENOENT|ENOTDIR" "$dir/$name.trace" | sed -n 's/.*open[a-z]*([^"]*"\([^"]*\)".*/\1/p' | sort -u |
 		grep -vE "^$dir/|\.so(\.[0-9.]+)?$|^/etc/ld\.so\.cache$|^/usr/lib/ssl/openssl\.cnf$|^/dev/urandom$|^/etc/localtime$|^/etc/pam\.d/other$|^/etc/security/|^/usr/lib/x86_64-linux-gnu/gconv/|^/etc/sasl2/|^/usr/lib/locale/|^/usr/share/locale/|^/proc/sys/kernel/cap_last_cap$|^$TS_BUILDDIR/sasl_token/\.libs$|^rot$" >"$dir/$name.files"
 	[ ! -s "$dir/$name.files" ]
@@ -62,7 +62,7 @@ traced 0 sasl_auth_token_with_key_urls "$(tok K9_key_urls_in_header_ignored)" \
 traced 1 sasl_auth_attacker_jwk_in_header "$(tok K9_attacker_key_in_header)" \
 	"$TS_BUILDDIR/tools/sasl_login" "$TS_BUILDDIR/sasl_token/.libs" "$dir/tokenscope.conf" dovecot alice
 
-# K13: [issuer rot] fetches its keys (jwks_uri) and the logins may leave
+# K14: [issuer rot] fetches its keys (jwks_uri) and the logins may leave
 # requests; a token under a kid rot does not have leaves one, and only that
 "$PY" -c "import json,sys; k=json.load(open(sys.argv[1])); k.update(kid='rot-1', alg='ES512'); print(json.dumps({'keys': [k]}))" \
 	"$TS_FIXTURES/keys/p521.jwk" >"$dir/rot.jwks" && chmod 644 "$dir/rot.jwks"
@@ -83,6 +83,6 @@ print(".".join([b(json.dumps({"alg": "ES512", "kid": "rotated-1"}).encode()),
 traced 1 pam_auth_unknown_kid_leaves_a_fetch_request "$rotated" \
 	"$TS_BUILDDIR/tools/pam_login" "$dir/pam.d" rotated alice
 [ "$(ls -A "$dir/spool")" = rot ]
-ok $? "K13_pam_unknown_kid_leaves_one_request_without_network ($(ls -A "$dir/spool" | tr '\n' ' '))"
+ok $? "K14_pam_unknown_kid_leaves_one_request_without_network ($(ls -A "$dir/spool" | tr '\n' ' '))"
 echo "1..$n"
 exit $failed

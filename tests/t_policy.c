@@ -173,7 +173,7 @@ decision_line(void)
 	FILL(jti);
 	memset(res.user, 'u', TS_USER_MAX);
 	res.user[TS_USER_MAX] = '\0';
-	res.fetch_requested = -1; /* the longest K13 field */
+	res.fetch_requested = -1; /* the longest K14 field */
 #undef FILL
 	snprintf(want, sizeof(want), " user=%s", res.user);
 	n = ts_decision_line(line, sizeof(line), &req, &res);
@@ -184,10 +184,10 @@ decision_line(void)
 	res.fetch_requested = 1;
 	n = ts_decision_line(line, sizeof(line), &req, &res);
 	ok(strstr(line, " fetch_requested=yes exp=") != NULL,
-	    "K13_decision_line_says_fetch_requested_yes");
+	    "K14_decision_line_says_fetch_requested_yes");
 	res.fetch_requested = 0;
 	n = ts_decision_line(line, sizeof(line), &req, &res);
-	ok(strstr(line, "fetch_requested") == NULL, "K13_decision_line_silent_without_a_request");
+	ok(strstr(line, "fetch_requested") == NULL, "K14_decision_line_silent_without_a_request");
 	n = ts_decision_line(line, 900, &req, &res);
 	ok(n == strlen(line) && n < 900 && strcmp(line + n - strlen(want), want) == 0 &&
 	        strstr(line, "... exp=-9223372036854775808 user=") != NULL,

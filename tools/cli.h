@@ -50,7 +50,7 @@ int cli_lock_dir_of(const char *path, char *err, size_t cap);
 char *cli_conf_path(const struct ts_conf *c, const char *set, const char *name);
 char *cli_text_of(char *path);
 
-/* K13 (fetch_req.c). The last fetch of each issuer, "NAME EPOCH RESULT"
+/* K14 (fetch_req.c). The last fetch of each issuer, "NAME EPOCH RESULT"
  * lines in [global] fetch_state: its path and text (malloc'ed, NULL when
  * missing or unsafe), one issuer's entry (1 found), and recording one.
  * cli_spool_take empties [global] fetch_spool and sets want[i] for each

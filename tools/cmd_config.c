@@ -163,7 +163,7 @@ cmd_check_config(int argc, char **argv)
 	return 0;
 }
 
-/* K13: each fetched issuer's last fetch (by the timer, a login's request
+/* K14: each fetched issuer's last fetch (by the timer, a login's request
  * or by hand) and its result, below the key table. */
 static void
 print_fetch_state(const ts_conf *c)

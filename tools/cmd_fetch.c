@@ -608,7 +608,7 @@ out:
 }
 
 /* One issuer: resolve, read current, plan, commit, and the outcome
- * recorded for `tokenscope keys` and the fetch interval (K13). Returns 0
+ * recorded for `tokenscope keys` and the fetch interval (K14). Returns 0
  * done, 1 failed or held back a key. */
 static int
 fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pin, int dry)
@@ -646,7 +646,7 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 	return rc;
 }
 
-/* K13: the interval since the issuer's last fetch, waited out: a request
+/* K14: the interval since the issuer's last fetch, waited out: a request
  * is served as soon as the interval allows, never dropped. A record that
  * cannot be read safely bounds nothing: then no fetch (-1). */
 static int

@@ -1,5 +1,5 @@
 /*
- * fetch_req.c: the fetcher's side of K13 for `tokenscope fetch-keys
+ * fetch_req.c: the fetcher's side of K14 for `tokenscope fetch-keys
  * --requested`, and the per-issuer record of the last fetch that `tokenscope
  * keys` shows.
  *

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t_rotation.sh: K13 end to end. The identity provider (tests/e2e/rotation_idp.py,
+# t_rotation.sh: K14 end to end. The identity provider (tests/e2e/rotation_idp.py,
 # HTTPS on 127.0.0.1) rotates to a key nobody has yet; a login under it through
 # Dovecot (passdb pam, pam_token.so) and through Postfix (SMTP AUTH, libtoken.so)
 # is refused once, leaves a fetch request, and the retry is accepted a few
@@ -191,26 +191,26 @@ FETCHER=$!
 if [ $dv = 1 ]; then
 	before=$(fetches)
 	cp "$W/idp/jwks-R2.json" "$W/idp/docs/realms/rot/keys"
-	imap login alice "$(rtok R2)"; refused $? "K13_dovecot_login_under_the_new_key_R2_refused_once"
-	retry imap login alice "$(rtok R2)"; ok $? "K13_dovecot_retry_under_R2_accepted_without_admin_or_restart (after ${tries}s)"
-	[ "$(fetches)" -gt "$before" ]; ok $? "K13_dovecot_refusal_made_the_fetcher_fetch ($before -> $(fetches))"
+	imap login alice "$(rtok R2)"; refused $? "K14_dovecot_login_under_the_new_key_R2_refused_once"
+	retry imap login alice "$(rtok R2)"; ok $? "K14_dovecot_retry_under_R2_accepted_without_admin_or_restart (after ${tries}s)"
+	[ "$(fetches)" -gt "$before" ]; ok $? "K14_dovecot_refusal_made_the_fetcher_fetch ($before -> $(fetches))"
 fi
 
 # ---- rotation 2, met first by Postfix (smtpd writes the spool as postfix) ----
 before=$(fetches)
 cp "$W/idp/jwks-R3.json" "$W/idp/docs/realms/rot/keys"
-smtp oauthbearer alice "$(rtok R3)"; refused $? "K13_postfix_login_under_the_new_key_R3_refused_once"
-retry smtp oauthbearer alice "$(rtok R3)"; ok $? "K13_postfix_retry_under_R3_accepted_without_admin_or_restart (after ${tries}s)"
-[ "$(fetches)" -gt "$before" ]; ok $? "K13_postfix_refusal_made_the_fetcher_fetch ($before -> $(fetches))"
+smtp oauthbearer alice "$(rtok R3)"; refused $? "K14_postfix_login_under_the_new_key_R3_refused_once"
+retry smtp oauthbearer alice "$(rtok R3)"; ok $? "K14_postfix_retry_under_R3_accepted_without_admin_or_restart (after ${tries}s)"
+[ "$(fetches)" -gt "$before" ]; ok $? "K14_postfix_refusal_made_the_fetcher_fetch ($before -> $(fetches))"
 if [ $dv = 1 ]; then
-	imap login alice "$(rtok R3)"; ok $? "K13_dovecot_takes_R3_too_without_a_request_of_its_own"
-	[ "$(cat "$W/run/master.pid" 2>/dev/null)" = "$DPID" ]; ok $? "K13_dovecot_not_restarted"
+	imap login alice "$(rtok R3)"; ok $? "K14_dovecot_takes_R3_too_without_a_request_of_its_own"
+	[ "$(cat "$W/run/master.pid" 2>/dev/null)" = "$DPID" ]; ok $? "K14_dovecot_not_restarted"
 fi
 [ "$(head -1 "$W/pspool/pid/master.pid" 2>/dev/null | tr -d ' ')" = "$PPID_" ]
-ok $? "K13_postfix_not_restarted"
+ok $? "K14_postfix_not_restarted"
 sleep 1
 grep -q "reason=unknown_key .*fetch_requested=yes" "$W/postfix.log"
-ok $? "K13_postfix_log_decision_line_says_fetch_requested_yes"
+ok $? "K14_postfix_log_decision_line_says_fetch_requested_yes"
 ! grep -qF "$(rtok R3 | cut -c1-60)" "$W/postfix.log" &&
 	! grep -qsF "$(rtok R2 | cut -c1-60)" "$W/postfix.log" "$W/dovecot.log"
 ok $? "M3_rotation_logs_never_hold_a_token"
