@@ -20,6 +20,7 @@
 #define DEFAULT_SKEW 60
 #define DEFAULT_MAX_LIFETIME 86400
 #define DEFAULT_RELOAD_INTERVAL 1
+#define DEFAULT_FETCH_INTERVAL 60
 
 /* The section values are ts_conf_section's, so that ts_conf_dump() reads
  * the rows of keywords[] by them. */
@@ -579,6 +580,11 @@ static const keyword keywords[] = {
 	{ "replay_cache", G, 0, set_path, print_str, OFF(ts_conf, replay_cache), 0, 0, NULL },
 	/* read by `tokenscope fetch-keys --pin` only */
 	{ "approved_keys", G, 0, set_path, print_str, OFF(ts_conf, approved_keys), 0, 0, NULL },
+	/* K14: written by the modules (a name, never read), read by fetch-keys */
+	{ "fetch_spool", G, 0, set_path, print_str, OFF(ts_conf, fetch_spool), 0, 0, NULL },
+	{ "fetch_interval", G, 0, set_long, print_long, OFF(ts_conf, fetch_interval), 1, 86400,
+	    "seconds" },
+	{ "fetch_state", G, 0, set_path, print_str, OFF(ts_conf, fetch_state), 0, 0, NULL },
 
 	{ "issuer", I, 0, set_issuer, print_str, OFF(ts_issuer_conf, issuer), 0, 0, NULL },
 	/* shown from the keyring, one "# key" line per key, by check-config */
@@ -917,6 +923,7 @@ ts_conf_parse(const char *path, char *buf, size_t len, ts_conf **out, ts_err *e)
 	c->clock_skew = DEFAULT_SKEW;
 	c->max_token_size = TS_TOKEN_DEFAULT_MAX;
 	c->reload_interval = DEFAULT_RELOAD_INTERVAL;
+	c->fetch_interval = DEFAULT_FETCH_INTERVAL;
 	p.c = c;
 	if (memchr(buf, '\0', len) != NULL) {
 		r = ts_fail(e, TS_R_CONFIG_ERROR, "%s: contains a NUL byte", path);
@@ -1006,6 +1013,8 @@ ts_conf_free(ts_conf *c)
 	free(c->dir);
 	free(c->revoked_keys);
 	free(c->approved_keys);
+	free(c->fetch_spool);
+	free(c->fetch_state);
 	free(c->replay_cache);
 	free(c);
 }

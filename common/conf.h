@@ -101,6 +101,12 @@ typedef struct ts_conf {
 	int log_json; /* M8: log_format = json */
 	char *replay_cache; /* absolute path or NULL */
 	long reload_interval; /* seconds between change checks; 0 = every time */
+	/* K14: where the login path leaves fetch requests (NULL: off), and how
+	 * often `tokenscope fetch-keys --requested` fetches one issuer at most;
+	 * fetch_state: last fetch per issuer (NULL: CONFDIR/fetch-state) */
+	char *fetch_spool;
+	long fetch_interval;
+	char *fetch_state;
 	ts_issuer_conf *issuers;
 	size_t nissuers;
 	ts_service_conf *services;

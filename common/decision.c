@@ -12,7 +12,7 @@
 /* The fixed text of a decision line and the widest values its fields can
  * hold: the line must always end whole, user= included (M3), so the
  * buffer is sized for the worst case. */
-#define DECISION_FIXED 200
+#define DECISION_FIXED 230 /* incl. " fetch_requested=failed" (K14) */
 #define DECISION_WORST                                                                             \
 	(DECISION_FIXED + 8 * TS_LOG_VALUE_MAX + (sizeof(((ts_result *)0)->thumbprint) - 1) +      \
 	    (sizeof(((ts_result *)0)->alg) - 1) + (sizeof(((ts_result *)0)->alert) - 1) + 20 +     \
@@ -21,7 +21,7 @@ _Static_assert(DECISION_WORST < TS_DECISION_LINE_MAX, "a decision line can be cu
 
 /* M8: a JSON value is at most its field's size plus "..." and the quotes
  * (ts_json_put_string cuts it there), so the JSON line has a worst case too. */
-#define JSON_FIXED 360
+#define JSON_FIXED 400 /* incl. ,"fetch_requested":"failed" (K14) */
 #define JSON_VALUE(n) ((n) + 8)
 #define JSON_WORST                                                                                 \
 	(JSON_FIXED + 11 * JSON_VALUE(TS_LOG_VALUE_MAX) + JSON_VALUE(TS_USER_MAX) + 2 * 24)
@@ -50,6 +50,7 @@ ts_decision_line(char *line, size_t cap, const ts_request *req, const ts_result 
 {
 	char svc[TS_LOG_VALUE_MAX + 1], rhost[TS_LOG_VALUE_MAX + 1];
 	char tail[TS_USER_MAX + 48], alert[sizeof(res->alert) + 8] = "", exp[24] = "-";
+	const char *fetch = "";
 	size_t hcap;
 	int hn, tn;
 
@@ -59,6 +60,11 @@ ts_decision_line(char *line, size_t cap, const ts_request *req, const ts_result 
 	request_fields(req, svc, rhost, sizeof(svc));
 	if (res->alert[0])
 		snprintf(alert, sizeof(alert), " alert=%s", res->alert);
+	/* K14: said only when a request was asked for */
+	if (res->fetch_requested > 0)
+		fetch = " fetch_requested=yes";
+	else if (res->fetch_requested < 0)
+		fetch = " fetch_requested=failed";
 	/* the end of the line first: were the head ever too long it is the
 	 * head that is cut (and marked), never exp= or user= */
 	/* exp 0 is how a result says "no exp" (as in verify's JSON): "-" like
@@ -73,10 +79,10 @@ ts_decision_line(char *line, size_t cap, const ts_request *req, const ts_result 
 	/* M3: every value here is sanitised and capped; never the token */
 	hn = snprintf(line, hcap,
 	    "tokenscope: result=%s reason=%s service=%s rhost=%s issuer=%s kid=%s thumbprint=%s "
-	    "alg=%s typ=%s aud=%s sub=%s jti=%s%s",
+	    "alg=%s typ=%s aud=%s sub=%s jti=%s%s%s",
 	    res->accepted ? "accept" : "reject", ts_reason_str(res->reason), svc, rhost,
 	    dash(res->issuer_name), dash(res->kid), dash(res->thumbprint), dash(res->alg),
-	    dash(res->typ), dash(res->aud), dash(res->sub), dash(res->jti), alert);
+	    dash(res->typ), dash(res->aud), dash(res->sub), dash(res->jti), alert, fetch);
 	if (hn < 0)
 		hn = 0;
 	if ((size_t)hn >= hcap) {
@@ -159,6 +165,9 @@ ts_decision_json(char *line, size_t cap, const ts_request *req, const ts_result 
 	else
 		jraw(&o, ",\"exp\":null");
 	jstr(&o, "user", res->user, TS_USER_MAX);
+	/* K14: said only when a request was asked for */
+	if (res->fetch_requested != 0)
+		jstr(&o, "fetch_requested", res->fetch_requested > 0 ? "yes" : "failed", 8);
 	jraw(&o, "}");
 	return o.n;
 }

@@ -51,6 +51,11 @@ typedef struct ts_request {
 	const char *rhost; /* remote host for the log, or NULL */
 	ts_step_fn *step; /* optional: each check, in order (explain) */
 	void *step_arg;
+	/* K14: a front-end serving logins sets this: a refusal as unknown_key
+	 * for an issuer with discovery= or jwks_uri= then leaves a fetch request
+	 * in [global] fetch_spool (a file create, never the network), after the
+	 * decision and without changing it */
+	int request_fetch;
 } ts_request;
 
 typedef struct ts_result {
@@ -80,6 +85,7 @@ typedef struct ts_result {
 	 * tests): 0 unless a key matched the refused token's kid, or an HS*
 	 * token met public keys of its issuer */
 	unsigned classify_checks;
+	int fetch_requested; /* K14: 1 pending fetch request, -1 none could be left */
 } ts_result;
 
 /*

@@ -10,6 +10,7 @@
 #include "classify.h"
 #include "ctx.h"
 #include "decision.h"
+#include "fetchreq.h"
 #include "jws.h"
 #include "replay.h"
 
@@ -451,6 +452,12 @@ run(ts_ctx *ctx, ts_state *st, const ts_request *req, ts_result *res, ts_err *e)
 			        : pr != TS_OK ? e->msg
 			                      : "");
 	}
+	/* K14: decided already; a kid this issuer does not have (not a key
+	 * withdrawn, c.b set) may mean it rotated: leave a note for the fetcher */
+	if (r == TS_R_UNKNOWN_KEY && req->request_fetch && c.is != NULL && c.kid != NULL &&
+	    c.b == NULL && c.conf->fetch_spool != NULL &&
+	    (c.is->discovery != NULL || c.is->jwks_uri != NULL))
+		res->fetch_requested = ts_fetchreq_note(c.conf->fetch_spool, c.is->name) ? 1 : -1;
 	if (r == TS_OK) {
 		memcpy(res->user, c.co.user, sizeof(res->user));
 		res->valid_until = c.co.exp + c.conf->clock_skew;

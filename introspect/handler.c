@@ -401,6 +401,7 @@ ti_handle(const ti_env *env, const ti_request *rq, ti_response *rs)
 	req.token_len = token_len;
 	req.service = service;
 	req.now = rq->now;
+	req.request_fetch = 1; /* K14: a login; the core leaves the note */
 	req.rhost =
 	    cl->trust_remote && rq->remote != NULL && rq->remote[0] != '\0' ? rq->remote : rq->peer;
 	r = ts_validate(env->ctx, &req, &res);

@@ -49,6 +49,8 @@ ok $? "man_pages_installed"
 ok $? "introspect_daemon_units_man_page_and_examples_installed"
 unit_installed tokenscope-fetch-keys.service && unit_installed tokenscope-fetch-keys.timer
 ok $? "fetch_keys_timer_units_installed"
+unit_installed tokenscope-fetch-requested.path && unit_installed tokenscope-fetch-requested.service
+ok $? "K14_fetch_requested_path_units_installed"
 getent passwd tokenscope >/dev/null && ! getent passwd tokenscope | cut -d: -f3 | grep -qx 0
 ok $? "introspect_service_user_created"
 [ ! -e /etc/systemd/system/sockets.target.wants/tokenscope-introspect.socket ] &&

@@ -139,6 +139,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	req.service = service;
 	req.user = user;
 	req.now = time(NULL);
+	req.request_fetch = 1; /* K14: a login; the core leaves the note */
 	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS)
 		req.rhost = item;
 	r = pam_code(ts_validate(ctx, &req, &res));

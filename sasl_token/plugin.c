@@ -289,6 +289,7 @@ mech_step(void *conn_context, sasl_server_params_t *sp, const char *in, unsigned
 	/* no proxy authorization: an authzid must be the token's own user */
 	req.user = m.has_authzid ? m.authzid : NULL;
 	req.now = time(NULL);
+	req.request_fetch = 1; /* K14: a login; the core leaves the note */
 	/* "address;port" when the server passed it to sasl_server_new: the
 	 * address alone, as PAM's rhost and the other log lines name a host */
 	if (sp->utils->getprop(sp->utils->conn, SASL_IPREMOTEPORT, &rhost) == SASL_OK &&

@@ -1,6 +1,8 @@
 /* batch_verify.c: test helper (not installed, not a test by itself): decides
  * on one token a line from standard input through ts_validate() and prints
- * one reason code a line. Usage: batch_verify CONF SERVICE EPOCH */
+ * one reason code a line. Usage: batch_verify CONF SERVICE EPOCH; with
+ * TS_REQUEST_FETCH=1 it asks for fetch requests as the modules do (K14) and
+ * adds " fetch_requested" to a line that left one. */
 #include "config.h"
 
 #include <stdio.h>
@@ -15,6 +17,7 @@ main(int argc, char **argv)
 	static char line[70000];
 	ts_ctx *ctx = NULL;
 	ts_err e = { "" };
+	const char *rf = getenv("TS_REQUEST_FETCH");
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: batch_verify CONF SERVICE EPOCH < tokens\n");
@@ -34,8 +37,10 @@ main(int argc, char **argv)
 		req.token_len = n;
 		req.service = argv[2];
 		req.now = (time_t)strtoll(argv[3], NULL, 10);
+		req.request_fetch = rf != NULL && strcmp(rf, "1") == 0;
 		ts_validate(ctx, &req, &res);
-		printf("%s\n", ts_reason_str(res.reason));
+		printf("%s%s\n", ts_reason_str(res.reason),
+		    res.fetch_requested > 0 ? " fetch_requested" : "");
 		fflush(stdout); /* a long-running peer reads each answer (t_fetch) */
 	}
 	ts_ctx_free(ctx);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """fetch_test.py: `tokenscope fetch-keys` against a local HTTPS identity
-provider on 127.0.0.1 (Python's http.server with ssl, a test CA made here
-with the openssl command), printing TAP. Run by tests/t_fetch.sh.
+provider on 127.0.0.1 (tests/https_idp.py: Python's http.server with ssl, a
+test CA made with the openssl command), printing TAP. Run by tests/t_fetch.sh.
 
 Checks: a first fetch writes the usable keys (0644) and drops an encryption
 key, a key published for another issuer and a key of a disallowed
@@ -9,21 +9,22 @@ algorithm; a second fetch changes nothing; an untrusted certificate, a
 discovery document naming another issuer and a server that is down all
 fail and leave the key file as it was; a rotation is picked up by a
 long-running verifier without restart; --pin holds back a new key until
-`tokenscope keys --approve` names it."""
+`tokenscope keys --approve` names it. fetch_request_test.py adds K14: a
+login's request for an unknown kid, served by `fetch-keys --requested`."""
 
 import hashlib
-import http.server
 import json
 import os
 import shutil
-import ssl
 import subprocess
 import sys
-import threading
 import time
 
 import jwt
 from jwcrypto import jwk
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import https_idp  # noqa: E402 (beside this file)
 
 BUILD = os.environ["TS_BUILDDIR"]
 TS = os.path.join(BUILD, "tools", "tokenscope")
@@ -61,41 +62,21 @@ for d in ("", "docs", "keys"):
 os.chmod(DIR, 0o755)
 os.chmod(os.path.join(DIR, "keys"), 0o755)
 
-# ---- a test CA and a server certificate for 127.0.0.1 ----
-def openssl(*args):
-    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=DIR)
-
-
-openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=tokenscope test CA")
-openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1")
-with open(os.path.join(DIR, "san.ext"), "w") as f:
-    f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "san.ext")
-CA = os.path.join(DIR, "ca.pem")
-openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", "other.key", "-out", "other-ca.pem", "-days", "2", "-subj", "/CN=another CA")
-
-# ---- the identity provider: files under docs/, over HTTPS ----
+# ---- a test CA, and the identity provider: files under docs/, over HTTPS ----
+CA = https_idp.certs(DIR)
+https_idp.openssl(DIR, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                  "-nodes", "-keyout", "other.key", "-out", "other-ca.pem", "-days", "2",
+                  "-subj", "/CN=another CA")
 DOCS = os.path.join(DIR, "docs")
+GETS = {}  # path -> how many times the identity provider served it (K14)
 
 
-class Handler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *a, **kw):
-        super().__init__(*a, directory=DOCS, **kw)
-
-    def log_message(self, *a):
-        pass
+def count_get(path):
+    GETS[path] = GETS.get(path, 0) + 1
 
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(os.path.join(DIR, "srv.pem"), os.path.join(DIR, "srv.key"))
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv = https_idp.serve(DOCS, DIR, 0, count_get)
 PORT = srv.server_address[1]
-threading.Thread(target=srv.serve_forever, daemon=True).start()
 BASE = "https://127.0.0.1:%d" % PORT
 ISS = BASE + "/realms/a"
 
@@ -268,9 +249,7 @@ verifier.stdin.close()
 verifier.wait()
 
 # ---- --pin: a new key waits for approval ----
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-threading.Thread(target=srv.serve_forever, daemon=True).start()
+srv = https_idp.serve(DOCS, DIR, PORT, count_get)
 publish("/realms/a/keys", {"keys": [F, B, G]})
 rc, out = run(TS, "fetch-keys", "-c", CONF, "--ca-file", CA, "--pin")
 held = [l for l in out.splitlines() if "held back" in l and "kid=G" in l]
@@ -373,6 +352,8 @@ rc2, out2 = run(TS, "keys", "-c", SH)
 rows = [l.split() for l in out2.splitlines() if tpH in l]
 ok(rc == 0 and "H" in kids and len(rows) == 2 and all(r[-1] == "sa,sb" for r in rows),
    "pin_shared_file_key_added_once_approved_for_every_section")
+
+exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fetch_request_test.py")).read())
 srv.shutdown()
 print("1..%d" % N)
 sys.exit(FAILED)

@@ -6,7 +6,8 @@
 # unshare -n): no network socket is ever created (only libpam's own AF_UNIX
 # syslog socket to /dev/log and its AF_NETLINK audit socket may appear), and
 # no file is opened but the configured ones, shared libraries and the few
-# system files listed here.
+# system files listed here. K14: a refusal for a kid the issuer does not have
+# leaves its fetch request in the spool, still without a socket.
 set -u
 : "${TS_BUILDDIR:?}" "${TS_SRCDIR:?}" "${TS_FIXTURES:?}"
 command -v strace >/dev/null || { echo "1..0 # SKIP strace missing"; exit 0; }
@@ -43,9 +44,10 @@ traced() {
 	! grep -E "^[0-9]+ +connect\(" "$dir/$name.trace" | grep -qv 'sun_path="/dev/log"'
 	ok $? "K9_$name: no connection but syslog's /dev/log"
 	# K13: the configured files' directories are held as O_PATH
-	# descriptors (/etc for /etc/passwd, C11)
+	# descriptors (/etc for /etc/passwd, C11); ^rot$ is the K14 spool
+	# entry, made by openat relative to the spool
 	grep -vE "ENOENT|ENOTDIR" "$dir/$name.trace" | grep -vE "\"($dir|/etc)\", [A-Z_|]*O_PATH[A-Z_|]*\)" | sed -n 's/.*open[a-z]*([^"]*"\([^"]*\)".*/\1/p' | sort -u |
-		grep -vE "^$dir/|\.so(\.[0-9.]+)?$|^/etc/ld\.so\.cache$|^/usr/lib/ssl/openssl\.cnf$|^/dev/urandom$|^/etc/localtime$|^/etc/passwd$|^/etc/pam\.d/other$|^/etc/security/|^/usr/lib/x86_64-linux-gnu/gconv/|^/etc/sasl2/|^/usr/lib/locale/|^/usr/share/locale/|^/proc/sys/kernel/cap_last_cap$|^$TS_BUILDDIR/sasl_token/\.libs$" >"$dir/$name.files"
+		grep -vE "^$dir/|\.so(\.[0-9.]+)?$|^/etc/ld\.so\.cache$|^/usr/lib/ssl/openssl\.cnf$|^/dev/urandom$|^/etc/localtime$|^/etc/passwd$|^/etc/pam\.d/other$|^/etc/security/|^/usr/lib/x86_64-linux-gnu/gconv/|^/etc/sasl2/|^/usr/lib/locale/|^/usr/share/locale/|^/proc/sys/kernel/cap_last_cap$|^$TS_BUILDDIR/sasl_token/\.libs$|^rot$" >"$dir/$name.files"
 	[ ! -s "$dir/$name.files" ]
 	ok $? "K9_$name: no file opened but configured ones and system libraries$( [ -s "$dir/$name.files" ] && echo " (also: $(tr '\n' ' ' <"$dir/$name.files"))")"
 }
@@ -62,5 +64,28 @@ traced 0 sasl_auth_token_with_key_urls "$(tok K9_key_urls_in_header_ignored)" \
 	"$TS_BUILDDIR/tools/sasl_login" "$TS_BUILDDIR/sasl_token/.libs" "$dir/tokenscope.conf" dovecot alice
 traced 1 sasl_auth_attacker_jwk_in_header "$(tok K9_attacker_key_in_header)" \
 	"$TS_BUILDDIR/tools/sasl_login" "$TS_BUILDDIR/sasl_token/.libs" "$dir/tokenscope.conf" dovecot alice
+
+# K14: [issuer rot] fetches its keys (jwks_uri) and the logins may leave
+# requests; a token under a kid rot does not have leaves one, and only that
+"$PY" -c "import json,sys; k=json.load(open(sys.argv[1])); k.update(kid='rot-1', alg='ES512'); print(json.dumps({'keys': [k]}))" \
+	"$TS_FIXTURES/keys/p521.jwk" >"$dir/rot.jwks" && chmod 644 "$dir/rot.jwks"
+sed -e 's|^reload_interval = 0|&\nfetch_spool = spool|' -e 's|^issuers         = corp partner legacy|& rot|' \
+	"$dir/tokenscope.conf" >"$dir/fetch.conf"
+printf '[issuer rot]\nissuer = https://rot.example.com\nalgorithms = ES512\nkey = rot.jwks\njwks_uri = https://127.0.0.1:1/keys\ntoken_type = jwt\n' >>"$dir/fetch.conf"
+chmod 644 "$dir/fetch.conf"
+mkdir -m 1733 "$dir/spool"
+printf 'auth required %s config=%s/fetch.conf service=dovecot\naccount required %s config=%s/fetch.conf service=dovecot\n' \
+	"$m" "$dir" "$m" "$dir" >"$dir/pam.d/rotated"
+rotated=$("$PY" -c '
+import base64, json, os, time
+b = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+now = int(time.time())
+print(".".join([b(json.dumps({"alg": "ES512", "kid": "rotated-1"}).encode()),
+    b(json.dumps({"iss": "https://rot.example.com", "aud": "imap.example.com",
+                  "iat": now, "exp": now + 300}).encode()), b(os.urandom(132))]))')
+traced 1 pam_auth_unknown_kid_leaves_a_fetch_request "$rotated" \
+	"$TS_BUILDDIR/tools/pam_login" "$dir/pam.d" rotated alice
+[ "$(ls -A "$dir/spool")" = rot ]
+ok $? "K14_pam_unknown_kid_leaves_one_request_without_network ($(ls -A "$dir/spool" | tr '\n' ' '))"
 echo "1..$n"
 exit $failed

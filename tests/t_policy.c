@@ -176,12 +176,21 @@ decision_line(void)
 	FILL(jti);
 	memset(res.user, 'u', TS_USER_MAX);
 	res.user[TS_USER_MAX] = '\0';
+	res.fetch_requested = -1; /* the longest K14 field */
 #undef FILL
 	snprintf(want, sizeof(want), " user=%s", res.user);
 	n = ts_decision_line(line, sizeof(line), &req, &res);
 	ok(n == strlen(line) && n + 1 < sizeof(line) &&
-	        strcmp(line + n - strlen(want), want) == 0 && strstr(line, "... exp=") == NULL,
+	        strcmp(line + n - strlen(want), want) == 0 && strstr(line, "... exp=") == NULL &&
+	        strstr(line, " fetch_requested=failed exp=") != NULL,
 	    "M3_decision_line_worst_case_ends_with_whole_user (%zu bytes)", n);
+	res.fetch_requested = 1;
+	n = ts_decision_line(line, sizeof(line), &req, &res);
+	ok(strstr(line, " fetch_requested=yes exp=") != NULL,
+	    "K14_decision_line_says_fetch_requested_yes");
+	res.fetch_requested = 0;
+	n = ts_decision_line(line, sizeof(line), &req, &res);
+	ok(strstr(line, "fetch_requested") == NULL, "K14_decision_line_silent_without_a_request");
 	n = ts_decision_line(line, 900, &req, &res);
 	ok(n == strlen(line) && n < 900 && strcmp(line + n - strlen(want), want) == 0 &&
 	        strstr(line, "... exp=-9223372036854775808 user=") != NULL,

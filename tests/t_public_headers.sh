@@ -22,6 +22,7 @@ admin_allowed() {
 	tools/cmd_fetch.c) echo "b64url.h conf.h jwk.h jws.h keyfile.h keyring.h safe_file.h inspect.h" ;;
 	tools/cmd_doctor.c) echo "conf.h inspect.h" ;;
 	tools/cmd_mint.c) echo "alg.h b64url.h jws.h key.h" ;;
+	tools/fetch_req.c) echo "conf.h fetchreq.h safe_file.h" ;;
 	introspect/clients.c) echo "safe_file.h" ;;
 	*) return 1 ;;
 	esac

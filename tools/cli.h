@@ -38,6 +38,34 @@ char *cli_approved_text(const struct ts_conf *c);
 void cli_approved_sections(
     const struct ts_conf *c, const char *text, const char *tp, char *out, size_t cap);
 
+/* Files fetch-keys reads back and rewrites (cmd_fetch.c): read with the
+ * key files' checks (0 read, 1 missing, -1 unusable), written whole by
+ * rename; cli_lock_dir_of takes an exclusive lock on the directory of path
+ * (the descriptor to close to release it, or -1 with err). */
+int cli_read_safe(const char *path, char **buf, size_t *len, char *err, size_t cap);
+int cli_write_atomic(
+    const char *path, const char *data, size_t len, unsigned mode, char *err, size_t cap);
+int cli_lock_dir_of(const char *path, char *err, size_t cap);
+/* A file setting's path: set when given, else name beside the config
+ * (malloc'ed); and the text of path read safely (malloc'ed, NULL when
+ * missing or unsafe), path freed. */
+char *cli_conf_path(const struct ts_conf *c, const char *set, const char *name);
+char *cli_text_of(char *path);
+
+/* K14 (fetch_req.c). The last fetch of each issuer, "NAME EPOCH RESULT"
+ * lines in [global] fetch_state: its path and text (malloc'ed, NULL when
+ * missing or unsafe), one issuer's entry (1 found), and recording one.
+ * cli_spool_take empties [global] fetch_spool and sets want[i] for each
+ * [issuer] with somewhere to fetch from that an entry names; returns how
+ * many entries named one, or -1 when the spool is unusable. */
+char *cli_fetch_state_path(const struct ts_conf *c);
+char *cli_fetch_state_text(const struct ts_conf *c);
+int cli_fetch_state_get(
+    const char *text, const char *name, long long *when, char *result, size_t cap);
+int cli_fetch_state_record(
+    const struct ts_conf *c, const char *name, time_t when, const char *result);
+int cli_spool_take(const struct ts_conf *c, unsigned char *want);
+
 /* Prints "tokenscope SUB: msg" and the subcommand's usage to stderr;
  * returns EXIT_USAGE. */
 int cli_usage_error(const char *sub, const char *usage, const char *fmt, ...)

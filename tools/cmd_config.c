@@ -163,6 +163,29 @@ cmd_check_config(int argc, char **argv)
 	return 0;
 }
 
+/* K14: each fetched issuer's last fetch (by the timer, a login's request
+ * or by hand) and its result, below the key table. */
+static void
+print_fetch_state(const ts_conf *c)
+{
+	char *state = cli_fetch_state_text(c), t[32], res[32];
+	long long last;
+	size_t i;
+
+	for (i = 0; i < c->nissuers; i++) {
+		const ts_issuer_conf *is = &c->issuers[i];
+
+		if (is->discovery == NULL && is->jwks_uri == NULL)
+			continue;
+		if (state != NULL && cli_fetch_state_get(state, is->name, &last, res, sizeof(res)))
+			printf("# [issuer %s] last fetch %s: %s\n", is->name,
+			    when((time_t)last, 1, t, sizeof(t)), res);
+		else
+			printf("# [issuer %s] last fetch: none recorded\n", is->name);
+	}
+	free(state);
+}
+
 static void
 print_keys(void *arg, const ts_conf *c, const ts_keyring *kr)
 {
@@ -187,6 +210,7 @@ print_keys(void *arg, const ts_conf *c, const ts_keyring *kr)
 		    when(b->not_after, 0, t2, sizeof(t2)), key_status(b, now), b->source, appr);
 	}
 	free(approved);
+	print_fetch_state(c);
 }
 
 int

@@ -33,7 +33,8 @@
 #include "safe_file.h"
 
 static const char usage_fetch[] =
-    "usage: tokenscope fetch-keys [-c CONF] [--ca-file FILE] [--pin] [-n] [ISSUER...]\n"
+    "usage: tokenscope fetch-keys [-c CONF] [--ca-file FILE] [--pin] [-n]\n"
+    "                             [--requested | ISSUER...]\n"
     "  For each [issuer] with discovery= or jwks_uri= (or only those named), fetches\n"
     "  its JWKS over HTTPS and rewrites its key file atomically with the keys the\n"
     "  keyring accepts for it: signature keys of an allowed algorithm whose own\n"
@@ -42,6 +43,8 @@ static const char usage_fetch[] =
     "             --approve THUMBPRINT --issuer NAME); keys already in the file stay\n"
     "  --ca-file  trust these CA certificates instead of the system's\n"
     "  -n         report only, write nothing\n"
+    "  --requested  only the issuers the logins asked for in [global] fetch_spool\n"
+    "             (an unknown kid), each at most once per fetch_interval (waits)\n"
     "  exit status: 0 all done, 1 a fetch failed or a key was held back, 2 usage\n";
 
 typedef struct fkey {
@@ -176,8 +179,8 @@ usable(const ts_issuer_conf *is, json_t *set, keyset *out, int report, char *err
 /* Reads a file this command rewrites, with the checks the keyring applies
  * to key files (regular, not a symlink, root-owned, not group/world
  * writable). 0: read; 1: does not exist (a first fetch); -1: unusable. */
-static int
-read_safe(const char *path, char **buf, size_t *len, char *err, size_t cap)
+int
+cli_read_safe(const char *path, char **buf, size_t *len, char *err, size_t cap)
 {
 	struct stat st;
 	ts_file_id id;
@@ -194,19 +197,37 @@ read_safe(const char *path, char **buf, size_t *len, char *err, size_t cap)
 	return 0;
 }
 
+char *
+cli_conf_path(const ts_conf *c, const char *set, const char *name)
+{
+	char *p;
+
+	if (set != NULL)
+		return strdup(set);
+	if ((p = malloc(strlen(c->dir) + strlen(name) + 2)) != NULL)
+		sprintf(p, "%s/%s", c->dir, name);
+	return p;
+}
+
+char *
+cli_text_of(char *path)
+{
+	char *buf = NULL, err[TS_ERR_MSG_MAX + 64];
+	size_t len = 0;
+
+	if (path != NULL && cli_read_safe(path, &buf, &len, err, sizeof(err)) < 0)
+		buf = NULL;
+	free(path);
+	return buf;
+}
+
 /* The approved keys: "ISSUER THUMBPRINT" a line (the [issuer] section
  * name), '#' comments. An approval is for one issuer: a key approved for
  * one section is not thereby approved in another's JWKS. */
 char *
 cli_approved_path(const ts_conf *c)
 {
-	char *p;
-
-	if (c->approved_keys != NULL)
-		return strdup(c->approved_keys);
-	if ((p = malloc(strlen(c->dir) + sizeof("/approved-keys"))) != NULL)
-		sprintf(p, "%s/approved-keys", c->dir);
-	return p;
+	return cli_conf_path(c, c->approved_keys, "approved-keys");
 }
 
 int
@@ -237,13 +258,7 @@ cli_is_approved(const char *text, const char *issuer, const char *tp)
 char *
 cli_approved_text(const ts_conf *c)
 {
-	char *path = cli_approved_path(c), *buf = NULL, err[TS_ERR_MSG_MAX + 64];
-	size_t len = 0;
-
-	if (path != NULL && read_safe(path, &buf, &len, err, sizeof(err)) < 0)
-		buf = NULL;
-	free(path);
-	return buf;
+	return cli_text_of(cli_approved_path(c));
 }
 
 void
@@ -308,8 +323,9 @@ unapproved_sharer(const ts_conf *c, const ts_issuer_conf *is, const char *path, 
 
 /* temp file in the same directory, fsync, rename, fsync the directory:
  * a reader sees the old file or the new one, never a part. */
-static int
-write_atomic(const char *path, const char *data, size_t len, mode_t mode, char *err, size_t cap)
+int
+cli_write_atomic(
+    const char *path, const char *data, size_t len, unsigned mode, char *err, size_t cap)
 {
 	char *tmp = malloc(strlen(path) + 8), *d = strdup(path);
 	size_t off = 0;
@@ -333,7 +349,7 @@ write_atomic(const char *path, const char *data, size_t len, mode_t mode, char *
 		}
 		off += (size_t)n;
 	}
-	if (off < len || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+	if (off < len || fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0) {
 		snprintf(err, cap, "%s: %s", tmp, strerror(errno));
 		goto fail;
 	}
@@ -395,6 +411,7 @@ typedef struct fetch {
 	char *appr_txt; /* read current: the approved-keys list (pin) */
 	json_t *new_set; /* plan: what the file is to hold */
 	size_t held, added, removed, withdrawn; /* plan */
+	const char *outcome; /* commit: "written" or "unchanged" */
 	char err[TS_ERR_MSG_MAX + 4200];
 } fetch;
 
@@ -456,7 +473,7 @@ fetch_read_current(fetch *f)
 	size_t alen = 0;
 	int st;
 
-	if ((st = read_safe(f->path, &f->cur_txt, &f->cur_len, f->err, sizeof(f->err))) < 0)
+	if ((st = cli_read_safe(f->path, &f->cur_txt, &f->cur_len, f->err, sizeof(f->err))) < 0)
 		return -1;
 	if (st == 0) {
 		ts_err e = { "" };
@@ -479,7 +496,7 @@ fetch_read_current(fetch *f)
 		snprintf(f->err, sizeof(f->err), "out of memory");
 		return -1;
 	}
-	st = read_safe(appr, &f->appr_txt, &alen, f->err, sizeof(f->err));
+	st = cli_read_safe(appr, &f->appr_txt, &alen, f->err, sizeof(f->err));
 	free(appr);
 	return st < 0 ? -1 : 0;
 }
@@ -573,14 +590,16 @@ fetch_commit(fetch *f)
 	if (f->cur_txt != NULL && ol + 1 == f->cur_len && memcmp(out, f->cur_txt, ol) == 0 &&
 	    f->cur_txt[ol] == '\n') {
 		printf("  unchanged: %s (%zu keys)\n", f->path, nkeys);
+		f->outcome = "unchanged";
 	} else if (f->dry) {
 		printf("  would write %s (%zu keys; -n: nothing written)\n", f->path, nkeys);
 	} else {
 		out[ol] = '\n'; /* json_dumps' NUL becomes the final newline */
-		if (write_atomic(f->path, out, ol + 1, 0644, f->err, sizeof(f->err)) != 0)
+		if (cli_write_atomic(f->path, out, ol + 1, 0644, f->err, sizeof(f->err)) != 0)
 			goto out;
 		printf("  wrote %s: %zu keys (%zu added, %zu removed)\n", f->path, nkeys, f->added,
 		    f->removed);
+		f->outcome = "written";
 	}
 	rc = 0;
 out:
@@ -588,11 +607,13 @@ out:
 	return rc;
 }
 
-/* One issuer: resolve, read current, plan, commit. Returns 0 done, 1
- * failed or held back a key. */
+/* One issuer: resolve, read current, plan, commit, and the outcome
+ * recorded for `tokenscope keys` and the fetch interval (K14). Returns 0
+ * done, 1 failed or held back a key. */
 static int
 fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pin, int dry)
 {
+	time_t started = time(NULL);
 	fetch f;
 	int rc = 1;
 
@@ -608,6 +629,12 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 		rc = f.held > 0;
 	if (f.err[0] != '\0')
 		fprintf(stderr, "tokenscope fetch-keys: [issuer %s]: %s\n", is->name, f.err);
+	if (f.err[0] != '\0' || f.outcome == NULL)
+		f.outcome = "failed";
+	else if (f.held > 0)
+		f.outcome = "held-back";
+	if (!dry)
+		(void)cli_fetch_state_record(c, is->name, started, f.outcome);
 	keyset_free(&f.got);
 	keyset_free(&f.cur);
 	json_decref(f.disc);
@@ -619,6 +646,76 @@ fetch_one(const ts_conf *c, const ts_issuer_conf *is, const char *cafile, int pi
 	return rc;
 }
 
+/* K14: the interval since the issuer's last fetch, waited out: a request
+ * is served as soon as the interval allows, never dropped. A record that
+ * cannot be read safely bounds nothing: then no fetch (-1). */
+static int
+wait_interval(const ts_conf *c, const ts_issuer_conf *is)
+{
+	char *path = cli_fetch_state_path(c), *state = NULL, res[32];
+	char err[TS_ERR_MSG_MAX + 64] = "out of memory";
+	long long last = 0, wait;
+	size_t len = 0;
+	int st = path == NULL ? -1 : cli_read_safe(path, &state, &len, err, sizeof(err));
+
+	free(path);
+	if (st < 0) {
+		fprintf(
+		    stderr, "tokenscope fetch-keys: [issuer %s]: fetch_state: %s\n", is->name, err);
+		return -1;
+	}
+	if (state != NULL && cli_fetch_state_get(state, is->name, &last, res, sizeof(res)) &&
+	    (wait = last + c->fetch_interval - (long long)time(NULL)) > 0) {
+		if (wait > c->fetch_interval) /* a clock set back: one interval */
+			wait = c->fetch_interval;
+		printf("[issuer %s] fetched less than %ld s ago: waiting %lld s\n", is->name,
+		    c->fetch_interval, wait);
+		fflush(stdout);
+		sleep((unsigned)wait);
+	}
+	free(state);
+	return 0;
+}
+
+/* Which issuers to fetch: those named (all when none is), or with
+ * --requested those the spool asks for. Returns -1 with a usage error
+ * printed, else how many. */
+static int
+select_issuers(const ts_conf *c, int argc, char **argv, int requested, unsigned char *sel)
+{
+	size_t i;
+	int k, n = 0;
+
+	if (requested) {
+		if (optind < argc || c->fetch_spool == NULL) {
+			(void)cli_usage_error("fetch-keys", usage_fetch, "%s",
+			    optind < argc ? "--requested takes no ISSUER"
+			                  : "--requested: no fetch_spool in [global]");
+			return -1;
+		}
+		return cli_spool_take(c, sel) < 0 ? -2 : 0;
+	}
+	for (k = optind; k < argc; k++) {
+		for (i = 0; i < c->nissuers && strcmp(c->issuers[i].name, argv[k]) != 0; i++)
+			;
+		if (i == c->nissuers ||
+		    (c->issuers[i].discovery == NULL && c->issuers[i].jwks_uri == NULL)) {
+			(void)cli_usage_error("fetch-keys", usage_fetch,
+			    "no [issuer %s] with discovery= or jwks_uri=", argv[k]);
+			return -1;
+		}
+		sel[i] = 1;
+	}
+	for (i = 0; i < c->nissuers; i++) {
+		if (c->issuers[i].discovery == NULL && c->issuers[i].jwks_uri == NULL)
+			sel[i] = 0;
+		else if (optind >= argc)
+			sel[i] = 1;
+		n += sel[i];
+	}
+	return n;
+}
+
 int
 cmd_fetch_keys(int argc, char **argv)
 {
@@ -627,11 +724,13 @@ cmd_fetch_keys(int argc, char **argv)
 		{ "ca-file", required_argument, NULL, 'a' },
 		{ "pin", no_argument, NULL, 'p' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "requested", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf = TS_DEFAULT_CONFIG, *cafile = NULL;
-	int ch, pin = 0, dry = 0, rc = 0, any = 0;
+	int ch, pin = 0, dry = 0, requested = 0, rc = 0, any = 0;
+	unsigned char *sel = NULL;
 	ts_conf *c = NULL;
 	ts_err e = { "" };
 	size_t i;
@@ -644,6 +743,7 @@ cmd_fetch_keys(int argc, char **argv)
 		case 'a': cafile = optarg; break;
 		case 'p': pin = 1; break;
 		case 'n': dry = 1; break;
+		case 'r': requested = 1; break;
 		case 'h': fputs(usage_fetch, stdout); return 0;
 		default:
 			return cli_usage_error("fetch-keys", usage_fetch,
@@ -655,33 +755,33 @@ cmd_fetch_keys(int argc, char **argv)
 		fprintf(stderr, "%s\n", e.msg);
 		return EXIT_USAGE;
 	}
-	for (i = optind; i < (size_t)argc; i++) {
-		size_t k;
-
-		for (k = 0; k < c->nissuers && strcmp(c->issuers[k].name, argv[i]) != 0; k++)
-			;
-		if (k == c->nissuers ||
-		    (c->issuers[k].discovery == NULL && c->issuers[k].jwks_uri == NULL)) {
-			ts_conf_free(c);
-			return cli_usage_error("fetch-keys", usage_fetch,
-			    "no [issuer %s] with discovery= or jwks_uri=", argv[i]);
-		}
+	if ((sel = calloc(c->nissuers + 1, 1)) == NULL) {
+		ts_conf_free(c);
+		return EXIT_USAGE;
 	}
-	for (i = 0; i < c->nissuers; i++) {
-		const ts_issuer_conf *is = &c->issuers[i];
-		int named = optind >= argc, k;
-
-		for (k = optind; k < argc; k++)
-			named |= strcmp(argv[k], is->name) == 0;
-		if (!named || (is->discovery == NULL && is->jwks_uri == NULL))
+	if ((any = select_issuers(c, argc, argv, requested, sel)) < 0) {
+		rc = any == -1 ? EXIT_USAGE : EXIT_REJECT;
+		goto out;
+	}
+	for (i = 0, any = 0; i < c->nissuers; i++) {
+		if (!sel[i])
 			continue;
 		any = 1;
-		rc |= fetch_one(c, is, cafile, pin, dry);
+		if (requested && wait_interval(c, &c->issuers[i]) != 0)
+			rc = 1;
+		else
+			rc |= fetch_one(c, &c->issuers[i], cafile, pin, dry);
 	}
-	if (!any)
+	if (!any && requested)
+		printf("no fetch requested\n");
+	else if (!any) {
 		fprintf(stderr, "tokenscope fetch-keys: no [issuer] has discovery= or jwks_uri=\n");
+		rc = EXIT_REJECT;
+	}
+out:
+	free(sel);
 	ts_conf_free(c);
-	return any ? rc : EXIT_REJECT;
+	return rc;
 }
 
 /* `tokenscope keys --approve THUMBPRINT --issuer NAME`: adds the pair to
@@ -709,7 +809,7 @@ share_hint(const ts_conf *c, const ts_issuer_conf *is)
 int
 cli_keys_approve(const char *conf, const char *tp, const char *issuer)
 {
-	char *path = NULL, *old = NULL, *buf = NULL, *dir = NULL, err[TS_ERR_MSG_MAX + 64] = "";
+	char *path = NULL, *old = NULL, *buf = NULL, err[TS_ERR_MSG_MAX + 64] = "";
 	size_t len = 0, tl = strlen(tp), il, i;
 	ts_conf *c = NULL;
 	ts_err e = { "" };
@@ -735,18 +835,15 @@ cli_keys_approve(const char *conf, const char *tp, const char *issuer)
 		ts_conf_free(c);
 		return EXIT_USAGE;
 	}
-	if ((path = cli_approved_path(c)) == NULL || (dir = strdup(path)) == NULL) {
+	if ((path = cli_approved_path(c)) == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
 	}
 	/* two approvals at once must not lose one: read-modify-write under a
 	 * lock on the directory */
-	if ((lock = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    flock(lock, LOCK_EX) != 0) {
-		snprintf(err, sizeof(err), "%s: %s", dir, strerror(errno));
+	if ((lock = cli_lock_dir_of(path, err, sizeof(err))) < 0)
 		goto out;
-	}
-	if (read_safe(path, &old, &len, err, sizeof(err)) < 0)
+	if (cli_read_safe(path, &old, &len, err, sizeof(err)) < 0)
 		goto out;
 	if (old != NULL && cli_is_approved(old, issuer, tp)) {
 		printf("%s: %s already approved for [issuer %s]\n", path, tp, issuer);
@@ -763,7 +860,7 @@ cli_keys_approve(const char *conf, const char *tp, const char *issuer)
 	if (len > 0 && buf[len - 1] != '\n')
 		buf[len++] = '\n';
 	sprintf(buf + len, "%s %s\n", issuer, tp);
-	if (write_atomic(path, buf, len + il + tl + 2, 0644, err, sizeof(err)) != 0)
+	if (cli_write_atomic(path, buf, len + il + tl + 2, 0644, err, sizeof(err)) != 0)
 		goto out;
 	printf("%s: approved %s for [issuer %s]\n", path, tp, issuer);
 	share_hint(c, &c->issuers[i]);
@@ -775,7 +872,6 @@ out:
 		close(lock); /* releases the lock */
 	ts_conf_free(c);
 	free(path);
-	free(dir);
 	free(old);
 	free(buf);
 	return rc;

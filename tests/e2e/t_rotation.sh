@@ -1,0 +1,217 @@
+#!/bin/sh
+# t_rotation.sh: K14 end to end. The identity provider (tests/e2e/rotation_idp.py,
+# HTTPS on 127.0.0.1) rotates to a key nobody has yet; a login under it through
+# Dovecot (passdb pam, pam_token.so) and through Postfix (SMTP AUTH, libtoken.so)
+# is refused once, leaves a fetch request, and the retry is accepted a few
+# seconds later: no administrator, no restart of either server. The fetcher
+# runs outside the servers, as tokenscope-fetch-requested.path would start it
+# (here a loop that runs `tokenscope fetch-keys --requested` whenever the spool
+# is not empty).
+set -u
+. "$(dirname "$0")/common.sh"
+DOVECOT=/usr/sbin/dovecot
+POSTFIX=/usr/sbin/postfix
+[ -x "$POSTFIX" ] || skip_all "postfix is not installed"
+# the Dovecot half needs the IMAP server and pam_wrapper; the Postfix half runs without
+dv=1
+[ -x "$DOVECOT" ] && [ -x /usr/lib/dovecot/imap ] && [ -f "$PAM_WRAPPER_LIB" ] ||
+	{ dv=0; echo "# dovecot-imapd or libpam-wrapper missing: the Dovecot half is skipped"; }
+[ -n "${TS_E2E_INSTALLED:-}" ] && skip_all "runs against the build tree only"
+"$PY" -c 'import jwt, jwcrypto' 2>/dev/null || skip_all "python3-jwt / python3-jwcrypto missing"
+TS="$TS_BUILDDIR/tools/tokenscope"
+
+e2e_dir rotation
+mkdir -p "$W/idp" "$W/keys" "$W/pam.d" "$W/run" "$W/state" "$W/mail" "$W/home"
+chmod 1777 "$W/mail" "$W/home"
+chmod 755 "$W/keys"
+mkdir -m 1733 "$W/spool" # as the path unit makes it: smtpd (user postfix) may write
+"$PY" "$TS_SRCDIR/tests/e2e/rotation_idp.py" "$W/idp" >"$W/idp.out" 2>&1 &
+IDP=$!
+FETCHER=""
+DPORT=$(free_port)
+C="$W/postfix"
+cleanup() {
+	[ -n "$FETCHER" ] && kill "$FETCHER" 2>/dev/null
+	[ -f "$W/run/master.pid" ] && kill "$(cat "$W/run/master.pid")" 2>/dev/null
+	"$POSTFIX" -c "$C" stop >/dev/null 2>&1
+	kill "$IDP" 2>/dev/null
+	sleep 1
+}
+trap cleanup EXIT
+i=0
+while [ ! -f "$W/idp/idp.port" ] && [ $i -lt 100 ] && kill -0 "$IDP" 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
+[ -f "$W/idp/idp.port" ]; ok $? "identity_provider_up_on_127.0.0.1 $(cat "$W/idp.out")"
+BASE=$(cat "$W/idp/idp.port")
+CA="$W/idp/ca.pem"
+rtok() { "$PY" -c "import json; print(json.load(open('$W/idp/tokens.json'))['$1'])"; }
+fetches() { wc -l <"$W/idp/jwks-gets" 2>/dev/null || echo 0; }
+
+cat >"$W/tokenscope.conf" <<CONF
+[global]
+fetch_spool = $W/spool
+fetch_interval = 1
+
+[issuer rot]
+issuer = $BASE/realms/rot
+discovery = $BASE/realms/rot/.well-known/openid-configuration
+key = $W/keys/rot.jwks
+algorithms = RS256
+
+[service dovecot]
+issuers = rot
+audiences = imap.example.com
+
+[service smtp]
+issuers = rot
+audiences = smtp.example.com
+CONF
+chmod 644 "$W/tokenscope.conf"
+"$TS" fetch-keys -c "$W/tokenscope.conf" --ca-file "$CA" >"$W/fetch0.out" 2>&1
+ok $? "first_fetch_by_hand_writes_key_R1 ($(grep -c 'added kid=R1' "$W/fetch0.out"))"
+
+# ---- Dovecot with passdb pam (pam_wrapper in the auth worker only) ----
+dovecot_up() {
+	cat >"$W/auth-worker.sh" <<SH
+#!/bin/sh
+export LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$W/pam.d
+exec /usr/lib/dovecot/auth "\$@"
+SH
+	chmod 755 "$W/auth-worker.sh"
+	echo "auth required pam_deny.so" >"$W/pam.d/other"
+	printf '%s required %s config=%s/tokenscope.conf service=dovecot\n' auth "$PAM_MODULE" "$W" \
+		account "$PAM_MODULE" "$W" >"$W/pam.d/dovecot"
+	case "$("$DOVECOT" --version)" in
+	2.3.*) dconf="disable_plaintext_auth = no
+mail_location = maildir:$W/mail/%u
+passdb {
+  driver = pam
+  args = dovecot
+}
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=$W/home/%u
+}" listen="address" ;;
+	*) dconf="dovecot_config_version = 2.4.1
+dovecot_storage_version = 2.4.1
+auth_allow_cleartext = yes
+mail_driver = maildir
+mail_path = $W/mail/%{user}
+passdb pam {
+  service_name = dovecot
+}
+userdb static {
+  fields {
+    uid = 65534
+    gid = 65534
+    home = $W/home/%{user}
+  }
+}" listen="listen" ;;
+	esac
+	# the version line must come first in 2.4: the shared settings follow
+	cat >"$W/dovecot.conf" <<CONF
+$dconf
+base_dir = $W/run
+state_dir = $W/state
+log_path = $W/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+service imap-login {
+  inet_listener imap {
+    $listen = 127.0.0.1
+    port = $DPORT
+  }
+}
+service auth-worker {
+  executable = $W/auth-worker.sh -w
+  user = root
+}
+CONF
+	"$DOVECOT" -c "$W/dovecot.conf"
+	wait_banner "$DPORT" "* OK"
+	ok $? "dovecot_started_on_127.0.0.1:$DPORT"
+	DPID=$(cat "$W/run/master.pid" 2>/dev/null)
+}
+[ $dv = 1 ] && dovecot_up
+
+# ---- Postfix with the SASL plugin (smtpd as user postfix, no chroot) ----
+PORT=$(free_port)
+mkdir -p "$C/sasl" "$W/pspool" "$W/pdata"
+chown postfix "$W/pdata"
+cp /etc/postfix/master.cf "$C/master.cf"
+sed -i "s/^smtp      inet/127.0.0.1:$PORT inet/" "$C/master.cf"
+touch "$C/main.cf"
+for s in "compatibility_level = 3.6" "queue_directory = $W/pspool" "data_directory = $W/pdata" \
+	"myhostname = mx.example.com" "mydestination =" "inet_interfaces = 127.0.0.1" \
+	"inet_protocols = ipv4" "alias_maps =" "alias_database =" "smtpd_sasl_auth_enable = yes" \
+	"smtpd_sasl_type = cyrus" "smtpd_sasl_path = smtpd" "smtpd_tls_security_level = none" \
+	"import_environment = MAIL_CONFIG TZ LANG=C SASL_PATH=$TS_BUILDDIR/sasl_token/.libs" \
+	"maillog_file = $W/postfix.log" "maillog_file_prefixes = $W" "service_throttle_time = 1s" \
+	"smtpd_error_sleep_time = 0" "cyrus_sasl_config_path = $C/sasl"; do
+	postconf -c "$C" -e "$s"
+done
+postconf -c "$C" -F '*/*/chroot = n' >/dev/null
+printf 'mech_list: OAUTHBEARER XOAUTH2\ntoken_config: %s/tokenscope.conf\n' "$W" >"$C/sasl/smtpd.conf"
+"$POSTFIX" -c "$C" start >"$W/postfix-start.out" 2>&1
+wait_banner "$PORT" "220"
+ok $? "postfix_started_on_127.0.0.1:$PORT"
+PPID_=$(head -1 "$W/pspool/pid/master.pid" 2>/dev/null | tr -d ' ')
+
+src=1
+imap() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/imap_client.py" "$DPORT" "127.0.0.$src" "$@"; }
+smtp() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/smtp_client.py" "$PORT" "127.0.0.$src" "$@"; }
+# retry CMD...: the client's retries, one a second for at most 30 s (tries: how many failed)
+retry() {
+	_i=0
+	while [ $_i -lt 30 ]; do
+		tries=$_i
+		"$@" && return 0
+		sleep 1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+[ $dv = 1 ] && { imap login alice "$(rtok R1)"; accepted $? "dovecot_login_under_the_current_key_R1"; }
+smtp oauthbearer alice "$(rtok R1)"; accepted $? "postfix_login_under_the_current_key_R1"
+
+# the fetcher, as the path unit starts it: whenever the spool is not empty
+(
+	while :; do
+		[ -n "$(ls -A "$W/spool")" ] &&
+			"$TS" fetch-keys -c "$W/tokenscope.conf" --ca-file "$CA" --requested >>"$W/fetcher.out" 2>&1
+		sleep 0.2
+	done
+) &
+FETCHER=$!
+
+# ---- rotation 1, met first by Dovecot ----
+if [ $dv = 1 ]; then
+	before=$(fetches)
+	cp "$W/idp/jwks-R2.json" "$W/idp/docs/realms/rot/keys"
+	imap login alice "$(rtok R2)"; refused $? "K14_dovecot_login_under_the_new_key_R2_refused_once"
+	retry imap login alice "$(rtok R2)"; ok $? "K14_dovecot_retry_under_R2_accepted_without_admin_or_restart (after ${tries}s)"
+	[ "$(fetches)" -gt "$before" ]; ok $? "K14_dovecot_refusal_made_the_fetcher_fetch ($before -> $(fetches))"
+fi
+
+# ---- rotation 2, met first by Postfix (smtpd writes the spool as postfix) ----
+before=$(fetches)
+cp "$W/idp/jwks-R3.json" "$W/idp/docs/realms/rot/keys"
+smtp oauthbearer alice "$(rtok R3)"; refused $? "K14_postfix_login_under_the_new_key_R3_refused_once"
+retry smtp oauthbearer alice "$(rtok R3)"; ok $? "K14_postfix_retry_under_R3_accepted_without_admin_or_restart (after ${tries}s)"
+[ "$(fetches)" -gt "$before" ]; ok $? "K14_postfix_refusal_made_the_fetcher_fetch ($before -> $(fetches))"
+if [ $dv = 1 ]; then
+	imap login alice "$(rtok R3)"; ok $? "K14_dovecot_takes_R3_too_without_a_request_of_its_own"
+	[ "$(cat "$W/run/master.pid" 2>/dev/null)" = "$DPID" ]; ok $? "K14_dovecot_not_restarted"
+fi
+[ "$(head -1 "$W/pspool/pid/master.pid" 2>/dev/null | tr -d ' ')" = "$PPID_" ]
+ok $? "K14_postfix_not_restarted"
+sleep 1
+grep -q "reason=unknown_key .*fetch_requested=yes" "$W/postfix.log"
+ok $? "K14_postfix_log_decision_line_says_fetch_requested_yes"
+! grep -qF "$(rtok R3 | cut -c1-60)" "$W/postfix.log" &&
+	! grep -qsF "$(rtok R2 | cut -c1-60)" "$W/postfix.log" "$W/dovecot.log"
+ok $? "M3_rotation_logs_never_hold_a_token"
+finish
