@@ -9,35 +9,22 @@
 # is not empty).
 set -u
 . "$(dirname "$0")/common.sh"
-DOVECOT=/usr/sbin/dovecot
-POSTFIX=/usr/sbin/postfix
-[ -x "$POSTFIX" ] || skip_all "postfix is not installed"
+[ -x /usr/sbin/postfix ] || skip_all "postfix is not installed"
 # the Dovecot half needs the IMAP server and pam_wrapper; the Postfix half runs without
 dv=1
-[ -x "$DOVECOT" ] && [ -x /usr/lib/dovecot/imap ] && [ -f "$PAM_WRAPPER_LIB" ] ||
+! dovecot_imap_missing && [ -f "$PAM_WRAPPER_LIB" ] ||
 	{ dv=0; echo "# dovecot-imapd or libpam-wrapper missing: the Dovecot half is skipped"; }
 [ -n "${TS_E2E_INSTALLED:-}" ] && skip_all "runs against the build tree only"
 "$PY" -c 'import jwt, jwcrypto' 2>/dev/null || skip_all "python3-jwt / python3-jwcrypto missing"
 TS="$TS_BUILDDIR/tools/tokenscope"
 
 e2e_dir rotation
-mkdir -p "$W/idp" "$W/keys" "$W/pam.d" "$W/run" "$W/state" "$W/mail" "$W/home"
-chmod 1777 "$W/mail" "$W/home"
+mkdir -p "$W/idp" "$W/keys"
 chmod 755 "$W/keys"
-mkdir -m 1733 "$W/spool" # as the path unit makes it: smtpd (user postfix) may write
+mkdir -m 1733 "$W/fetch-spool" # as the path unit makes it: smtpd (user postfix) may write
 "$PY" "$TS_SRCDIR/tests/e2e/rotation_idp.py" "$W/idp" >"$W/idp.out" 2>&1 &
 IDP=$!
-FETCHER=""
-DPORT=$(free_port)
-C="$W/postfix"
-cleanup() {
-	[ -n "$FETCHER" ] && kill "$FETCHER" 2>/dev/null
-	[ -f "$W/run/master.pid" ] && kill "$(cat "$W/run/master.pid")" 2>/dev/null
-	"$POSTFIX" -c "$C" stop >/dev/null 2>&1
-	kill "$IDP" 2>/dev/null
-	sleep 1
-}
-trap cleanup EXIT
+at_exit 'kill $IDP 2>/dev/null; sleep 1'
 i=0
 while [ ! -f "$W/idp/idp.port" ] && [ $i -lt 100 ] && kill -0 "$IDP" 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
 [ -f "$W/idp/idp.port" ]; ok $? "identity_provider_up_on_127.0.0.1 $(cat "$W/idp.out")"
@@ -48,7 +35,7 @@ fetches() { wc -l <"$W/idp/jwks-gets" 2>/dev/null || echo 0; }
 
 cat >"$W/tokenscope.conf" <<CONF
 [global]
-fetch_spool = $W/spool
+fetch_spool = $W/fetch-spool
 fetch_interval = 1
 
 [issuer rot]
@@ -70,98 +57,24 @@ chmod 644 "$W/tokenscope.conf"
 ok $? "first_fetch_by_hand_writes_key_R1 ($(grep -c 'added kid=R1' "$W/fetch0.out"))"
 
 # ---- Dovecot with passdb pam (pam_wrapper in the auth worker only) ----
-dovecot_up() {
-	cat >"$W/auth-worker.sh" <<SH
-#!/bin/sh
-export LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$W/pam.d
-exec /usr/lib/dovecot/auth "\$@"
-SH
-	chmod 755 "$W/auth-worker.sh"
-	echo "auth required pam_deny.so" >"$W/pam.d/other"
-	printf '%s required %s config=%s/tokenscope.conf service=dovecot\n' auth "$PAM_MODULE" "$W" \
-		account "$PAM_MODULE" "$W" >"$W/pam.d/dovecot"
-	case "$("$DOVECOT" --version)" in
-	2.3.*) dconf="disable_plaintext_auth = no
-mail_location = maildir:$W/mail/%u
-passdb {
-  driver = pam
-  args = dovecot
-}
-userdb {
-  driver = static
-  args = uid=65534 gid=65534 home=$W/home/%u
-}" listen="address" ;;
-	*) dconf="dovecot_config_version = 2.4.1
-dovecot_storage_version = 2.4.1
-auth_allow_cleartext = yes
-mail_driver = maildir
-mail_path = $W/mail/%{user}
-passdb pam {
-  service_name = dovecot
-}
-userdb static {
-  fields {
-    uid = 65534
-    gid = 65534
-    home = $W/home/%{user}
-  }
-}" listen="listen" ;;
-	esac
-	# the version line must come first in 2.4: the shared settings follow
-	cat >"$W/dovecot.conf" <<CONF
-$dconf
-base_dir = $W/run
-state_dir = $W/state
-log_path = $W/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-ssl = no
-auth_mechanisms = plain login
-auth_failure_delay = 0
-service imap-login {
-  inet_listener imap {
-    $listen = 127.0.0.1
-    port = $DPORT
-  }
-}
-service auth-worker {
-  executable = $W/auth-worker.sh -w
-  user = root
-}
-CONF
-	"$DOVECOT" -c "$W/dovecot.conf"
+if [ $dv = 1 ]; then
+	dovecot_setup rotation
+	DPORT=$(free_port)
+	dovecot_conf "$DPORT"
+	dovecot_start
+	at_exit dovecot_stop
 	wait_banner "$DPORT" "* OK"
 	ok $? "dovecot_started_on_127.0.0.1:$DPORT"
 	DPID=$(cat "$W/run/master.pid" 2>/dev/null)
-}
-[ $dv = 1 ] && dovecot_up
+fi
 
 # ---- Postfix with the SASL plugin (smtpd as user postfix, no chroot) ----
-PORT=$(free_port)
-mkdir -p "$C/sasl" "$W/pspool" "$W/pdata"
-chown postfix "$W/pdata"
-cp /etc/postfix/master.cf "$C/master.cf"
-sed -i "s/^smtp      inet/127.0.0.1:$PORT inet/" "$C/master.cf"
-touch "$C/main.cf"
-for s in "compatibility_level = 3.6" "queue_directory = $W/pspool" "data_directory = $W/pdata" \
-	"myhostname = mx.example.com" "mydestination =" "inet_interfaces = 127.0.0.1" \
-	"inet_protocols = ipv4" "alias_maps =" "alias_database =" "smtpd_sasl_auth_enable = yes" \
-	"smtpd_sasl_type = cyrus" "smtpd_sasl_path = smtpd" "smtpd_tls_security_level = none" \
-	"import_environment = MAIL_CONFIG TZ LANG=C SASL_PATH=$TS_BUILDDIR/sasl_token/.libs" \
-	"maillog_file = $W/postfix.log" "maillog_file_prefixes = $W" "service_throttle_time = 1s" \
-	"smtpd_error_sleep_time = 0" "cyrus_sasl_config_path = $C/sasl"; do
-	postconf -c "$C" -e "$s"
-done
-postconf -c "$C" -F '*/*/chroot = n' >/dev/null
-printf 'mech_list: OAUTHBEARER XOAUTH2\ntoken_config: %s/tokenscope.conf\n' "$W" >"$C/sasl/smtpd.conf"
-"$POSTFIX" -c "$C" start >"$W/postfix-start.out" 2>&1
-wait_banner "$PORT" "220"
-ok $? "postfix_started_on_127.0.0.1:$PORT"
-PPID_=$(head -1 "$W/pspool/pid/master.pid" 2>/dev/null | tr -d ' ')
+postfix_conf n
+postfix_start
+PPID_=$(head -1 "$W/spool/pid/master.pid" 2>/dev/null | tr -d ' ')
 
-src=1
+# imap and smtp (common.sh): IMAP to $DPORT, SMTP to $SPORT
 imap() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/imap_client.py" "$DPORT" "127.0.0.$src" "$@"; }
-smtp() { src=$((src + 1)); "$PY" "$TS_SRCDIR/tests/e2e/smtp_client.py" "$PORT" "127.0.0.$src" "$@"; }
 # retry CMD...: the client's retries, one a second for at most 30 s (tries: how many failed)
 retry() {
 	_i=0
@@ -180,12 +93,13 @@ smtp oauthbearer alice "$(rtok R1)"; accepted $? "postfix_login_under_the_curren
 # the fetcher, as the path unit starts it: whenever the spool is not empty
 (
 	while :; do
-		[ -n "$(ls -A "$W/spool")" ] &&
+		[ -n "$(ls -A "$W/fetch-spool")" ] &&
 			"$TS" fetch-keys -c "$W/tokenscope.conf" --ca-file "$CA" --requested >>"$W/fetcher.out" 2>&1
 		sleep 0.2
 	done
 ) &
 FETCHER=$!
+at_exit 'kill $FETCHER 2>/dev/null'
 
 # ---- rotation 1, met first by Dovecot ----
 if [ $dv = 1 ]; then
@@ -206,7 +120,7 @@ if [ $dv = 1 ]; then
 	imap login alice "$(rtok R3)"; ok $? "K14_dovecot_takes_R3_too_without_a_request_of_its_own"
 	[ "$(cat "$W/run/master.pid" 2>/dev/null)" = "$DPID" ]; ok $? "K14_dovecot_not_restarted"
 fi
-[ "$(head -1 "$W/pspool/pid/master.pid" 2>/dev/null | tr -d ' ')" = "$PPID_" ]
+[ "$(head -1 "$W/spool/pid/master.pid" 2>/dev/null | tr -d ' ')" = "$PPID_" ]
 ok $? "K14_postfix_not_restarted"
 sleep 1
 grep -q "reason=unknown_key .*fetch_requested=yes" "$W/postfix.log"
