@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "claims.h"
 #include "safe_file.h"
@@ -190,18 +191,29 @@ ts_usermaps_load(ts_conf *c, ts_filelist *files, ts_err *e)
 ts_reason
 ts_root_names_load(ts_conf *c, const char *path, ts_filelist *files, ts_err *e)
 {
-	char buf[16384];
+	char pwbuf[16384], *buf = NULL;
 	struct passwd pw, *res;
 	ts_file_id id;
-	FILE *f = fopen(path, "re");
-	int r = ENOENT, nomem = 0, open_err = f == NULL ? errno : 0;
+	size_t len = 0;
+	FILE *f = NULL;
+	int r = ENOENT, nomem = 0;
+	ts_reason rr;
 
+	/* watched like a key file, and read like one: through the directory
+	 * held since before a chroot (K13), with the M2 checks, never the
+	 * jail's own copy. Only a file that is really missing (not one out of
+	 * reach) means "no uid-0 names but root"; anything else is a
+	 * configuration error, and K11 keeps the last good names */
 	ts_file_id_of(path, &id);
 	if (ts_filelist_add(files, path, &id) != 0)
+		return ts_fail(e, TS_R_INTERNAL, "%s: out of memory", path);
+	if (!id.exists && !ts_file_lost(path) && access(path, F_OK) != 0 && errno == ENOENT)
+		return TS_OK;
+	if ((rr = ts_read_file(path, TS_PASSWD_MAX_SIZE, 0, &buf, &len, &id, e)) != TS_OK)
+		return rr;
+	if (len > 0 && (f = fmemopen(buf, len, "r")) == NULL)
 		nomem = 1;
-	if (f == NULL && open_err != ENOENT)
-		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: cannot read the uid-0 names", path);
-	while (f != NULL && !nomem && (r = fgetpwent_r(f, &pw, buf, sizeof(buf), &res)) == 0) {
+	while (f != NULL && !nomem && (r = fgetpwent_r(f, &pw, pwbuf, sizeof(pwbuf), &res)) == 0) {
 		char **nv;
 
 		if (pw.pw_uid != 0)
@@ -218,6 +230,7 @@ ts_root_names_load(ts_conf *c, const char *path, ts_filelist *files, ts_err *e)
 	}
 	if (f != NULL)
 		fclose(f);
+	free(buf);
 	if (nomem)
 		return ts_fail(e, TS_R_INTERNAL, "%s: out of memory", path);
 	if (r != ENOENT)

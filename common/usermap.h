@@ -15,6 +15,8 @@
 
 /* Largest map file read, in bytes. */
 #define TS_USERMAP_MAX_SIZE (16 * 1024 * 1024)
+/* the account file read for the uid-0 names (C11) */
+#define TS_PASSWD_MAX_SIZE (16 * 1024 * 1024)
 
 typedef struct ts_usermap ts_usermap;
 

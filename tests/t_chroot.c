@@ -17,6 +17,7 @@
 #include "safe_file.h"
 #include "tap.h"
 #include "tsenv.h"
+#include "usermap.h"
 
 #define TOKEN "case_good_corp_es256"
 #define BASE                                                                                       \
@@ -300,6 +301,42 @@ test_released_with_the_last_context(void)
 	    open_fds());
 }
 
+/* C11 under K13: the uid-0 names are read through the directory held
+ * before the chroot, never from the jail (which has no account file, or
+ * one of its own), and never silently dropped: a child holds the crafted
+ * account file's directory, chroots, reads it (both names); a file whose
+ * directory was never held is a configuration error, not "no names". */
+static void
+test_root_names_after_the_chroot(void)
+{
+	const char *pw = env_write(dir, "passwd",
+	    "root:x:0:0:root:/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n",
+	    0644);
+	pid_t pid;
+	int st = 0;
+
+	if ((pid = fork()) == 0) {
+		ts_conf c, d;
+		ts_filelist files = { 0 };
+		ts_err e = { "" };
+		int ok1, ok2;
+
+		memset(&c, 0, sizeof(c));
+		memset(&d, 0, sizeof(d));
+		ts_pins_hold();
+		ts_pin_dir_of(pw);
+		if (chroot(jail) != 0 || chdir("/") != 0)
+			_exit(3);
+		ok1 = ts_root_names_load(&c, pw, &files, &e) == TS_OK && c.root_names.n == 2 &&
+		    strcmp(c.root_names.v[1], "toor") == 0;
+		ok2 = ts_root_names_load(&d, "/elsewhere/passwd", &files, &e) == TS_R_CONFIG_ERROR;
+		_exit(ok1 ? (ok2 ? 0 : 2) : 1);
+	}
+	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "C11_uid0_names_read_through_the_held_directory_after_the_chroot (exit %d)",
+	    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
 /* geteuid() is 0 under fakeroot too, where chroot fails: ask the kernel. */
 static int
 can_chroot(void)
@@ -342,6 +379,7 @@ main(void)
 	test_after_dropping_privileges();
 	test_root_never_held();
 	test_released_with_the_last_context();
+	test_root_names_after_the_chroot();
 	{
 		char cmd[4200];
 
