@@ -553,12 +553,22 @@ set_groups_claim(parser *p, const keyword *kw, void *sec, const char *v)
 		const char *s = l->v[i];
 		size_t n = strlen(s);
 
+		const char *url = strstr(s, "://");
+
 		if (n > TS_CLAIM_PATH_MAX ||
-		    (strstr(s, "://") == NULL &&
-		        (s[0] == '.' || s[n - 1] == '.' || strstr(s, "..") != NULL)))
+		    (url == NULL && (s[0] == '.' || s[n - 1] == '.' || strstr(s, "..") != NULL)))
 			r = perr(p,
 			    "groups_claim \"%s\" is not a member path (a.b.c, at most %d bytes)", s,
 			    TS_CLAIM_PATH_MAX);
+		/* C8: a claim named by a URL (Auth0's namespaced claims) is read
+		 * as one whole name; a path into a member named by a URL or with
+		 * dots (a Keycloak client id) cannot be written, and would find
+		 * nothing: for denied_groups, silently nothing denied */
+		else if (url != NULL && memchr(s, '.', (size_t)(url - s)) != NULL)
+			r = perr(p,
+			    "groups_claim \"%s\": a claim named by a URL is one whole name; a "
+			    "member path cannot reach into a member whose name has dots",
+			    s);
 	}
 	return r;
 }

@@ -562,6 +562,10 @@ conf_rules(void)
 		    "t.conf:5: groups_claim \"realm_access..roles\" is not a member path" },
 		{ "C8_groups_claim_trailing_dot_config_error", "groups_claim = groups.\n",
 		    "t.conf:5: groups_claim" },
+		{ "C8_groups_claim_path_into_a_url_member_config_error",
+		    "groups_claim = resource_access.https://app.example.com.roles\n",
+		    "t.conf:5: groups_claim \"resource_access.https://app.example.com.roles\": a "
+		    "claim named by a URL is one whole name" },
 		{ "C10_user_map_required_without_map_config_error",
 		    "[service s]\nissuers = a\naudiences = x\nuser_map_required = yes\n",
 		    "t.conf:5: [service s] requires a user map" },
