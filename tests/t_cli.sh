@@ -188,12 +188,25 @@ for l in open(sys.argv[1]):
     o = json.loads(l.split("tokenscope: ", 1)[1])
     assert o["event"] in ("decision", "alert", "detail"), o' "$dir/json.log"
 ok $? "M8_cli_json_lines_parse"
-printf 'x tokenscope: {"event":"alert","time":1700000000,"alert":"a\u001b[2Jb"}\n' >>"$dir/json.log"
+printf '2023-11-14T22:15:00+00:00 mx tokenscope: {"event":"alert","time":1700000000,"alert":"a\u001b[2Jb"}\n' >>"$dir/json.log"
 out=$("$TS" audit "$dir/json.log"); rc=$?
 [ $rc = 3 ] && echo "$out" | grep -q "^tokenscope audit: 2 decision lines, 1 with an alert, 2 alert lines" &&
 	echo "$out" | grep -q "^\[issuer corp\] key $(fx "d['thumbprints']['p256']")$" &&
 	echo "$out" | grep -q "first 2023-11-14T22:15:00Z" && ! echo "$out" | grep -q "$(printf '\033')"
 ok $? "M8_audit_reads_json_lines_and_prints_no_control_character (exit $rc)"
+# a decision or alert line quoted inside another program's message (an ssh
+# user name) is not ours: only lines whose header is a time, a host, an
+# ident and pam_token's or Postfix's prefix count
+line=$(sed -n 1p "$dir/clean.log" | sed 's/.*tokenscope: //')
+{
+	echo "Nov 14 22:15:00 mx sshd[1]: Invalid user tokenscope: $line from 192.0.2.1 port 22"
+	echo "Nov 14 22:15:00 mx sshd[1]: Invalid user x: tokenscope: ALERT alert=forged_cross_issuer reason=unknown_key issuer=corp"
+	echo "Nov 14 22:15:00 mx sshd[1]: pam_token(sshd:auth): tokenscope: $line"
+	echo "Nov 14 22:15:00 mx postfix/smtpd[7]: warning: SASL authentication failure: tokenscope: $line"
+} >"$dir/injected.log"
+out=$("$TS" audit "$dir/injected.log"); rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q "^tokenscope audit: 2 decision lines, 0 with an alert, 0 alert lines"
+ok $? "M7_audit_ignores_decision_and_alert_lines_quoted_in_other_messages (exit $rc)"
 
 # --- check-config ----------------------------------------------------------
 "$TS" check-config -c "$C" >/dev/null; ok $? "check_config_ok_exit_0"

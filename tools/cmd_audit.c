@@ -323,15 +323,79 @@ fmt_time(time_t t, char *out, size_t cap)
 		strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Strips suffix (a literal) from the end of [p, *e): 1 when it was there. */
+static int
+strip_tail(const char *p, const char **e, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	if ((size_t)(*e - p) < n || memcmp(*e - n, suffix, n) != 0)
+		return 0;
+	*e -= n;
+	return 1;
+}
+
+/* M7: whether the text before "tokenscope: " is a header our own lines
+ * have, so that a decision or alert line quoted inside another program's
+ * message (an ssh user name "tokenscope: result=accept ..." in sshd's
+ * "Invalid user" line) is never counted. Accepted, read from the end:
+ * an optional "pam_token(SERVICE:TYPE): " (pam_syslog), an optional
+ * Postfix "[warning: ]SASL authentication problem|failure: ", then either
+ * nothing or "IDENT: " (IDENT one word: letters, digits, "_./-", an
+ * optional "[pid]") after a header of a time (ISO 8601, or "Mon DD
+ * HH:MM:SS") and at most one host name. */
+static int
+own_prefix(const char *p, const char *e)
+{
+	const char *w;
+	int words = 0, in_word = 0;
+
+	if (e - p >= 3 && memcmp(e - 3, "): ", 3) == 0) {
+		for (w = e - 3; w > p && w[-1] != '(' && w[-1] != ' '; w--)
+			;
+		if (w - p < 10 || w[-1] != '(' || memcmp(w - 10, "pam_token(", 10) != 0 ||
+		    (w - 10 != p && w[-11] != ' '))
+			return 0;
+		e = w - 10;
+	}
+	if (strip_tail(p, &e, "SASL authentication problem: ") ||
+	    strip_tail(p, &e, "SASL authentication failure: "))
+		(void)strip_tail(p, &e, "warning: ");
+	if (strip_tail(p, &e, ": ")) {
+		for (w = e; w > p && w[-1] != ' '; w--)
+			if (!isalnum((unsigned char)w[-1]) && strchr("_./-[]", w[-1]) == NULL)
+				return 0;
+		if (w == e)
+			return 0;
+		e = w;
+	}
+	/* what is left is the header: a time and at most one host */
+	for (w = p; w < e; w++) {
+		words += *w != ' ' && !in_word;
+		in_word = *w != ' ';
+	}
+	if (words == 0)
+		return 1;
+	if (isalpha((unsigned char)p[0]))
+		return (words == 3 || words == 4) && parse_bsd(p) != 0;
+	return words <= 3 && parse_iso(p, NULL) != 0;
+}
+
 static void
 one_line(audit *a, char *line)
 {
-	const char *rest = strstr(line, "tokenscope: ");
+	const char *rest = NULL, *at;
 	decision d;
 	int kind;
 	char when[32], *full;
 	size_t n;
 
+	at = strstr(line, "tokenscope: ");
+	while (at != NULL && rest == NULL) {
+		if (own_prefix(line, at))
+			rest = at;
+		at = strstr(at + 1, "tokenscope: ");
+	}
 	if (rest == NULL)
 		return;
 	rest += strlen("tokenscope: ");
