@@ -13,8 +13,15 @@ failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
+# D5 asks whether the consumers' users can read the files: the scratch tree
+# must be reachable by them, which a package build's tree under a 0700
+# directory is not; a directory of our own under /tmp then
 T="$TS_BUILDDIR/tests/tmp/doctor"
 rm -rf "$T" && mkdir -p "$T" && chmod 755 "$T"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && ! runuser -u nobody -- test -x "$T" 2>/dev/null; then
+	T=$(mktemp -d /tmp/ts-doctor-XXXXXX) && chmod 755 "$T" || exit 1
+	trap 'rm -rf "$T"' EXIT
+fi
 cp "$TS_FIXTURES/keys/p256.pub.pem" "$T/" && chmod 644 "$T/p256.pub.pem"
 
 # policy SERVICE...: a tokenscope.conf with one issuer and these services
