@@ -126,15 +126,15 @@ key_issuer(const ts_jv *jwk, ts_loaded_key *lk, ts_err *e)
 }
 
 static ts_reason
-one_jwk(const ts_jv *jwk, const ts_keyspec *ks, unsigned allowed, int allow_secret,
-    ts_loaded_key *lk, ts_err *e)
+one_jwk(const ts_jv *jwk, const ts_keyspec *ks, unsigned allowed, unsigned flags, ts_loaded_key *lk,
+    ts_err *e)
 {
 	const char *kid = NULL;
 	ts_jwk_window win;
 	ts_reason r;
 
-	r = ts_jwk_to_key(
-	    jwk, ks->alg, allowed, allow_secret ? TS_JWK_ALLOW_SECRET : 0, &lk->key, &kid, &win, e);
+	r = ts_jwk_to_key(jwk, ks->alg, allowed, flags & (TS_JWK_ALLOW_SECRET | TS_JWK_LAZY),
+	    &lk->key, &kid, &win, e);
 	if (r != TS_OK)
 		return r;
 	/* K12: an x5c certificate's window bounds the key, as a PEM
@@ -161,7 +161,7 @@ one_jwk(const ts_jv *jwk, const ts_keyspec *ks, unsigned allowed, int allow_secr
 
 ts_reason
 ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned allowed,
-    int allow_secret, ts_loaded_key **keys, size_t *n, ts_err *e)
+    unsigned flags, ts_loaded_key **keys, size_t *n, ts_err *e)
 {
 	ts_loaded_key *out = NULL;
 	size_t count = 0, i, j;
@@ -208,7 +208,7 @@ ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned all
 		for (i = 0, jwk = set ? set + 1 : root; i < count; i++, jwk += jwk->skip) {
 			ts_err ke = { "" };
 
-			if ((r = one_jwk(jwk, ks, allowed, allow_secret, &out[i], &ke)) != TS_OK) {
+			if ((r = one_jwk(jwk, ks, allowed, flags, &out[i], &ke)) != TS_OK) {
 				if (set)
 					ts_fail(e, r, "key %zu of the JWKS: %s", i + 1, ke.msg);
 				else

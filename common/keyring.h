@@ -76,6 +76,10 @@ typedef struct ts_filelist {
  * fix of the broken file is noticed). */
 ts_reason ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *e);
 void ts_keyring_free(ts_keyring *kr);
+/* K14: on, every key of a load is checked fully at once (the admin
+ * command); off (the default), a JWK's EVP key and the checks on it wait
+ * for its first verification in this process. Process-wide. */
+void ts_keyring_check_at_load(int on);
 
 /* K11: what a failed reload still applies. A copy of good (whose keys it
  * borrows: good must outlive it) less what the current files take away:

@@ -276,6 +276,11 @@ phase_signature(ts_check *c)
 {
 	ts_reason r = ts_jws_verify(c->j, c->b->key, c->e);
 
+	/* K14: a key whose checks failed at its first use is logged once, as
+	 * a key refused at load would have been; every decision on it says
+	 * config_error */
+	if (r == TS_R_CONFIG_ERROR && c->ctx->log != NULL && ts_key_failure_unreported(c->b->key))
+		c->ctx->log(c->ctx->log_arg, LOG_ERR, c->e->msg);
 	if (r == TS_R_BAD_SIGNATURE && ts_jws_cut_length(c->req->token_len))
 		r = ts_fail(c->e, TS_R_TRUNCATED, "token cut at %zu bytes by the application",
 		    c->req->token_len);
