@@ -433,6 +433,77 @@ decide(ts_ctx *ctx, const char *name, const char *service, const char *user, ts_
 	return ts_validate(ctx, &req, res);
 }
 
+/* K14: every policy case decides the same when each key comes from a JWK
+ * (kid and alg left to the key line), set up at its first use, as from
+ * the PEM files the fixture names (checked at load). */
+static void
+lazy_jwk_keys(void)
+{
+	static const char *const keys[] = { "p256", "rsa2048", "p384", "rsa3072", "ed448",
+		"partner_p256", "partner_rsa2048", "ed25519" };
+	const json_t *cases = fx_cases();
+	const char *dir, *pem_conf = env_policy_fixture("policy-pem", NULL);
+	const char *conf = env_policy_fixture("policy-jwk", &dir);
+	char *text = tap_slurp(conf, NULL), *at, name[64];
+	ts_ctx *pem = NULL, *jwk = NULL;
+	ts_err e = { "" };
+	size_t i, differ = 0;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *j;
+		char *dump;
+
+		snprintf(name, sizeof(name), "keys/%s.jwk", keys[i]);
+		if ((j = json_load_file(fx_path(name), 0, NULL)) == NULL)
+			tap_bail("%s", name);
+		json_object_del(j, "kid");
+		json_object_del(j, "alg");
+		dump = json_dumps(j, JSON_COMPACT);
+		snprintf(name, sizeof(name), "%s.nokid.jwk", keys[i]);
+		env_write(dir, name, dump, 0644);
+		free(dump);
+		json_decref(j);
+	}
+	/* ".pub.pem" and ".nokid.jwk" differ in length: rewrite through a copy */
+	{
+		char out[16384] = "", *from = text;
+
+		while ((at = strstr(from, ".pub.pem")) != NULL) {
+			strncat(out, from, (size_t)(at - from));
+			strcat(out, ".nokid.jwk");
+			from = at + strlen(".pub.pem");
+		}
+		strcat(out, from);
+		env_write(dir, "tokenscope.conf", out, 0644);
+	}
+	ok(ts_ctx_new(pem_conf, NULL, NULL, &pem, &e) == TS_OK &&
+	        ts_ctx_new(conf, NULL, NULL, &jwk, &e) == TS_OK,
+	    "K14_jwk_policy_loads (%s)", e.msg);
+	for (i = 0; pem != NULL && jwk != NULL && i < json_array_size(cases); i++) {
+		const json_t *c = json_array_get(cases, i);
+		const char *service = json_string_value(json_object_get(c, "service"));
+		const char *user = json_string_value(json_object_get(c, "user"));
+		ts_result r1, r2;
+
+		snprintf(
+		    name, sizeof(name), "case_%s", json_string_value(json_object_get(c, "name")));
+		if (decide(pem, name, service, user, &r1) !=
+		        decide(jwk, name, service, user, &r2) ||
+		    strcmp(r1.thumbprint, r2.thumbprint) != 0) {
+			tap_diag("%s: %s with PEM keys, %s with JWKs", name,
+			    ts_reason_str(r1.reason), ts_reason_str(r2.reason));
+			differ++;
+		}
+	}
+	ok(i > 70 && differ == 0,
+	    "K14_policy_cases_decide_the_same_with_keys_set_up_at_first_use "
+	    "(%zu cases, %zu differ)",
+	    i, differ);
+	ts_ctx_free(pem);
+	ts_ctx_free(jwk);
+	free(text);
+}
+
 /* C10: a map file is read like a key file: an edit is picked up, a broken
  * or unsafe one is a config error at file:line and the last good state
  * keeps deciding (K11). */
@@ -594,6 +665,7 @@ main(void)
 	conf_rules();
 	user_map_files();
 	root_names();
+	lazy_jwk_keys();
 	conf = env_policy_fixture("policy", NULL);
 	if (!ok(ts_ctx_new(conf, env_log, NULL, &ctx, &e) == TS_OK, "policy_config_loads (%s)",
 	        e.msg))
