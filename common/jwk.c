@@ -288,6 +288,7 @@ ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts
 	jwk_raw jr;
 	unsigned char secret[1024 + 4];
 	long slen = -1;
+	int wipe = 0;
 	ts_jwk_window w;
 	ts_reason r = TS_R_CONFIG_ERROR;
 	size_t i;
@@ -372,6 +373,7 @@ ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts
 			    "symmetric (oct) JWK where only public keys are allowed");
 			goto out;
 		}
+		wipe = 1;
 		if ((slen = member_b64(jwk, "k", secret, sizeof(secret) - 4, e)) < 0) {
 			r = TS_R_CONFIG_ERROR;
 			goto out;
@@ -408,8 +410,9 @@ done:
 	if (win != NULL)
 		*win = w;
 out:
-	OPENSSL_cleanse(secret, sizeof(secret));
-	OPENSSL_cleanse(&jr, sizeof(jr));
+	/* only an oct key's secret needs wiping; jr holds public members */
+	if (wipe)
+		OPENSSL_cleanse(secret, sizeof(secret));
 	EVP_PKEY_free(pk);
 	ERR_pop_to_mark();
 	return r;

@@ -159,12 +159,40 @@ one_jwk(const ts_jv *jwk, const ts_keyspec *ks, unsigned allowed, unsigned flags
 	return TS_OK;
 }
 
+static int
+kid_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 1 when two keys of the set share a kid, -1 when out of memory: sorted, so that a JWKS of
+ * thousands of keys costs n log n, not n^2. */
+static int
+duplicate_kid(const ts_loaded_key *keys, size_t n)
+{
+	char **kids = malloc((n + 1) * sizeof(*kids));
+	size_t i, m = 0;
+	int dup = 0;
+
+	if (kids == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (keys[i].kid != NULL)
+			kids[m++] = keys[i].kid;
+	qsort(kids, m, sizeof(*kids), kid_cmp);
+	for (i = 1; i < m && !dup; i++)
+		dup = strcmp(kids[i - 1], kids[i]) == 0;
+	free(kids);
+	return dup;
+}
+
 ts_reason
 ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned allowed,
     unsigned flags, ts_loaded_key **keys, size_t *n, ts_err *e)
 {
 	ts_loaded_key *out = NULL;
-	size_t count = 0, i, j;
+	size_t count = 0, i;
+	int dup;
 	ts_jdoc *doc = NULL;
 	EVP_PKEY *pk = NULL;
 	ts_reason r = TS_R_CONFIG_ERROR;
@@ -225,13 +253,11 @@ ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned all
 				goto out;
 			}
 		/* a duplicate kid in one set makes the set ambiguous (Wycheproof) */
-		for (i = 0; i < count; i++)
-			for (j = 0; out[i].kid && j < i; j++)
-				if (out[j].kid && strcmp(out[i].kid, out[j].kid) == 0) {
-					r = ts_fail(
-					    e, TS_R_CONFIG_ERROR, "duplicate kid in one key set");
-					goto out;
-				}
+		if ((dup = duplicate_kid(out, count)) != 0) {
+			r = dup < 0 ? ts_fail(e, TS_R_INTERNAL, "out of memory")
+			            : ts_fail(e, TS_R_CONFIG_ERROR, "duplicate kid in one key set");
+			goto out;
+		}
 	} else if (strncmp(p, "-----BEGIN ", 11) == 0) {
 		ts_alg alg = ks->alg;
 
