@@ -562,6 +562,72 @@ set_groups_claim(parser *p, const keyword *kw, void *sec, const char *v)
 	return r;
 }
 
+/* K15: the tenants of a "{tenantid}" issuer: words, or a file (a value
+ * with a '/': tenant IDs never hold one). */
+static ts_reason
+set_tenants(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	ts_issuer_conf *is = sec;
+	ts_reason r;
+
+	is->tenants_line = p->line;
+	if (strchr(v, '/') == NULL)
+		return set_list(p, kw, &is->tenants, v); /* kw->off is 0 */
+	if (strpbrk(v, " \t") != NULL)
+		return perr(p, "tenants: one file, or tenant IDs without '/'");
+	r = (is->tenants_file = abs_path(p, v)) == NULL ? TS_R_INTERNAL : TS_OK;
+	return r;
+}
+
+static void
+print_tenants(FILE *f, const keyword *kw, const void *sec)
+{
+	const ts_issuer_conf *is = sec;
+	size_t i;
+
+	if (is->tenants_file == NULL && is->tenants.n == 0)
+		return;
+	print_name(f, kw);
+	if (is->tenants_file != NULL)
+		fprintf(f, " %s", is->tenants_file);
+	for (i = 0; is->tenants_file == NULL && i < is->tenants.n; i++)
+		fprintf(f, " %s", is->tenants.v[i]);
+	fprintf(f, "\n");
+}
+
+/* K15: "{tenantid}" once in issuer, with a tenants list and no tenant. */
+static ts_reason
+check_template(parser *p, ts_issuer_conf *is)
+{
+	static const char ph[] = "{tenantid}";
+	const char *at = strstr(is->issuer, ph);
+	int listed = is->tenants.n > 0 || is->tenants_file != NULL;
+
+	if (at == NULL) {
+		if (listed)
+			return perr(p,
+			    "[issuer %s] has \"tenants\" but its issuer holds no {tenantid}",
+			    is->name);
+		return TS_OK;
+	}
+	if (strstr(at + 1, ph) != NULL)
+		return perr(p, "[issuer %s]: {tenantid} more than once in issuer", is->name);
+	if (!listed)
+		return perr(p,
+		    "[issuer %s]: an issuer with {tenantid} needs \"tenants\", the tenants this "
+		    "host accepts (never any tenant)",
+		    is->name);
+	if (is->tenant != NULL)
+		return perr(p,
+		    "[issuer %s]: \"tenant\" and \"tenants\" exclude each other (each listed "
+		    "tenant is checked against tid)",
+		    is->name);
+	is->templated = 1;
+	is->tpl_pre = (size_t)(at - is->issuer);
+	is->tpl_suf = is->issuer_len - is->tpl_pre - (sizeof(ph) - 1);
+	return TS_OK;
+}
+
 #define G SECTION(SEC_GLOBAL)
 #define I SECTION(SEC_ISSUER)
 #define S SECTION(SEC_SERVICE)
@@ -586,6 +652,7 @@ static const keyword keywords[] = {
 	{ "algorithms", I, 0, set_algorithms, print_algorithms, 0, 0, 0, NULL },
 	{ "token_type", I, 0, set_token_type, print_token_type, 0, 0, 0, NULL },
 	{ "tenant", I, 0, set_str, print_str, OFF(ts_issuer_conf, tenant), 0, 0, NULL },
+	{ "tenants", I, 0, set_tenants, print_tenants, 0, 0, 0, NULL },
 	{ "clients", I, 0, set_list, print_list, OFF(ts_issuer_conf, clients), 0, 0, NULL },
 	{ "username_claim", I, 0, set_str, print_str, OFF(ts_issuer_conf, username_claim), 0, 0,
 	    NULL },
@@ -813,6 +880,8 @@ check_conf(parser *p)
 			return perr(p, "[issuer %s] has no \"algorithms\" allow-list", is->name);
 		if (is->nkeys == 0)
 			return perr(p, "[issuer %s] has no \"key\"", is->name);
+		if ((r = check_template(p, is)) != TS_OK)
+			return r;
 		if (is->discovery != NULL && is->jwks_uri != NULL)
 			return perr(
 			    p, "[issuer %s] has both \"discovery\" and \"jwks_uri\"", is->name);
@@ -975,6 +1044,8 @@ ts_conf_free(ts_conf *c)
 		}
 		free(is->keys);
 		free(is->tenant);
+		strlist_free(&is->tenants);
+		free(is->tenants_file);
 		free(is->discovery);
 		free(is->jwks_uri);
 		strlist_free(&is->clients);

@@ -13,6 +13,7 @@
 
 #include "ctx.h"
 #include "inspect.h"
+#include "tenants.h"
 #include "usermap.h"
 
 static void
@@ -58,6 +59,8 @@ state_load(const char *path, ts_state **out, ts_filelist *files, ts_err *e)
 		r = TS_R_INTERNAL;
 	if (r == TS_OK)
 		r = ts_usermaps_load(s->conf, files, e);
+	if (r == TS_OK)
+		r = ts_tenants_load(s->conf, files, e);
 	if (r == TS_OK)
 		r = ts_root_names_load(s->conf, TS_PASSWD_FILE, files, e);
 	if (r == TS_OK)

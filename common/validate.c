@@ -12,6 +12,7 @@
 #include "decision.h"
 #include "jws.h"
 #include "replay.h"
+#include "tenants.h"
 
 static void
 step(const ts_request *req, const char *name, ts_reason r, const char *detail)
@@ -83,6 +84,7 @@ typedef struct ts_check {
 	const char *iss; /* issuer: the payload's, byte for byte */
 	size_t iss_len;
 	const ts_issuer_conf *is; /* issuer: the section that trusts iss */
+	const char *tenant; /* issuer: the listed tenant iss names (K15), or NULL */
 	const ts_binding *b; /* key lookup */
 	const ts_jv *claims; /* claims: only once the signature verified */
 	ts_claims_out co; /* claim policy: mapped user and exp */
@@ -195,7 +197,8 @@ phase_issuer(ts_check *c)
 	for (i = 0; i < svc->issuers.n && c->is == NULL; i++) {
 		const ts_issuer_conf *cand = &c->conf->issuers[svc->issuer_idx[i]];
 
-		if (cand->issuer_len == c->iss_len && memcmp(cand->issuer, c->iss, c->iss_len) == 0)
+		/* K15: a section with tenants matches its listed tenants only */
+		if (ts_issuer_matches(cand, c->iss, c->iss_len, &c->tenant))
 			c->is = cand;
 	}
 	if (c->is == NULL)
@@ -326,6 +329,7 @@ phase_claims(ts_check *c)
 		.claims = c->claims,
 		.typ = ts_jws_typ(c->j),
 		.is = c->is,
+		.tenant = c->tenant != NULL ? c->tenant : c->is->tenant,
 		.svc = c->svc,
 		.skew = c->conf->clock_skew,
 		.now = c->req->now,

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "claims.h"
 #include "decision.h"
@@ -504,6 +505,134 @@ lazy_jwk_keys(void)
 	free(text);
 }
 
+#define TENANTS_CONF                                                                               \
+	"[global]\nreload_interval = 0\n[issuer entra]\n"                                          \
+	"issuer = https://login.example.com/{tenantid}/v2.0\nalgorithms = ES256\n"                 \
+	"key = tenant.jwks\ntoken_type = at+jwt\n%s\n%s"                                           \
+	"[service dovecot]\nissuers = entra%s\naudiences = imap.example.com\n"                     \
+	"required_scopes = mail.read\n"
+
+/* The load of a TENANTS_CONF variant: its reason, the message into msg. */
+static ts_reason
+tenants_load(const char *dir, const char *tenants, const char *more, const char *svc_more,
+    ts_ctx **ctx, char *msg, size_t cap)
+{
+	char text[2048], path[4200];
+	ts_err e = { "" };
+	ts_reason r;
+
+	snprintf(text, sizeof(text), TENANTS_CONF, tenants, more, svc_more);
+	snprintf(path, sizeof(path), "%s", env_write(dir, "tokenscope.conf", text, 0644));
+	*ctx = NULL;
+	r = ts_ctx_new(path, NULL, NULL, ctx, &e);
+	snprintf(msg, cap, "%s", e.msg);
+	return r;
+}
+
+static ts_reason
+tenant_decides(ts_ctx *ctx, const json_t *toks, const char *name, long long now)
+{
+	ts_request req;
+	ts_result res;
+
+	memset(&req, 0, sizeof(req));
+	req.token = json_string_value(json_object_get(toks, name));
+	req.token_len = strlen(req.token);
+	req.service = "dovecot";
+	req.now = (time_t)now;
+	return ts_validate(ctx, &req, &res);
+}
+
+/* K15: a "{tenantid}" issuer with a tenants list stands for one exact
+ * issuer per listed tenant; any other tenant is unknown_issuer. Tokens
+ * from PyJWT (tests/mint_tenants.py). */
+static void
+tenants_rule(void)
+{
+	const char *dir = env_dir("tenants");
+	long long now = (long long)time(NULL);
+	char cmd[8600], msg[TS_ERR_MSG_MAX], path[4200];
+	json_t *jwk, *toks;
+	char *dump;
+	ts_ctx *ctx = NULL;
+
+	snprintf(cmd, sizeof(cmd),
+	    "/usr/bin/python3 '%s/tests/mint_tenants.py' '%s' %lld >'%s/t.json'",
+	    tap_env("TS_SRCDIR"), tap_env("TS_FIXTURES"), now, dir);
+	snprintf(path, sizeof(path), "%s/t.json", dir);
+	if (system(cmd) != 0 || (toks = json_load_file(path, 0, NULL)) == NULL)
+		tap_bail("tests/mint_tenants.py failed (python3-jwt installed?)");
+	if ((jwk = json_load_file(fx_path("keys/p256.jwk"), 0, NULL)) == NULL)
+		tap_bail("p256.jwk");
+	json_object_set_new(jwk, "kid", json_string("t-1"));
+	json_object_set_new(
+	    jwk, "issuer", json_string("https://login.example.com/{tenantid}/v2.0"));
+	dump = json_dumps(json_pack("{s:[O]}", "keys", jwk), JSON_COMPACT);
+	env_write(dir, "tenant.jwks", dump, 0644);
+	free(dump);
+	json_decref(jwk);
+
+	ok(tenants_load(dir, "tenants = tenant-b tenant-a", "", "", &ctx, msg, sizeof(msg)) ==
+	        TS_OK,
+	    "K15_tenants_section_loads (%s)", msg);
+	ok(tenant_decides(ctx, toks, "tenant-a", now) == TS_OK &&
+	        tenant_decides(ctx, toks, "tenant-b", now) == TS_OK,
+	    "K15_listed_tenants_accepted");
+	ok(tenant_decides(ctx, toks, "tenant-z", now) == TS_R_UNKNOWN_ISSUER,
+	    "K15_tenant_not_listed_is_unknown_issuer");
+	ok(tenant_decides(ctx, toks, "a_with_tid_b", now) == TS_R_KEY_ISSUER_MISMATCH,
+	    "K15_tid_of_another_listed_tenant_refused");
+	ts_ctx_free(ctx);
+
+	/* a list in a file, reloaded like a key file */
+	env_write(dir, "tenants.list", "# accepted tenants\ntenant-a\n", 0644);
+	ok(tenants_load(dir, "tenants = ./tenants.list", "", "", &ctx, msg, sizeof(msg)) == TS_OK &&
+	        tenant_decides(ctx, toks, "tenant-a", now) == TS_OK &&
+	        tenant_decides(ctx, toks, "tenant-b", now) == TS_R_UNKNOWN_ISSUER,
+	    "K15_tenants_file_read (%s)", msg);
+	env_write(dir, "tenants.list", "# accepted tenants\ntenant-a\ntenant-b   # added\n", 0644);
+	ok(tenant_decides(ctx, toks, "tenant-b", now) == TS_OK,
+	    "K15_tenants_file_edit_picked_up_at_the_next_check");
+	ts_ctx_free(ctx);
+	env_write(dir, "tenants.list", "tenant-a\ntenant*\n", 0644);
+	ok(tenants_load(dir, "tenants = ./tenants.list", "", "", &ctx, msg, sizeof(msg)) ==
+	            TS_R_CONFIG_ERROR &&
+	        strstr(msg, "tenants.list:2: not a tenant ID") != NULL,
+	    "K15_bad_line_of_tenants_file_refused_at_file_line (%s)", msg);
+	ts_ctx_free(ctx);
+
+	/* what the section may not be */
+	ok(tenants_load(dir, "", "", "", &ctx, msg, sizeof(msg)) == TS_R_CONFIG_ERROR &&
+	        strstr(msg, "needs \"tenants\"") != NULL,
+	    "K15_tenantid_issuer_without_tenants_refused (%s)", msg);
+	ts_ctx_free(ctx);
+	ok(tenants_load(dir, "tenants = tenant-a\ntenant = tenant-a", "", "", &ctx, msg,
+	       sizeof(msg)) == TS_R_CONFIG_ERROR &&
+	        strstr(msg, "exclude each other") != NULL,
+	    "K15_tenant_and_tenants_refused (%s)", msg);
+	ts_ctx_free(ctx);
+	ok(tenants_load(dir, "tenants = tenant-a tenant-a", "", "", &ctx, msg, sizeof(msg)) ==
+	            TS_R_CONFIG_ERROR &&
+	        strstr(msg, "listed twice") != NULL,
+	    "K15_tenant_listed_twice_refused (%s)", msg);
+	ts_ctx_free(ctx);
+	ok(tenants_load(dir, "tenants = tenant-a",
+	       "[issuer a]\nissuer = https://login.example.com/tenant-a/v2.0\n"
+	       "algorithms = ES256\nkey = tenant.jwks\n",
+	       " a", &ctx, msg, sizeof(msg)) == TS_R_CONFIG_ERROR &&
+	        strstr(msg, "is both [issuer a] and a tenant of [issuer entra]") != NULL,
+	    "K15_tenant_issuer_also_a_section_of_the_service_refused (%s)", msg);
+	ts_ctx_free(ctx);
+	ok(tenants_load(dir, "tenants = tenant-a",
+	       "[issuer b]\nissuer = https://login.example.com/b/v2.0\nalgorithms = ES256\n"
+	       "key = tenant.jwks\ntenants = b\n",
+	       "", &ctx, msg, sizeof(msg)) == TS_R_CONFIG_ERROR &&
+	        strstr(msg, "holds no {tenantid}") != NULL,
+	    "K15_tenants_without_tenantid_refused (%s)", msg);
+	ts_ctx_free(ctx);
+	json_decref(toks);
+}
+
 /* C10: a map file is read like a key file: an edit is picked up, a broken
  * or unsafe one is a config error at file:line and the last good state
  * keeps deciding (K11). */
@@ -666,6 +795,7 @@ main(void)
 	user_map_files();
 	root_names();
 	lazy_jwk_keys();
+	tenants_rule();
 	conf = env_policy_fixture("policy", NULL);
 	if (!ok(ts_ctx_new(conf, env_log, NULL, &ctx, &e) == TS_OK, "policy_config_loads (%s)",
 	        e.msg))
