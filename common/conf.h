@@ -153,6 +153,10 @@ typedef struct ts_conf_names {
 	char **rb_issuer;
 	time_t *rb_time;
 	size_t nrb;
+	/* K15: each tenants line, [issuer NAME] and value (a file made
+	 * absolute, or the tenant IDs) */
+	char **tn_issuer, **tn_value;
+	size_t ntn;
 } ts_conf_names;
 
 /* Reads path (a safe file, as ts_conf_load) and fills *out; relative paths

@@ -25,6 +25,12 @@ state_free(ts_state *s)
 	if (s->base == NULL) {
 		ts_conf_free(s->conf);
 	} else if (s->conf_copied) {
+		size_t i;
+
+		/* K15: a tenants list taken in (fewer_tenants) is this copy's */
+		for (i = 0; i < s->conf->nissuers; i++)
+			if (s->conf->issuers[i].tenants.v != s->base->conf->issuers[i].tenants.v)
+				free(s->conf->issuers[i].tenants.v);
 		free(s->conf->issuers);
 		free(s->conf);
 	}
@@ -176,38 +182,78 @@ reload_due_locked(ts_ctx *ctx, int force)
  * good one applies too. s gets its own shallow copy of the conf: the
  * issuers array copied, everything it points to borrowed. Returns -1 when
  * out of memory. */
+/* s's own shallow copy of its base's conf (the issuers array copied,
+ * everything it points to borrowed), made at the first change; NULL when
+ * out of memory. */
+static ts_conf *
+own_conf(ts_state *s)
+{
+	const ts_conf *good = s->base->conf;
+	ts_conf *c;
+
+	if (s->conf_copied)
+		return s->conf;
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return NULL;
+	*c = *good;
+	if ((c->issuers = calloc(good->nissuers + 1, sizeof(*c->issuers))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	memcpy(c->issuers, good->issuers, good->nissuers * sizeof(*c->issuers));
+	s->conf = c;
+	s->conf_copied = 1;
+	return c;
+}
+
 static int
 later_revoke_before(ts_state *s, const ts_conf_names *names, size_t *nrevoked)
 {
-	const ts_conf *good = s->base->conf;
-	ts_conf *c = NULL;
 	size_t i, j;
 
 	for (j = 0; j < names->nrb; j++) {
-		for (i = 0; i < good->nissuers; i++) {
-			const ts_issuer_conf *is = &(c != NULL ? c : good)->issuers[i];
+		for (i = 0; i < s->conf->nissuers; i++) {
+			const ts_issuer_conf *is = &s->conf->issuers[i];
+			ts_conf *c;
 
 			if (strcmp(is->name, names->rb_issuer[j]) != 0 ||
 			    (is->has_revoke_before && is->revoke_before >= names->rb_time[j]))
 				continue;
-			if (c == NULL) {
-				if ((c = malloc(sizeof(*c))) == NULL)
-					return -1;
-				*c = *good;
-				if ((c->issuers = calloc(good->nissuers, sizeof(*c->issuers))) ==
-				    NULL) {
-					free(c);
-					return -1;
-				}
-				memcpy(c->issuers, good->issuers,
-				    good->nissuers * sizeof(*c->issuers));
-				s->conf = c;
-				s->conf_copied = 1;
-			}
+			if ((c = own_conf(s)) == NULL)
+				return -1;
 			c->issuers[i].revoke_before = names->rb_time[j];
 			c->issuers[i].has_revoke_before = 1;
 			(*nrevoked)++;
 		}
+	}
+	return 0;
+}
+
+/* K11 for K15: a tenant the current files no longer list is taken off too
+ * (names NULL: the config unreadable, so every tenant goes). Returns -1
+ * when out of memory. */
+static int
+fewer_tenants(ts_state *s, const ts_conf_names *names, ts_filelist *files, size_t *ntenants)
+{
+	const ts_conf *good = s->base->conf;
+	size_t i;
+
+	for (i = 0; i < good->nissuers; i++) {
+		ts_strlist keep;
+		ts_conf *c;
+
+		if (!good->issuers[i].templated)
+			continue;
+		if (ts_tenants_still_listed(&good->issuers[i], names, files, &keep) != 0)
+			return -1;
+		if (keep.n == good->issuers[i].tenants.n || (c = own_conf(s)) == NULL) {
+			free(keep.v);
+			if (keep.n == good->issuers[i].tenants.n)
+				continue;
+			return -1;
+		}
+		*ntenants += good->issuers[i].tenants.n - keep.n;
+		c->issuers[i].tenants = keep;
 	}
 	return 0;
 }
@@ -217,8 +263,8 @@ later_revoke_before(ts_state *s, const ts_conf_names *names, size_t *nrevoked)
  * out of reach (*out_of_reach set). Only the loading thread calls this, and
  * only it changes ctx->good. */
 static ts_state *
-take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, ts_err *re,
-    int *out_of_reach)
+take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, size_t *ntenants,
+    ts_err *re, int *out_of_reach)
 {
 	ts_state *good = ctx->good, *s = NULL, *r = NULL;
 	ts_conf_names names;
@@ -248,7 +294,8 @@ take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, t
 	s->base = good; /* transferred: the reference just taken */
 	if (ts_keyring_take_away(good->kr, good->conf, cr == TS_OK ? &names : NULL, &s->kr, files,
 	        nremoved, nrevoked, re) != TS_OK ||
-	    (cr == TS_OK && later_revoke_before(s, &names, nrevoked) != 0))
+	    (cr == TS_OK && later_revoke_before(s, &names, nrevoked) != 0) ||
+	    fewer_tenants(s, cr == TS_OK ? &names : NULL, files, ntenants) != 0)
 		goto out;
 	r = s;
 	s = NULL; /* transferred */
@@ -334,7 +381,7 @@ reload(ts_ctx *ctx, ts_err *e)
 	ts_state *fresh = NULL, *old = NULL, *old_good = NULL, *less = NULL;
 	ts_filelist files = { NULL, NULL, 0 };
 	ts_err re = { "" };
-	size_t nremoved = 0, nrevoked = 0;
+	size_t nremoved = 0, nrevoked = 0, ntenants = 0;
 	int out_of_reach = 0;
 	ts_reason r = state_load(ctx->path, &fresh, &files, e);
 	size_t i;
@@ -345,7 +392,7 @@ reload(ts_ctx *ctx, ts_err *e)
 		ts_pin_dir_of(files.paths[i]);
 
 	if (r != TS_OK && ctx->good != NULL)
-		less = take_away(ctx, &files, &nremoved, &nrevoked, &re, &out_of_reach);
+		less = take_away(ctx, &files, &nremoved, &nrevoked, &ntenants, &re, &out_of_reach);
 	pthread_mutex_lock(&ctx->lock);
 	if (r == TS_OK && fresh != NULL) {
 		fresh->files = files;
@@ -366,6 +413,10 @@ reload(ts_ctx *ctx, ts_err *e)
 		ctx->failed = files;
 		snprintf(ctx->last_error, sizeof(ctx->last_error), "%s", e->msg);
 		old = install_less_locked(ctx, less, nremoved, nrevoked, &re, e, out_of_reach);
+		if (less != NULL && ntenants > 0)
+			ctx_log(ctx, LOG_WARNING,
+			    "tokenscope: %zu tenant(s) no longer listed are refused all the same",
+			    ntenants);
 	}
 	ctx->loading = 0;
 	pthread_mutex_unlock(&ctx->lock);

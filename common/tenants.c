@@ -28,13 +28,57 @@ str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A file of tenant IDs, one a line, '#' comments and blank lines. */
+static int
+list_add(ts_strlist *l, const char *s)
+{
+	char **nv;
+
+	if ((nv = realloc(l->v, (l->n + 1) * sizeof(*nv))) == NULL)
+		return -1;
+	l->v = nv;
+	if ((nv[l->n] = strdup(s)) == NULL)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+/* The tenant IDs of a file's text (one a line, '#' comments and blank
+ * lines) into l; *bad gets the first line that is none (0: none).
+ * Returns -1 when out of memory. */
+static int
+parse_lines(char *buf, ts_strlist *l, int *bad)
+{
+	char *line, *next, *hash, *s;
+	int lineno = 0;
+
+	*bad = 0;
+	for (line = buf; line != NULL; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		s = ts_conf_trim(line);
+		if (*s == '\0')
+			continue;
+		if (!tenant_shaped(s)) {
+			if (*bad == 0)
+				*bad = lineno;
+			continue;
+		}
+		if (list_add(l, s) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A section's tenants file, strictly. */
 static ts_reason
 read_list(const ts_conf *c, ts_issuer_conf *is, ts_filelist *files, ts_err *e)
 {
-	char *buf = NULL, *line, *next;
+	char *buf = NULL;
 	size_t len = 0;
-	int lineno = 0;
+	int bad = 0;
 	ts_file_id id;
 	ts_err fe = { "" };
 	ts_reason r;
@@ -49,33 +93,15 @@ read_list(const ts_conf *c, ts_issuer_conf *is, ts_filelist *files, ts_err *e)
 	if (r != TS_OK)
 		return ts_fail(e, r, "%s:%d: [issuer %s] tenants: %s", c->path, is->tenants_line,
 		    is->name, fe.msg);
-	for (line = buf; line != NULL && r == TS_OK; line = next) {
-		char *s, *hash;
-		char **nv;
-
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if ((hash = strchr(line, '#')) != NULL)
-			*hash = '\0';
-		s = ts_conf_trim(line);
-		if (*s == '\0')
-			continue;
-		if (!tenant_shaped(s)) {
-			r = ts_fail(e, TS_R_CONFIG_ERROR,
-			    "%s:%d: not a tenant ID (1 to %d of A-Z a-z 0-9 . _ -)",
-			    is->tenants_file, lineno, TS_TENANT_MAX);
-			break;
-		}
-		if ((nv = realloc(is->tenants.v, (is->tenants.n + 1) * sizeof(*nv))) == NULL ||
-		    (is->tenants.v = nv, (nv[is->tenants.n] = strdup(s)) == NULL))
-			r = TS_R_INTERNAL;
-		else
-			is->tenants.n++;
-	}
-	free(buf);
-	if (r == TS_OK && is->tenants.n == 0)
+	if (parse_lines(buf, &is->tenants, &bad) != 0)
+		r = TS_R_INTERNAL;
+	else if (bad != 0)
+		r = ts_fail(e, TS_R_CONFIG_ERROR,
+		    "%s:%d: not a tenant ID (1 to %d of A-Z a-z 0-9 . _ -)", is->tenants_file, bad,
+		    TS_TENANT_MAX);
+	else if (is->tenants.n == 0)
 		r = ts_fail(e, TS_R_CONFIG_ERROR, "%s: lists no tenant", is->tenants_file);
+	free(buf);
 	return r;
 }
 
@@ -199,4 +225,67 @@ ts_tenants_load(ts_conf *c, ts_filelist *files, ts_err *e)
 			}
 	}
 	return TS_OK;
+}
+
+/* What the current files still list for section is, leniently (K11): the
+ * last tenants line the config has for it, its file read past bad lines.
+ * Nothing when the line, the section or the file is gone. */
+static int
+current_list(
+    const ts_issuer_conf *is, const ts_conf_names *names, ts_filelist *files, ts_strlist *now)
+{
+	const char *v = NULL;
+	char *buf = NULL, *words, *w, *save = NULL;
+	size_t i, len = 0;
+	ts_file_id id;
+	int bad, rc = 0;
+
+	for (i = 0; names != NULL && i < names->ntn; i++)
+		if (strcmp(names->tn_issuer[i], is->name) == 0)
+			v = names->tn_value[i];
+	if (v == NULL)
+		return 0;
+	if (strchr(v, '/') != NULL) {
+		if (ts_read_file(v, TS_CONF_MAX_SIZE, 0, &buf, &len, &id, NULL) != TS_OK) {
+			ts_file_id_of(v, &id);
+			return ts_filelist_add(files, v, &id);
+		}
+		rc = ts_filelist_add(files, v, &id) != 0 || parse_lines(buf, now, &bad) != 0 ? -1
+		                                                                             : 0;
+		free(buf);
+		return rc;
+	}
+	if ((words = strdup(v)) == NULL)
+		return -1;
+	for (w = strtok_r(words, " \t", &save); w != NULL && rc == 0;
+	     w = strtok_r(NULL, " \t", &save))
+		rc = tenant_shaped(w) ? list_add(now, w) : 0;
+	free(words);
+	return rc;
+}
+
+int
+ts_tenants_still_listed(
+    const ts_issuer_conf *is, const ts_conf_names *names, ts_filelist *files, ts_strlist *keep)
+{
+	ts_strlist now = { NULL, 0 };
+	size_t i;
+	int rc;
+
+	memset(keep, 0, sizeof(*keep));
+	rc = current_list(is, names, files, &now);
+	if (rc == 0 && now.n > 0)
+		qsort(now.v, now.n, sizeof(*now.v), str_cmp);
+	if (rc == 0 && (keep->v = calloc(is->tenants.n + 1, sizeof(*keep->v))) == NULL)
+		rc = -1;
+	for (i = 0; rc == 0 && i < is->tenants.n; i++) {
+		span t = { is->tenants.v[i], strlen(is->tenants.v[i]) };
+
+		if (bsearch(&t, now.v, now.n, sizeof(*now.v), span_cmp) != NULL)
+			keep->v[keep->n++] = is->tenants.v[i];
+	}
+	for (i = 0; i < now.n; i++)
+		free(now.v[i]);
+	free(now.v);
+	return rc;
 }

@@ -26,4 +26,12 @@ ts_reason ts_tenants_load(ts_conf *c, ts_filelist *files, ts_err *e);
  * (NULL for a section without tenants). */
 int ts_issuer_matches(const ts_issuer_conf *is, const char *iss, size_t len, const char **tenant);
 
+/* K11 for K15: of the tenants section is lists (sorted), those the current
+ * files still list, read leniently: names (the current config's lenient
+ * scan, NULL when unreadable) and the file it names for the section, whose
+ * identity is appended to *files. keep->v is allocated (free it, not its
+ * strings: they are is's). Returns -1 when out of memory. */
+int ts_tenants_still_listed(
+    const ts_issuer_conf *is, const ts_conf_names *names, ts_filelist *files, ts_strlist *keep);
+
 #endif

@@ -512,17 +512,25 @@ lazy_jwk_keys(void)
 	"[service dovecot]\nissuers = entra%s\naudiences = imap.example.com\n"                     \
 	"required_scopes = mail.read\n"
 
+static const char *
+tenants_write(const char *dir, const char *tenants, const char *more, const char *svc_more)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), TENANTS_CONF, tenants, more, svc_more);
+	return env_write(dir, "tokenscope.conf", text, 0644);
+}
+
 /* The load of a TENANTS_CONF variant: its reason, the message into msg. */
 static ts_reason
 tenants_load(const char *dir, const char *tenants, const char *more, const char *svc_more,
     ts_ctx **ctx, char *msg, size_t cap)
 {
-	char text[2048], path[4200];
+	char path[4200];
 	ts_err e = { "" };
 	ts_reason r;
 
-	snprintf(text, sizeof(text), TENANTS_CONF, tenants, more, svc_more);
-	snprintf(path, sizeof(path), "%s", env_write(dir, "tokenscope.conf", text, 0644));
+	snprintf(path, sizeof(path), "%s", tenants_write(dir, tenants, more, svc_more));
 	*ctx = NULL;
 	r = ts_ctx_new(path, NULL, NULL, ctx, &e);
 	snprintf(msg, cap, "%s", e.msg);
@@ -593,6 +601,22 @@ tenants_rule(void)
 	env_write(dir, "tenants.list", "# accepted tenants\ntenant-a\ntenant-b   # added\n", 0644);
 	ok(tenant_decides(ctx, toks, "tenant-b", now) == TS_OK,
 	    "K15_tenants_file_edit_picked_up_at_the_next_check");
+	/* K11: taken off the list while the config is broken: refused all the
+	 * same, and the tenant still listed keeps working */
+	env_write(dir, "tenants.list", "tenant-a\nbroken line\n", 0644);
+	tenants_write(dir, "tenants = ./tenants.list\nno_such_setting = 1", "", "");
+	ok(tenant_decides(ctx, toks, "tenant-b", now) == TS_R_UNKNOWN_ISSUER &&
+	        tenant_decides(ctx, toks, "tenant-a", now) == TS_OK,
+	    "K11_K15_tenant_taken_off_a_file_applies_despite_a_broken_config");
+	ts_ctx_free(ctx);
+	ok(tenants_load(dir, "tenants = tenant-a tenant-b", "", "", &ctx, msg, sizeof(msg)) ==
+	            TS_OK &&
+	        tenant_decides(ctx, toks, "tenant-b", now) == TS_OK,
+	    "K15_inline_tenants_load (%s)", msg);
+	tenants_write(dir, "tenants = tenant-a\nno_such_setting = 1", "", "");
+	ok(tenant_decides(ctx, toks, "tenant-b", now) == TS_R_UNKNOWN_ISSUER &&
+	        tenant_decides(ctx, toks, "tenant-a", now) == TS_OK,
+	    "K11_K15_tenant_taken_off_an_inline_list_applies_despite_a_broken_config");
 	ts_ctx_free(ctx);
 	env_write(dir, "tenants.list", "tenant-a\ntenant*\n", 0644);
 	ok(tenants_load(dir, "tenants = ./tenants.list", "", "", &ctx, msg, sizeof(msg)) ==
