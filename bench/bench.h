@@ -101,6 +101,8 @@ void bench_core(bench *b);
 void bench_pam(bench *b);
 void bench_sasl(bench *b);
 void bench_reload(bench *b);
+/* A write_scale_conf file's "reload_interval = 1" made 0 */
+void set_reload_interval_zero(const char *path);
 void bench_threads(bench *b);
 void bench_rss(bench *b);
 /* resident set size of this process, KiB */

@@ -292,6 +292,66 @@ many_tenants(bench *b)
 	EVP_MD_CTX_free(tok.tmpl);
 }
 
+/* Rewrites a file with its own bytes: a change for the change check. */
+static void
+rewrite(const char *path)
+{
+	char buf[65536];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL || (n = fread(buf, 1, sizeof(buf), f)) == 0 || n == sizeof(buf))
+		abort();
+	fclose(f);
+	if ((f = fopen(path, "w")) == NULL || fwrite(buf, 1, n, f) != n)
+		abort();
+	fclose(f);
+}
+
+/* 8c: a reload after one of 100 key files changed (10,000 keys), against
+ * a full load of the same configuration, in turns. */
+static void
+reload_one_file(bench *b)
+{
+	char conf[700], iss[128], kid[32], file[760];
+	double full[RUNS], one[RUNS], mf, mo;
+	int runs = b->smoke ? 1 : RUNS, r;
+	EVP_PKEY *key = NULL;
+	ts_ctx *ctx = NULL;
+
+	snprintf(conf, sizeof(conf), "%s/reload-one.conf", b->work);
+	write_scale_conf(conf, 100, 10000, &key, iss, kid);
+	EVP_PKEY_free(key);
+	set_reload_interval_zero(conf);
+	if (ts_ctx_new(conf, NULL, NULL, &ctx, NULL) != TS_OK)
+		abort();
+	for (r = 0; r < runs; r++) {
+		ts_ctx *fresh = NULL;
+		double t0 = now_s();
+
+		if (ts_ctx_new(conf, NULL, NULL, &fresh, NULL) != TS_OK)
+			abort();
+		full[r] = now_s() - t0;
+		ts_ctx_free(fresh);
+		snprintf(file, sizeof(file), "%s.iss%d.jwks", conf, r % 100);
+		rewrite(file);
+		t0 = now_s();
+		if (ts_ctx_refresh(ctx, 0, NULL) != TS_OK)
+			abort();
+		one[r] = now_s() - t0;
+	}
+	ts_ctx_free(ctx);
+	mf = median(full, runs);
+	mo = median(one, runs);
+	printf("  10,000 keys in 100 files: full load %.2f ms; reload after one file changed "
+	       "%.2f ms (%.1f%% of a full load)\n",
+	    mf * 1e3, mo * 1e3, 100 * mo / mf);
+	put(b, "full_load_ms_10000_keys", mf * 1e3);
+	put(b, "reload_one_of_100_files_ms", mo * 1e3);
+	put(b, "reload_one_of_100_files_percent_of_full_load", 100 * mo / mf);
+	target("reload after 1 of 100 files changed / full load (%)", 100 * mo / mf, "<=", 5);
+}
+
 void
 bench_startup(bench *b)
 {
@@ -299,5 +359,6 @@ bench_startup(bench *b)
 	    b->smoke ? 1 : RUNS);
 	first_authentication(b);
 	many_tenants(b);
+	reload_one_file(b);
 	printf("\n");
 }

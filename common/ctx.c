@@ -48,7 +48,7 @@ ts_state_unref(ts_state *s)
 
 /* Loads everything or nothing. files gets every file read, even on error. */
 static ts_reason
-state_load(const char *path, ts_state **out, ts_filelist *files, ts_err *e)
+state_load(const char *path, const ts_state *prev, ts_state **out, ts_filelist *files, ts_err *e)
 {
 	ts_state *s = calloc(1, sizeof(*s));
 	ts_file_id id;
@@ -70,7 +70,7 @@ state_load(const char *path, ts_state **out, ts_filelist *files, ts_err *e)
 	if (r == TS_OK)
 		r = ts_root_names_load(s->conf, TS_PASSWD_FILE, files, e);
 	if (r == TS_OK)
-		r = ts_keyring_load(s->conf, &s->kr, files, e);
+		r = ts_keyring_load(s->conf, prev != NULL ? prev->kr : NULL, &s->kr, files, e);
 	if (r != TS_OK) {
 		state_free(s);
 		return r;
@@ -383,7 +383,8 @@ reload(ts_ctx *ctx, ts_err *e)
 	ts_err re = { "" };
 	size_t nremoved = 0, nrevoked = 0, ntenants = 0;
 	int out_of_reach = 0;
-	ts_reason r = state_load(ctx->path, &fresh, &files, e);
+	/* K14: only the loading thread changes ctx->good, so it may read it */
+	ts_reason r = state_load(ctx->path, ctx->good, &fresh, &files, e);
 	size_t i;
 
 	/* K13: what was read (or tried) before a chroot stays reachable after

@@ -17,19 +17,23 @@
 
 /* K14: a key file as parsed for one set of parse parameters (the key
  * line's path, kid, alg and window, the section's algorithms, whether it
- * opens as a secret), shared by every key line that names it alike: its
- * keys, kids and key issuers are the bindings' */
+ * opens as a secret), shared by every key line that names it alike, and
+ * by the next state's keyring while the file does not change: its keys,
+ * kids and key issuers are the bindings' */
 typedef struct kr_file {
-	const ts_keyspec *ks; /* the first key line that named it */
+	atomic_long refs; /* keyrings holding it */
+	ts_keyspec spec; /* the parse parameters; path and kid its own */
 	unsigned allowed, flags;
 	ts_loaded_key *lk;
 	size_t nlk;
-	ts_file_id id;
+	ts_file_id id; /* of the bytes parsed */
 } kr_file;
 
 struct ts_keyring {
-	kr_file *files;
+	kr_file **files;
 	size_t nfiles;
+	size_t *fslot; /* open addressing over files by path: index + 1 */
+	size_t fmask;
 	ts_binding *b;
 	size_t n, cap;
 	size_t *slots; /* open addressing over bindings with a kid: index + 1 */
@@ -174,6 +178,17 @@ ts_filelist_add(ts_filelist *f, const char *path, const ts_file_id *id)
 	return 0;
 }
 
+static void
+file_unref(kr_file *f)
+{
+	if (f == NULL || atomic_fetch_sub(&f->refs, 1) != 1)
+		return;
+	ts_loaded_keys_free(f->lk, f->nlk);
+	free(f->spec.path);
+	free(f->spec.kid);
+	free(f);
+}
+
 void
 ts_keyring_free(ts_keyring *kr)
 {
@@ -182,8 +197,9 @@ ts_keyring_free(ts_keyring *kr)
 	if (kr == NULL)
 		return;
 	for (i = 0; i < kr->nfiles && !kr->borrowed; i++)
-		ts_loaded_keys_free(kr->files[i].lk, kr->files[i].nlk);
+		file_unref(kr->files[i]);
 	free(kr->files);
+	free(kr->fslot);
 	free(kr->b);
 	free(kr->slots);
 	free(kr->iss_start);
@@ -347,7 +363,7 @@ same_str(const char *a, const char *b)
 static int
 same_parse(const kr_file *f, const ts_keyspec *ks, unsigned allowed, unsigned flags)
 {
-	const ts_keyspec *o = f->ks;
+	const ts_keyspec *o = &f->spec;
 
 	return f->allowed == allowed && f->flags == flags && strcmp(o->path, ks->path) == 0 &&
 	    same_str(o->kid, ks->kid) && o->alg == ks->alg &&
@@ -364,39 +380,70 @@ path_slot(const char *path, size_t mask)
 	return (size_t)hash_of(0, path, strlen(path)) & mask;
 }
 
-typedef struct kr_files_index {
-	size_t *slot; /* index + 1 into kr->files */
-	size_t mask;
-} kr_files_index;
+/* The file of kr parsed like key line ks would parse it, or NULL; *slot
+ * gets the free slot where it would go. */
+static kr_file *
+find_file(
+    const ts_keyring *kr, const ts_keyspec *ks, unsigned allowed, unsigned flags, size_t *slot)
+{
+	size_t j;
 
-/* The parsed file for key line ks of section is, read and parsed at its
- * first naming; later lines with the same parameters share it. A read or
- * parse error is returned as "conf:line: [issuer] path: message". */
+	if (kr->fslot == NULL)
+		return NULL;
+	j = path_slot(ks->path, kr->fmask);
+	for (; kr->fslot[j] != 0; j = (j + 1) & kr->fmask)
+		if (same_parse(kr->files[kr->fslot[j] - 1], ks, allowed, flags))
+			return kr->files[kr->fslot[j] - 1];
+	if (slot != NULL)
+		*slot = j;
+	return NULL;
+}
+
+/* K14: the previous state's parse of a file that has not changed since
+ * (the identity change checks compare), with a reference taken; NULL when
+ * it changed or was not parsed alike. As when nothing changed at all, an
+ * unchanged file is not opened again. */
+static kr_file *
+reuse_file(const ts_keyring *prev, const ts_keyspec *ks, unsigned allowed, unsigned flags)
+{
+	kr_file *f = prev != NULL ? find_file(prev, ks, allowed, flags, NULL) : NULL;
+	ts_file_id now;
+
+	if (f == NULL)
+		return NULL;
+	ts_file_id_of(ks->path, &now);
+	if (!now.exists || !ts_file_id_equal(&now, &f->id))
+		return NULL;
+	atomic_fetch_add(&f->refs, 1);
+	return f;
+}
+
+/* A new file record for key line ks, read and parsed. */
 static ts_reason
-file_for(ts_keyring *kr, kr_files_index *ix, const ts_conf *c, const ts_issuer_conf *is,
-    const ts_keyspec *ks, ts_filelist *files, const kr_file **out, ts_err *e)
+parse_file(const ts_conf *c, const ts_issuer_conf *is, const ts_keyspec *ks, unsigned flags,
+    ts_filelist *files, kr_file **out, ts_err *e)
 {
 	unsigned hmac = (1u << TS_ALG_HS256) | (1u << TS_ALG_HS384) | (1u << TS_ALG_HS512);
-	unsigned flags = ((is->algorithms & hmac) ? TS_JWK_ALLOW_SECRET : 0) |
-	    (atomic_load(&lazy_keys) ? TS_JWK_LAZY : 0);
-	size_t j = path_slot(ks->path, ix->mask), len = 0;
-	kr_file *f;
+	kr_file *f = calloc(1, sizeof(*f));
+	size_t len = 0;
 	char *buf = NULL;
 	ts_err ke = { "" };
 	ts_reason r;
 	int parsed = 0;
 
-	for (; ix->slot[j] != 0; j = (j + 1) & ix->mask) {
-		if (same_parse(&kr->files[ix->slot[j] - 1], ks, is->algorithms, flags)) {
-			*out = &kr->files[ix->slot[j] - 1];
-			return TS_OK;
-		}
-	}
-	f = &kr->files[kr->nfiles];
-	memset(f, 0, sizeof(*f));
-	f->ks = ks;
+	*out = NULL;
+	if (f == NULL)
+		return TS_R_INTERNAL;
+	atomic_init(&f->refs, 1);
+	f->spec = *ks;
+	f->spec.path = strdup(ks->path);
+	f->spec.kid = ks->kid != NULL ? strdup(ks->kid) : NULL;
 	f->allowed = is->algorithms;
 	f->flags = flags;
+	if (f->spec.path == NULL || (ks->kid != NULL && f->spec.kid == NULL)) {
+		file_unref(f);
+		return TS_R_INTERNAL;
+	}
 	/* K8: a file of an issuer that allows only HMAC can hold only
 	 * secrets: refused at open unless 0600, before a byte of it is
 	 * parsed */
@@ -406,6 +453,7 @@ file_for(ts_keyring *kr, kr_files_index *ix, const ts_conf *c, const ts_issuer_c
 		ts_file_id_of(ks->path, &f->id);
 	if (ts_filelist_add(files, ks->path, &f->id) != 0) {
 		ts_freezero(buf, len);
+		file_unref(f);
 		return TS_R_INTERNAL;
 	}
 	if (r == TS_OK) {
@@ -413,19 +461,51 @@ file_for(ts_keyring *kr, kr_files_index *ix, const ts_conf *c, const ts_issuer_c
 		r = ts_keyfile_parse(buf, len, ks, is->algorithms, flags, &f->lk, &f->nlk, &ke);
 		ts_freezero(buf, len);
 	}
-	if (r != TS_OK)
+	if (r != TS_OK) {
+		file_unref(f);
 		/* a read error starts with the path already (perhaps shortened),
 		 * a parse error has none */
 		return ts_fail(e, r, "%s:%d: [issuer %s] %s%s%s", c->path, ks->line, is->name,
 		    parsed ? ks->path : "", parsed ? ": " : "", ke.msg);
-	ix->slot[j] = ++kr->nfiles;
+	}
+	*out = f;
+	return TS_OK;
+}
+
+/* The parsed file for key line ks of section is: this keyring's, when an
+ * earlier line named it alike; else prev's, when unchanged; else read and
+ * parsed now. A read or parse error is returned as "conf:line: [issuer]
+ * path: message". */
+static ts_reason
+file_for(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, const ts_issuer_conf *is,
+    const ts_keyspec *ks, ts_filelist *files, const kr_file **out, ts_err *e)
+{
+	unsigned hmac = (1u << TS_ALG_HS256) | (1u << TS_ALG_HS384) | (1u << TS_ALG_HS512);
+	unsigned flags = ((is->algorithms & hmac) ? TS_JWK_ALLOW_SECRET : 0) |
+	    (atomic_load(&lazy_keys) ? TS_JWK_LAZY : 0);
+	size_t slot = 0;
+	kr_file *f;
+	ts_reason r;
+
+	if ((*out = find_file(kr, ks, is->algorithms, flags, &slot)) != NULL)
+		return TS_OK;
+	if ((f = reuse_file(prev, ks, is->algorithms, flags)) != NULL) {
+		if (ts_filelist_add(files, ks->path, &f->id) != 0) {
+			file_unref(f);
+			return TS_R_INTERNAL;
+		}
+	} else if ((r = parse_file(c, is, ks, flags, files, &f, e)) != TS_OK) {
+		return r;
+	}
+	kr->files[kr->nfiles++] = f;
+	kr->fslot[slot] = kr->nfiles;
 	*out = f;
 	return TS_OK;
 }
 
 /* Binds the keys of one key line to section i (K1, K7, K8). */
 static ts_reason
-bind_line(ts_keyring *kr, kr_files_index *ix, const ts_conf *c, size_t i, const ts_keyspec *ks,
+bind_line(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, size_t i, const ts_keyspec *ks,
     ts_filelist *files, int *sym, int *asym, ts_err *e)
 {
 	const ts_issuer_conf *is = &c->issuers[i];
@@ -433,7 +513,7 @@ bind_line(ts_keyring *kr, kr_files_index *ix, const ts_conf *c, size_t i, const 
 	ts_reason r;
 	size_t m;
 
-	if ((r = file_for(kr, ix, c, is, ks, files, &f, e)) != TS_OK)
+	if ((r = file_for(kr, prev, c, is, ks, files, &f, e)) != TS_OK)
 		return r;
 	for (m = 0; m < f->nlk; m++) {
 		int is_sym = ts_key_is_secret(f->lk[m].key);
@@ -459,10 +539,10 @@ bind_line(ts_keyring *kr, kr_files_index *ix, const ts_conf *c, size_t i, const 
 }
 
 ts_reason
-ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *e)
+ts_keyring_load(
+    const ts_conf *c, const ts_keyring *prev, ts_keyring **out, ts_filelist *files, ts_err *e)
 {
 	ts_keyring *kr = calloc(1, sizeof(*kr));
-	kr_files_index ix = { NULL, 0 };
 	ts_reason r = TS_R_INTERNAL;
 	size_t i, k, nlines = 0, nslots = 16, nrev = 0;
 	int unreadable = 0;
@@ -474,19 +554,19 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 		nlines += c->issuers[i].nkeys;
 	while (nslots < nlines * 2)
 		nslots *= 2;
-	ix.mask = nslots - 1;
+	kr->fmask = nslots - 1;
 	kr->niss = c->nissuers;
 	if ((kr->iss_start = calloc(c->nissuers + 1, sizeof(size_t))) == NULL ||
 	    (kr->iss_count = calloc(c->nissuers + 1, sizeof(size_t))) == NULL ||
 	    (kr->files = calloc(nlines + 1, sizeof(*kr->files))) == NULL ||
-	    (ix.slot = calloc(nslots, sizeof(size_t))) == NULL)
+	    (kr->fslot = calloc(nslots, sizeof(size_t))) == NULL)
 		goto out;
 	for (i = 0; i < c->nissuers; i++) {
 		int sym = 0, asym = 0;
 
 		kr->iss_start[i] = kr->n;
 		for (k = 0; k < c->issuers[i].nkeys; k++)
-			if ((r = bind_line(kr, &ix, c, i, &c->issuers[i].keys[k], files, &sym,
+			if ((r = bind_line(kr, prev, c, i, &c->issuers[i].keys[k], files, &sym,
 			         &asym, e)) != TS_OK)
 				goto out;
 		kr->iss_count[i] = kr->n - kr->iss_start[i];
@@ -502,7 +582,6 @@ ts_keyring_load(const ts_conf *c, ts_keyring **out, ts_filelist *files, ts_err *
 out:
 	if (r == TS_R_INTERNAL)
 		ts_fail(e, r, "out of memory while loading keys");
-	free(ix.slot);
 	ts_keyring_free(kr);
 	return r;
 }
