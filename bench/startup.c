@@ -326,13 +326,13 @@ reload_one_file(bench *b)
 	if (ts_ctx_new(conf, NULL, NULL, &ctx, NULL) != TS_OK)
 		abort();
 	for (r = 0; r < runs; r++) {
-		ts_ctx *fresh = NULL;
+		ts_ctx *other = NULL;
 		double t0 = now_s();
 
-		if (ts_ctx_new(conf, NULL, NULL, &fresh, NULL) != TS_OK)
+		if (ts_ctx_new(conf, NULL, NULL, &other, NULL) != TS_OK)
 			abort();
 		full[r] = now_s() - t0;
-		ts_ctx_free(fresh);
+		ts_ctx_free(other);
 		snprintf(file, sizeof(file), "%s.iss%d.jwks", conf, r % 100);
 		rewrite(file);
 		t0 = now_s();
