@@ -135,15 +135,19 @@ warn_expiring(ts_ctx *ctx, const ts_state *s)
 
 	for (i = 0; i < ts_keyring_count(s->kr); i++) {
 		const ts_binding *b = ts_keyring_get(s->kr, i);
-		char kid[TS_LOG_VALUE_MAX + 1] = "(no kid)";
+		char kid[TS_LOG_VALUE_MAX + 1];
 
+		/* the test first: a load of 10,000 keys formats nothing */
+		if (b->revoked || now >= b->not_after || b->not_after - now >= TS_EXPIRING_SOON)
+			continue;
 		if (b->kid != NULL) /* from the key file: untrusted text */
 			ts_sanitize(kid, sizeof(kid), b->kid, b->kid_len);
-		if (!b->revoked && now < b->not_after && b->not_after - now < TS_EXPIRING_SOON)
-			ctx_log(ctx, LOG_WARNING,
-			    "tokenscope: key %s of [issuer %s] (%s) expires in %lld hours", kid,
-			    s->conf->issuers[b->issuer_idx].name, ts_key_thumbprint(b->key),
-			    (long long)(b->not_after - now) / 3600);
+		else
+			snprintf(kid, sizeof(kid), "(no kid)");
+		ctx_log(ctx, LOG_WARNING,
+		    "tokenscope: key %s of [issuer %s] (%s) expires in %lld hours", kid,
+		    s->conf->issuers[b->issuer_idx].name, ts_key_thumbprint(b->key),
+		    (long long)(b->not_after - now) / 3600);
 	}
 }
 

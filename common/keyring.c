@@ -515,8 +515,9 @@ bind_line(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, size_t i, co
 
 	if ((r = file_for(kr, prev, c, is, ks, files, &f, e)) != TS_OK)
 		return r;
-	for (m = 0; m < f->nlk; m++) {
-		int is_sym = ts_key_is_secret(f->lk[m].key);
+	/* one file holds secrets or public keys, never both (K7, keyfile.c) */
+	if (f->nlk > 0) {
+		int is_sym = ts_key_is_secret(f->lk[0].key);
 
 		*sym |= is_sym;
 		*asym |= !is_sym;
@@ -527,9 +528,10 @@ bind_line(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, size_t i, co
 			return ts_fail(e, TS_R_CONFIG_ERROR,
 			    "%s:%d: %s holds an HMAC secret, so its mode must be 0600", c->path,
 			    ks->line, ks->path);
+	}
+	for (m = 0; m < f->nlk; m++)
 		if ((r = add_binding(kr, i, is, &f->lk[m], ks)) != TS_OK)
 			return r;
-	}
 	/* K7: one issuer never mixes shared secrets with public keys */
 	if (*sym && *asym)
 		return ts_fail(e, TS_R_CONFIG_ERROR,
