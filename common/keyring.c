@@ -36,7 +36,10 @@ struct ts_keyring {
 	size_t fmask;
 	ts_binding *b;
 	size_t n, cap;
-	size_t *slots; /* open addressing over bindings with a kid: index + 1 */
+	/* open addressing over bindings with a kid: index + 1 (32 bits: half
+	 * the memory of a size_t at 20,000 bindings; build_index refuses more
+	 * than fit) */
+	uint32_t *slots;
 	size_t nslots;
 	size_t *iss_start, *iss_count; /* per issuer: its run of bindings */
 	size_t niss;
@@ -245,7 +248,9 @@ build_index(ts_keyring *kr, const ts_conf *c, ts_err *e)
 	kr->nslots = 16;
 	while (kr->nslots < kr->n * 2)
 		kr->nslots *= 2;
-	if ((kr->slots = calloc(kr->nslots, sizeof(size_t))) == NULL)
+	if (kr->n >= UINT32_MAX)
+		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: too many keys", c->path);
+	if ((kr->slots = calloc(kr->nslots, sizeof(*kr->slots))) == NULL)
 		return TS_R_INTERNAL;
 	mask = kr->nslots - 1;
 	for (i = 0; i < kr->n; i++) {
@@ -263,7 +268,7 @@ build_index(ts_keyring *kr, const ts_conf *c, ts_err *e)
 				    "%s:%d: %s: duplicate kid for one issuer (also in %s)", c->path,
 				    b->line, b->source, o->source);
 		}
-		kr->slots[j] = i + 1;
+		kr->slots[j] = (uint32_t)(i + 1);
 	}
 	return TS_OK;
 }
@@ -676,12 +681,12 @@ ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const ts_conf_nam
 	kr->nslots = good->nslots;
 	kr->niss = good->niss;
 	if ((kr->b = calloc(good->n + 1, sizeof(*kr->b))) == NULL ||
-	    (kr->slots = calloc(good->nslots + 1, sizeof(size_t))) == NULL ||
+	    (kr->slots = calloc(good->nslots + 1, sizeof(*kr->slots))) == NULL ||
 	    (kr->iss_start = calloc(good->niss + 1, sizeof(size_t))) == NULL ||
 	    (kr->iss_count = calloc(good->niss + 1, sizeof(size_t))) == NULL)
 		goto out;
 	memcpy(kr->b, good->b, good->n * sizeof(*kr->b));
-	memcpy(kr->slots, good->slots, good->nslots * sizeof(size_t));
+	memcpy(kr->slots, good->slots, good->nslots * sizeof(*kr->slots));
 	memcpy(kr->iss_start, good->iss_start, good->niss * sizeof(size_t));
 	memcpy(kr->iss_count, good->iss_count, good->niss * sizeof(size_t));
 
@@ -742,7 +747,8 @@ ts_key_issuer_match(
 	size_t o = 0;
 
 	while (*t != '\0') {
-		if (strncmp(t, tenantid_ph, sizeof(tenantid_ph) - 1) == 0) {
+		/* '{' first: 20,000 bindings are matched at load */
+		if (*t == '{' && strncmp(t, tenantid_ph, sizeof(tenantid_ph) - 1) == 0) {
 			/* a tid with '/' could stretch over the template's own
 			 * path separators */
 			if (tid == NULL || tid_len == 0 || memchr(tid, '/', tid_len) != NULL ||
