@@ -108,7 +108,7 @@ void bench_rss(bench *b);
 /* resident set size of this process, KiB */
 long rss_kb(void);
 /* startup.c: section 8, what a fresh process pays before its first
- * decision (K14) */
+ * decision (K15) */
 void bench_startup(bench *b);
 
 #endif

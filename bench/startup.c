@@ -1,5 +1,5 @@
 /* startup.c: section 8 of the bench: what a fresh process pays before its
- * first decision (K14). A new smtpd process or auth worker is a fork of a
+ * first decision (K15). A new smtpd process or auth worker is a fork of a
  * long-lived parent, so each figure is taken in a forked child: load the
  * configuration, decide one token, report time and RSS growth. The small
  * and the large case take turns, and their medians are compared (the host
@@ -27,7 +27,7 @@ typedef struct fresh_case {
 	char conf[700];
 	const char *token;
 	long now;
-	int full_check; /* set every key up at load, as before K14 */
+	int full_check; /* set every key up at load, as before K15 */
 } fresh_case;
 
 static fresh
@@ -107,7 +107,7 @@ take_turns(const bench *b, int n, const fresh_case *fc, double *ms, double *kib)
 }
 
 /* 8a: 1 key against 10,000 ES256 keys over 100 issuers, and the 10,000
- * with every key set up at load (the cost before K14). */
+ * with every key set up at load (the cost before K15). */
 static void
 first_authentication(bench *b)
 {
@@ -217,7 +217,7 @@ write_tenant_sections(const char *path, const char *jwks, int ntenants)
 	chmod(path, 0644);
 }
 
-/* One "{tenantid}" section listing ntenants tenants (K15). */
+/* One "{tenantid}" section listing ntenants tenants (K16). */
 static void
 write_tenant_template(const char *path, const char *jwks, int ntenants)
 {

@@ -563,7 +563,7 @@ set_groups_claim(parser *p, const keyword *kw, void *sec, const char *v)
 	return r;
 }
 
-/* K15: the tenants of a "{tenantid}" issuer: words, or a file (a value
+/* K16: the tenants of a "{tenantid}" issuer: words, or a file (a value
  * with a '/': tenant IDs never hold one). */
 static ts_reason
 set_tenants(parser *p, const keyword *kw, void *sec, const char *v)
@@ -596,7 +596,7 @@ print_tenants(FILE *f, const keyword *kw, const void *sec)
 	fprintf(f, "\n");
 }
 
-/* K15: "{tenantid}" once in issuer, with a tenants list and no tenant. */
+/* K16: "{tenantid}" once in issuer, with a tenants list and no tenant. */
 static ts_reason
 check_template(parser *p, ts_issuer_conf *is)
 {

@@ -50,7 +50,7 @@ typedef struct ts_issuer_conf {
 	unsigned algorithms; /* bit (1 << ts_alg) */
 	ts_token_type token_type;
 	char *tenant; /* NULL: not checked */
-	/* K15: issuer holds "{tenantid}" once and stands for one issuer per
+	/* K16: issuer holds "{tenantid}" once and stands for one issuer per
 	 * listed tenant (tenants.h); the list is sorted once loaded */
 	int templated;
 	size_t tpl_pre, tpl_suf; /* issuer bytes before and after it */
@@ -153,7 +153,7 @@ typedef struct ts_conf_names {
 	char **rb_issuer;
 	time_t *rb_time;
 	size_t nrb;
-	/* K15: each tenants line, [issuer NAME] and value (a file made
+	/* K16: each tenants line, [issuer NAME] and value (a file made
 	 * absolute, or the tenant IDs) */
 	char **tn_issuer, **tn_value;
 	size_t ntn;

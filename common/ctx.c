@@ -27,7 +27,7 @@ state_free(ts_state *s)
 	} else if (s->conf_copied) {
 		size_t i;
 
-		/* K15: a tenants list taken in (fewer_tenants) is this copy's */
+		/* K16: a tenants list taken in (fewer_tenants) is this copy's */
 		for (i = 0; i < s->conf->nissuers; i++)
 			if (s->conf->issuers[i].tenants.v != s->base->conf->issuers[i].tenants.v)
 				free(s->conf->issuers[i].tenants.v);
@@ -233,7 +233,7 @@ later_revoke_before(ts_state *s, const ts_conf_names *names, size_t *nrevoked)
 	return 0;
 }
 
-/* K11 for K15: a tenant the current files no longer list is taken off too
+/* K11 for K16: a tenant the current files no longer list is taken off too
  * (names NULL: the config unreadable, so every tenant goes). Returns -1
  * when out of memory. */
 static int
@@ -387,7 +387,7 @@ reload(ts_ctx *ctx, ts_err *e)
 	ts_err re = { "" };
 	size_t nremoved = 0, nrevoked = 0, ntenants = 0;
 	int out_of_reach = 0;
-	/* K14: only the loading thread changes ctx->good, so it may read it */
+	/* K15: only the loading thread changes ctx->good, so it may read it */
 	ts_reason r = state_load(ctx->path, ctx->good, &fresh, &files, e);
 	size_t i;
 

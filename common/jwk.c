@@ -384,7 +384,7 @@ ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts
 	}
 	if (r != TS_OK)
 		goto out;
-	/* K14: without an x5c to compare, the EVP key and its checks can wait
+	/* K15: without an x5c to compare, the EVP key and its checks can wait
 	 * for the key's first use */
 	if ((flags & TS_JWK_LAZY) && x5c == NULL && jr.raw.type != 0) {
 		if ((r = choose_alg(NULL, &jr.raw, 0, allowed, &alg, e)) != TS_OK)

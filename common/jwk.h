@@ -25,7 +25,7 @@
 #include "key.h"
 
 #define TS_JWK_ALLOW_SECRET 0x1u
-/* K14: a key without x5c gets its EVP key and the checks on it (an EC
+/* K15: a key without x5c gets its EVP key and the checks on it (an EC
  * point on its curve) at its first use (ts_key_from_raw) */
 #define TS_JWK_LAZY 0x2u
 

@@ -35,7 +35,7 @@ struct ts_key {
 	int bits;
 	const char *kty;
 	char thumbprint[TS_THUMBPRINT_LEN + 1];
-	/* K14: a key made by ts_key_from_raw keeps its public material until
+	/* K15: a key made by ts_key_from_raw keeps its public material until
 	 * its first use sets up pkey, md and tmpl (KEY_PENDING); those three
 	 * are read only after state was seen KEY_READY (acquire) */
 	unsigned char *raw;
@@ -418,7 +418,7 @@ out:
 	return r;
 }
 
-/* ---- K14: keys set up at their first use ---- */
+/* ---- K15: keys set up at their first use ---- */
 
 /* One lock for every key's deferred set-up: it runs once per key and
  * process, so contention does not matter, and a key needs no lock of its
@@ -866,7 +866,7 @@ ts_key_verify(const ts_key *k, const unsigned char *msg, size_t msglen, const un
 	ts_reason r = TS_R_INTERNAL;
 	int rc;
 
-	/* K14: a key that failed its deferred checks verifies nothing */
+	/* K15: a key that failed its deferred checks verifies nothing */
 	if ((r = ts_key_setup(k, e)) != TS_OK)
 		return r;
 	r = TS_R_INTERNAL;

@@ -44,7 +44,7 @@ typedef struct ts_key_raw {
  * refuses it (an EC point off its curve). */
 ts_reason ts_pkey_from_raw(const ts_key_raw *raw, EVP_PKEY **pk, ts_err *e);
 
-/* K14: a key whose expensive set-up (EVP key, curve point check, prepared
+/* K15: a key whose expensive set-up (EVP key, curve point check, prepared
  * verification context) waits for its first use in this process. What is
  * cheap is checked now, as ts_key_from_pkey does (alg fits the key type,
  * RSA size and exponent), and the thumbprint is computed from raw. The

@@ -15,7 +15,7 @@
 #define KEYFILE_MAX_SIZE (16 * 1024 * 1024)
 #define REVOKED_MAX_SIZE (1024 * 1024)
 
-/* K14: a key file as parsed for one set of parse parameters (the key
+/* K15: a key file as parsed for one set of parse parameters (the key
  * line's path, kid, alg and window, the section's algorithms, whether it
  * opens as a secret), shared by every key line that names it alike, and
  * by the next state's keyring while the file does not change: its keys,
@@ -348,7 +348,7 @@ apply_revoked(ts_keyring *kr, const char *path, ts_filelist *files, size_t *nrev
 	return r;
 }
 
-/* K14: off for `tokenscope check-config` and `keys`, which check every
+/* K15: off for `tokenscope check-config` and `keys`, which check every
  * key fully at load so that an administrator sees every bad key at once */
 static atomic_int lazy_keys = 1;
 
@@ -404,7 +404,7 @@ find_file(
 	return NULL;
 }
 
-/* K14: the previous state's parse of a file that has not changed since
+/* K15: the previous state's parse of a file that has not changed since
  * (the identity change checks compare), with a reference taken; NULL when
  * it changed or was not parsed alike. As when nothing changed at all, an
  * unchanged file is not opened again. */
@@ -632,7 +632,7 @@ take_away_keys(ts_keyring *kr, const ts_conf *c, size_t idx, const ts_keyspec *k
 	if (live == 0)
 		return TS_OK;
 	if (ts_read_file(ks->path, KEYFILE_MAX_SIZE, 0, &buf, &len, &id, &ke) == TS_OK) {
-		/* thumbprints are all this needs: the checks can wait (K14) */
+		/* thumbprints are all this needs: the checks can wait (K15) */
 		parsed = ts_keyfile_parse(buf, len, ks, is->algorithms,
 		             ((is->algorithms & hmac) ? TS_JWK_ALLOW_SECRET : 0) | TS_JWK_LAZY, &lk,
 		             &nlk, &ke) == TS_OK;

@@ -75,13 +75,13 @@ typedef struct ts_filelist {
 /* Loads every key file named by c and the revoked-key list. On any error
  * returns TS_R_CONFIG_ERROR with e->msg "conf:line: keyfile: message" and
  * no keyring. Files read are appended to *files (even on error, so that a
- * fix of the broken file is noticed). K14: prev (NULL: none) is the last
+ * fix of the broken file is noticed). K15: prev (NULL: none) is the last
  * good keyring; a key file it parsed alike that has not changed since is
  * shared with it, not read again. */
 ts_reason ts_keyring_load(
     const ts_conf *c, const ts_keyring *prev, ts_keyring **out, ts_filelist *files, ts_err *e);
 void ts_keyring_free(ts_keyring *kr);
-/* K14: on, every key of a load is checked fully at once (the admin
+/* K15: on, every key of a load is checked fully at once (the admin
  * command); off (the default), a JWK's EVP key and the checks on it wait
  * for its first verification in this process. Process-wide. */
 void ts_keyring_check_at_load(int on);

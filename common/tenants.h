@@ -1,5 +1,5 @@
 /*
- * tenants.h: K15, one [issuer] section for many tenants of one provider.
+ * tenants.h: K16, one [issuer] section for many tenants of one provider.
  * Its issuer holds "{tenantid}" once, and its `tenants` list (inline, or a
  * file read with the state like a key file) names the tenants this host
  * accepts: the section stands for exactly one issuer per listed tenant.
@@ -26,7 +26,7 @@ ts_reason ts_tenants_load(ts_conf *c, ts_filelist *files, ts_err *e);
  * (NULL for a section without tenants). */
 int ts_issuer_matches(const ts_issuer_conf *is, const char *iss, size_t len, const char **tenant);
 
-/* K11 for K15: of the tenants section is lists (sorted), those the current
+/* K11 for K16: of the tenants section is lists (sorted), those the current
  * files still list, read leniently: names (the current config's lenient
  * scan, NULL when unreadable) and the file it names for the section, whose
  * identity is appended to *files. keep->v is allocated (free it, not its

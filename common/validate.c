@@ -84,7 +84,7 @@ typedef struct ts_check {
 	const char *iss; /* issuer: the payload's, byte for byte */
 	size_t iss_len;
 	const ts_issuer_conf *is; /* issuer: the section that trusts iss */
-	const char *tenant; /* issuer: the listed tenant iss names (K15), or NULL */
+	const char *tenant; /* issuer: the listed tenant iss names (K16), or NULL */
 	const ts_binding *b; /* key lookup */
 	const ts_jv *claims; /* claims: only once the signature verified */
 	ts_claims_out co; /* claim policy: mapped user and exp */
@@ -197,7 +197,7 @@ phase_issuer(ts_check *c)
 	for (i = 0; i < svc->issuers.n && c->is == NULL; i++) {
 		const ts_issuer_conf *cand = &c->conf->issuers[svc->issuer_idx[i]];
 
-		/* K15: a section with tenants matches its listed tenants only */
+		/* K16: a section with tenants matches its listed tenants only */
 		if (ts_issuer_matches(cand, c->iss, c->iss_len, &c->tenant))
 			c->is = cand;
 	}
@@ -279,7 +279,7 @@ phase_signature(ts_check *c)
 {
 	ts_reason r = ts_jws_verify(c->j, c->b->key, c->e);
 
-	/* K14: a key whose checks failed at its first use is logged once, as
+	/* K15: a key whose checks failed at its first use is logged once, as
 	 * a key refused at load would have been; every decision on it says
 	 * config_error */
 	if (r == TS_R_CONFIG_ERROR && c->ctx->log != NULL && ts_key_failure_unreported(c->b->key))

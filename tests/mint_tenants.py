@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Tokens for the K15 tests (tenants of one "{tenantid}" issuer section),
+"""Tokens for the K16 tests (tenants of one "{tenantid}" issuer section),
 signed by an independent signer (PyJWT) with p256's private key, kid t-1.
 
 Usage: mint_tenants.py FIXTURES_DIR NOW

@@ -509,7 +509,7 @@ count_errors(void *arg, int prio, const char *line)
 	env_log(arg, prio, line);
 }
 
-/* K14: a JWK whose EC point is off its curve loads (its check waits for
+/* K15: a JWK whose EC point is off its curve loads (its check waits for
  * its first use), then verifies nothing, with the reason a key refused at
  * load gives (config_error), logged once; the other keys work. The admin
  * command's full check at load refuses the file as before. */
@@ -541,21 +541,21 @@ test_lazy_failing_key(void)
 	env_write(dir, "off-curve.jwk", jwk, 0644);
 	snprintf(conf, sizeof(conf), "%s", env_write(dir, "tokenscope.conf", text, 0644));
 	lazy_errors = 0;
-	ok(ts_ctx_new(conf, count_errors, NULL, &ctx, &e) == TS_OK, "K14_off_curve_jwk_loads (%s)",
+	ok(ts_ctx_new(conf, count_errors, NULL, &ctx, &e) == TS_OK, "K15_off_curve_jwk_loads (%s)",
 	    e.msg);
-	ok(ts_validate(ctx, &good, &res) == TS_OK, "K14_other_keys_verify (%s)", res.detail);
+	ok(ts_validate(ctx, &good, &res) == TS_OK, "K15_other_keys_verify (%s)", res.detail);
 	ok(ts_validate(ctx, &bad, &res) == TS_R_CONFIG_ERROR &&
 	        strstr(res.detail, "JWK EC point is not on curve P-256") != NULL,
-	    "K14_failing_key_refuses_as_config_error (%s)", res.detail);
+	    "K15_failing_key_refuses_as_config_error (%s)", res.detail);
 	ok(ts_validate(ctx, &bad, &res) == TS_R_CONFIG_ERROR && lazy_errors == 1,
-	    "K14_failing_key_logged_once (%d)", lazy_errors);
-	ok(ts_validate(ctx, &good, &res) == TS_OK, "K14_other_keys_still_verify");
+	    "K15_failing_key_logged_once (%d)", lazy_errors);
+	ok(ts_validate(ctx, &good, &res) == TS_OK, "K15_other_keys_still_verify");
 	ts_ctx_free(ctx);
 	ctx = NULL;
 	ts_keyring_check_at_load(1);
 	ok(ts_ctx_new(conf, NULL, NULL, &ctx, &e) == TS_R_CONFIG_ERROR &&
 	        strstr(e.msg, "off-curve.jwk: JWK EC point is not on curve P-256") != NULL,
-	    "K14_full_check_at_load_refuses_the_file (%s)", e.msg);
+	    "K15_full_check_at_load_refuses_the_file (%s)", e.msg);
 	ts_keyring_check_at_load(0);
 	ts_ctx_free(ctx);
 	free(jwk);

@@ -434,7 +434,7 @@ decide(ts_ctx *ctx, const char *name, const char *service, const char *user, ts_
 	return ts_validate(ctx, &req, res);
 }
 
-/* K14: every policy case decides the same when each key comes from a JWK
+/* K15: every policy case decides the same when each key comes from a JWK
  * (kid and alg left to the key line), set up at its first use, as from
  * the PEM files the fixture names (checked at load). */
 static void
@@ -479,7 +479,7 @@ lazy_jwk_keys(void)
 	}
 	ok(ts_ctx_new(pem_conf, NULL, NULL, &pem, &e) == TS_OK &&
 	        ts_ctx_new(conf, NULL, NULL, &jwk, &e) == TS_OK,
-	    "K14_jwk_policy_loads (%s)", e.msg);
+	    "K15_jwk_policy_loads (%s)", e.msg);
 	for (i = 0; pem != NULL && jwk != NULL && i < json_array_size(cases); i++) {
 		const json_t *c = json_array_get(cases, i);
 		const char *service = json_string_value(json_object_get(c, "service"));
@@ -497,7 +497,7 @@ lazy_jwk_keys(void)
 		}
 	}
 	ok(i > 70 && differ == 0,
-	    "K14_policy_cases_decide_the_same_with_keys_set_up_at_first_use "
+	    "K15_policy_cases_decide_the_same_with_keys_set_up_at_first_use "
 	    "(%zu cases, %zu differ)",
 	    i, differ);
 	ts_ctx_free(pem);
@@ -551,7 +551,7 @@ tenant_decides(ts_ctx *ctx, const json_t *toks, const char *name, long long now)
 	return ts_validate(ctx, &req, &res);
 }
 
-/* K15: a "{tenantid}" issuer with a tenants list stands for one exact
+/* K16: a "{tenantid}" issuer with a tenants list stands for one exact
  * issuer per listed tenant; any other tenant is unknown_issuer. Tokens
  * from PyJWT (tests/mint_tenants.py). */
 static void
@@ -582,14 +582,14 @@ tenants_rule(void)
 
 	ok(tenants_load(dir, "tenants = tenant-b tenant-a", "", "", &ctx, msg, sizeof(msg)) ==
 	        TS_OK,
-	    "K15_tenants_section_loads (%s)", msg);
+	    "K16_tenants_section_loads (%s)", msg);
 	ok(tenant_decides(ctx, toks, "tenant-a", now) == TS_OK &&
 	        tenant_decides(ctx, toks, "tenant-b", now) == TS_OK,
-	    "K15_listed_tenants_accepted");
+	    "K16_listed_tenants_accepted");
 	ok(tenant_decides(ctx, toks, "tenant-z", now) == TS_R_UNKNOWN_ISSUER,
-	    "K15_tenant_not_listed_is_unknown_issuer");
+	    "K16_tenant_not_listed_is_unknown_issuer");
 	ok(tenant_decides(ctx, toks, "a_with_tid_b", now) == TS_R_KEY_ISSUER_MISMATCH,
-	    "K15_tid_of_another_listed_tenant_refused");
+	    "K16_tid_of_another_listed_tenant_refused");
 	ts_ctx_free(ctx);
 
 	/* a list in a file, reloaded like a key file */
@@ -597,62 +597,62 @@ tenants_rule(void)
 	ok(tenants_load(dir, "tenants = ./tenants.list", "", "", &ctx, msg, sizeof(msg)) == TS_OK &&
 	        tenant_decides(ctx, toks, "tenant-a", now) == TS_OK &&
 	        tenant_decides(ctx, toks, "tenant-b", now) == TS_R_UNKNOWN_ISSUER,
-	    "K15_tenants_file_read (%s)", msg);
+	    "K16_tenants_file_read (%s)", msg);
 	env_write(dir, "tenants.list", "# accepted tenants\ntenant-a\ntenant-b   # added\n", 0644);
 	ok(tenant_decides(ctx, toks, "tenant-b", now) == TS_OK,
-	    "K15_tenants_file_edit_picked_up_at_the_next_check");
+	    "K16_tenants_file_edit_picked_up_at_the_next_check");
 	/* K11: taken off the list while the config is broken: refused all the
 	 * same, and the tenant still listed keeps working */
 	env_write(dir, "tenants.list", "tenant-a\nbroken line\n", 0644);
 	tenants_write(dir, "tenants = ./tenants.list\nno_such_setting = 1", "", "");
 	ok(tenant_decides(ctx, toks, "tenant-b", now) == TS_R_UNKNOWN_ISSUER &&
 	        tenant_decides(ctx, toks, "tenant-a", now) == TS_OK,
-	    "K11_K15_tenant_taken_off_a_file_applies_despite_a_broken_config");
+	    "K11_K16_tenant_taken_off_a_file_applies_despite_a_broken_config");
 	ts_ctx_free(ctx);
 	ok(tenants_load(dir, "tenants = tenant-a tenant-b", "", "", &ctx, msg, sizeof(msg)) ==
 	            TS_OK &&
 	        tenant_decides(ctx, toks, "tenant-b", now) == TS_OK,
-	    "K15_inline_tenants_load (%s)", msg);
+	    "K16_inline_tenants_load (%s)", msg);
 	tenants_write(dir, "tenants = tenant-a\nno_such_setting = 1", "", "");
 	ok(tenant_decides(ctx, toks, "tenant-b", now) == TS_R_UNKNOWN_ISSUER &&
 	        tenant_decides(ctx, toks, "tenant-a", now) == TS_OK,
-	    "K11_K15_tenant_taken_off_an_inline_list_applies_despite_a_broken_config");
+	    "K11_K16_tenant_taken_off_an_inline_list_applies_despite_a_broken_config");
 	ts_ctx_free(ctx);
 	env_write(dir, "tenants.list", "tenant-a\ntenant*\n", 0644);
 	ok(tenants_load(dir, "tenants = ./tenants.list", "", "", &ctx, msg, sizeof(msg)) ==
 	            TS_R_CONFIG_ERROR &&
 	        strstr(msg, "tenants.list:2: not a tenant ID") != NULL,
-	    "K15_bad_line_of_tenants_file_refused_at_file_line (%s)", msg);
+	    "K16_bad_line_of_tenants_file_refused_at_file_line (%s)", msg);
 	ts_ctx_free(ctx);
 
 	/* what the section may not be */
 	ok(tenants_load(dir, "", "", "", &ctx, msg, sizeof(msg)) == TS_R_CONFIG_ERROR &&
 	        strstr(msg, "needs \"tenants\"") != NULL,
-	    "K15_tenantid_issuer_without_tenants_refused (%s)", msg);
+	    "K16_tenantid_issuer_without_tenants_refused (%s)", msg);
 	ts_ctx_free(ctx);
 	ok(tenants_load(dir, "tenants = tenant-a\ntenant = tenant-a", "", "", &ctx, msg,
 	       sizeof(msg)) == TS_R_CONFIG_ERROR &&
 	        strstr(msg, "exclude each other") != NULL,
-	    "K15_tenant_and_tenants_refused (%s)", msg);
+	    "K16_tenant_and_tenants_refused (%s)", msg);
 	ts_ctx_free(ctx);
 	ok(tenants_load(dir, "tenants = tenant-a tenant-a", "", "", &ctx, msg, sizeof(msg)) ==
 	            TS_R_CONFIG_ERROR &&
 	        strstr(msg, "listed twice") != NULL,
-	    "K15_tenant_listed_twice_refused (%s)", msg);
+	    "K16_tenant_listed_twice_refused (%s)", msg);
 	ts_ctx_free(ctx);
 	ok(tenants_load(dir, "tenants = tenant-a",
 	       "[issuer a]\nissuer = https://login.example.com/tenant-a/v2.0\n"
 	       "algorithms = ES256\nkey = tenant.jwks\n",
 	       " a", &ctx, msg, sizeof(msg)) == TS_R_CONFIG_ERROR &&
 	        strstr(msg, "is both [issuer a] and a tenant of [issuer entra]") != NULL,
-	    "K15_tenant_issuer_also_a_section_of_the_service_refused (%s)", msg);
+	    "K16_tenant_issuer_also_a_section_of_the_service_refused (%s)", msg);
 	ts_ctx_free(ctx);
 	ok(tenants_load(dir, "tenants = tenant-a",
 	       "[issuer b]\nissuer = https://login.example.com/b/v2.0\nalgorithms = ES256\n"
 	       "key = tenant.jwks\ntenants = b\n",
 	       "", &ctx, msg, sizeof(msg)) == TS_R_CONFIG_ERROR &&
 	        strstr(msg, "holds no {tenantid}") != NULL,
-	    "K15_tenants_without_tenantid_refused (%s)", msg);
+	    "K16_tenants_without_tenantid_refused (%s)", msg);
 	ts_ctx_free(ctx);
 	json_decref(toks);
 }

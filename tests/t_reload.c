@@ -506,7 +506,7 @@ write_shared_jwk(const char *key)
 	json_decref(j);
 }
 
-/* K14: two sections naming one file share its parsed keys; a reload that
+/* K15: two sections naming one file share its parsed keys; a reload that
  * changes one section's key line gives that section its own parse and
  * leaves the other deciding as before; a change of the file reaches
  * both. */
@@ -522,32 +522,32 @@ test_shared_file(void)
 	write_shared_jwk("p256");
 	write_shared_conf("");
 	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
-	ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "K14_shared_file_loads (%s)",
+	ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "K15_shared_file_loads (%s)",
 	    e.msg);
 	ts_ctx_inspect(ctx, view_shared, &v);
-	ok(v.key[0] != NULL && v.key[0] == v.key[1], "K14_sections_naming_one_file_share_its_keys");
-	ok(check(ctx, "good_corp_es256") == TS_OK, "K14_shared_key_verifies");
+	ok(v.key[0] != NULL && v.key[0] == v.key[1], "K15_sections_naming_one_file_share_its_keys");
+	ok(check(ctx, "good_corp_es256") == TS_OK, "K15_shared_key_verifies");
 	first = v.key[0];
 
 	write_shared_conf("not_after=2000-01-01T00:00:00Z");
 	ok(check(ctx, "good_corp_es256") == TS_OK,
-	    "K14_reload_of_one_sharing_section_leaves_the_other_deciding");
+	    "K15_reload_of_one_sharing_section_leaves_the_other_deciding");
 	ts_ctx_inspect(ctx, view_shared, &v);
 	ok(v.key[0] != v.key[1] && strcmp(v.thumbprint[0], v.thumbprint[1]) == 0 &&
 	        v.status[0] == TS_KEY_ACTIVE && v.status[1] == TS_KEY_EXPIRED,
-	    "K14_changed_section_gets_its_own_window");
+	    "K15_changed_section_gets_its_own_window");
 	/* incremental reload: the file did not change, nor the section's
 	 * line, so the new state shares the parse (and the set-up key); the
 	 * old state lived while the new one was built, so an equal address is
 	 * the same key */
-	ok(v.key[0] == first, "K14_reload_keeps_the_parse_of_an_unchanged_file");
+	ok(v.key[0] == first, "K15_reload_keeps_the_parse_of_an_unchanged_file");
 
 	write_shared_jwk("rsa2048");
-	ok(check(ctx, "good_corp_es256") != TS_OK, "K14_changed_shared_file_reaches_the_decision");
+	ok(check(ctx, "good_corp_es256") != TS_OK, "K15_changed_shared_file_reaches_the_decision");
 	ts_ctx_inspect(ctx, view_shared, &v);
 	ok(strcmp(v.thumbprint[0], fx_thumbprint("rsa2048")) == 0 &&
 	        strcmp(v.thumbprint[1], fx_thumbprint("rsa2048")) == 0,
-	    "K14_changed_shared_file_reaches_both_sections");
+	    "K15_changed_shared_file_reaches_both_sections");
 	ts_ctx_free(ctx);
 }
 

@@ -5,7 +5,7 @@
  * the old): add key C, break C's file, and, while it is broken, delete A's
  * file (its key line stays) in a change that also breaks the config, and
  * revoke B in a list that also holds a broken line; then fix everything.
- * K14: A is a JWK, so each new keyring sets it up at its first use, by
+ * K15: A is a JWK, so each new keyring sets it up at its first use, by
  * whichever threads get there at once, and a second section names the
  * same files, so its keys are shared. Each worker asserts what it observes:
  *  - once A was refused as unknown, A is never accepted again;
@@ -197,7 +197,7 @@ run_process_worker(void)
 }
 
 /* Key A as a JWK without its kid (the key line names it): set up at its
- * first use (K14). */
+ * first use (K15). */
 static void
 write_jwk_a(void)
 {
@@ -226,7 +226,7 @@ first_use_thread(void *arg)
 	return NULL;
 }
 
-/* K14: two threads reach a key's deferred set-up at once, on fresh
+/* K15: two threads reach a key's deferred set-up at once, on fresh
  * keyrings again and again: both verify, and the set-up runs once (a
  * second run would leak or, under ThreadSanitizer, race). */
 static void
@@ -255,7 +255,7 @@ first_use_by_two_threads(void)
 		pthread_barrier_destroy(&go);
 		ts_ctx_free(ctx);
 	}
-	ok(both == 50, "K14_key_first_used_by_two_threads_at_once_verifies_for_both (%d/50)", both);
+	ok(both == 50, "K15_key_first_used_by_two_threads_at_once_verifies_for_both (%d/50)", both);
 }
 
 int
