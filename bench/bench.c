@@ -26,6 +26,7 @@ static const struct {
 	{ "pam", bench_pam },
 	{ "sasl", bench_sasl },
 	{ "threads", bench_threads },
+	{ "startup", bench_startup },
 };
 
 static void
@@ -81,6 +82,7 @@ main(int argc, char **argv)
 	bench_reload(&b);
 	bench_threads(&b);
 	bench_rss(&b);
+	bench_startup(&b);
 	printf("targets:\n");
 	for (i = 0; i < BENCH_NALGS; i++) {
 		char what[80];

@@ -78,6 +78,9 @@ void sign_token(algcase *a, const char *iss, long long t);
 /* The twin token, JWK and PEM the peers need (peers.h). */
 void peer_inputs(algcase *a, const char *iss, long long t);
 void write_pem(const char *path, EVP_PKEY *k);
+/* base64url of a key's big-number parameter, left-padded to len bytes
+ * (malloc'd) */
+char *b64bn(EVP_PKEY *k, const char *param, int len);
 /* nkeys EC P-256 keys over `issuers` issuers (a JWKS per issuer), plus the
  * service "bench"; *target gets the key with kid kid_out of issuer
  * iss_out, for the token to use. */
@@ -98,7 +101,14 @@ void bench_core(bench *b);
 void bench_pam(bench *b);
 void bench_sasl(bench *b);
 void bench_reload(bench *b);
+/* A write_scale_conf file's "reload_interval = 1" made 0 */
+void set_reload_interval_zero(const char *path);
 void bench_threads(bench *b);
 void bench_rss(bench *b);
+/* resident set size of this process, KiB */
+long rss_kb(void);
+/* startup.c: section 8, what a fresh process pays before its first
+ * decision (K15) */
+void bench_startup(bench *b);
 
 #endif

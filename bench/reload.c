@@ -9,7 +9,7 @@
 #include "bench.h"
 
 /* Rewrites "reload_interval = 1" (first line of [global]) to 0. */
-static void
+void
 set_reload_interval_zero(const char *path)
 {
 	FILE *f = fopen(path, "r+");

@@ -29,7 +29,7 @@ thr_run(void *arg)
 	return NULL;
 }
 
-static long
+long
 rss_kb(void)
 {
 	long pages = 0, resident = 0;

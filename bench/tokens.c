@@ -159,7 +159,7 @@ floor_copy_once(void *arg)
 	EVP_MD_CTX_free(m);
 }
 
-static char *
+char *
 b64bn(EVP_PKEY *k, const char *param, int len)
 {
 	BIGNUM *bn = NULL;

@@ -192,10 +192,10 @@ check_tenant_client(const ts_claims_in *in, ts_claims_out *out, ts_err *e)
 	const ts_issuer_conf *is = in->is;
 	const ts_jv *tid = ts_jv_get(claims, "tid"), *c;
 
-	if (is->tenant != NULL &&
-	    !(ts_jv_is(tid, TS_JSON_STRING) && tid->n == strlen(is->tenant) &&
-	        memcmp(tid->u.s, is->tenant, tid->n) == 0))
-		return ts_fail(e, TS_R_TENANT_MISMATCH, "tid is not tenant %s", is->tenant);
+	if (in->tenant != NULL &&
+	    !(ts_jv_is(tid, TS_JSON_STRING) && tid->n == strlen(in->tenant) &&
+	        memcmp(tid->u.s, in->tenant, tid->n) == 0))
+		return ts_fail(e, TS_R_TENANT_MISMATCH, "tid is not tenant %s", in->tenant);
 	if (is->clients.n == 0)
 		return TS_OK;
 	c = ts_jv_get(claims, "azp");

@@ -22,6 +22,9 @@ typedef struct ts_claims_in {
 	const ts_jv *claims; /* verified claims object */
 	const char *typ; /* the header's typ, or NULL when absent */
 	const ts_issuer_conf *is;
+	/* C5: the tid the token must carry: the section's tenant, or the
+	 * listed tenant its iss names (K16); NULL when not checked */
+	const char *tenant;
 	const ts_service_conf *svc;
 	long skew;
 	time_t now;

@@ -39,6 +39,7 @@ typedef struct parser {
 	int seen_global;
 	unsigned char *seen; /* per row of keywords[]: given in this section */
 	ts_err *e;
+	size_t issuers_cap; /* allocated rows of c->issuers */
 } parser;
 
 static ts_reason perr(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -573,6 +574,72 @@ set_groups_claim(parser *p, const keyword *kw, void *sec, const char *v)
 	return r;
 }
 
+/* K16: the tenants of a "{tenantid}" issuer: words, or a file (a value
+ * with a '/': tenant IDs never hold one). */
+static ts_reason
+set_tenants(parser *p, const keyword *kw, void *sec, const char *v)
+{
+	ts_issuer_conf *is = sec;
+	ts_reason r;
+
+	is->tenants_line = p->line;
+	if (strchr(v, '/') == NULL)
+		return set_list(p, kw, &is->tenants, v); /* kw->off is 0 */
+	if (strpbrk(v, " \t") != NULL)
+		return perr(p, "tenants: one file, or tenant IDs without '/'");
+	r = (is->tenants_file = abs_path(p, v)) == NULL ? TS_R_INTERNAL : TS_OK;
+	return r;
+}
+
+static void
+print_tenants(FILE *f, const keyword *kw, const void *sec)
+{
+	const ts_issuer_conf *is = sec;
+	size_t i;
+
+	if (is->tenants_file == NULL && is->tenants.n == 0)
+		return;
+	print_name(f, kw);
+	if (is->tenants_file != NULL)
+		fprintf(f, " %s", is->tenants_file);
+	for (i = 0; is->tenants_file == NULL && i < is->tenants.n; i++)
+		fprintf(f, " %s", is->tenants.v[i]);
+	fprintf(f, "\n");
+}
+
+/* K16: "{tenantid}" once in issuer, with a tenants list and no tenant. */
+static ts_reason
+check_template(parser *p, ts_issuer_conf *is)
+{
+	static const char ph[] = "{tenantid}";
+	const char *at = strstr(is->issuer, ph);
+	int listed = is->tenants.n > 0 || is->tenants_file != NULL;
+
+	if (at == NULL) {
+		if (listed)
+			return perr(p,
+			    "[issuer %s] has \"tenants\" but its issuer holds no {tenantid}",
+			    is->name);
+		return TS_OK;
+	}
+	if (strstr(at + 1, ph) != NULL)
+		return perr(p, "[issuer %s]: {tenantid} more than once in issuer", is->name);
+	if (!listed)
+		return perr(p,
+		    "[issuer %s]: an issuer with {tenantid} needs \"tenants\", the tenants this "
+		    "host accepts (never any tenant)",
+		    is->name);
+	if (is->tenant != NULL)
+		return perr(p,
+		    "[issuer %s]: \"tenant\" and \"tenants\" exclude each other (each listed "
+		    "tenant is checked against tid)",
+		    is->name);
+	is->templated = 1;
+	is->tpl_pre = (size_t)(at - is->issuer);
+	is->tpl_suf = is->issuer_len - is->tpl_pre - (sizeof(ph) - 1);
+	return TS_OK;
+}
+
 #define G SECTION(SEC_GLOBAL)
 #define I SECTION(SEC_ISSUER)
 #define S SECTION(SEC_SERVICE)
@@ -602,6 +669,7 @@ static const keyword keywords[] = {
 	{ "algorithms", I, 0, set_algorithms, print_algorithms, 0, 0, 0, NULL },
 	{ "token_type", I, 0, set_token_type, print_token_type, 0, 0, 0, NULL },
 	{ "tenant", I, 0, set_str, print_str, OFF(ts_issuer_conf, tenant), 0, 0, NULL },
+	{ "tenants", I, 0, set_tenants, print_tenants, 0, 0, 0, NULL },
 	{ "clients", I, 0, set_list, print_list, OFF(ts_issuer_conf, clients), 0, 0, NULL },
 	{ "username_claim", I, 0, set_str, print_str, OFF(ts_issuer_conf, username_claim), 0, 0,
 	    NULL },
@@ -656,14 +724,18 @@ new_issuer(parser *p, const char *name)
 {
 	ts_conf *c = p->c;
 	ts_issuer_conf *n;
-	size_t i;
 
-	for (i = 0; i < c->nissuers; i++)
-		if (strcmp(c->issuers[i].name, name) == 0)
-			return perr(p, "duplicate section [issuer %s]", name);
-	if ((n = realloc(c->issuers, (c->nissuers + 1) * sizeof(*n))) == NULL)
-		return TS_R_INTERNAL;
-	c->issuers = n;
+	/* a duplicate name is found by check_conf (sorted: a host with
+	 * thousands of tenant sections pays n log n, not n^2); the array
+	 * grows by doubling for the same reason */
+	if (c->nissuers == p->issuers_cap) {
+		size_t cap = p->issuers_cap ? 2 * p->issuers_cap : 8;
+
+		if ((n = realloc(c->issuers, cap * sizeof(*n))) == NULL)
+			return TS_R_INTERNAL;
+		c->issuers = n;
+		p->issuers_cap = cap;
+	}
 	n = &c->issuers[c->nissuers];
 	memset(n, 0, sizeof(*n));
 	n->max_lifetime = DEFAULT_MAX_LIFETIME;
@@ -812,13 +884,115 @@ check_service_issuer(parser *p, const ts_service_conf *s, const ts_issuer_conf *
 }
 
 /* Cross-section checks, reported at the line of the section concerned. */
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(
+	    (*(const ts_issuer_conf *const *)a)->name, (*(const ts_issuer_conf *const *)b)->name);
+}
+
+static int
+by_issuer(const void *a, const void *b)
+{
+	const ts_issuer_conf *x = *(const ts_issuer_conf *const *)a;
+	const ts_issuer_conf *y = *(const ts_issuer_conf *const *)b;
+
+	if (x->issuer_len != y->issuer_len)
+		return x->issuer_len < y->issuer_len ? -1 : 1;
+	return memcmp(x->issuer, y->issuer, x->issuer_len);
+}
+
+/* One service's issuer names resolved (byname: the sections sorted by
+ * name), and one iss value leading to one section. Sorted, not pairwise:
+ * a service may name thousands of tenant sections. */
+static ts_reason
+check_service(parser *p, ts_service_conf *s, const ts_issuer_conf *const *byname)
+{
+	ts_conf *c = p->c;
+	const ts_issuer_conf **mine;
+	size_t j;
+	ts_reason r = TS_OK;
+
+	p->line = s->line;
+	if (s->issuers.n == 0)
+		return perr(p, "[service %s] has no \"issuers\"", s->name);
+	if (s->audiences.n == 0)
+		return perr(p, "[service %s] has no \"audiences\"", s->name);
+	if ((s->issuer_idx = calloc(s->issuers.n, sizeof(size_t))) == NULL ||
+	    (mine = calloc(s->issuers.n, sizeof(*mine))) == NULL)
+		return TS_R_INTERNAL;
+	for (j = 0; j < s->issuers.n && r == TS_OK; j++) {
+		ts_issuer_conf key, *kp = &key;
+		const ts_issuer_conf *const *hit;
+
+		key.name = s->issuers.v[j];
+		hit = bsearch(&kp, byname, c->nissuers, sizeof(*byname), by_name);
+		if (hit == NULL) {
+			r = perr(p, "[service %s] names unknown issuer section \"%s\"", s->name,
+			    s->issuers.v[j]);
+			break;
+		}
+		mine[j] = *hit;
+		s->issuer_idx[j] = (size_t)(*hit - c->issuers);
+		r = check_service_issuer(p, s, *hit);
+	}
+	if (r == TS_OK)
+		qsort(mine, s->issuers.n, sizeof(*mine), by_issuer);
+	/* one iss value must lead to one section within a service */
+	for (j = 1; j < s->issuers.n && r == TS_OK; j++)
+		if (by_issuer(&mine[j - 1], &mine[j]) == 0)
+			r = perr(
+			    p, "[service %s] lists issuer \"%s\" twice", s->name, mine[j]->issuer);
+	free(mine);
+	return r;
+}
+
+/* The issuer sections sorted by name (free the array), or NULL. */
+static const ts_issuer_conf **
+sorted_by_name(const ts_conf *c)
+{
+	const ts_issuer_conf **v = malloc((c->nissuers + 1) * sizeof(*v));
+	size_t i;
+
+	if (v == NULL)
+		return NULL;
+	for (i = 0; i < c->nissuers; i++)
+		v[i] = &c->issuers[i];
+	qsort(v, c->nissuers, sizeof(*v), by_name);
+	return v;
+}
+
+/* Two [issuer] sections of one name, reported at the later one, as the
+ * parser met it. */
+static ts_reason
+check_names(parser *p)
+{
+	const ts_issuer_conf **v = sorted_by_name(p->c);
+	size_t i;
+	ts_reason r = TS_OK;
+
+	if (v == NULL)
+		return TS_R_INTERNAL;
+	for (i = 1; i < p->c->nissuers && r == TS_OK; i++) {
+		if (strcmp(v[i - 1]->name, v[i]->name) != 0)
+			continue;
+		p->line = v[i]->line > v[i - 1]->line ? v[i]->line : v[i - 1]->line;
+		r = perr(p, "duplicate section [issuer %s]", v[i]->name);
+	}
+	free(v);
+	return r;
+}
+
 static ts_reason
 check_conf(parser *p)
 {
 	ts_conf *c = p->c;
-	size_t i, j, k;
+	const ts_issuer_conf **byname;
+	size_t i, k;
 	ts_reason r;
 
+	if ((r = check_names(p)) != TS_OK)
+		return r;
 	for (i = 0; i < c->nissuers; i++) {
 		ts_issuer_conf *is = &c->issuers[i];
 
@@ -829,6 +1003,8 @@ check_conf(parser *p)
 			return perr(p, "[issuer %s] has no \"algorithms\" allow-list", is->name);
 		if (is->nkeys == 0)
 			return perr(p, "[issuer %s] has no \"key\"", is->name);
+		if ((r = check_template(p, is)) != TS_OK)
+			return r;
 		if (is->discovery != NULL && is->jwks_uri != NULL)
 			return perr(
 			    p, "[issuer %s] has both \"discovery\" and \"jwks_uri\"", is->name);
@@ -850,40 +1026,13 @@ check_conf(parser *p)
 			}
 		}
 	}
-	for (i = 0; i < c->nservices; i++) {
-		ts_service_conf *s = &c->services[i];
-
-		p->line = s->line;
-		if (s->issuers.n == 0)
-			return perr(p, "[service %s] has no \"issuers\"", s->name);
-		if (s->audiences.n == 0)
-			return perr(p, "[service %s] has no \"audiences\"", s->name);
-		if ((s->issuer_idx = calloc(s->issuers.n, sizeof(size_t))) == NULL)
-			return TS_R_INTERNAL;
-		for (j = 0; j < s->issuers.n; j++) {
-			for (k = 0; k < c->nissuers; k++)
-				if (strcmp(c->issuers[k].name, s->issuers.v[j]) == 0)
-					break;
-			if (k == c->nissuers)
-				return perr(p, "[service %s] names unknown issuer section \"%s\"",
-				    s->name, s->issuers.v[j]);
-			s->issuer_idx[j] = k;
-			if ((r = check_service_issuer(p, s, &c->issuers[k])) != TS_OK)
-				return r;
-			/* one iss value must lead to one section within a service */
-			for (k = 0; k < j; k++) {
-				const ts_issuer_conf *a = &c->issuers[s->issuer_idx[k]];
-				const ts_issuer_conf *b = &c->issuers[s->issuer_idx[j]];
-
-				if (a == b ||
-				    (a->issuer_len == b->issuer_len &&
-				        memcmp(a->issuer, b->issuer, a->issuer_len) == 0))
-					return perr(p, "[service %s] lists issuer \"%s\" twice",
-					    s->name, b->issuer);
-			}
-		}
-	}
-	return TS_OK;
+	if ((byname = sorted_by_name(c)) == NULL)
+		return TS_R_INTERNAL;
+	r = TS_OK;
+	for (i = 0; i < c->nservices && r == TS_OK; i++)
+		r = check_service(p, &c->services[i], byname);
+	free(byname);
+	return r;
 }
 
 /* Key paths resolve against the config's folder, which must not depend on
@@ -992,6 +1141,8 @@ ts_conf_free(ts_conf *c)
 		}
 		free(is->keys);
 		free(is->tenant);
+		strlist_free(&is->tenants);
+		free(is->tenants_file);
 		free(is->discovery);
 		free(is->jwks_uri);
 		strlist_free(&is->clients);

@@ -50,6 +50,13 @@ typedef struct ts_issuer_conf {
 	unsigned algorithms; /* bit (1 << ts_alg) */
 	ts_token_type token_type;
 	char *tenant; /* NULL: not checked */
+	/* K16: issuer holds "{tenantid}" once and stands for one issuer per
+	 * listed tenant (tenants.h); the list is sorted once loaded */
+	int templated;
+	size_t tpl_pre, tpl_suf; /* issuer bytes before and after it */
+	ts_strlist tenants;
+	char *tenants_file; /* the list's file (absolute), NULL when inline */
+	int tenants_line;
 	ts_strlist clients; /* empty: not checked */
 	char *username_claim; /* default "sub" */
 	char *strip_domain; /* NULL: none */
@@ -152,6 +159,10 @@ typedef struct ts_conf_names {
 	char **rb_issuer;
 	time_t *rb_time;
 	size_t nrb;
+	/* K16: each tenants line, [issuer NAME] and value (a file made
+	 * absolute, or the tenant IDs) */
+	char **tn_issuer, **tn_value;
+	size_t ntn;
 } ts_conf_names;
 
 /* Reads path (a safe file, as ts_conf_load) and fills *out; relative paths

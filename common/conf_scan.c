@@ -29,6 +29,12 @@ ts_conf_names_free(ts_conf_names *n)
 		free(n->rb_issuer[i]);
 	free(n->rb_issuer);
 	free(n->rb_time);
+	for (i = 0; i < n->ntn; i++) {
+		free(n->tn_issuer[i]);
+		free(n->tn_value[i]);
+	}
+	free(n->tn_issuer);
+	free(n->tn_value);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -63,6 +69,29 @@ names_add(ts_conf_names *n, const char *issuer, const char *dir, const char *v)
 		return -1;
 	}
 	n->n++;
+	return 0;
+}
+
+static int
+names_add_tenants(ts_conf_names *n, const char *issuer, const char *dir, const char *v)
+{
+	char **ni, **nv;
+
+	if ((ni = realloc(n->tn_issuer, (n->ntn + 1) * sizeof(*ni))) == NULL)
+		return -1;
+	n->tn_issuer = ni;
+	if ((nv = realloc(n->tn_value, (n->ntn + 1) * sizeof(*nv))) == NULL)
+		return -1;
+	n->tn_value = nv;
+	if ((n->tn_issuer[n->ntn] = strdup(issuer)) == NULL)
+		return -1;
+	/* a value with a '/' is a file, as the strict parser reads it */
+	n->tn_value[n->ntn] = strchr(v, '/') ? join_path(dir, v, strlen(v)) : strdup(v);
+	if (n->tn_value[n->ntn] == NULL) {
+		free(n->tn_issuer[n->ntn]);
+		return -1;
+	}
+	n->ntn++;
 	return 0;
 }
 
@@ -128,6 +157,9 @@ ts_conf_scan_buf(char *buf, size_t len, const char *dir, ts_conf_names *out)
 				goto oom;
 		} else if (strcmp(k, "key") == 0) {
 			if (names_add(out, section, dir, v) != 0)
+				goto oom;
+		} else if (strcmp(k, "tenants") == 0) {
+			if (names_add_tenants(out, section, dir, v) != 0)
 				goto oom;
 		} else if (strcmp(k, "revoke_before") == 0 && ts_time_parse(v, &t) == 0) {
 			if (names_add_revoke_before(out, section, t) != 0)

@@ -13,6 +13,7 @@
 
 #include "ctx.h"
 #include "inspect.h"
+#include "tenants.h"
 #include "usermap.h"
 
 static void
@@ -24,6 +25,12 @@ state_free(ts_state *s)
 	if (s->base == NULL) {
 		ts_conf_free(s->conf);
 	} else if (s->conf_copied) {
+		size_t i;
+
+		/* K16: a tenants list taken in (fewer_tenants) is this copy's */
+		for (i = 0; i < s->conf->nissuers; i++)
+			if (s->conf->issuers[i].tenants.v != s->base->conf->issuers[i].tenants.v)
+				free(s->conf->issuers[i].tenants.v);
 		free(s->conf->issuers);
 		free(s->conf);
 	}
@@ -41,7 +48,7 @@ ts_state_unref(ts_state *s)
 
 /* Loads everything or nothing. files gets every file read, even on error. */
 static ts_reason
-state_load(const char *path, ts_state **out, ts_filelist *files, ts_err *e)
+state_load(const char *path, const ts_state *prev, ts_state **out, ts_filelist *files, ts_err *e)
 {
 	ts_state *s = calloc(1, sizeof(*s));
 	ts_file_id id;
@@ -59,9 +66,11 @@ state_load(const char *path, ts_state **out, ts_filelist *files, ts_err *e)
 	if (r == TS_OK)
 		r = ts_usermaps_load(s->conf, files, e);
 	if (r == TS_OK)
+		r = ts_tenants_load(s->conf, files, e);
+	if (r == TS_OK)
 		r = ts_root_names_load(s->conf, TS_PASSWD_FILE, files, e);
 	if (r == TS_OK)
-		r = ts_keyring_load(s->conf, &s->kr, files, e);
+		r = ts_keyring_load(s->conf, prev != NULL ? prev->kr : NULL, &s->kr, files, e);
 	if (r != TS_OK) {
 		state_free(s);
 		return r;
@@ -126,15 +135,19 @@ warn_expiring(ts_ctx *ctx, const ts_state *s)
 
 	for (i = 0; i < ts_keyring_count(s->kr); i++) {
 		const ts_binding *b = ts_keyring_get(s->kr, i);
-		char kid[TS_LOG_VALUE_MAX + 1] = "(no kid)";
+		char kid[TS_LOG_VALUE_MAX + 1];
 
+		/* the test first: a load of 10,000 keys formats nothing */
+		if (b->revoked || now >= b->not_after || b->not_after - now >= TS_EXPIRING_SOON)
+			continue;
 		if (b->kid != NULL) /* from the key file: untrusted text */
 			ts_sanitize(kid, sizeof(kid), b->kid, b->kid_len);
-		if (!b->revoked && now < b->not_after && b->not_after - now < TS_EXPIRING_SOON)
-			ctx_log(ctx, LOG_WARNING,
-			    "tokenscope: key %s of [issuer %s] (%s) expires in %lld hours", kid,
-			    s->conf->issuers[b->issuer_idx].name, ts_key_thumbprint(b->key),
-			    (long long)(b->not_after - now) / 3600);
+		else
+			snprintf(kid, sizeof(kid), "(no kid)");
+		ctx_log(ctx, LOG_WARNING,
+		    "tokenscope: key %s of [issuer %s] (%s) expires in %lld hours", kid,
+		    s->conf->issuers[b->issuer_idx].name, ts_key_thumbprint(b->key),
+		    (long long)(b->not_after - now) / 3600);
 	}
 }
 
@@ -173,38 +186,78 @@ reload_due_locked(ts_ctx *ctx, int force)
  * good one applies too. s gets its own shallow copy of the conf: the
  * issuers array copied, everything it points to borrowed. Returns -1 when
  * out of memory. */
+/* s's own shallow copy of its base's conf (the issuers array copied,
+ * everything it points to borrowed), made at the first change; NULL when
+ * out of memory. */
+static ts_conf *
+own_conf(ts_state *s)
+{
+	const ts_conf *good = s->base->conf;
+	ts_conf *c;
+
+	if (s->conf_copied)
+		return s->conf;
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return NULL;
+	*c = *good;
+	if ((c->issuers = calloc(good->nissuers + 1, sizeof(*c->issuers))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	memcpy(c->issuers, good->issuers, good->nissuers * sizeof(*c->issuers));
+	s->conf = c;
+	s->conf_copied = 1;
+	return c;
+}
+
 static int
 later_revoke_before(ts_state *s, const ts_conf_names *names, size_t *nrevoked)
 {
-	const ts_conf *good = s->base->conf;
-	ts_conf *c = NULL;
 	size_t i, j;
 
 	for (j = 0; j < names->nrb; j++) {
-		for (i = 0; i < good->nissuers; i++) {
-			const ts_issuer_conf *is = &(c != NULL ? c : good)->issuers[i];
+		for (i = 0; i < s->conf->nissuers; i++) {
+			const ts_issuer_conf *is = &s->conf->issuers[i];
+			ts_conf *c;
 
 			if (strcmp(is->name, names->rb_issuer[j]) != 0 ||
 			    (is->has_revoke_before && is->revoke_before >= names->rb_time[j]))
 				continue;
-			if (c == NULL) {
-				if ((c = malloc(sizeof(*c))) == NULL)
-					return -1;
-				*c = *good;
-				if ((c->issuers = calloc(good->nissuers, sizeof(*c->issuers))) ==
-				    NULL) {
-					free(c);
-					return -1;
-				}
-				memcpy(c->issuers, good->issuers,
-				    good->nissuers * sizeof(*c->issuers));
-				s->conf = c;
-				s->conf_copied = 1;
-			}
+			if ((c = own_conf(s)) == NULL)
+				return -1;
 			c->issuers[i].revoke_before = names->rb_time[j];
 			c->issuers[i].has_revoke_before = 1;
 			(*nrevoked)++;
 		}
+	}
+	return 0;
+}
+
+/* K11 for K16: a tenant the current files no longer list is taken off too
+ * (names NULL: the config unreadable, so every tenant goes). Returns -1
+ * when out of memory. */
+static int
+fewer_tenants(ts_state *s, const ts_conf_names *names, ts_filelist *files, size_t *ntenants)
+{
+	const ts_conf *good = s->base->conf;
+	size_t i;
+
+	for (i = 0; i < good->nissuers; i++) {
+		ts_strlist keep;
+		ts_conf *c;
+
+		if (!good->issuers[i].templated)
+			continue;
+		if (ts_tenants_still_listed(&good->issuers[i], names, files, &keep) != 0)
+			return -1;
+		if (keep.n == good->issuers[i].tenants.n || (c = own_conf(s)) == NULL) {
+			free(keep.v);
+			if (keep.n == good->issuers[i].tenants.n)
+				continue;
+			return -1;
+		}
+		*ntenants += good->issuers[i].tenants.n - keep.n;
+		c->issuers[i].tenants = keep;
 	}
 	return 0;
 }
@@ -214,8 +267,8 @@ later_revoke_before(ts_state *s, const ts_conf_names *names, size_t *nrevoked)
  * out of reach (*out_of_reach set). Only the loading thread calls this, and
  * only it changes ctx->good. */
 static ts_state *
-take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, ts_err *re,
-    int *out_of_reach)
+take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, size_t *ntenants,
+    ts_err *re, int *out_of_reach)
 {
 	ts_state *good = ctx->good, *s = NULL, *r = NULL;
 	ts_conf_names names;
@@ -245,7 +298,8 @@ take_away(ts_ctx *ctx, ts_filelist *files, size_t *nremoved, size_t *nrevoked, t
 	s->base = good; /* transferred: the reference just taken */
 	if (ts_keyring_take_away(good->kr, good->conf, cr == TS_OK ? &names : NULL, &s->kr, files,
 	        nremoved, nrevoked, re) != TS_OK ||
-	    (cr == TS_OK && later_revoke_before(s, &names, nrevoked) != 0))
+	    (cr == TS_OK && later_revoke_before(s, &names, nrevoked) != 0) ||
+	    fewer_tenants(s, cr == TS_OK ? &names : NULL, files, ntenants) != 0)
 		goto out;
 	r = s;
 	s = NULL; /* transferred */
@@ -331,9 +385,10 @@ reload(ts_ctx *ctx, ts_err *e)
 	ts_state *fresh = NULL, *old = NULL, *old_good = NULL, *less = NULL;
 	ts_filelist files = { NULL, NULL, 0 };
 	ts_err re = { "" };
-	size_t nremoved = 0, nrevoked = 0;
+	size_t nremoved = 0, nrevoked = 0, ntenants = 0;
 	int out_of_reach = 0;
-	ts_reason r = state_load(ctx->path, &fresh, &files, e);
+	/* K15: only the loading thread changes ctx->good, so it may read it */
+	ts_reason r = state_load(ctx->path, ctx->good, &fresh, &files, e);
 	size_t i;
 
 	/* K13: what was read (or tried) before a chroot stays reachable after
@@ -342,7 +397,7 @@ reload(ts_ctx *ctx, ts_err *e)
 		ts_pin_dir_of(files.paths[i]);
 
 	if (r != TS_OK && ctx->good != NULL)
-		less = take_away(ctx, &files, &nremoved, &nrevoked, &re, &out_of_reach);
+		less = take_away(ctx, &files, &nremoved, &nrevoked, &ntenants, &re, &out_of_reach);
 	pthread_mutex_lock(&ctx->lock);
 	if (r == TS_OK && fresh != NULL) {
 		fresh->files = files;
@@ -363,6 +418,10 @@ reload(ts_ctx *ctx, ts_err *e)
 		ctx->failed = files;
 		snprintf(ctx->last_error, sizeof(ctx->last_error), "%s", e->msg);
 		old = install_less_locked(ctx, less, nremoved, nrevoked, &re, e, out_of_reach);
+		if (less != NULL && ntenants > 0)
+			ctx_log(ctx, LOG_WARNING,
+			    "tokenscope: %zu tenant(s) no longer listed are refused all the same",
+			    ntenants);
 	}
 	ctx->loading = 0;
 	pthread_mutex_unlock(&ctx->lock);

@@ -36,63 +36,45 @@ member_b64(const ts_jv *jwk, const char *name, unsigned char *buf, size_t cap, t
 	return (long)n;
 }
 
-static ts_reason
-rsa_from_jwk(const ts_jv *jwk, EVP_PKEY **pk, ts_err *e)
-{
-	unsigned char nb[JWK_MAX_FIELD], eb[16];
-	long nl, el;
-	BIGNUM *n = NULL, *ex = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	ts_reason r = TS_R_INTERNAL;
+/* The JWK's public members, decoded and checked for form; the bytes live
+ * in buf (the caller's). */
+typedef struct jwk_raw {
+	ts_key_raw raw;
+	unsigned char buf[JWK_MAX_FIELD + 16];
+} jwk_raw;
 
-	if ((nl = member_b64(jwk, "n", nb, sizeof(nb), e)) < 0 ||
-	    (el = member_b64(jwk, "e", eb, sizeof(eb), e)) < 0)
+static ts_reason
+rsa_from_jwk(const ts_jv *jwk, jwk_raw *jr, ts_err *e)
+{
+	unsigned char *nb = jr->buf, *eb = jr->buf + JWK_MAX_FIELD;
+	long nl, el;
+
+	if ((nl = member_b64(jwk, "n", nb, JWK_MAX_FIELD, e)) < 0 ||
+	    (el = member_b64(jwk, "e", eb, 16, e)) < 0)
 		return TS_R_CONFIG_ERROR;
 	/* RFC 7518 6.3.1: minimum number of octets, so one key has one form */
 	if (nl == 0 || el == 0 || nb[0] == 0 || eb[0] == 0)
 		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK RSA n or e empty or with leading zero");
-	if ((n = BN_bin2bn(nb, (int)nl, NULL)) == NULL ||
-	    (ex = BN_bin2bn(eb, (int)el, NULL)) == NULL)
-		goto out;
-	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, ex) ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
-		goto out;
-	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, pk, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-		r = ts_fail(e, TS_R_CONFIG_ERROR, "JWK RSA key rejected by OpenSSL");
-		goto out;
-	}
-	r = TS_OK;
-out:
-	BN_free(n);
-	BN_free(ex);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(ctx);
-	return r;
+	jr->raw.type = EVP_PKEY_RSA;
+	jr->raw.a = nb;
+	jr->raw.alen = (size_t)nl;
+	jr->raw.b = eb;
+	jr->raw.blen = (size_t)el;
+	return TS_OK;
 }
 
 static ts_reason
-ec_from_jwk(const ts_jv *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
+ec_from_jwk(const ts_jv *jwk, const char *crv, jwk_raw *jr, ts_err *e)
 {
 	static const struct {
 		const char *crv, *group;
 		size_t len;
 	} curves[] = { { "P-256", "prime256v1", 32 }, { "P-384", "secp384r1", 48 },
 		{ "P-521", "secp521r1", 66 } };
-	char gname[16]; /* OSSL_PARAM wants a mutable pointer */
-	unsigned char pt[1 + 2 * 66], tmp[JWK_MAX_FIELD];
+	unsigned char *pt = jr->buf, tmp[JWK_MAX_FIELD];
 	const char *group = NULL;
 	size_t clen = 0, i;
 	long xl, yl;
-	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *ctx = NULL;
-	ts_reason r;
 
 	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
 		if (strcmp(crv, curves[i].crv) == 0) {
@@ -115,24 +97,16 @@ ec_from_jwk(const ts_jv *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
 		    e, TS_R_CONFIG_ERROR, "JWK EC y is %ld bytes, %s needs %zu", yl, crv, clen);
 	memcpy(pt + 1 + clen, tmp, clen);
 	pt[0] = 0x04; /* uncompressed point */
-	snprintf(gname, sizeof(gname), "%s", group);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, gname, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * clen);
-	params[2] = OSSL_PARAM_construct_end();
-	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		r = ts_fail(e, TS_R_CONFIG_ERROR, "JWK EC point is not on curve %s", crv);
-	else
-		r = TS_OK;
-	EVP_PKEY_CTX_free(ctx);
-	return r;
+	jr->raw.type = EVP_PKEY_EC;
+	jr->raw.group = group;
+	jr->raw.a = pt;
+	jr->raw.alen = 1 + 2 * clen;
+	return TS_OK;
 }
 
 static ts_reason
-okp_from_jwk(const ts_jv *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
+okp_from_jwk(const ts_jv *jwk, const char *crv, jwk_raw *jr, ts_err *e)
 {
-	unsigned char x[JWK_MAX_FIELD];
 	long xl;
 	int ed448;
 
@@ -142,13 +116,14 @@ okp_from_jwk(const ts_jv *jwk, const char *crv, EVP_PKEY **pk, ts_err *e)
 		ed448 = 1;
 	else
 		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK OKP curve is not Ed25519 or Ed448");
-	if ((xl = member_b64(jwk, "x", x, sizeof(x), e)) < 0)
+	if ((xl = member_b64(jwk, "x", jr->buf, JWK_MAX_FIELD, e)) < 0)
 		return TS_R_CONFIG_ERROR;
 	if (xl != (ed448 ? 57 : 32))
 		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK %s x has the wrong length", crv);
-	*pk =
-	    EVP_PKEY_new_raw_public_key_ex(NULL, ed448 ? "ED448" : "ED25519", NULL, x, (size_t)xl);
-	return *pk ? TS_OK : ts_fail(e, TS_R_CONFIG_ERROR, "JWK %s key rejected", crv);
+	jr->raw.type = ed448 ? EVP_PKEY_ED448 : EVP_PKEY_ED25519;
+	jr->raw.a = jr->buf;
+	jr->raw.alen = (size_t)xl;
+	return TS_OK;
 }
 
 const char *const ts_jwk_private_members[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k", NULL };
@@ -284,6 +259,25 @@ out:
 	return r;
 }
 
+/* The key's algorithm: *alg as configured or named by the JWK (it must be
+ * allowed and fit the key), else the one allowed algorithm that fits. The
+ * key is pk (NULL: an HMAC secret of slen bytes) or, not yet made, raw. */
+static ts_reason
+choose_alg(
+    EVP_PKEY *pk, const ts_key_raw *raw, size_t slen, unsigned allowed, ts_alg *alg, ts_err *e)
+{
+	if (*alg == TS_ALG_INVALID)
+		return raw != NULL ? ts_key_pick_alg_raw(raw, allowed, alg, e)
+		                   : ts_key_pick_alg(pk, slen, allowed, alg, e);
+	if (!(allowed & (1u << *alg)))
+		return ts_fail(e, TS_R_CONFIG_ERROR,
+		    "key algorithm %s is not in the allowed algorithms", ts_alg_name(*alg));
+	if (raw != NULL ? !ts_key_raw_fits(raw, *alg) : !ts_key_alg_fits(pk, *alg))
+		return ts_fail(e, TS_R_CONFIG_ERROR, "JWK key type or curve does not fit %s",
+		    ts_alg_name(*alg));
+	return TS_OK;
+}
+
 ts_reason
 ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts_key **out,
     const char **kid_out, ts_jwk_window *win, ts_err *e)
@@ -291,8 +285,10 @@ ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts
 	const ts_jv *kty_j, *crv_j, *alg_j, *kid_j, *x5c;
 	const char *kty, *crv;
 	EVP_PKEY *pk = NULL;
+	jwk_raw jr;
 	unsigned char secret[1024 + 4];
 	long slen = -1;
+	int wipe = 0;
 	ts_jwk_window w;
 	ts_reason r = TS_R_CONFIG_ERROR;
 	size_t i;
@@ -301,6 +297,7 @@ ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts
 	if (kid_out != NULL)
 		*kid_out = NULL;
 	memset(&w, 0, sizeof(w));
+	memset(&jr.raw, 0, sizeof(jr.raw));
 	if (win != NULL)
 		*win = w;
 	ERR_set_mark();
@@ -365,17 +362,18 @@ ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts
 		alg = ja;
 	}
 	if (strcmp(kty, "RSA") == 0) {
-		r = rsa_from_jwk(jwk, &pk, e);
+		r = rsa_from_jwk(jwk, &jr, e);
 	} else if (strcmp(kty, "EC") == 0) {
-		r = ec_from_jwk(jwk, crv, &pk, e);
+		r = ec_from_jwk(jwk, crv, &jr, e);
 	} else if (strcmp(kty, "OKP") == 0) {
-		r = okp_from_jwk(jwk, crv, &pk, e);
+		r = okp_from_jwk(jwk, crv, &jr, e);
 	} else if (strcmp(kty, "oct") == 0) {
 		if (!(flags & TS_JWK_ALLOW_SECRET)) {
 			r = ts_fail(e, TS_R_CONFIG_ERROR,
 			    "symmetric (oct) JWK where only public keys are allowed");
 			goto out;
 		}
+		wipe = 1;
 		if ((slen = member_b64(jwk, "k", secret, sizeof(secret) - 4, e)) < 0) {
 			r = TS_R_CONFIG_ERROR;
 			goto out;
@@ -386,25 +384,25 @@ ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts
 	}
 	if (r != TS_OK)
 		goto out;
+	/* K15: without an x5c to compare, the EVP key and its checks can wait
+	 * for the key's first use */
+	if ((flags & TS_JWK_LAZY) && x5c == NULL && jr.raw.type != 0) {
+		if ((r = choose_alg(NULL, &jr.raw, 0, allowed, &alg, e)) != TS_OK)
+			goto out;
+		r = ts_key_from_raw(&jr.raw, alg, out, e);
+		goto done;
+	}
+	if (jr.raw.type != 0 && (r = ts_pkey_from_raw(&jr.raw, &pk, e)) != TS_OK)
+		goto out;
 	if (x5c != NULL && (r = check_x5c(x5c, pk, &w, e)) != TS_OK)
 		goto out;
-	if (alg == TS_ALG_INVALID) {
-		if ((r = ts_key_pick_alg(pk, slen < 0 ? 0 : (size_t)slen, allowed, &alg, e)) !=
-		    TS_OK)
-			goto out;
-	} else if (!(allowed & (1u << alg))) {
-		r = ts_fail(e, TS_R_CONFIG_ERROR,
-		    "key algorithm %s is not in the allowed algorithms", ts_alg_name(alg));
+	if ((r = choose_alg(pk, NULL, slen < 0 ? 0 : (size_t)slen, allowed, &alg, e)) != TS_OK)
 		goto out;
-	} else if (!ts_key_alg_fits(pk, alg)) {
-		r = ts_fail(e, TS_R_CONFIG_ERROR, "JWK key type or curve does not fit %s",
-		    ts_alg_name(alg));
-		goto out;
-	}
 	if (pk != NULL)
 		r = ts_key_from_pkey(pk, alg, out, e);
 	else
 		r = ts_key_from_secret(secret, (size_t)slen, alg, out, e);
+done:
 	if (r != TS_OK)
 		goto out;
 	if (kid_out != NULL && kid_j != NULL)
@@ -412,7 +410,9 @@ ts_jwk_to_key(const ts_jv *jwk, ts_alg alg, unsigned allowed, unsigned flags, ts
 	if (win != NULL)
 		*win = w;
 out:
-	OPENSSL_cleanse(secret, sizeof(secret));
+	/* only an oct key's secret needs wiping; jr holds public members */
+	if (wipe)
+		OPENSSL_cleanse(secret, sizeof(secret));
 	EVP_PKEY_free(pk);
 	ERR_pop_to_mark();
 	return r;

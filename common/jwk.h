@@ -25,6 +25,9 @@
 #include "key.h"
 
 #define TS_JWK_ALLOW_SECRET 0x1u
+/* K15: a key without x5c gets its EVP key and the checks on it (an EC
+ * point on its curve) at its first use (ts_key_from_raw) */
+#define TS_JWK_LAZY 0x2u
 
 /* The validity window of the JWK's x5c certificate, when it has one (K12). */
 typedef struct ts_jwk_window {

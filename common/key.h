@@ -30,6 +30,37 @@ typedef struct ts_key ts_key;
  * frees its own). */
 ts_reason ts_key_from_pkey(EVP_PKEY *pkey, ts_alg alg, ts_key **out, ts_err *e);
 
+/* A public key as a JWK carries it, before OpenSSL has seen it. */
+typedef struct ts_key_raw {
+	int type; /* EVP_PKEY_RSA, EVP_PKEY_EC, EVP_PKEY_ED25519 or EVP_PKEY_ED448 */
+	const char *group; /* EC: the OpenSSL group name ("prime256v1") */
+	const unsigned char *a; /* RSA n, EC 04||x||y, OKP x */
+	size_t alen;
+	const unsigned char *b; /* RSA e */
+	size_t blen;
+} ts_key_raw;
+
+/* The EVP_PKEY of raw (the caller frees it); TS_R_CONFIG_ERROR when OpenSSL
+ * refuses it (an EC point off its curve). */
+ts_reason ts_pkey_from_raw(const ts_key_raw *raw, EVP_PKEY **pk, ts_err *e);
+
+/* K15: a key whose expensive set-up (EVP key, curve point check, prepared
+ * verification context) waits for its first use in this process. What is
+ * cheap is checked now, as ts_key_from_pkey does (alg fits the key type,
+ * RSA size and exponent), and the thumbprint is computed from raw. The
+ * rest runs once, thread-safely, at the first ts_key_verify or
+ * ts_key_public_bytes; a key that fails it verifies nothing
+ * (TS_R_CONFIG_ERROR, as a key refused at load). raw is copied. */
+ts_reason ts_key_from_raw(const ts_key_raw *raw, ts_alg alg, ts_key **out, ts_err *e);
+/* Runs the deferred set-up now (nothing when done already): TS_OK, or the
+ * error of the failed checks. */
+ts_reason ts_key_setup(const ts_key *k, ts_err *e);
+/* 1 exactly once for a key whose deferred set-up failed: time to log it. */
+int ts_key_failure_unreported(const ts_key *k);
+/* The same kind-and-curve test as ts_key_alg_fits, on a raw key. */
+int ts_key_raw_fits(const ts_key_raw *raw, ts_alg alg);
+ts_reason ts_key_pick_alg_raw(const ts_key_raw *raw, unsigned allowed, ts_alg *out, ts_err *e);
+
 /* Makes an HMAC key; the secret is copied (and wiped on free). len must be
  * at least the hash length of alg (K8). */
 ts_reason ts_key_from_secret(

@@ -126,15 +126,15 @@ key_issuer(const ts_jv *jwk, ts_loaded_key *lk, ts_err *e)
 }
 
 static ts_reason
-one_jwk(const ts_jv *jwk, const ts_keyspec *ks, unsigned allowed, int allow_secret,
-    ts_loaded_key *lk, ts_err *e)
+one_jwk(const ts_jv *jwk, const ts_keyspec *ks, unsigned allowed, unsigned flags, ts_loaded_key *lk,
+    ts_err *e)
 {
 	const char *kid = NULL;
 	ts_jwk_window win;
 	ts_reason r;
 
-	r = ts_jwk_to_key(
-	    jwk, ks->alg, allowed, allow_secret ? TS_JWK_ALLOW_SECRET : 0, &lk->key, &kid, &win, e);
+	r = ts_jwk_to_key(jwk, ks->alg, allowed, flags & (TS_JWK_ALLOW_SECRET | TS_JWK_LAZY),
+	    &lk->key, &kid, &win, e);
 	if (r != TS_OK)
 		return r;
 	/* K12: an x5c certificate's window bounds the key, as a PEM
@@ -159,12 +159,40 @@ one_jwk(const ts_jv *jwk, const ts_keyspec *ks, unsigned allowed, int allow_secr
 	return TS_OK;
 }
 
+static int
+kid_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 1 when two keys of the set share a kid, -1 when out of memory: sorted, so that a JWKS of
+ * thousands of keys costs n log n, not n^2. */
+static int
+duplicate_kid(const ts_loaded_key *keys, size_t n)
+{
+	char **kids = malloc((n + 1) * sizeof(*kids));
+	size_t i, m = 0;
+	int dup = 0;
+
+	if (kids == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (keys[i].kid != NULL)
+			kids[m++] = keys[i].kid;
+	qsort(kids, m, sizeof(*kids), kid_cmp);
+	for (i = 1; i < m && !dup; i++)
+		dup = strcmp(kids[i - 1], kids[i]) == 0;
+	free(kids);
+	return dup;
+}
+
 ts_reason
 ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned allowed,
-    int allow_secret, ts_loaded_key **keys, size_t *n, ts_err *e)
+    unsigned flags, ts_loaded_key **keys, size_t *n, ts_err *e)
 {
 	ts_loaded_key *out = NULL;
-	size_t count = 0, i, j;
+	size_t count = 0, i;
+	int dup;
 	ts_jdoc *doc = NULL;
 	EVP_PKEY *pk = NULL;
 	ts_reason r = TS_R_CONFIG_ERROR;
@@ -208,7 +236,7 @@ ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned all
 		for (i = 0, jwk = set ? set + 1 : root; i < count; i++, jwk += jwk->skip) {
 			ts_err ke = { "" };
 
-			if ((r = one_jwk(jwk, ks, allowed, allow_secret, &out[i], &ke)) != TS_OK) {
+			if ((r = one_jwk(jwk, ks, allowed, flags, &out[i], &ke)) != TS_OK) {
 				if (set)
 					ts_fail(e, r, "key %zu of the JWKS: %s", i + 1, ke.msg);
 				else
@@ -225,13 +253,11 @@ ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned all
 				goto out;
 			}
 		/* a duplicate kid in one set makes the set ambiguous (Wycheproof) */
-		for (i = 0; i < count; i++)
-			for (j = 0; out[i].kid && j < i; j++)
-				if (out[j].kid && strcmp(out[i].kid, out[j].kid) == 0) {
-					r = ts_fail(
-					    e, TS_R_CONFIG_ERROR, "duplicate kid in one key set");
-					goto out;
-				}
+		if ((dup = duplicate_kid(out, count)) != 0) {
+			r = dup < 0 ? ts_fail(e, TS_R_INTERNAL, "out of memory")
+			            : ts_fail(e, TS_R_CONFIG_ERROR, "duplicate kid in one key set");
+			goto out;
+		}
 	} else if (strncmp(p, "-----BEGIN ", 11) == 0) {
 		ts_alg alg = ks->alg;
 

@@ -23,11 +23,11 @@ typedef struct ts_loaded_key {
 } ts_loaded_key;
 
 /* Parses buf (a file's contents) for the key line ks of an issuer that
- * allows `allowed` algorithms. HMAC (oct) keys are accepted only when
- * allow_secret. On success *keys holds *n keys (caller frees with
+ * allows `allowed` algorithms. flags: TS_JWK_ALLOW_SECRET (jwk.h): HMAC
+ * (oct) keys are accepted; TS_JWK_LAZY: JWKs are set up at first use. On success *keys holds *n keys (caller frees with
  * ts_loaded_keys_free). Errors: TS_R_CONFIG_ERROR, e->msg without location. */
 ts_reason ts_keyfile_parse(const char *buf, size_t len, const ts_keyspec *ks, unsigned allowed,
-    int allow_secret, ts_loaded_key **keys, size_t *n, ts_err *e);
+    unsigned flags, ts_loaded_key **keys, size_t *n, ts_err *e);
 void ts_loaded_keys_free(ts_loaded_key *keys, size_t n);
 
 #endif

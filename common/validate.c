@@ -13,6 +13,7 @@
 #include "fetchreq.h"
 #include "jws.h"
 #include "replay.h"
+#include "tenants.h"
 
 static void
 step(const ts_request *req, const char *name, ts_reason r, const char *detail)
@@ -84,6 +85,7 @@ typedef struct ts_check {
 	const char *iss; /* issuer: the payload's, byte for byte */
 	size_t iss_len;
 	const ts_issuer_conf *is; /* issuer: the section that trusts iss */
+	const char *tenant; /* issuer: the listed tenant iss names (K16), or NULL */
 	const ts_binding *b; /* key lookup */
 	const ts_jv *claims; /* claims: only once the signature verified */
 	ts_claims_out co; /* claim policy: mapped user and exp */
@@ -196,7 +198,8 @@ phase_issuer(ts_check *c)
 	for (i = 0; i < svc->issuers.n && c->is == NULL; i++) {
 		const ts_issuer_conf *cand = &c->conf->issuers[svc->issuer_idx[i]];
 
-		if (cand->issuer_len == c->iss_len && memcmp(cand->issuer, c->iss, c->iss_len) == 0)
+		/* K16: a section with tenants matches its listed tenants only */
+		if (ts_issuer_matches(cand, c->iss, c->iss_len, &c->tenant))
 			c->is = cand;
 	}
 	if (c->is == NULL)
@@ -277,6 +280,11 @@ phase_signature(ts_check *c)
 {
 	ts_reason r = ts_jws_verify(c->j, c->b->key, c->e);
 
+	/* K15: a key whose checks failed at its first use is logged once, as
+	 * a key refused at load would have been; every decision on it says
+	 * config_error */
+	if (r == TS_R_CONFIG_ERROR && c->ctx->log != NULL && ts_key_failure_unreported(c->b->key))
+		c->ctx->log(c->ctx->log_arg, LOG_ERR, c->e->msg);
 	if (r == TS_R_BAD_SIGNATURE && ts_jws_cut_length(c->req->token_len))
 		r = ts_fail(c->e, TS_R_TRUNCATED, "token cut at %zu bytes by the application",
 		    c->req->token_len);
@@ -322,6 +330,7 @@ phase_claims(ts_check *c)
 		.claims = c->claims,
 		.typ = ts_jws_typ(c->j),
 		.is = c->is,
+		.tenant = c->tenant != NULL ? c->tenant : c->is->tenant,
 		.svc = c->svc,
 		.skew = c->conf->clock_skew,
 		.now = c->req->now,

@@ -499,6 +499,68 @@ test_long_paths(void)
 	    "unreadable_key_error_names_a_long_path_once (%s)", msg);
 }
 
+static int lazy_errors;
+
+static void
+count_errors(void *arg, int prio, const char *line)
+{
+	if (prio == 3 /* LOG_ERR */ && strstr(line, "fails its checks") != NULL)
+		lazy_errors++;
+	env_log(arg, prio, line);
+}
+
+/* K15: a JWK whose EC point is off its curve loads (its check waits for
+ * its first use), then verifies nothing, with the reason a key refused at
+ * load gives (config_error), logged once; the other keys work. The admin
+ * command's full check at load refuses the file as before. */
+static void
+test_lazy_failing_key(void)
+{
+	char *jwk = tap_slurp(fx_path("keys/p256.jwk"), NULL), *y, conf[4200];
+	const char *text =
+	    HEAD "algorithms = ES256 RS256\n"
+	         "key = off-curve.jwk kid=corp-1\n"
+	         "key = rsa2048.pub.pem kid=shared alg=RS256\n"
+	         "tenant = corp-tenant\nclients = webmail\n"
+	         "username_claim = preferred_username\n"
+	         "username_strip_domain = example.com\n" SVC "required_scopes = mail.read\n";
+	ts_request good = env_req("case_good_corp_rs256_shared_kid", "dovecot", "alice");
+	ts_request bad = env_req("case_good_corp_es256", "dovecot", "alice");
+	ts_ctx *ctx = NULL;
+	ts_result res;
+	ts_err e = { "" };
+
+	/* the last character of y: 4 bits of the coordinate, 2 zero bits */
+	if ((y = strstr(jwk, "CiQ\"")) == NULL)
+		tap_bail("p256.jwk changed");
+	y[2] = 'U';
+	/* the JWK's own kid would differ from the key line's */
+	if ((y = strstr(jwk, "\"kid\": \"p256\",")) == NULL)
+		tap_bail("p256.jwk changed");
+	memset(y, ' ', strlen("\"kid\": \"p256\","));
+	env_write(dir, "off-curve.jwk", jwk, 0644);
+	snprintf(conf, sizeof(conf), "%s", env_write(dir, "tokenscope.conf", text, 0644));
+	lazy_errors = 0;
+	ok(ts_ctx_new(conf, count_errors, NULL, &ctx, &e) == TS_OK, "K15_off_curve_jwk_loads (%s)",
+	    e.msg);
+	ok(ts_validate(ctx, &good, &res) == TS_OK, "K15_other_keys_verify (%s)", res.detail);
+	ok(ts_validate(ctx, &bad, &res) == TS_R_CONFIG_ERROR &&
+	        strstr(res.detail, "JWK EC point is not on curve P-256") != NULL,
+	    "K15_failing_key_refuses_as_config_error (%s)", res.detail);
+	ok(ts_validate(ctx, &bad, &res) == TS_R_CONFIG_ERROR && lazy_errors == 1,
+	    "K15_failing_key_logged_once (%d)", lazy_errors);
+	ok(ts_validate(ctx, &good, &res) == TS_OK, "K15_other_keys_still_verify");
+	ts_ctx_free(ctx);
+	ctx = NULL;
+	ts_keyring_check_at_load(1);
+	ok(ts_ctx_new(conf, NULL, NULL, &ctx, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "off-curve.jwk: JWK EC point is not on curve P-256") != NULL,
+	    "K15_full_check_at_load_refuses_the_file (%s)", e.msg);
+	ts_keyring_check_at_load(0);
+	ts_ctx_free(ctx);
+	free(jwk);
+}
+
 int
 main(void)
 {
@@ -518,5 +580,6 @@ main(void)
 	test_refused_open_names_uid();
 	test_long_paths();
 	test_wycheproof_key_sets();
+	test_lazy_failing_key();
 	return tap_done();
 }

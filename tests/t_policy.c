@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "claims.h"
 #include "decision.h"
@@ -442,6 +443,229 @@ decide(ts_ctx *ctx, const char *name, const char *service, const char *user, ts_
 	return ts_validate(ctx, &req, res);
 }
 
+/* K15: every policy case decides the same when each key comes from a JWK
+ * (kid and alg left to the key line), set up at its first use, as from
+ * the PEM files the fixture names (checked at load). */
+static void
+lazy_jwk_keys(void)
+{
+	static const char *const keys[] = { "p256", "rsa2048", "p384", "rsa3072", "ed448",
+		"partner_p256", "partner_rsa2048", "ed25519" };
+	const json_t *cases = fx_cases();
+	const char *dir, *pem_conf = env_policy_fixture("policy-pem", NULL);
+	const char *conf = env_policy_fixture("policy-jwk", &dir);
+	char *text = tap_slurp(conf, NULL), *at, name[64];
+	ts_ctx *pem = NULL, *jwk = NULL;
+	ts_err e = { "" };
+	size_t i, differ = 0;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *j;
+		char *dump;
+
+		snprintf(name, sizeof(name), "keys/%s.jwk", keys[i]);
+		if ((j = json_load_file(fx_path(name), 0, NULL)) == NULL)
+			tap_bail("%s", name);
+		json_object_del(j, "kid");
+		json_object_del(j, "alg");
+		dump = json_dumps(j, JSON_COMPACT);
+		snprintf(name, sizeof(name), "%s.nokid.jwk", keys[i]);
+		env_write(dir, name, dump, 0644);
+		free(dump);
+		json_decref(j);
+	}
+	/* ".pub.pem" and ".nokid.jwk" differ in length: rewrite through a copy */
+	{
+		char out[16384] = "", *from = text;
+
+		while ((at = strstr(from, ".pub.pem")) != NULL) {
+			strncat(out, from, (size_t)(at - from));
+			strcat(out, ".nokid.jwk");
+			from = at + strlen(".pub.pem");
+		}
+		strcat(out, from);
+		env_write(dir, "tokenscope.conf", out, 0644);
+	}
+	ok(ts_ctx_new(pem_conf, NULL, NULL, &pem, &e) == TS_OK &&
+	        ts_ctx_new(conf, NULL, NULL, &jwk, &e) == TS_OK,
+	    "K15_jwk_policy_loads (%s)", e.msg);
+	for (i = 0; pem != NULL && jwk != NULL && i < json_array_size(cases); i++) {
+		const json_t *c = json_array_get(cases, i);
+		const char *service = json_string_value(json_object_get(c, "service"));
+		const char *user = json_string_value(json_object_get(c, "user"));
+		ts_result r1, r2;
+
+		snprintf(
+		    name, sizeof(name), "case_%s", json_string_value(json_object_get(c, "name")));
+		if (decide(pem, name, service, user, &r1) !=
+		        decide(jwk, name, service, user, &r2) ||
+		    strcmp(r1.thumbprint, r2.thumbprint) != 0) {
+			tap_diag("%s: %s with PEM keys, %s with JWKs", name,
+			    ts_reason_str(r1.reason), ts_reason_str(r2.reason));
+			differ++;
+		}
+	}
+	ok(i > 70 && differ == 0,
+	    "K15_policy_cases_decide_the_same_with_keys_set_up_at_first_use "
+	    "(%zu cases, %zu differ)",
+	    i, differ);
+	ts_ctx_free(pem);
+	ts_ctx_free(jwk);
+	free(text);
+}
+
+#define TENANTS_CONF                                                                               \
+	"[global]\nreload_interval = 0\n[issuer entra]\n"                                          \
+	"issuer = https://login.example.com/{tenantid}/v2.0\nalgorithms = ES256\n"                 \
+	"key = tenant.jwks\ntoken_type = at+jwt\n%s\n%s"                                           \
+	"[service dovecot]\nissuers = entra%s\naudiences = imap.example.com\n"                     \
+	"required_scopes = mail.read\n"
+
+static const char *
+tenants_write(const char *dir, const char *tenants, const char *more, const char *svc_more)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), TENANTS_CONF, tenants, more, svc_more);
+	return env_write(dir, "tokenscope.conf", text, 0644);
+}
+
+/* The load of a TENANTS_CONF variant: its reason, the message into msg. */
+static ts_reason
+tenants_load(const char *dir, const char *tenants, const char *more, const char *svc_more,
+    ts_ctx **ctx, char *msg, size_t cap)
+{
+	char path[4200];
+	ts_err e = { "" };
+	ts_reason r;
+
+	snprintf(path, sizeof(path), "%s", tenants_write(dir, tenants, more, svc_more));
+	*ctx = NULL;
+	r = ts_ctx_new(path, NULL, NULL, ctx, &e);
+	snprintf(msg, cap, "%s", e.msg);
+	return r;
+}
+
+static ts_reason
+tenant_decides(ts_ctx *ctx, const json_t *toks, const char *name, long long now)
+{
+	ts_request req;
+	ts_result res;
+
+	memset(&req, 0, sizeof(req));
+	req.token = json_string_value(json_object_get(toks, name));
+	req.token_len = strlen(req.token);
+	req.service = "dovecot";
+	req.now = (time_t)now;
+	return ts_validate(ctx, &req, &res);
+}
+
+/* K16: a "{tenantid}" issuer with a tenants list stands for one exact
+ * issuer per listed tenant; any other tenant is unknown_issuer. Tokens
+ * from PyJWT (tests/mint_tenants.py). */
+static void
+tenants_rule(void)
+{
+	const char *dir = env_dir("tenants");
+	long long now = (long long)time(NULL);
+	char cmd[8600], msg[TS_ERR_MSG_MAX], path[4200];
+	json_t *jwk, *toks;
+	char *dump;
+	ts_ctx *ctx = NULL;
+
+	snprintf(cmd, sizeof(cmd),
+	    "/usr/bin/python3 '%s/tests/mint_tenants.py' '%s' %lld >'%s/t.json'",
+	    tap_env("TS_SRCDIR"), tap_env("TS_FIXTURES"), now, dir);
+	snprintf(path, sizeof(path), "%s/t.json", dir);
+	if (system(cmd) != 0 || (toks = json_load_file(path, 0, NULL)) == NULL)
+		tap_bail("tests/mint_tenants.py failed (python3-jwt installed?)");
+	if ((jwk = json_load_file(fx_path("keys/p256.jwk"), 0, NULL)) == NULL)
+		tap_bail("p256.jwk");
+	json_object_set_new(jwk, "kid", json_string("t-1"));
+	json_object_set_new(
+	    jwk, "issuer", json_string("https://login.example.com/{tenantid}/v2.0"));
+	dump = json_dumps(json_pack("{s:[O]}", "keys", jwk), JSON_COMPACT);
+	env_write(dir, "tenant.jwks", dump, 0644);
+	free(dump);
+	json_decref(jwk);
+
+	ok(tenants_load(dir, "tenants = tenant-b tenant-a", "", "", &ctx, msg, sizeof(msg)) ==
+	        TS_OK,
+	    "K16_tenants_section_loads (%s)", msg);
+	ok(tenant_decides(ctx, toks, "tenant-a", now) == TS_OK &&
+	        tenant_decides(ctx, toks, "tenant-b", now) == TS_OK,
+	    "K16_listed_tenants_accepted");
+	ok(tenant_decides(ctx, toks, "tenant-z", now) == TS_R_UNKNOWN_ISSUER,
+	    "K16_tenant_not_listed_is_unknown_issuer");
+	ok(tenant_decides(ctx, toks, "a_with_tid_b", now) == TS_R_KEY_ISSUER_MISMATCH,
+	    "K16_tid_of_another_listed_tenant_refused");
+	ts_ctx_free(ctx);
+
+	/* a list in a file, reloaded like a key file */
+	env_write(dir, "tenants.list", "# accepted tenants\ntenant-a\n", 0644);
+	ok(tenants_load(dir, "tenants = ./tenants.list", "", "", &ctx, msg, sizeof(msg)) == TS_OK &&
+	        tenant_decides(ctx, toks, "tenant-a", now) == TS_OK &&
+	        tenant_decides(ctx, toks, "tenant-b", now) == TS_R_UNKNOWN_ISSUER,
+	    "K16_tenants_file_read (%s)", msg);
+	env_write(dir, "tenants.list", "# accepted tenants\ntenant-a\ntenant-b   # added\n", 0644);
+	ok(tenant_decides(ctx, toks, "tenant-b", now) == TS_OK,
+	    "K16_tenants_file_edit_picked_up_at_the_next_check");
+	/* K11: taken off the list while the config is broken: refused all the
+	 * same, and the tenant still listed keeps working */
+	env_write(dir, "tenants.list", "tenant-a\nbroken line\n", 0644);
+	tenants_write(dir, "tenants = ./tenants.list\nno_such_setting = 1", "", "");
+	ok(tenant_decides(ctx, toks, "tenant-b", now) == TS_R_UNKNOWN_ISSUER &&
+	        tenant_decides(ctx, toks, "tenant-a", now) == TS_OK,
+	    "K11_K16_tenant_taken_off_a_file_applies_despite_a_broken_config");
+	ts_ctx_free(ctx);
+	ok(tenants_load(dir, "tenants = tenant-a tenant-b", "", "", &ctx, msg, sizeof(msg)) ==
+	            TS_OK &&
+	        tenant_decides(ctx, toks, "tenant-b", now) == TS_OK,
+	    "K16_inline_tenants_load (%s)", msg);
+	tenants_write(dir, "tenants = tenant-a\nno_such_setting = 1", "", "");
+	ok(tenant_decides(ctx, toks, "tenant-b", now) == TS_R_UNKNOWN_ISSUER &&
+	        tenant_decides(ctx, toks, "tenant-a", now) == TS_OK,
+	    "K11_K16_tenant_taken_off_an_inline_list_applies_despite_a_broken_config");
+	ts_ctx_free(ctx);
+	env_write(dir, "tenants.list", "tenant-a\ntenant*\n", 0644);
+	ok(tenants_load(dir, "tenants = ./tenants.list", "", "", &ctx, msg, sizeof(msg)) ==
+	            TS_R_CONFIG_ERROR &&
+	        strstr(msg, "tenants.list:2: not a tenant ID") != NULL,
+	    "K16_bad_line_of_tenants_file_refused_at_file_line (%s)", msg);
+	ts_ctx_free(ctx);
+
+	/* what the section may not be */
+	ok(tenants_load(dir, "", "", "", &ctx, msg, sizeof(msg)) == TS_R_CONFIG_ERROR &&
+	        strstr(msg, "needs \"tenants\"") != NULL,
+	    "K16_tenantid_issuer_without_tenants_refused (%s)", msg);
+	ts_ctx_free(ctx);
+	ok(tenants_load(dir, "tenants = tenant-a\ntenant = tenant-a", "", "", &ctx, msg,
+	       sizeof(msg)) == TS_R_CONFIG_ERROR &&
+	        strstr(msg, "exclude each other") != NULL,
+	    "K16_tenant_and_tenants_refused (%s)", msg);
+	ts_ctx_free(ctx);
+	ok(tenants_load(dir, "tenants = tenant-a tenant-a", "", "", &ctx, msg, sizeof(msg)) ==
+	            TS_R_CONFIG_ERROR &&
+	        strstr(msg, "listed twice") != NULL,
+	    "K16_tenant_listed_twice_refused (%s)", msg);
+	ts_ctx_free(ctx);
+	ok(tenants_load(dir, "tenants = tenant-a",
+	       "[issuer a]\nissuer = https://login.example.com/tenant-a/v2.0\n"
+	       "algorithms = ES256\nkey = tenant.jwks\n",
+	       " a", &ctx, msg, sizeof(msg)) == TS_R_CONFIG_ERROR &&
+	        strstr(msg, "is both [issuer a] and a tenant of [issuer entra]") != NULL,
+	    "K16_tenant_issuer_also_a_section_of_the_service_refused (%s)", msg);
+	ts_ctx_free(ctx);
+	ok(tenants_load(dir, "tenants = tenant-a",
+	       "[issuer b]\nissuer = https://login.example.com/b/v2.0\nalgorithms = ES256\n"
+	       "key = tenant.jwks\ntenants = b\n",
+	       "", &ctx, msg, sizeof(msg)) == TS_R_CONFIG_ERROR &&
+	        strstr(msg, "holds no {tenantid}") != NULL,
+	    "K16_tenants_without_tenantid_refused (%s)", msg);
+	ts_ctx_free(ctx);
+	json_decref(toks);
+}
+
 /* C10: a map file is read like a key file: an edit is picked up, a broken
  * or unsafe one is a config error at file:line and the last good state
  * keeps deciding (K11). */
@@ -607,6 +831,8 @@ main(void)
 	conf_rules();
 	user_map_files();
 	root_names();
+	lazy_jwk_keys();
+	tenants_rule();
 	conf = env_policy_fixture("policy", NULL);
 	if (!ok(ts_ctx_new(conf, env_log, NULL, &ctx, &e) == TS_OK, "policy_config_loads (%s)",
 	        e.msg))

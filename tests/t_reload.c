@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fx.h"
+#include "inspect.h"
 #include "tap.h"
 #include "tsenv.h"
 
@@ -444,6 +445,112 @@ test_root_owned(void)
 	free(p256);
 }
 
+/* What the two sections of the shared-file test bind. */
+typedef struct shared_view {
+	const void *key[2];
+	char thumbprint[2][48];
+	ts_key_status status[2];
+} shared_view;
+
+static void
+view_shared(void *arg, const ts_conf *c, const ts_keyring *kr)
+{
+	shared_view *v = arg;
+	size_t i, n;
+
+	memset(v, 0, sizeof(*v));
+	for (i = 0; i < 2 && i < c->nissuers; i++) {
+		const ts_binding *b = ts_keyring_issuer_keys(kr, i, &n);
+
+		if (b == NULL || n != 1)
+			continue;
+		v->key[i] = b->key;
+		snprintf(
+		    v->thumbprint[i], sizeof(v->thumbprint[i]), "%s", ts_key_thumbprint(b->key));
+		v->status[i] = ts_binding_status(b, fx_now());
+	}
+}
+
+static void
+write_shared_conf(const char *copy_window)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+	    "[global]\nreload_interval = 0\n"
+	    "[issuer corp]\nissuer = https://sso.example.com/realms/corp\nalgorithms = ES256 "
+	    "RS256\nkey = shared.jwk kid=corp-1\ntenant = corp-tenant\nclients = webmail\n"
+	    "username_claim = preferred_username\nusername_strip_domain = example.com\n"
+	    "[issuer copy]\nissuer = https://sso.example.com/realms/copy\nalgorithms = ES256 "
+	    "RS256\nkey = shared.jwk kid=corp-1 %s\n"
+	    "[service dovecot]\nissuers = corp copy\naudiences = imap.example.com\n"
+	    "required_scopes = mail.read\n",
+	    copy_window);
+	env_write(dir, "tokenscope.conf", text, 0644);
+}
+
+static void
+write_shared_jwk(const char *key)
+{
+	char rel[64], *text;
+	json_t *j;
+
+	snprintf(rel, sizeof(rel), "keys/%s.jwk", key);
+	if ((j = json_load_file(fx_path(rel), 0, NULL)) == NULL)
+		tap_bail("%s", rel);
+	json_object_del(j, "kid");
+	json_object_del(j, "alg");
+	text = json_dumps(j, JSON_COMPACT);
+	env_write(dir, "shared.jwk", text, 0644);
+	free(text);
+	json_decref(j);
+}
+
+/* K15: two sections naming one file share its parsed keys; a reload that
+ * changes one section's key line gives that section its own parse and
+ * leaves the other deciding as before; a change of the file reaches
+ * both. */
+static void
+test_shared_file(void)
+{
+	char conf[4200];
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	shared_view v;
+	const void *first;
+
+	write_shared_jwk("p256");
+	write_shared_conf("");
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "K15_shared_file_loads (%s)",
+	    e.msg);
+	ts_ctx_inspect(ctx, view_shared, &v);
+	ok(v.key[0] != NULL && v.key[0] == v.key[1], "K15_sections_naming_one_file_share_its_keys");
+	ok(check(ctx, "good_corp_es256") == TS_OK, "K15_shared_key_verifies");
+	first = v.key[0];
+
+	write_shared_conf("not_after=2000-01-01T00:00:00Z");
+	ok(check(ctx, "good_corp_es256") == TS_OK,
+	    "K15_reload_of_one_sharing_section_leaves_the_other_deciding");
+	ts_ctx_inspect(ctx, view_shared, &v);
+	ok(v.key[0] != v.key[1] && strcmp(v.thumbprint[0], v.thumbprint[1]) == 0 &&
+	        v.status[0] == TS_KEY_ACTIVE && v.status[1] == TS_KEY_EXPIRED,
+	    "K15_changed_section_gets_its_own_window");
+	/* incremental reload: the file did not change, nor the section's
+	 * line, so the new state shares the parse (and the set-up key); the
+	 * old state lived while the new one was built, so an equal address is
+	 * the same key */
+	ok(v.key[0] == first, "K15_reload_keeps_the_parse_of_an_unchanged_file");
+
+	write_shared_jwk("rsa2048");
+	ok(check(ctx, "good_corp_es256") != TS_OK, "K15_changed_shared_file_reaches_the_decision");
+	ts_ctx_inspect(ctx, view_shared, &v);
+	ok(strcmp(v.thumbprint[0], fx_thumbprint("rsa2048")) == 0 &&
+	        strcmp(v.thumbprint[1], fx_thumbprint("rsa2048")) == 0,
+	    "K15_changed_shared_file_reaches_both_sections");
+	ts_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -456,5 +563,6 @@ main(void)
 	test_replay();
 	test_replay_mixed_skew();
 	test_root_owned();
+	test_shared_file();
 	return tap_done();
 }

@@ -4,7 +4,10 @@
  * rotates keys as an administrator would (write a new file, rename it over
  * the old): add key C, break C's file, and, while it is broken, delete A's
  * file (its key line stays) in a change that also breaks the config, and
- * revoke B in a list that also holds a broken line; then fix everything. Each worker asserts what it observes:
+ * revoke B in a list that also holds a broken line; then fix everything.
+ * K15: A is a JWK, so each new keyring sets it up at its first use, by
+ * whichever threads get there at once, and a second section names the
+ * same files, so its keys are shared. Each worker asserts what it observes:
  *  - once A was refused as unknown, A is never accepted again;
  *  - once B was refused as revoked, B is never accepted again;
  *  - once C was accepted, C is never refused (a broken file keeps the last
@@ -123,8 +126,10 @@ write_conf(const char *keys, const char *revoked)
 	snprintf(text, sizeof(text),
 	    "[global]\nreload_interval = 0\nrevoked_keys = revoked\n[issuer corp]\n"
 	    "issuer = https://sso.example.com/realms/corp\nalgorithms = ES256 RS256 EdDSA\n%s\n"
-	    "token_type = jwt\n[service dovecot]\nissuers = corp\naudiences = imap.example.com\n",
-	    keys);
+	    "token_type = jwt\n[issuer copy]\nissuer = https://sso.example.com/realms/copy\n"
+	    "algorithms = ES256 RS256 EdDSA\n%s\ntoken_type = jwt\n"
+	    "[service dovecot]\nissuers = corp copy\naudiences = imap.example.com\n",
+	    keys, keys);
 	env_write(dir, "revoked", revoked, 0644);
 	env_write(dir, "tokenscope.conf", text, 0644);
 }
@@ -138,19 +143,19 @@ rotate(void)
 
 	sleep_ms(300);
 	write_conf(
-	    "key = a.pem kid=a\nkey = b.pem kid=b alg=RS256", "# none\n"); /* rewrite, same keys */
+	    "key = a.jwk kid=a\nkey = b.pem kid=b alg=RS256", "# none\n"); /* rewrite, same keys */
 	sleep_ms(300);
 	env_write(dir, "c.pem", ckey, 0644);
-	write_conf("key = a.pem kid=a\nkey = b.pem kid=b alg=RS256\nkey = c.pem kid=c",
+	write_conf("key = a.jwk kid=a\nkey = b.pem kid=b alg=RS256\nkey = c.pem kid=c",
 	    "# none\n"); /* add C */
 	sleep_ms(300);
 	env_write(dir, "c.pem", broken, 0644); /* break C: the last good C stays */
 	sleep_ms(300);
 	/* K11, while C is broken: A's file deleted, its key line left, and
 	 * the same change breaks the config too */
-	snprintf(path, sizeof(path), "%s/a.pem", dir);
+	snprintf(path, sizeof(path), "%s/a.jwk", dir);
 	unlink(path);
-	write_conf("key = a.pem kid=a\nkey = b.pem kid=b alg=RS256\nkey = c.pem kid=c\n"
+	write_conf("key = a.jwk kid=a\nkey = b.pem kid=b alg=RS256\nkey = c.pem kid=c\n"
 	           "no_such_setting = 1",
 	    "# none\n");
 	atomic_store(phase, PH_A_FILE_GONE);
@@ -191,6 +196,68 @@ run_process_worker(void)
 	return w.k11_violations ? 2 : w.violations ? 1 : 0;
 }
 
+/* Key A as a JWK without its kid (the key line names it): set up at its
+ * first use (K15). */
+static void
+write_jwk_a(void)
+{
+	char *jwk = tap_slurp(fx_path("keys/p256.jwk"), NULL), *kid;
+
+	if ((kid = strstr(jwk, "\"kid\": \"p256\",")) == NULL)
+		tap_bail("p256.jwk changed");
+	memset(kid, ' ', strlen("\"kid\": \"p256\","));
+	env_write(dir, "a.jwk", jwk, 0644);
+	free(jwk);
+}
+
+typedef struct first_use {
+	ts_ctx *ctx;
+	pthread_barrier_t *go;
+	ts_reason r;
+} first_use;
+
+static void *
+first_use_thread(void *arg)
+{
+	first_use *f = arg;
+
+	pthread_barrier_wait(f->go);
+	f->r = check(f->ctx, &req_a);
+	return NULL;
+}
+
+/* K15: two threads reach a key's deferred set-up at once, on fresh
+ * keyrings again and again: both verify, and the set-up runs once (a
+ * second run would leak or, under ThreadSanitizer, race). */
+static void
+first_use_by_two_threads(void)
+{
+	int round, both = 0;
+
+	for (round = 0; round < 50; round++) {
+		pthread_barrier_t go;
+		first_use f[2];
+		pthread_t t[2];
+		ts_ctx *ctx = NULL;
+		int i;
+
+		if (ts_ctx_new(conf, NULL, NULL, &ctx, NULL) != TS_OK)
+			tap_bail("load");
+		pthread_barrier_init(&go, NULL, 2);
+		for (i = 0; i < 2; i++) {
+			f[i].ctx = ctx;
+			f[i].go = &go;
+			pthread_create(&t[i], NULL, first_use_thread, &f[i]);
+		}
+		for (i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		both += f[0].r == TS_OK && f[1].r == TS_OK;
+		pthread_barrier_destroy(&go);
+		ts_ctx_free(ctx);
+	}
+	ok(both == 50, "K15_key_first_used_by_two_threads_at_once_verifies_for_both (%d/50)", both);
+}
+
 int
 main(void)
 {
@@ -208,24 +275,22 @@ main(void)
 		tap_bail("mmap");
 	atomic_init(phase, PH_START);
 	dir = env_dir("stress");
-	env_copy_key(dir, "p256.pub.pem");
 	env_copy_key(dir, "rsa2048.pub.pem");
+	write_jwk_a();
 	{
 		char from[4300], to[4300];
 
-		snprintf(from, sizeof(from), "%s/p256.pub.pem", dir);
-		snprintf(to, sizeof(to), "%s/a.pem", dir);
-		rename(from, to);
 		snprintf(from, sizeof(from), "%s/rsa2048.pub.pem", dir);
 		snprintf(to, sizeof(to), "%s/b.pem", dir);
 		rename(from, to);
 	}
-	write_conf("key = a.pem kid=a\nkey = b.pem kid=b alg=RS256", "# none\n");
+	write_conf("key = a.jwk kid=a\nkey = b.pem kid=b alg=RS256", "# none\n");
 	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
 	req_a = env_req("stress_a", "dovecot", "alice");
 	req_b = env_req("stress_b", "dovecot", "alice");
 	req_c = env_req("stress_c", "dovecot", "alice");
 	(void)fx_thumbprint("rsa2048"); /* the fixtures are loaded before any fork or thread */
+	first_use_by_two_threads();
 
 	/* the process workers stop on SIGUSR1; installed before forking */
 	signal(SIGUSR1, stop);

@@ -149,6 +149,8 @@ cmd_check_config(int argc, char **argv)
 
 	if ((rc = parse_common(argc, argv, "check-config", usage_check, &conf, &n, &now)) != 0)
 		return rc < 0 ? 0 : rc;
+	/* K15: every key checked now, not at its first use */
+	ts_keyring_check_at_load(1);
 	/* no log sink: the error is printed once, as file:line: message */
 	if (ts_ctx_new(conf, NULL, NULL, &ctx, &e) != TS_OK) {
 		fprintf(stderr, "%s\n", e.msg);
@@ -235,6 +237,7 @@ cmd_keys(int argc, char **argv)
 			    "--approve THUMBPRINT --issuer NAME (in that order, last)");
 	if ((rc = parse_common(argc, argv, "keys", usage_keys, &conf, NULL, &now)) != 0)
 		return rc < 0 ? 0 : rc;
+	ts_keyring_check_at_load(1); /* K15 */
 	if (ts_ctx_new(conf, NULL, NULL, &ctx, &e) != TS_OK) {
 		fprintf(stderr, "%s\n", e.msg);
 		ts_ctx_free(ctx);

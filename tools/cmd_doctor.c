@@ -390,6 +390,7 @@ cmd_doctor(int argc, char **argv)
 	    d.sshd_config == NULL)
 		goto out;
 	d.conf_path = conf ? conf : TS_DEFAULT_CONFIG;
+	ts_keyring_check_at_load(1); /* K15: every bad key now */
 	if (ts_ctx_new(conf, NULL, NULL, &ctx, &e) != TS_OK) {
 		fprintf(stderr, "tokenscope doctor: %s\n", e.msg);
 		goto out;

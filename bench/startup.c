@@ -1,0 +1,364 @@
+/* startup.c: section 8 of the bench: what a fresh process pays before its
+ * first decision (K15). A new smtpd process or auth worker is a fork of a
+ * long-lived parent, so each figure is taken in a forked child: load the
+ * configuration, decide one token, report time and RSS growth. The small
+ * and the large case take turns, and their medians are compared (the host
+ * is shared: one run alone says little). */
+#include "config.h"
+
+#include <openssl/core_names.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "keyring.h"
+
+typedef struct fresh {
+	double ms;
+	long rss_kib;
+	int ok;
+} fresh;
+
+typedef struct fresh_case {
+	char conf[700];
+	const char *token;
+	long now;
+	int full_check; /* set every key up at load, as before K15 */
+} fresh_case;
+
+static fresh
+in_child(const fresh_case *fc)
+{
+	fresh f = { 0, 0, 0 };
+	int fd[2];
+	pid_t pid;
+
+	if (pipe(fd) != 0)
+		abort();
+	if ((pid = fork()) == 0) {
+		ts_ctx *ctx = NULL;
+		ts_request req;
+		ts_result res;
+		long r0 = rss_kb();
+		double t0 = now_s();
+
+		memset(&req, 0, sizeof(req));
+		req.token = fc->token;
+		req.token_len = strlen(fc->token);
+		req.service = "bench";
+		req.user = "alice";
+		req.now = (time_t)fc->now;
+		ts_keyring_check_at_load(fc->full_check);
+		f.ok = ts_ctx_new(fc->conf, NULL, NULL, &ctx, NULL) == TS_OK &&
+		    ts_validate(ctx, &req, &res) == TS_OK;
+		f.ms = (now_s() - t0) * 1e3;
+		f.rss_kib = rss_kb() - r0;
+		if (write(fd[1], &f, sizeof(f)) != (ssize_t)sizeof(f))
+			_exit(1);
+		_exit(0);
+	}
+	close(fd[1]);
+	if (read(fd[0], &f, sizeof(f)) != (ssize_t)sizeof(f) || !f.ok)
+		abort();
+	close(fd[0]);
+	waitpid(pid, NULL, 0);
+	return f;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+#define RUNS 9
+
+/* The cases of one figure, in turn, RUNS times; medians of time and RSS. */
+static void
+take_turns(const bench *b, int n, const fresh_case *fc, double *ms, double *kib)
+{
+	double t[4][RUNS], m[4][RUNS];
+	int runs = b->smoke ? 1 : RUNS, i, r;
+
+	for (r = 0; r < runs; r++)
+		for (i = 0; i < n; i++) {
+			fresh f = in_child(&fc[i]);
+
+			t[i][r] = f.ms;
+			m[i][r] = (double)f.rss_kib;
+		}
+	for (i = 0; i < n; i++) {
+		ms[i] = median(t[i], runs);
+		kib[i] = median(m[i], runs);
+	}
+}
+
+/* 8a: 1 key against 10,000 ES256 keys over 100 issuers, and the 10,000
+ * with every key set up at load (the cost before K15). */
+static void
+first_authentication(bench *b)
+{
+	static const int sizes[] = { 1, 10000 };
+	fresh_case fc[3];
+	algcase tok[2];
+	char iss[128];
+	double ms[3], kib[3];
+	int i;
+
+	memset(tok, 0, sizeof(tok));
+	for (i = 0; i < 2; i++) {
+		snprintf(fc[i].conf, sizeof(fc[i].conf), "%s/fresh-%d.conf", b->work, sizes[i]);
+		write_scale_conf(fc[i].conf, 100, sizes[i], &tok[i].key, iss, tok[i].kid);
+		tok[i].alg = TS_ALG_ES256;
+		sign_token(&tok[i], iss, b->start_time);
+		fc[i].token = tok[i].token;
+		fc[i].now = b->start_time + 10;
+		fc[i].full_check = 0;
+	}
+	fc[2] = fc[1];
+	fc[2].full_check = 1;
+	take_turns(b, 3, fc, ms, kib);
+	printf("  first authentication in a fresh process, ES256: 1 key %.2f ms; 10,000 keys "
+	       "over 100 issuers %.2f ms (%.2f x); the same with every key set up at load "
+	       "%.1f ms (%.0f x slower)\n",
+	    ms[0], ms[1], ms[1] / ms[0], ms[2], ms[2] / ms[1]);
+	put(b, "first_auth_ms_1_key", ms[0]);
+	put(b, "first_auth_ms_10000_keys", ms[1]);
+	put(b, "first_auth_ms_10000_keys_full_check", ms[2]);
+	put(b, "first_auth_10000_over_1", ms[1] / ms[0]);
+	target("first authentication, 10,000 keys, fresh process (ms)", ms[1], "<=", 20);
+	target("first authentication, 10,000 keys / 1 key", ms[1] / ms[0], "<=", 3);
+	for (i = 0; i < 2; i++) {
+		EVP_PKEY_free(tok[i].key);
+		free(tok[i].token);
+		free(tok[i].input);
+		EVP_MD_CTX_free(tok[i].tmpl);
+	}
+}
+
+#define TENANT0 "72f988bf-86f1-41af-91ab-2d7cd011db47" /* the bench token's tid */
+
+/* A JWKS of 10 RSA-2048 keys as Entra ID publishes it (an issuer template
+ * on each key); *first gets the key of kid e0. */
+static void
+write_entra_jwks(const char *path, EVP_PKEY **first)
+{
+	FILE *f = fopen(path, "w");
+	int k;
+
+	if (f == NULL)
+		abort();
+	fprintf(f, "{\"keys\":[");
+	for (k = 0; k < 10; k++) {
+		EVP_PKEY *key = keygen(TS_ALG_RS256);
+		char *n = b64bn(key, OSSL_PKEY_PARAM_RSA_N, 256);
+
+		fprintf(f,
+		    "%s{\"kty\":\"RSA\",\"use\":\"sig\",\"kid\":\"e%d\",\"n\":\"%s\",\"e\":"
+		    "\"AQAB\","
+		    "\"issuer\":\"https://login.microsoftonline.com/{tenantid}/v2.0\"}",
+		    k ? "," : "", k, n);
+		free(n);
+		if (k == 0)
+			*first = key;
+		else
+			EVP_PKEY_free(key);
+	}
+	fprintf(f, "]}\n");
+	fclose(f);
+	chmod(path, 0644);
+}
+
+static void
+tenant_id(char *out, size_t cap, int i)
+{
+	if (i == 0)
+		snprintf(out, cap, "%s", TENANT0);
+	else
+		snprintf(out, cap, "00000000-0000-4000-8000-%012d", i);
+}
+
+/* ntenants [issuer] sections naming one JWKS, and service "bench". */
+static void
+write_tenant_sections(const char *path, const char *jwks, int ntenants)
+{
+	FILE *c = fopen(path, "w");
+	char tid[64];
+	int i;
+
+	if (c == NULL)
+		abort();
+	fprintf(c, "[global]\nreload_interval = 1\n\n");
+	for (i = 0; i < ntenants; i++) {
+		tenant_id(tid, sizeof(tid), i);
+		fprintf(c,
+		    "[issuer t%d]\nissuer = https://login.microsoftonline.com/%s/v2.0\n"
+		    "key = %s\nalgorithms = RS256\ntenant = %s\n\n",
+		    i, tid, jwks, tid);
+	}
+	fprintf(c, "[service bench]\nissuers =");
+	for (i = 0; i < ntenants; i++)
+		fprintf(c, " t%d", i);
+	fprintf(c, "\naudiences = imap.example.com\nrequired_scopes = mail.read\n");
+	fclose(c);
+	chmod(path, 0644);
+}
+
+/* One "{tenantid}" section listing ntenants tenants (K16). */
+static void
+write_tenant_template(const char *path, const char *jwks, int ntenants)
+{
+	FILE *c = fopen(path, "w");
+	char tid[64];
+	int i;
+
+	if (c == NULL)
+		abort();
+	fprintf(c,
+	    "[global]\nreload_interval = 1\n\n[issuer entra]\n"
+	    "issuer = https://login.microsoftonline.com/{tenantid}/v2.0\n"
+	    "key = %s\nalgorithms = RS256\ntenants =",
+	    jwks);
+	for (i = 0; i < ntenants; i++) {
+		tenant_id(tid, sizeof(tid), i);
+		fprintf(c, " %s", tid);
+	}
+	fprintf(c,
+	    "\n\n[service bench]\nissuers = entra\naudiences = imap.example.com\n"
+	    "required_scopes = mail.read\n");
+	fclose(c);
+	chmod(path, 0644);
+}
+
+/* 8b: one tenant against 2,000 tenant sections naming one 10-key JWKS,
+ * and against one section listing 2,000 tenants. */
+static void
+many_tenants(bench *b)
+{
+	fresh_case fc[3];
+	algcase tok;
+	char jwks[700];
+	double ms[3], kib[3];
+
+	memset(&tok, 0, sizeof(tok));
+	snprintf(jwks, sizeof(jwks), "%s/entra.jwks", b->work);
+	write_entra_jwks(jwks, &tok.key);
+	tok.alg = TS_ALG_RS256;
+	snprintf(tok.kid, sizeof(tok.kid), "e0");
+	sign_token(&tok, "https://login.microsoftonline.com/" TENANT0 "/v2.0", b->start_time);
+	snprintf(fc[0].conf, sizeof(fc[0].conf), "%s/tenants-1.conf", b->work);
+	write_tenant_sections(fc[0].conf, jwks, 1);
+	snprintf(fc[1].conf, sizeof(fc[1].conf), "%s/tenants-2000.conf", b->work);
+	write_tenant_sections(fc[1].conf, jwks, 2000);
+	snprintf(fc[2].conf, sizeof(fc[2].conf), "%s/tenants-template.conf", b->work);
+	write_tenant_template(fc[2].conf, jwks, 2000);
+	fc[0].token = fc[1].token = fc[2].token = tok.token;
+	fc[0].now = fc[1].now = fc[2].now = b->start_time + 10;
+	fc[0].full_check = fc[1].full_check = fc[2].full_check = 0;
+	take_turns(b, 3, fc, ms, kib);
+	printf("  10-key RSA JWKS: 1 tenant section: load + first decision %.2f ms, RSS +%.0f "
+	       "KiB; 2,000 tenant sections: %.2f ms (%.2f x), RSS +%.0f KiB (%.0f KiB more)\n",
+	    ms[0], kib[0], ms[1], ms[1] / ms[0], kib[1], kib[1] - kib[0]);
+	put(b, "tenants_1_ms", ms[0]);
+	put(b, "tenants_2000_sections_ms", ms[1]);
+	put(b, "tenants_2000_sections_over_1", ms[1] / ms[0]);
+	put(b, "tenants_2000_sections_rss_growth_kib", kib[1] - kib[0]);
+	printf("  one section listing 2,000 tenants: %.2f ms (%.2f x), RSS +%.0f KiB (%.0f KiB "
+	       "more)\n",
+	    ms[2], ms[2] / ms[0], kib[2], kib[2] - kib[0]);
+	put(b, "tenants_2000_listed_ms", ms[2]);
+	put(b, "tenants_2000_listed_over_1", ms[2] / ms[0]);
+	put(b, "tenants_2000_listed_rss_growth_kib", kib[2] - kib[0]);
+	target("2,000 tenant sections / 1 tenant, load", ms[1] / ms[0], "<=", 3);
+	target("2,000 tenant sections, RSS over 1 tenant (KiB)", kib[1] - kib[0], "<=", 2048);
+	target("2,000 listed tenants / 1 tenant, load", ms[2] / ms[0], "<=", 3);
+	target("2,000 listed tenants, RSS over 1 tenant (KiB)", kib[2] - kib[0], "<=", 2048);
+	EVP_PKEY_free(tok.key);
+	free(tok.token);
+	free(tok.input);
+	EVP_MD_CTX_free(tok.tmpl);
+}
+
+/* Rewrites a file with its own bytes: a change for the change check. */
+static void
+rewrite(const char *path)
+{
+	char buf[65536];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL || (n = fread(buf, 1, sizeof(buf), f)) == 0 || n == sizeof(buf))
+		abort();
+	fclose(f);
+	if ((f = fopen(path, "w")) == NULL || fwrite(buf, 1, n, f) != n)
+		abort();
+	fclose(f);
+}
+
+/* 8c: a reload after one of 100 key files changed (10,000 keys), against
+ * a full load of the same configuration, in turns. */
+static void
+reload_one_file(bench *b)
+{
+	char conf[700], iss[128], kid[32], file[760];
+	double full[RUNS], one[RUNS], mf, mo;
+	int runs = b->smoke ? 1 : RUNS, r;
+	EVP_PKEY *key = NULL;
+	ts_ctx *ctx = NULL;
+
+	snprintf(conf, sizeof(conf), "%s/reload-one.conf", b->work);
+	write_scale_conf(conf, 100, 10000, &key, iss, kid);
+	EVP_PKEY_free(key);
+	set_reload_interval_zero(conf);
+	if (ts_ctx_new(conf, NULL, NULL, &ctx, NULL) != TS_OK)
+		abort();
+	for (r = 0; r < runs; r++) {
+		ts_ctx *other = NULL;
+		double t0 = now_s();
+
+		if (ts_ctx_new(conf, NULL, NULL, &other, NULL) != TS_OK)
+			abort();
+		full[r] = now_s() - t0;
+		ts_ctx_free(other);
+		snprintf(file, sizeof(file), "%s.iss%d.jwks", conf, r % 100);
+		rewrite(file);
+		t0 = now_s();
+		if (ts_ctx_refresh(ctx, 0, NULL) != TS_OK)
+			abort();
+		one[r] = now_s() - t0;
+	}
+	ts_ctx_free(ctx);
+	mf = median(full, runs);
+	mo = median(one, runs);
+	printf("  10,000 keys in 100 files: full load %.2f ms; reload after one file changed "
+	       "%.2f ms (%.1f%% of a full load)\n",
+	    mf * 1e3, mo * 1e3, 100 * mo / mf);
+	put(b, "full_load_ms_10000_keys", mf * 1e3);
+	put(b, "reload_one_of_100_files_ms", mo * 1e3);
+	put(b, "reload_one_of_100_files_percent_of_full_load", 100 * mo / mf);
+	target("reload after 1 of 100 files changed / full load (%)", 100 * mo / mf, "<=", 5);
+}
+
+void
+bench_startup(bench *b)
+{
+	printf("8. what a fresh process pays before its first decision (medians of %d turns)\n",
+	    b->smoke ? 1 : RUNS);
+	first_authentication(b);
+	many_tenants(b);
+	reload_one_file(b);
+	printf("\n");
+}
