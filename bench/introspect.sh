@@ -17,6 +17,8 @@ done
 # for a sink), the cost of a syslog daemon is not the service's own
 sed 's/^log_level .*/log_level = info/' "$src/tests/policy.conf" >"$W/tokenscope.conf"
 chmod 644 "$W/tokenscope.conf"
+# the user map the test policy names (C10)
+cp "$src/tests/policy-users.map" "$W/" && chmod 644 "$W/policy-users.map"
 : >"$W/revoked-keys"
 chmod 644 "$W/revoked-keys"
 if ! /usr/bin/python3 "$src/tests/mint_now.py" "$src/tests/fixtures" >"$W/fresh.json" 2>/dev/null; then
