@@ -255,6 +255,25 @@ s.sendall(b"POST /introspect/dovecot HTTP/1.1\r\nHost: x\r\nAuthorization: " + b
 resp = s.recv(4096)
 s.close()
 ok(resp.startswith(b"HTTP/1.1 413"), "N5_declared_huge_body_413_before_reading")
+# a close with the client's bytes still unread is a reset the client sees
+# without a word from the library: the daemon says so (here a request that
+# asked for the close, with more bytes sent behind it than the library reads:
+# one send of under 64 KiB, a single segment on loopback, so that all of it
+# is in the socket before the library answers)
+s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+s.sendall((b"GET /introspect/dovecot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" +
+           b"GET /introspect/dovecot HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"A" * 60000)[:60000])
+try:
+    resp = s.recv(4096)
+except OSError:
+    resp = b""
+s.close()
+for _ in range(100):
+    if b"unread bytes (the peer sees a reset) after 1 answers" in open(LOG, "rb").read():
+        break
+    time.sleep(0.05)
+ok(b"unread bytes (the peer sees a reset) after 1 answers" in open(LOG, "rb").read(),
+   "N5_close_with_unread_request_bytes_is_logged (%r)" % resp[:12])
 st, hd, body = req("GET", "/introspect/dovecot", None,
                    {"Authorization": "Bearer " + "A" * 60000, "X-Tokenscope-Client-Authorization": basic("dovecot")})
 ok(400 <= st < 500, "N5_header_over_the_cap_4xx (%d)" % st)

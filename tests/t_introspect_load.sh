@@ -45,3 +45,8 @@ TOKEN=$(/usr/bin/python3 -c "import json; print(json.load(open('$W/fresh.json'))
 AUTH="Basic $(printf 'load:%s' "$SECRET" | base64 -w0)"
 /usr/bin/python3 "$TS_SRCDIR/tests/introspect_load.py" "$PORT" "$AUTH" "$TOKEN" "$DPID" \
 	"${TS_LOAD_CONNS:-400}" "${TS_LOAD_REQS:-10}" "${TS_LOAD_ROUNDS:-6}"
+RC=$?
+# a reset the client saw is named by the daemon (closed with unread bytes,
+# how many answers, how long idle) or by the library: shown for the reader
+grep -E 'unread bytes|libmicrohttpd:' "$W/introspect.log" | head -20 | sed 's/^/# /'
+exit $RC
