@@ -13,6 +13,7 @@
 
 #include "ctx.h"
 #include "inspect.h"
+#include "key.h"
 #include "tenants.h"
 #include "usermap.h"
 
@@ -462,6 +463,7 @@ ts_ctx_new(const char *config_path, ts_log_fn *log, void *log_arg, ts_ctx **out,
 	}
 	pthread_mutex_init(&ctx->lock, NULL);
 	ts_pins_hold();
+	ts_key_digest_hold();
 	ctx->log = log;
 	ctx->log_arg = log_arg;
 	*out = ctx;
@@ -477,6 +479,7 @@ ts_ctx_free(ts_ctx *ctx)
 	ts_state_unref(ctx->good);
 	ts_filelist_free(&ctx->failed);
 	ts_pins_release();
+	ts_key_digest_release();
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->path);
 	free(ctx);

@@ -166,15 +166,34 @@ b64_append(char *dst, size_t cap, const unsigned char *bin, size_t len)
 	return ts_b64url_encode(bin, len, dst + used, cap - used) > 0 || len == 0;
 }
 
-/* SHA-256 fetched once: an implicit fetch per thumbprint takes the
- * provider store's lock, a tenth of a key's load. Kept for the process. */
+/* SHA-256 fetched once while a context lives: an implicit fetch per
+ * thumbprint takes the provider store's lock, a tenth of a key's load.
+ * Freed with the last context, as libsasl unloads the plugin after its
+ * last server (M4 under valgrind: a fetched digest left behind by an
+ * unloaded plugin is lost); with no context alive (the admin command's
+ * own keyring reads) the implicit fetch serves. */
 static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static unsigned sha256_holders;
+static pthread_mutex_t sha256_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void
-sha256_fetch(void)
+void
+ts_key_digest_hold(void)
 {
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	pthread_mutex_lock(&sha256_lock);
+	if (sha256_holders++ == 0 && sha256_md == NULL)
+		sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	pthread_mutex_unlock(&sha256_lock);
+}
+
+void
+ts_key_digest_release(void)
+{
+	pthread_mutex_lock(&sha256_lock);
+	if (sha256_holders > 0 && --sha256_holders == 0) {
+		EVP_MD_free(sha256_md);
+		sha256_md = NULL;
+	}
+	pthread_mutex_unlock(&sha256_lock);
 }
 
 /* Appends a string to the thumbprint JSON. */
@@ -201,6 +220,7 @@ thumbprint_of(ts_key *k, const char *crv, const unsigned char *m1, size_t l1,
 	/* 16384-bit modulus: 2731 b64 chars; plus the small members */
 	char json[3072] = "";
 	unsigned char md[32];
+	const EVP_MD *digest;
 	unsigned int mdlen = 0;
 	int ok;
 
@@ -221,11 +241,10 @@ thumbprint_of(ts_key *k, const char *crv, const unsigned char *m1, size_t l1,
 		        (str_append(json, sizeof(json), "\",\"y\":\"") &&
 		            b64_append(json, sizeof(json), m2, l2))) &&
 		    str_append(json, sizeof(json), "\"}");
-	pthread_once(&sha256_once, sha256_fetch);
-	ok = ok &&
-	    EVP_Digest(
-	        json, strlen(json), md, &mdlen, sha256_md ? sha256_md : EVP_sha256(), NULL) == 1 &&
-	    mdlen == 32;
+	pthread_mutex_lock(&sha256_lock);
+	digest = sha256_md != NULL ? sha256_md : EVP_sha256();
+	pthread_mutex_unlock(&sha256_lock);
+	ok = ok && EVP_Digest(json, strlen(json), md, &mdlen, digest, NULL) == 1 && mdlen == 32;
 	if (ok)
 		ts_b64url_encode(md, 32, k->thumbprint, sizeof(k->thumbprint));
 	/* for HMAC keys the JSON held the secret (public keys' need no

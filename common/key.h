@@ -30,6 +30,11 @@ typedef struct ts_key ts_key;
  * frees its own). */
 ts_reason ts_key_from_pkey(EVP_PKEY *pkey, ts_alg alg, ts_key **out, ts_err *e);
 
+/* The SHA-256 of key thumbprints, fetched while a context lives: each
+ * context holds it from its creation to its free (ctx.c). */
+void ts_key_digest_hold(void);
+void ts_key_digest_release(void);
+
 /* A public key as a JWK carries it, before OpenSSL has seen it. */
 typedef struct ts_key_raw {
 	int type; /* EVP_PKEY_RSA, EVP_PKEY_EC, EVP_PKEY_ED25519 or EVP_PKEY_ED448 */

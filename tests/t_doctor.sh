@@ -205,6 +205,10 @@ fi
 
 # --- sshd: D3 keyboard-interactive off --------------------------------------
 if [ -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ]; then
+	# sshd -T wants its privilege separation directory, which systemd's
+	# tmpfiles makes at boot and a fresh root (CI) has not (t_sshd.sh makes
+	# it too)
+	mkdir -p /run/sshd
 	policy sshd
 	fresh
 	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host_key" >/dev/null

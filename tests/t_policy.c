@@ -584,7 +584,13 @@ tenants_rule(void)
 	json_object_set_new(jwk, "kid", json_string("t-1"));
 	json_object_set_new(
 	    jwk, "issuer", json_string("https://login.example.com/{tenantid}/v2.0"));
-	dump = json_dumps(json_pack("{s:[O]}", "keys", jwk), JSON_COMPACT);
+	{
+		/* "O" adds a reference to jwk: the set holds one, jwk one */
+		json_t *set = json_pack("{s:[O]}", "keys", jwk);
+
+		dump = json_dumps(set, JSON_COMPACT);
+		json_decref(set);
+	}
 	env_write(dir, "tenant.jwks", dump, 0644);
 	free(dump);
 	json_decref(jwk);

@@ -50,6 +50,7 @@ dr_strdup(dr_ctx *d, const char *s, size_t len)
 	return p;
 }
 
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static char *
 vformat(const char *fmt, va_list ap)
 {
