@@ -51,6 +51,10 @@ fuzz_policy_dir(void)
 		snprintf(to, sizeof(to), "%s/%s.pub.pem", dir, keys[i]);
 		copy(from, to);
 	}
+	/* the user map the policy names (C10) */
+	snprintf(from, sizeof(from), "%s/tests/policy-users.map", TS_FUZZ_SRCDIR);
+	snprintf(to, sizeof(to), "%s/policy-users.map", dir);
+	copy(from, to);
 	snprintf(from, sizeof(from), "%s/tests/policy.conf", TS_FUZZ_SRCDIR);
 	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
 	copy(from, conf);
