@@ -257,9 +257,11 @@ current_list(
 	}
 	if ((words = strdup(v)) == NULL)
 		return -1;
-	for (w = strtok_r(words, " \t", &save); w != NULL && rc == 0;
-	     w = strtok_r(NULL, " \t", &save))
+	w = strtok_r(words, " \t", &save);
+	while (w != NULL && rc == 0) {
 		rc = tenant_shaped(w) ? list_add(now, w) : 0;
+		w = strtok_r(NULL, " \t", &save);
+	}
 	free(words);
 	return rc;
 }
