@@ -77,16 +77,22 @@ static int
 strlist_parse(const char *v, ts_strlist *out)
 {
 	char *copy = strdup(v), *tok, *save = NULL;
+	size_t cap = 0;
 	int r = STRLIST_NOMEM;
 
 	if (copy == NULL)
 		return STRLIST_NOMEM;
 	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		char **nv = realloc(out->v, (out->n + 1) * sizeof(*nv));
+		/* doubling: a service may list thousands of tenant sections */
+		if (out->n == cap) {
+			size_t ncap = cap ? 2 * cap : 4;
+			char **nv = realloc(out->v, ncap * sizeof(*nv));
 
-		if (nv == NULL)
-			goto out;
-		out->v = nv;
+			if (nv == NULL)
+				goto out;
+			out->v = nv;
+			cap = ncap;
+		}
 		if ((out->v[out->n] = strdup(tok)) == NULL)
 			goto out;
 		out->n++;
@@ -851,8 +857,11 @@ parse_line(parser *p, char *line)
 		return perr(p, "setting \"%s\" has no value", k);
 	if (p->sec == SEC_NONE)
 		return perr(p, "setting \"%s\" outside any section", k);
+	/* the first byte before the rest: a host with thousands of sections
+	 * has tens of thousands of lines */
 	for (i = 0; i < NKEYWORDS; i++)
-		if ((keywords[i].sections & SECTION(p->sec)) && strcmp(keywords[i].name, k) == 0)
+		if ((keywords[i].sections & SECTION(p->sec)) && keywords[i].name[0] == k[0] &&
+		    strcmp(keywords[i].name, k) == 0)
 			break;
 	if (i == NKEYWORDS)
 		return perr(p, "unknown setting \"%s\" in %s", k,
@@ -965,22 +974,55 @@ sorted_by_name(const ts_conf *c)
 /* Two [issuer] sections of one name, reported at the later one, as the
  * parser met it. */
 static ts_reason
-check_names(parser *p)
+check_names(parser *p, const ts_issuer_conf *const *v)
 {
-	const ts_issuer_conf **v = sorted_by_name(p->c);
 	size_t i;
 	ts_reason r = TS_OK;
 
-	if (v == NULL)
-		return TS_R_INTERNAL;
 	for (i = 1; i < p->c->nissuers && r == TS_OK; i++) {
 		if (strcmp(v[i - 1]->name, v[i]->name) != 0)
 			continue;
 		p->line = v[i]->line > v[i - 1]->line ? v[i]->line : v[i - 1]->line;
 		r = perr(p, "duplicate section [issuer %s]", v[i]->name);
 	}
-	free(v);
 	return r;
+}
+
+/* One [issuer] section's own settings, together. */
+static ts_reason
+check_issuer(parser *p, ts_issuer_conf *is)
+{
+	size_t k;
+	ts_reason r;
+
+	p->line = is->line;
+	if (is->issuer == NULL)
+		return perr(p, "[issuer %s] has no \"issuer\"", is->name);
+	if (is->algorithms == 0)
+		return perr(p, "[issuer %s] has no \"algorithms\" allow-list", is->name);
+	if (is->nkeys == 0)
+		return perr(p, "[issuer %s] has no \"key\"", is->name);
+	if ((r = check_template(p, is)) != TS_OK)
+		return r;
+	if (is->discovery != NULL && is->jwks_uri != NULL)
+		return perr(p, "[issuer %s] has both \"discovery\" and \"jwks_uri\"", is->name);
+	if ((is->discovery != NULL || is->jwks_uri != NULL) &&
+	    (is->nkeys != 1 || is->keys[0].kid != NULL || is->keys[0].alg != TS_ALG_INVALID))
+		return perr(p,
+		    "[issuer %s]: fetch-keys writes one key file: with \"discovery\" or "
+		    "\"jwks_uri\" the section needs exactly one \"key\" line, without kid= "
+		    "or "
+		    "alg=",
+		    is->name);
+	for (k = 0; k < is->nkeys; k++) {
+		if (is->keys[k].alg != TS_ALG_INVALID &&
+		    !(is->algorithms & (1u << is->keys[k].alg))) {
+			p->line = is->keys[k].line;
+			return perr(p, "key alg %s is not in [issuer %s] algorithms",
+			    ts_alg_name(is->keys[k].alg), is->name);
+		}
+	}
+	return TS_OK;
 }
 
 static ts_reason
@@ -988,47 +1030,15 @@ check_conf(parser *p)
 {
 	ts_conf *c = p->c;
 	const ts_issuer_conf **byname;
-	size_t i, k;
+	size_t i;
 	ts_reason r;
 
-	if ((r = check_names(p)) != TS_OK)
-		return r;
-	for (i = 0; i < c->nissuers; i++) {
-		ts_issuer_conf *is = &c->issuers[i];
-
-		p->line = is->line;
-		if (is->issuer == NULL)
-			return perr(p, "[issuer %s] has no \"issuer\"", is->name);
-		if (is->algorithms == 0)
-			return perr(p, "[issuer %s] has no \"algorithms\" allow-list", is->name);
-		if (is->nkeys == 0)
-			return perr(p, "[issuer %s] has no \"key\"", is->name);
-		if ((r = check_template(p, is)) != TS_OK)
-			return r;
-		if (is->discovery != NULL && is->jwks_uri != NULL)
-			return perr(
-			    p, "[issuer %s] has both \"discovery\" and \"jwks_uri\"", is->name);
-		if ((is->discovery != NULL || is->jwks_uri != NULL) &&
-		    (is->nkeys != 1 || is->keys[0].kid != NULL ||
-		        is->keys[0].alg != TS_ALG_INVALID))
-			return perr(p,
-			    "[issuer %s]: fetch-keys writes one key file: with \"discovery\" or "
-			    "\"jwks_uri\" the section needs exactly one \"key\" line, without kid= "
-			    "or "
-			    "alg=",
-			    is->name);
-		for (k = 0; k < is->nkeys; k++) {
-			if (is->keys[k].alg != TS_ALG_INVALID &&
-			    !(is->algorithms & (1u << is->keys[k].alg))) {
-				p->line = is->keys[k].line;
-				return perr(p, "key alg %s is not in [issuer %s] algorithms",
-				    ts_alg_name(is->keys[k].alg), is->name);
-			}
-		}
-	}
+	/* sorted once: a host with thousands of tenant sections pays n log n */
 	if ((byname = sorted_by_name(c)) == NULL)
 		return TS_R_INTERNAL;
-	r = TS_OK;
+	r = check_names(p, byname);
+	for (i = 0; i < c->nissuers && r == TS_OK; i++)
+		r = check_issuer(p, &c->issuers[i]);
 	for (i = 0; i < c->nservices && r == TS_OK; i++)
 		r = check_service(p, &c->services[i], byname);
 	free(byname);

@@ -128,28 +128,34 @@ monotonic_now(void)
 }
 
 /* K5: a key close to the end of its window is warned about at load. */
+struct expiring_arg {
+	ts_ctx *ctx;
+	const ts_state *s;
+	time_t now;
+};
+
+static void
+warn_one(void *arg, const ts_binding *b)
+{
+	const struct expiring_arg *x = arg;
+	char kid[TS_LOG_VALUE_MAX + 1];
+
+	if (b->kid != NULL) /* from the key file: untrusted text */
+		ts_sanitize(kid, sizeof(kid), b->kid, b->kid_len);
+	else
+		snprintf(kid, sizeof(kid), "(no kid)");
+	ctx_log(x->ctx, LOG_WARNING, "tokenscope: key %s of [issuer %s] (%s) expires in %lld hours",
+	    kid, x->s->conf->issuers[b->issuer_idx].name, ts_key_thumbprint(b->key),
+	    (long long)(b->not_after - x->now) / 3600);
+}
+
 static void
 warn_expiring(ts_ctx *ctx, const ts_state *s)
 {
-	time_t now = time(NULL);
-	size_t i;
+	struct expiring_arg x = { ctx, s, time(NULL) };
 
-	for (i = 0; i < ts_keyring_count(s->kr); i++) {
-		const ts_binding *b = ts_keyring_get(s->kr, i);
-		char kid[TS_LOG_VALUE_MAX + 1];
-
-		/* the test first: a load of 10,000 keys formats nothing */
-		if (b->revoked || now >= b->not_after || b->not_after - now >= TS_EXPIRING_SOON)
-			continue;
-		if (b->kid != NULL) /* from the key file: untrusted text */
-			ts_sanitize(kid, sizeof(kid), b->kid, b->kid_len);
-		else
-			snprintf(kid, sizeof(kid), "(no kid)");
-		ctx_log(ctx, LOG_WARNING,
-		    "tokenscope: key %s of [issuer %s] (%s) expires in %lld hours", kid,
-		    s->conf->issuers[b->issuer_idx].name, ts_key_thumbprint(b->key),
-		    (long long)(b->not_after - now) / 3600);
-	}
+	/* a load of 10,000 keys formats nothing and makes no section */
+	ts_keyring_each_expiring(s->kr, x.now, warn_one, &x);
 }
 
 /* With ctx->lock held: is a (re)load due now? At most one thread loads at a

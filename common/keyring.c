@@ -1,6 +1,7 @@
 /* keyring.c: the scoped keyring (see keyring.h). */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,20 +30,46 @@ typedef struct kr_file {
 	ts_file_id id; /* of the bytes parsed */
 } kr_file;
 
+/* One key line of a section and the file it names. */
+typedef struct kr_line {
+	const kr_file *f;
+	const ts_keyspec *ks; /* the configuration's */
+} kr_line;
+
+/* K15: a section's bindings, made at its first lookup in this process:
+ * 2,000 tenant sections naming one file cost 2,000 small records until a
+ * token of one of them arrives. Immutable once published. */
+typedef struct kr_keys {
+	ts_binding *b;
+	size_t n;
+	/* open addressing over the bindings with a kid: index + 1 */
+	uint32_t *slots;
+	size_t nslots;
+} kr_keys;
+
+typedef struct kr_section {
+	_Atomic(kr_keys *) keys; /* NULL until first used */
+	size_t first, nlines; /* its run of kr->lines */
+} kr_section;
+
 struct ts_keyring {
 	kr_file **files;
 	size_t nfiles;
 	size_t *fslot; /* open addressing over files by path: index + 1 */
 	size_t fmask;
-	ts_binding *b;
-	size_t n, cap;
-	/* open addressing over bindings with a kid: index + 1 (32 bits: half
-	 * the memory of a size_t at 20,000 bindings; build_index refuses more
-	 * than fit) */
-	uint32_t *slots;
-	size_t nslots;
-	size_t *iss_start, *iss_count; /* per issuer: its run of bindings */
+	const ts_conf *conf; /* the sections the bindings are made for */
+	kr_line *lines;
+	size_t nlines;
+	kr_section *sec;
 	size_t niss;
+	size_t *iss_start; /* per section: where its bindings start in the
+	                    * whole (ts_keyring_get), niss + 1 of them */
+	size_t n; /* bindings in all */
+	/* K6: the revoked-key list, sorted; a section's bindings are marked
+	 * as they are made */
+	char **revoked;
+	size_t nrevoked;
+	pthread_mutex_t lock; /* one section made at a time */
 	int borrowed; /* keys, kids and key issuers belong to another keyring */
 	int revocations_unknown; /* K11: the revoked-key list is unreadable */
 };
@@ -61,23 +88,146 @@ hash_of(size_t issuer_idx, const char *kid, size_t len)
 	return h;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* K6: whether a thumbprint is on the revoked-key list. */
+static int
+revoked_has(const ts_keyring *kr, const char *thumbprint)
+{
+	return kr->nrevoked > 0 &&
+	    bsearch(&thumbprint, kr->revoked, kr->nrevoked, sizeof(char *), cmp_str) != NULL;
+}
+
+/* The binding of key lk, named by line kl of section i. */
+static void
+fill_binding(const ts_keyring *kr, size_t i, const kr_line *kl, const ts_loaded_key *lk,
+    ts_binding *b, const char **last_ki, int *last_other)
+{
+	memset(b, 0, sizeof(*b));
+	b->issuer_idx = i;
+	b->key = lk->key; /* the keyring's shared file owns them */
+	b->kid = lk->kid;
+	b->kid_len = lk->kid ? strlen(lk->kid) : 0;
+	b->key_issuer = lk->issuer;
+	if (lk->issuer != NULL) {
+		/* the keys of one file mostly name one issuer */
+		if (*last_ki == NULL || strcmp(*last_ki, lk->issuer) != 0) {
+			*last_other = !ts_key_issuer_fits(lk->issuer, &kr->conf->issuers[i]);
+			*last_ki = lk->issuer;
+		}
+		b->other_issuer = *last_other;
+	}
+	b->not_before = lk->has_not_before ? lk->not_before : (time_t)0;
+	b->not_after = lk->has_not_after ? lk->not_after : TS_TIME_NO_END;
+	b->source = kl->ks->path;
+	b->line = kl->ks->line;
+	b->revoked = revoked_has(kr, ts_key_thumbprint(lk->key));
+}
+
+static void
+keys_free(kr_keys *k)
+{
+	if (k == NULL)
+		return;
+	free(k->b);
+	free(k->slots);
+	free(k);
+}
+
+/* Section i's bindings and their kid index. A kid twice in one section
+ * (two of its key lines) is a config error. */
+static ts_reason
+make_keys(const ts_keyring *kr, size_t i, kr_keys **out, ts_err *e)
+{
+	const kr_section *sec = &kr->sec[i];
+	size_t n = kr->iss_start[i + 1] - kr->iss_start[i], l, m, j, mask;
+	kr_keys *k = calloc(1, sizeof(*k));
+	const char *last_ki = NULL;
+	int last_other = 0;
+
+	*out = NULL;
+	if (k == NULL || (k->b = calloc(n + 1, sizeof(*k->b))) == NULL)
+		goto oom;
+	for (l = sec->first; l < sec->first + sec->nlines; l++)
+		for (m = 0; m < kr->lines[l].f->nlk; m++)
+			fill_binding(kr, i, &kr->lines[l], &kr->lines[l].f->lk[m], &k->b[k->n++],
+			    &last_ki, &last_other);
+	k->nslots = 16;
+	while (k->nslots < k->n * 2)
+		k->nslots *= 2;
+	if ((k->slots = calloc(k->nslots, sizeof(*k->slots))) == NULL)
+		goto oom;
+	mask = k->nslots - 1;
+	for (m = 0; m < k->n; m++) {
+		const ts_binding *b = &k->b[m];
+
+		if (b->kid == NULL)
+			continue;
+		j = (size_t)hash_of(i, b->kid, b->kid_len) & mask;
+		for (; k->slots[j] != 0; j = (j + 1) & mask) {
+			const ts_binding *o = &k->b[k->slots[j] - 1];
+
+			if (o->kid_len == b->kid_len && memcmp(o->kid, b->kid, b->kid_len) == 0) {
+				ts_fail(e, TS_R_CONFIG_ERROR,
+				    "%s:%d: %s: duplicate kid for one issuer (also in %s)",
+				    kr->conf->path, b->line, b->source, o->source);
+				keys_free(k);
+				return TS_R_CONFIG_ERROR;
+			}
+		}
+		k->slots[j] = (uint32_t)(m + 1);
+	}
+	*out = k;
+	return TS_OK;
+oom:
+	keys_free(k);
+	return ts_fail(e, TS_R_INTERNAL, "out of memory");
+}
+
+/* K15: section i's bindings, made at the first lookup that needs them,
+ * once, whichever thread comes first; NULL when out of memory (the section
+ * then verifies nothing, and the next lookup tries again). */
+static const kr_keys *
+keys_of(const ts_keyring *ckr, size_t i)
+{
+	/* making a section's bindings is not a visible change of the keyring */
+	ts_keyring *kr = (ts_keyring *)(uintptr_t)ckr;
+	kr_keys *k = atomic_load_explicit(&kr->sec[i].keys, memory_order_acquire);
+	ts_err e = { "" };
+
+	if (k != NULL)
+		return k;
+	pthread_mutex_lock(&kr->lock);
+	k = atomic_load_explicit(&kr->sec[i].keys, memory_order_relaxed);
+	/* no kid is twice in a section made lazily: one key line, and a key
+	 * file with a kid twice does not load */
+	if (k == NULL && make_keys(kr, i, &k, &e) == TS_OK)
+		atomic_store_explicit(&kr->sec[i].keys, k, memory_order_release);
+	pthread_mutex_unlock(&kr->lock);
+	return k;
+}
+
 const ts_binding *
 ts_keyring_find(const ts_keyring *kr, size_t issuer_idx, const char *kid, size_t kid_len)
 {
+	const kr_keys *k;
 	size_t i, mask;
 
-	if (kr->nslots == 0)
+	if (issuer_idx >= kr->niss || (k = keys_of(kr, issuer_idx)) == NULL || k->n == 0)
 		return NULL;
-	mask = kr->nslots - 1;
+	mask = k->nslots - 1;
 	/* linear probing; every clang-format release lays out a one-line for */
 	i = (size_t)hash_of(issuer_idx, kid, kid_len) & mask;
-	for (; kr->slots[i] != 0; i = (i + 1) & mask) {
-		const ts_binding *b = &kr->b[kr->slots[i] - 1];
+	for (; k->slots[i] != 0; i = (i + 1) & mask) {
+		const ts_binding *b = &k->b[k->slots[i] - 1];
 
 		/* kids are unique per issuer, so a removed key has no
 		 * stand-in */
-		if (b->issuer_idx == issuer_idx && b->kid_len == kid_len &&
-		    memcmp(b->kid, kid, kid_len) == 0)
+		if (b->kid_len == kid_len && memcmp(b->kid, kid, kid_len) == 0)
 			return b->removed ? NULL : b;
 	}
 	return NULL;
@@ -108,20 +258,27 @@ usable(const ts_binding *b, time_t now)
 	return !b->other_issuer && (st == TS_KEY_ACTIVE || st == TS_KEY_EXPIRING);
 }
 
+/* K5: a key to warn about at load. */
+static int
+expiring(const ts_binding *b, time_t now)
+{
+	return !b->revoked && now < b->not_after && b->not_after - now < TS_EXPIRING_SOON;
+}
+
 const ts_binding *
 ts_keyring_only_key(const ts_keyring *kr, size_t issuer_idx, time_t now, size_t *count)
 {
 	const ts_binding *found = NULL;
-	size_t i, end, n = 0;
+	const kr_keys *k;
+	size_t i, n = 0;
 
 	*count = 0;
-	if (issuer_idx >= kr->niss)
+	if (issuer_idx >= kr->niss || (k = keys_of(kr, issuer_idx)) == NULL)
 		return NULL;
-	end = kr->iss_start[issuer_idx] + kr->iss_count[issuer_idx];
-	for (i = kr->iss_start[issuer_idx]; i < end; i++) {
-		if (!usable(&kr->b[i], now))
+	for (i = 0; i < k->n; i++) {
+		if (!usable(&k->b[i], now))
 			continue;
-		found = &kr->b[i];
+		found = &k->b[i];
 		if (++n > 1)
 			break; /* enough to know it is ambiguous */
 	}
@@ -132,11 +289,13 @@ ts_keyring_only_key(const ts_keyring *kr, size_t issuer_idx, time_t now, size_t 
 const ts_binding *
 ts_keyring_issuer_keys(const ts_keyring *kr, size_t issuer_idx, size_t *n)
 {
+	const kr_keys *k;
+
 	*n = 0;
-	if (issuer_idx >= kr->niss || kr->iss_count[issuer_idx] == 0)
+	if (issuer_idx >= kr->niss || (k = keys_of(kr, issuer_idx)) == NULL || k->n == 0)
 		return NULL;
-	*n = kr->iss_count[issuer_idx];
-	return &kr->b[kr->iss_start[issuer_idx]];
+	*n = k->n;
+	return k->b;
 }
 
 size_t
@@ -148,7 +307,58 @@ ts_keyring_count(const ts_keyring *kr)
 const ts_binding *
 ts_keyring_get(const ts_keyring *kr, size_t i)
 {
-	return i < kr->n ? &kr->b[i] : NULL;
+	const kr_keys *k;
+	size_t lo = 0, hi = kr->niss;
+
+	if (i >= kr->n)
+		return NULL;
+	/* the section whose run holds i: the last one starting at or before it
+	 * that is not empty */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (kr->iss_start[mid + 1] <= i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if ((k = keys_of(kr, lo)) == NULL)
+		return NULL;
+	return &k->b[i - kr->iss_start[lo]];
+}
+
+void
+ts_keyring_each_expiring(
+    const ts_keyring *kr, time_t now, void (*warn)(void *, const ts_binding *), void *arg)
+{
+	size_t i, l, m;
+
+	for (i = 0; i < kr->niss; i++) {
+		const kr_keys *k = atomic_load_explicit(&kr->sec[i].keys, memory_order_acquire);
+		const char *last_ki = NULL;
+		int last_other = 0;
+
+		if (k != NULL) {
+			for (m = 0; m < k->n; m++)
+				if (expiring(&k->b[m], now))
+					warn(arg, &k->b[m]);
+			continue;
+		}
+		/* not made yet: the windows are the file's, and only a key
+		 * about to end gets a binding of its own, for the warning */
+		for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++)
+			for (m = 0; m < kr->lines[l].f->nlk; m++) {
+				const ts_loaded_key *lk = &kr->lines[l].f->lk[m];
+				ts_binding b;
+
+				if (!lk->has_not_after || now >= lk->not_after ||
+				    lk->not_after - now >= TS_EXPIRING_SOON)
+					continue;
+				fill_binding(kr, i, &kr->lines[l], lk, &b, &last_ki, &last_other);
+				if (expiring(&b, now))
+					warn(arg, &b);
+			}
+	}
 }
 
 void
@@ -201,76 +411,37 @@ ts_keyring_free(ts_keyring *kr)
 		return;
 	for (i = 0; i < kr->nfiles && !kr->borrowed; i++)
 		file_unref(kr->files[i]);
+	for (i = 0; i < kr->niss && kr->sec != NULL; i++)
+		keys_free(atomic_load_explicit(&kr->sec[i].keys, memory_order_acquire));
+	for (i = 0; i < kr->nrevoked; i++)
+		free(kr->revoked[i]);
+	free(kr->revoked);
 	free(kr->files);
 	free(kr->fslot);
-	free(kr->b);
-	free(kr->slots);
+	free(kr->lines);
+	free(kr->sec);
 	free(kr->iss_start);
-	free(kr->iss_count);
+	pthread_mutex_destroy(&kr->lock);
 	free(kr);
 }
 
-static ts_reason
-add_binding(ts_keyring *kr, size_t iss, const ts_issuer_conf *is, const ts_loaded_key *lk,
-    const ts_keyspec *ks)
+/* A keyring with its lock and per-section arrays for c, or NULL. */
+static ts_keyring *
+keyring_new(const ts_conf *c)
 {
-	ts_binding *b;
+	ts_keyring *kr = calloc(1, sizeof(*kr));
 
-	if (kr->n == kr->cap) {
-		size_t ncap = kr->cap ? kr->cap * 2 : 16;
-		ts_binding *nb = realloc(kr->b, ncap * sizeof(*nb));
-
-		if (nb == NULL)
-			return TS_R_INTERNAL;
-		kr->b = nb;
-		kr->cap = ncap;
+	if (kr == NULL)
+		return NULL;
+	pthread_mutex_init(&kr->lock, NULL);
+	kr->conf = c;
+	kr->niss = c->nissuers;
+	if ((kr->sec = calloc(c->nissuers + 1, sizeof(*kr->sec))) == NULL ||
+	    (kr->iss_start = calloc(c->nissuers + 1, sizeof(size_t))) == NULL) {
+		ts_keyring_free(kr);
+		return NULL;
 	}
-	b = &kr->b[kr->n++];
-	memset(b, 0, sizeof(*b));
-	b->issuer_idx = iss;
-	b->key = lk->key; /* the keyring's shared file owns them */
-	b->kid = lk->kid;
-	b->kid_len = lk->kid ? strlen(lk->kid) : 0;
-	b->key_issuer = lk->issuer;
-	b->other_issuer = b->key_issuer != NULL && !ts_key_issuer_fits(b->key_issuer, is);
-	b->not_before = lk->has_not_before ? lk->not_before : (time_t)0;
-	b->not_after = lk->has_not_after ? lk->not_after : TS_TIME_NO_END;
-	b->source = ks->path;
-	b->line = ks->line;
-	return TS_OK;
-}
-
-static ts_reason
-build_index(ts_keyring *kr, const ts_conf *c, ts_err *e)
-{
-	size_t i, j, mask;
-
-	kr->nslots = 16;
-	while (kr->nslots < kr->n * 2)
-		kr->nslots *= 2;
-	if (kr->n >= UINT32_MAX)
-		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: too many keys", c->path);
-	if ((kr->slots = calloc(kr->nslots, sizeof(*kr->slots))) == NULL)
-		return TS_R_INTERNAL;
-	mask = kr->nslots - 1;
-	for (i = 0; i < kr->n; i++) {
-		ts_binding *b = &kr->b[i];
-
-		if (b->kid == NULL)
-			continue;
-		j = (size_t)hash_of(b->issuer_idx, b->kid, b->kid_len) & mask;
-		for (; kr->slots[j] != 0; j = (j + 1) & mask) {
-			const ts_binding *o = &kr->b[kr->slots[j] - 1];
-
-			if (o->issuer_idx == b->issuer_idx && o->kid_len == b->kid_len &&
-			    memcmp(o->kid, b->kid, b->kid_len) == 0)
-				return ts_fail(e, TS_R_CONFIG_ERROR,
-				    "%s:%d: %s: duplicate kid for one issuer (also in %s)", c->path,
-				    b->line, b->source, o->source);
-		}
-		kr->slots[j] = (uint32_t)(i + 1);
-	}
-	return TS_OK;
+	return kr;
 }
 
 /* A line of the revoked-key list that can name a key: 43 base64url
@@ -289,14 +460,16 @@ thumbprint_shaped(const char *s)
 
 /* K6: one RFC 7638 thumbprint a line; '#' comments and blank lines. K11:
  * every well-formed line is applied even when another is broken; the first
- * broken line is the error returned. *unreadable is set when the file
- * could not be read at all; *nrevoked counts bindings newly revoked. */
+ * broken line is the error returned. The list is kept for the sections
+ * made later, and marks the bindings already made; *nrevoked counts those
+ * newly revoked. *unreadable is set when the file could not be read at
+ * all. */
 static ts_reason
 apply_revoked(ts_keyring *kr, const char *path, ts_filelist *files, size_t *nrevoked,
     int *unreadable, ts_err *e)
 {
 	char *buf = NULL, *line, *next;
-	size_t len, i;
+	size_t len, i, m, cap = 0;
 	int lineno = 0;
 	ts_file_id id;
 	ts_reason r;
@@ -337,15 +510,34 @@ apply_revoked(ts_keyring *kr, const char *path, ts_filelist *files, size_t *nrev
 				    path, lineno);
 			continue;
 		}
-		for (i = 0; i < kr->n; i++) {
-			if (!kr->b[i].revoked && strcmp(ts_key_thumbprint(kr->b[i].key), s) == 0) {
-				kr->b[i].revoked = 1;
-				(*nrevoked)++;
-			}
+		if (kr->nrevoked == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char **nv = realloc(kr->revoked, ncap * sizeof(*nv));
+
+			if (nv == NULL)
+				goto oom;
+			kr->revoked = nv;
+			cap = ncap;
 		}
+		if ((kr->revoked[kr->nrevoked] = strdup(s)) == NULL)
+			goto oom;
+		kr->nrevoked++;
 	}
 	free(buf);
+	qsort(kr->revoked, kr->nrevoked, sizeof(char *), cmp_str);
+	for (i = 0; i < kr->niss; i++) {
+		kr_keys *k = atomic_load_explicit(&kr->sec[i].keys, memory_order_relaxed);
+
+		for (m = 0; k != NULL && m < k->n; m++)
+			if (!k->b[m].revoked && revoked_has(kr, ts_key_thumbprint(k->b[m].key))) {
+				k->b[m].revoked = 1;
+				(*nrevoked)++;
+			}
+	}
 	return r;
+oom:
+	free(buf);
+	return TS_R_INTERNAL;
 }
 
 /* K15: off for `tokenscope check-config` and `keys`, which check every
@@ -508,7 +700,8 @@ file_for(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, const ts_issu
 	return TS_OK;
 }
 
-/* Binds the keys of one key line to section i (K1, K7, K8). */
+/* Binds the keys of one key line to section i (K1, K7, K8): the line and
+ * its file join the section's run; the bindings wait for its first use. */
 static ts_reason
 bind_line(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, size_t i, const ts_keyspec *ks,
     ts_filelist *files, int *sym, int *asym, ts_err *e)
@@ -516,7 +709,6 @@ bind_line(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, size_t i, co
 	const ts_issuer_conf *is = &c->issuers[i];
 	const kr_file *f = NULL;
 	ts_reason r;
-	size_t m;
 
 	if ((r = file_for(kr, prev, c, is, ks, files, &f, e)) != TS_OK)
 		return r;
@@ -534,14 +726,16 @@ bind_line(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, size_t i, co
 			    "%s:%d: %s holds an HMAC secret, so its mode must be 0600", c->path,
 			    ks->line, ks->path);
 	}
-	for (m = 0; m < f->nlk; m++)
-		if ((r = add_binding(kr, i, is, &f->lk[m], ks)) != TS_OK)
-			return r;
 	/* K7: one issuer never mixes shared secrets with public keys */
 	if (*sym && *asym)
 		return ts_fail(e, TS_R_CONFIG_ERROR,
 		    "%s:%d: [issuer %s] mixes HMAC secrets with public keys", c->path, ks->line,
 		    is->name);
+	if (kr->n + f->nlk >= UINT32_MAX)
+		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: too many keys", c->path);
+	kr->lines[kr->nlines].f = f;
+	kr->lines[kr->nlines++].ks = ks;
+	kr->n += f->nlk;
 	return TS_OK;
 }
 
@@ -549,10 +743,10 @@ ts_reason
 ts_keyring_load(
     const ts_conf *c, const ts_keyring *prev, ts_keyring **out, ts_filelist *files, ts_err *e)
 {
-	ts_keyring *kr = calloc(1, sizeof(*kr));
+	ts_keyring *kr = keyring_new(c);
 	ts_reason r = TS_R_INTERNAL;
 	size_t i, k, nlines = 0, nslots = 16, nrev = 0;
-	int unreadable = 0;
+	int unreadable = 0, lazy = atomic_load(&lazy_keys);
 
 	*out = NULL;
 	if (kr == NULL)
@@ -562,27 +756,37 @@ ts_keyring_load(
 	while (nslots < nlines * 2)
 		nslots *= 2;
 	kr->fmask = nslots - 1;
-	kr->niss = c->nissuers;
-	if ((kr->iss_start = calloc(c->nissuers + 1, sizeof(size_t))) == NULL ||
-	    (kr->iss_count = calloc(c->nissuers + 1, sizeof(size_t))) == NULL ||
-	    (kr->files = calloc(nlines + 1, sizeof(*kr->files))) == NULL ||
+	if ((kr->files = calloc(nlines + 1, sizeof(*kr->files))) == NULL ||
+	    (kr->lines = calloc(nlines + 1, sizeof(*kr->lines))) == NULL ||
 	    (kr->fslot = calloc(nslots, sizeof(size_t))) == NULL)
 		goto out;
 	for (i = 0; i < c->nissuers; i++) {
 		int sym = 0, asym = 0;
 
 		kr->iss_start[i] = kr->n;
+		kr->sec[i].first = kr->nlines;
 		for (k = 0; k < c->issuers[i].nkeys; k++)
 			if ((r = bind_line(kr, prev, c, i, &c->issuers[i].keys[k], files, &sym,
 			         &asym, e)) != TS_OK)
 				goto out;
-		kr->iss_count[i] = kr->n - kr->iss_start[i];
+		kr->sec[i].nlines = kr->nlines - kr->sec[i].first;
 	}
-	if ((r = build_index(kr, c, e)) != TS_OK)
-		goto out;
+	kr->iss_start[c->nissuers] = kr->n;
 	if (c->revoked_keys != NULL &&
 	    (r = apply_revoked(kr, c->revoked_keys, files, &nrev, &unreadable, e)) != TS_OK)
 		goto out;
+	/* K15: a section of several key lines is made now, so that a kid in
+	 * two of its files is a config error at load; every section is when
+	 * every key is checked at load */
+	for (i = 0; i < c->nissuers; i++) {
+		kr_keys *made = NULL;
+
+		if (lazy && kr->sec[i].nlines < 2)
+			continue;
+		if ((r = make_keys(kr, i, &made, e)) != TS_OK)
+			goto out;
+		atomic_store_explicit(&kr->sec[i].keys, made, memory_order_relaxed);
+	}
 	*out = kr;
 	kr = NULL; /* transferred */
 	r = TS_OK;
@@ -613,13 +817,15 @@ names_hold(const ts_conf_names *n, const char *issuer, const char *path)
 /* K11: the bindings made from key line ks of issuer idx are removed when
  * the file is gone, or, where it still parses, no longer holds their key. A
  * file that exists but no longer parses keeps them: that is a broken
- * addition, and the last good state stands for what it adds. */
+ * addition, and the last good state stands for what it adds. kr's sections
+ * are all made. */
 static ts_reason
 take_away_keys(ts_keyring *kr, const ts_conf *c, size_t idx, const ts_keyspec *ks,
     ts_filelist *files, size_t *removed)
 {
 	const ts_issuer_conf *is = &c->issuers[idx];
 	unsigned hmac = (1u << TS_ALG_HS256) | (1u << TS_ALG_HS384) | (1u << TS_ALG_HS512);
+	kr_keys *k = atomic_load_explicit(&kr->sec[idx].keys, memory_order_relaxed);
 	ts_loaded_key *lk = NULL;
 	size_t nlk = 0, len = 0, i, m, live = 0;
 	char *buf = NULL;
@@ -627,8 +833,8 @@ take_away_keys(ts_keyring *kr, const ts_conf *c, size_t idx, const ts_keyspec *k
 	ts_err ke = { "" };
 	int parsed = 0;
 
-	for (i = kr->iss_start[idx]; i < kr->iss_start[idx] + kr->iss_count[idx]; i++)
-		live += kr->b[i].line == ks->line && !kr->b[i].removed;
+	for (i = 0; i < k->n; i++)
+		live += k->b[i].line == ks->line && !k->b[i].removed;
 	if (live == 0)
 		return TS_OK;
 	if (ts_read_file(ks->path, KEYFILE_MAX_SIZE, 0, &buf, &len, &id, &ke) == TS_OK) {
@@ -644,8 +850,8 @@ take_away_keys(ts_keyring *kr, const ts_conf *c, size_t idx, const ts_keyspec *k
 		ts_loaded_keys_free(lk, nlk);
 		return TS_R_INTERNAL;
 	}
-	for (i = kr->iss_start[idx]; i < kr->iss_start[idx] + kr->iss_count[idx]; i++) {
-		ts_binding *b = &kr->b[i];
+	for (i = 0; i < k->n; i++) {
+		ts_binding *b = &k->b[i];
 		int held = !parsed && id.exists;
 
 		if (b->line != ks->line || b->removed)
@@ -661,14 +867,37 @@ take_away_keys(ts_keyring *kr, const ts_conf *c, size_t idx, const ts_keyspec *k
 	return TS_OK;
 }
 
+/* Section i of good, made if it was not, copied into kr: the copy's
+ * bindings are its own, their keys good's. */
+static ts_reason
+copy_section(ts_keyring *kr, const ts_keyring *good, size_t i)
+{
+	const kr_keys *gk = keys_of(good, i);
+	kr_keys *k;
+
+	if (gk == NULL || (k = calloc(1, sizeof(*k))) == NULL)
+		return TS_R_INTERNAL;
+	k->n = gk->n;
+	k->nslots = gk->nslots;
+	if ((k->b = calloc(gk->n + 1, sizeof(*k->b))) == NULL ||
+	    (k->slots = calloc(gk->nslots + 1, sizeof(*k->slots))) == NULL) {
+		keys_free(k);
+		return TS_R_INTERNAL;
+	}
+	memcpy(k->b, gk->b, gk->n * sizeof(*k->b));
+	memcpy(k->slots, gk->slots, gk->nslots * sizeof(*k->slots));
+	atomic_store_explicit(&kr->sec[i].keys, k, memory_order_relaxed);
+	return TS_OK;
+}
+
 ts_reason
 ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const ts_conf_names *names,
     ts_keyring **out, ts_filelist *files, size_t *removed, size_t *revoked, ts_err *revoke_err)
 {
-	ts_keyring *kr = calloc(1, sizeof(*kr));
+	ts_keyring *kr = keyring_new(c);
 	const char *rpath;
 	ts_reason r = TS_R_INTERNAL;
-	size_t i, k;
+	size_t i, k, m;
 	int unreadable = 0;
 
 	*out = NULL;
@@ -677,29 +906,29 @@ ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const ts_conf_nam
 	if (kr == NULL)
 		goto out;
 	kr->borrowed = 1;
-	kr->n = kr->cap = good->n;
-	kr->nslots = good->nslots;
-	kr->niss = good->niss;
-	if ((kr->b = calloc(good->n + 1, sizeof(*kr->b))) == NULL ||
-	    (kr->slots = calloc(good->nslots + 1, sizeof(*kr->slots))) == NULL ||
-	    (kr->iss_start = calloc(good->niss + 1, sizeof(size_t))) == NULL ||
-	    (kr->iss_count = calloc(good->niss + 1, sizeof(size_t))) == NULL)
-		goto out;
-	memcpy(kr->b, good->b, good->n * sizeof(*kr->b));
-	memcpy(kr->slots, good->slots, good->nslots * sizeof(*kr->slots));
-	memcpy(kr->iss_start, good->iss_start, good->niss * sizeof(size_t));
-	memcpy(kr->iss_count, good->iss_count, good->niss * sizeof(size_t));
+	kr->n = good->n;
+	memcpy(kr->iss_start, good->iss_start, (good->niss + 1) * sizeof(size_t));
+	/* a failed reload makes every section: it is rare, and what it takes
+	 * away must be known of every key */
+	for (i = 0; i < kr->niss; i++)
+		if ((r = copy_section(kr, good, i)) != TS_OK)
+			goto out;
+	r = TS_R_INTERNAL;
 
 	/* a key line no longer there (a config that names nothing takes
 	 * every key away) */
-	for (i = 0; i < kr->n; i++) {
-		ts_binding *b = &kr->b[i];
+	for (i = 0; i < kr->niss; i++) {
+		kr_keys *ks = atomic_load_explicit(&kr->sec[i].keys, memory_order_relaxed);
 
-		if (!b->removed &&
-		    (names == NULL ||
-		        !names_hold(names, c->issuers[b->issuer_idx].name, b->source))) {
-			b->removed = 1;
-			(*removed)++;
+		for (m = 0; m < ks->n; m++) {
+			ts_binding *b = &ks->b[m];
+
+			if (!b->removed &&
+			    (names == NULL ||
+			        !names_hold(names, c->issuers[b->issuer_idx].name, b->source))) {
+				b->removed = 1;
+				(*removed)++;
+			}
 		}
 	}
 	/* a key file gone, or no longer holding the key */

@@ -3,9 +3,14 @@
  * its file (K1), found by (issuer, kid) only, never by kid alone.
  *
  * A keyring is built whole from a ts_conf or not at all (a reload never
- * leaves half a keyring), and is immutable afterwards: many threads may
- * look keys up at once. Lookup cost does not depend on the number of keys
- * (hash on issuer index and kid).
+ * leaves half a keyring), and does not change visibly afterwards: many
+ * threads may look keys up at once. K15: every key file is read, parsed
+ * and checked at load, but a section's bindings (one per key it may use)
+ * are made at its first lookup, once, under the keyring's lock; a section
+ * of several key lines is made at load, so that a kid twice in it is a
+ * config error there. Lookup cost does not depend on the number of keys
+ * (a section's own hash on kid). The keyring points into the ts_conf it
+ * was made from, which must outlive it.
  */
 #ifndef TS_KEYRING_H
 #define TS_KEYRING_H
@@ -128,7 +133,15 @@ const ts_binding *ts_keyring_only_key(
  * them; NULL when it has none. */
 const ts_binding *ts_keyring_issuer_keys(const ts_keyring *kr, size_t issuer_idx, size_t *n);
 
-/* All bindings, grouped by issuer in config order. */
+/* K5: warn(arg, b) for each key whose window ends within TS_EXPIRING_SOON
+ * of now and that is not revoked, without making any section's bindings
+ * (b may be a temporary: valid during the call only). */
+void ts_keyring_each_expiring(
+    const ts_keyring *kr, time_t now, void (*warn)(void *, const ts_binding *), void *arg);
+
+/* All bindings, grouped by issuer in config order. ts_keyring_get makes
+ * the section that holds binding i (see K15 above); NULL only when out of
+ * memory. */
 size_t ts_keyring_count(const ts_keyring *kr);
 const ts_binding *ts_keyring_get(const ts_keyring *kr, size_t i);
 
