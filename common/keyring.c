@@ -299,6 +299,16 @@ ts_keyring_issuer_keys(const ts_keyring *kr, size_t issuer_idx, size_t *n)
 }
 
 size_t
+ts_keyring_sections_made(const ts_keyring *kr)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < kr->niss; i++)
+		n += atomic_load_explicit(&kr->sec[i].keys, memory_order_acquire) != NULL;
+	return n;
+}
+
+size_t
 ts_keyring_count(const ts_keyring *kr)
 {
 	return kr->n;

@@ -506,6 +506,41 @@ write_shared_jwk(const char *key)
 	json_decref(j);
 }
 
+static void
+view_made(void *arg, const ts_conf *c, const ts_keyring *kr)
+{
+	(void)c;
+	*(size_t *)arg = ts_keyring_sections_made(kr);
+}
+
+/* K15: a process pays for the sections it uses: none of one key line is
+ * made at load, a decision makes its own section only, and a reload whose
+ * files did not change makes none again. */
+static void
+test_sections_made_at_first_use(void)
+{
+	char conf[4200];
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	size_t made = 99;
+
+	write_shared_jwk("p256");
+	write_shared_conf("");
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "K15_lazy_sections_load (%s)",
+	    e.msg);
+	ts_ctx_inspect(ctx, view_made, &made);
+	ok(made == 0, "K15_no_section_of_one_key_line_made_at_load (%zu)", made);
+	ok(check(ctx, "good_corp_es256") == TS_OK, "K15_lazily_made_section_verifies");
+	ts_ctx_inspect(ctx, view_made, &made);
+	ok(made == 1, "K15_a_decision_makes_its_own_section_only (%zu of 2)", made);
+	write_shared_conf("not_after=2000-01-01T00:00:00Z");
+	ok(check(ctx, "good_corp_es256") == TS_OK, "K15_reloaded_lazy_section_verifies");
+	ts_ctx_inspect(ctx, view_made, &made);
+	ok(made == 1, "K15_a_reload_makes_only_the_section_a_decision_uses (%zu of 2)", made);
+	ts_ctx_free(ctx);
+}
+
 /* K15: two sections naming one file share its parsed keys; a reload that
  * changes one section's key line gives that section its own parse and
  * leaves the other deciding as before; a change of the file reaches
@@ -563,6 +598,7 @@ main(void)
 	test_replay();
 	test_replay_mixed_skew();
 	test_root_owned();
+	test_sections_made_at_first_use();
 	test_shared_file();
 	return tap_done();
 }
