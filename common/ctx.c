@@ -49,7 +49,7 @@ ts_state_unref(ts_state *s)
 
 /* Loads everything or nothing. files gets every file read, even on error. */
 static ts_reason
-state_load(const char *path, const ts_state *prev, ts_state **out, ts_filelist *files, ts_err *e)
+state_read(const char *path, const ts_state *prev, ts_state **out, ts_filelist *files, ts_err *e)
 {
 	ts_state *s = calloc(1, sizeof(*s));
 	ts_file_id id;
@@ -78,6 +78,18 @@ state_load(const char *path, const ts_state *prev, ts_state **out, ts_filelist *
 	}
 	*out = s;
 	return TS_OK;
+}
+
+/* One pass over the files (K13: the root examined once). */
+static ts_reason
+state_load(const char *path, const ts_state *prev, ts_state **out, ts_filelist *files, ts_err *e)
+{
+	ts_reason r;
+
+	ts_file_batch_begin();
+	r = state_read(path, prev, out, files, e);
+	ts_file_batch_end();
+	return r;
 }
 
 static void ctx_log(ts_ctx *ctx, int prio, const char *fmt, ...)
@@ -109,13 +121,15 @@ files_changed(const ts_filelist *f)
 {
 	size_t i;
 	ts_file_id now;
+	int changed = 0;
 
-	for (i = 0; i < f->n; i++) {
+	ts_file_batch_begin();
+	for (i = 0; i < f->n && !changed; i++) {
 		ts_file_id_of(f->paths[i], &now);
-		if (!ts_file_id_equal(&now, &f->ids[i]))
-			return 1;
+		changed = !ts_file_id_equal(&now, &f->ids[i]);
 	}
-	return 0;
+	ts_file_batch_end();
+	return changed;
 }
 
 static double

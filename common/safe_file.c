@@ -42,7 +42,7 @@ typedef struct where {
 
 /* 1 when "/" is no longer the root directory seen at the first pin. */
 static int
-chrooted(void)
+chrooted_now(void)
 {
 	struct stat st;
 
@@ -50,6 +50,31 @@ chrooted(void)
 		return 0;
 	/* a root that cannot be examined at all is not the one pinned at */
 	return stat("/", &st) != 0 || st.st_dev != root_dev || st.st_ino != root_ino;
+}
+
+/* A change check or a load examines each of its files: the root once per
+ * file doubled their cost (a stat of "/" beside each). Within one pass of
+ * one thread the root is examined once (see ts_file_batch_begin). */
+static __thread int batch_depth, batch_chrooted;
+
+void
+ts_file_batch_begin(void)
+{
+	if (batch_depth++ == 0)
+		batch_chrooted = chrooted_now();
+}
+
+void
+ts_file_batch_end(void)
+{
+	if (batch_depth > 0)
+		batch_depth--;
+}
+
+static int
+chrooted(void)
+{
+	return batch_depth > 0 ? batch_chrooted : chrooted_now();
 }
 
 /* The directory part of path in dir[cap] ("." for a bare name); -1 when it

@@ -72,6 +72,13 @@ int ts_file_lost(const char *path);
  * the replay cache: root, or the effective user under the test hook. */
 int ts_owner_ok(uid_t uid);
 
+/* K13: the files of one change check or one load, examined by one thread:
+ * whether the process has chrooted is found once at the start (a root
+ * changing in the middle of a pass would leave it half read either way).
+ * Nested passes count; each begin needs its end. */
+void ts_file_batch_begin(void);
+void ts_file_batch_end(void);
+
 /* Identity by stat(2) on the path (following nothing: lstat). */
 void ts_file_id_of(const char *path, ts_file_id *id);
 int ts_file_id_equal(const ts_file_id *a, const ts_file_id *b);
