@@ -12,14 +12,14 @@
  * already tried: the one candidate a forgery made with another issuer's
  * key can have. */
 static const ts_binding *
-other_issuer_key(const ts_classify_in *in, int alg_any)
+other_issuer_key(const ts_classify_in *in, int alg_any, ts_binding *tmp)
 {
 	size_t own = (size_t)(in->is - in->conf->issuers), i;
 
 	for (i = 0; i < in->conf->nissuers; i++) {
 		const ts_binding *o;
 
-		if (i == own || (o = ts_keyring_find(in->kr, i, in->kid, in->kid_len)) == NULL)
+		if (i == own || (o = ts_keyring_peek(in->kr, i, in->kid, in->kid_len, tmp)) == NULL)
 			continue;
 		if (in->b != NULL &&
 		    strcmp(ts_key_thumbprint(o->key), ts_key_thumbprint(in->b->key)) == 0)
@@ -74,7 +74,7 @@ alg_confusion(const ts_classify_in *in, ts_classify_out *out)
 		cand = ts_keyring_find(
 		    in->kr, (size_t)(in->is - in->conf->issuers), in->kid, in->kid_len);
 		if (cand == NULL)
-			cand = other_issuer_key(in, 1);
+			cand = other_issuer_key(in, 1, &out->peeked);
 		n = cand != NULL;
 	} else {
 		cand = ts_keyring_issuer_keys(in->kr, (size_t)(in->is - in->conf->issuers), &n);
@@ -119,7 +119,7 @@ classify_key(const ts_classify_in *in, ts_classify_out *out)
 		break;
 	case TS_R_UNKNOWN_KEY:
 	case TS_R_BAD_SIGNATURE:
-		if (in->kid != NULL && (o = other_issuer_key(in, 0)) != NULL &&
+		if (in->kid != NULL && (o = other_issuer_key(in, 0, &out->peeked)) != NULL &&
 		    verifies(in, o, out)) {
 			out->alert = "forged_cross_issuer";
 			out->key = o;

@@ -29,6 +29,9 @@ typedef struct ts_classify_in {
 typedef struct ts_classify_out {
 	const char *alert; /* NULL: none */
 	const ts_binding *key; /* the out-of-scope key the signature verified with */
+	/* K15: another section's key is read without making that section;
+	 * key may point here */
+	ts_binding peeked;
 	unsigned checks; /* signature verifications and HMACs spent */
 	char why[160]; /* what was tried and concluded, for explain */
 } ts_classify_out;

@@ -124,6 +124,11 @@ int ts_key_issuer_fits(const char *key_issuer, const ts_issuer_conf *is);
 /* The binding for (issuer, kid), or NULL. */
 const ts_binding *ts_keyring_find(
     const ts_keyring *kr, size_t issuer_idx, const char *kid, size_t kid_len);
+/* M7, K15: the binding ts_keyring_find would give, without making the
+ * section when it is not made yet (a refused token must not make every
+ * section of the process): then *tmp is filled and returned. */
+const ts_binding *ts_keyring_peek(
+    const ts_keyring *kr, size_t issuer_idx, const char *kid, size_t kid_len, ts_binding *tmp);
 /* For a token without kid (K2): the issuer's only usable key at `now`.
  * Returns NULL and *count = number of usable keys when that is not 1. */
 const ts_binding *ts_keyring_only_key(

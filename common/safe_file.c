@@ -60,8 +60,13 @@ static __thread int batch_depth, batch_chrooted;
 void
 ts_file_batch_begin(void)
 {
-	if (batch_depth++ == 0)
+	/* the root pinned at is written under pin_lock by other contexts'
+	 * loads (a PAM process may hold several) */
+	if (batch_depth++ == 0) {
+		pthread_mutex_lock(&pin_lock);
 		batch_chrooted = chrooted_now();
+		pthread_mutex_unlock(&pin_lock);
+	}
 }
 
 void

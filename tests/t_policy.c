@@ -262,6 +262,39 @@ static const struct {
 	{ "stolen_hmac", "key_expired", "stolen_key_in_use", "hmac", 1 },
 };
 
+/* K15: sections made and sections in all. */
+static void
+view_made(void *arg, const ts_conf *c, const ts_keyring *kr)
+{
+	size_t *v = arg;
+
+	v[0] = ts_keyring_sections_made(kr);
+	v[1] = c->nissuers;
+}
+
+/* K15, M7: classifying a forged token reads another section's key without
+ * making that section: one refused token must not make every section. */
+static void
+forgery_makes_own_section_only(const char *conf, json_t *tokens)
+{
+	ts_ctx *ctx = NULL;
+	ts_result res;
+	size_t before[2] = { 0, 0 }, after[2] = { 0, 0 };
+
+	if (ts_ctx_new(conf, NULL, NULL, &ctx, NULL) != TS_OK)
+		tap_bail("alerts config");
+	ts_ctx_inspect(ctx, view_made, before);
+	check_token(
+	    ctx, json_string_value(json_object_get(tokens, "forged_cross_issuer")), fx_now(), &res);
+	ts_ctx_inspect(ctx, view_made, after);
+	ok(strcmp(res.alert, "forged_cross_issuer") == 0 && after[0] <= before[0] + 1 &&
+	        after[0] < after[1],
+	    "K15_M7_forged_token_alert_without_making_the_key_owners_section (%s; made %zu -> "
+	    "%zu of %zu)",
+	    res.alert, before[0], after[0], after[1]);
+	ts_ctx_free(ctx);
+}
+
 static void
 alerts(void)
 {
@@ -275,6 +308,7 @@ alerts(void)
 	if (!ok(ts_ctx_new(conf, alert_log, NULL, &ctx, &e) == TS_OK, "M7_alert_config_loads (%s)",
 	        e.msg))
 		return;
+	forgery_makes_own_section_only(conf, tokens);
 #define TOK(n) json_string_value(json_object_get(tokens, n))
 	for (i = 0; i < sizeof(alert_cases) / sizeof(alert_cases[0]); i++) {
 		const char *tok = TOK(alert_cases[i].token);
