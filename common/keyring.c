@@ -565,7 +565,8 @@ apply_revoked(ts_keyring *kr, const char *path, ts_filelist *files, size_t *nrev
 		kr->nrevoked++;
 	}
 	free(buf);
-	qsort(kr->revoked, kr->nrevoked, sizeof(char *), cmp_str);
+	if (kr->nrevoked > 1) /* an empty list has no array to sort */
+		qsort(kr->revoked, kr->nrevoked, sizeof(char *), cmp_str);
 	for (i = 0; i < kr->niss; i++) {
 		kr_keys *k = atomic_load_explicit(&kr->sec[i].keys, memory_order_relaxed);
 
