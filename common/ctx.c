@@ -49,7 +49,8 @@ ts_state_unref(ts_state *s)
 
 /* Loads everything or nothing. files gets every file read, even on error. */
 static ts_reason
-state_read(const char *path, const ts_state *prev, ts_state **out, ts_filelist *files, ts_err *e)
+state_read(const char *path, const ts_state *prev, const ts_filelist *seen, ts_state **out,
+    ts_filelist *files, ts_err *e)
 {
 	ts_state *s = calloc(1, sizeof(*s));
 	ts_file_id id;
@@ -71,7 +72,8 @@ state_read(const char *path, const ts_state *prev, ts_state **out, ts_filelist *
 	if (r == TS_OK)
 		r = ts_root_names_load(s->conf, TS_PASSWD_FILE, files, e);
 	if (r == TS_OK)
-		r = ts_keyring_load(s->conf, prev != NULL ? prev->kr : NULL, &s->kr, files, e);
+		r = ts_keyring_load(
+		    s->conf, prev != NULL ? prev->kr : NULL, seen, &s->kr, files, e);
 	if (r != TS_OK) {
 		state_free(s);
 		return r;
@@ -82,12 +84,13 @@ state_read(const char *path, const ts_state *prev, ts_state **out, ts_filelist *
 
 /* One pass over the files (K13: the root examined once). */
 static ts_reason
-state_load(const char *path, const ts_state *prev, ts_state **out, ts_filelist *files, ts_err *e)
+state_load(const char *path, const ts_state *prev, const ts_filelist *seen, ts_state **out,
+    ts_filelist *files, ts_err *e)
 {
 	ts_reason r;
 
 	ts_file_batch_begin();
-	r = state_read(path, prev, out, files, e);
+	r = state_read(path, prev, seen, out, files, e);
 	ts_file_batch_end();
 	return r;
 }
@@ -115,20 +118,36 @@ ctx_log(ts_ctx *ctx, int prio, const char *fmt, ...)
 	ctx->log(ctx->log_arg, prio, line);
 }
 
-/* True when any file differs from what was read last time. */
+/* True when any file differs from what was read last time. Every file is
+ * examined, and what was found kept in ctx->seen_*, for the reload a
+ * change starts (K15); with no room for it, the reload examines them
+ * again. */
 static int
-files_changed(const ts_filelist *f)
+files_changed(ts_ctx *ctx, const ts_filelist *f)
 {
 	size_t i;
 	ts_file_id now;
 	int changed = 0;
 
+	ctx->seen_of = NULL;
+	if (f->n > ctx->seen_cap) {
+		ts_file_id *n = realloc(ctx->seen_ids, f->n * sizeof(*n));
+
+		if (n != NULL) {
+			ctx->seen_ids = n;
+			ctx->seen_cap = f->n;
+		}
+	}
 	ts_file_batch_begin();
-	for (i = 0; i < f->n && !changed; i++) {
+	for (i = 0; i < f->n; i++) {
 		ts_file_id_of(f->paths[i], &now);
-		changed = !ts_file_id_equal(&now, &f->ids[i]);
+		changed |= !ts_file_id_equal(&now, &f->ids[i]);
+		if (i < ctx->seen_cap)
+			ctx->seen_ids[i] = now;
 	}
 	ts_file_batch_end();
+	if (changed && f->n <= ctx->seen_cap)
+		ctx->seen_of = f;
 	return changed;
 }
 
@@ -182,14 +201,15 @@ reload_due_locked(ts_ctx *ctx, int force)
 
 	if (ctx->loading)
 		return 0;
+	ctx->seen_of = NULL; /* set by a change check that finds a change */
 	if (!force) {
 		if (now - ctx->last_check < (double)interval)
 			return 0;
 		ctx->last_check = now;
 		/* nothing changed since the last failed attempt (so a broken
 		 * file is reported once), or since the state in force loaded */
-		if (ctx->failed.n > 0 ? !files_changed(&ctx->failed)
-		                      : (ctx->state && !files_changed(&ctx->state->files))) {
+		if (ctx->failed.n > 0 ? !files_changed(ctx, &ctx->failed)
+		                      : (ctx->state && !files_changed(ctx, &ctx->state->files))) {
 			/* K11: but a broken revoked-key list may hold a revocation
 			 * the administrator believes in force: it stays in the
 			 * log until fixed */
@@ -408,9 +428,20 @@ reload(ts_ctx *ctx, ts_err *e)
 	ts_err re = { "" };
 	size_t nremoved = 0, nrevoked = 0, ntenants = 0;
 	int out_of_reach = 0;
-	/* K15: only the loading thread changes ctx->good, so it may read it */
-	ts_reason r = state_load(ctx->path, ctx->good, &fresh, &files, e);
+	ts_filelist seen = { NULL, NULL, 0 };
+	ts_reason r;
 	size_t i;
+
+	/* what the change check found, borrowed: only this thread frees the
+	 * list it checked, after the load */
+	if (ctx->seen_of != NULL) {
+		seen.paths = ctx->seen_of->paths;
+		seen.ids = ctx->seen_ids;
+		seen.n = ctx->seen_of->n;
+	}
+	/* K15: only the loading thread changes ctx->good, so it may read it */
+	r = state_load(ctx->path, ctx->good, &seen, &fresh, &files, e);
+	ctx->seen_of = NULL;
 
 	/* K13: what was read (or tried) before a chroot stays reachable after
 	 * it, a file that failed included: its fix must be seen too */
@@ -498,6 +529,7 @@ ts_ctx_free(ts_ctx *ctx)
 	ts_state_unref(ctx->state);
 	ts_state_unref(ctx->good);
 	ts_filelist_free(&ctx->failed);
+	free(ctx->seen_ids);
 	ts_pins_release();
 	ts_key_digest_release();
 	pthread_mutex_destroy(&ctx->lock);

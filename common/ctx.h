@@ -32,6 +32,13 @@ struct ts_ctx {
 	ts_state *state; /* in force: good, or good less what was taken away */
 	ts_state *good; /* the last state that loaded whole; NULL until one did */
 	ts_filelist failed; /* identities of the last failed attempt */
+	/* K15: what the change check that started a reload found: the list it
+	 * checked (state's or failed) and each file's identity now, so that
+	 * the reload does not examine an unchanged key file again; of is NULL
+	 * when no check started it. Written by the loading thread only. */
+	const ts_filelist *seen_of;
+	ts_file_id *seen_ids;
+	size_t seen_cap;
 	double last_check;
 	int loading; /* one thread is loading a new state */
 	char last_error[TS_ERR_MSG_MAX];

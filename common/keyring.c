@@ -638,19 +638,66 @@ find_file(
 	return NULL;
 }
 
+/* K15: the identities the change check found, by path (open addressing:
+ * index + 1). */
+typedef struct seen_index {
+	const ts_filelist *list;
+	size_t *slot;
+	size_t mask;
+} seen_index;
+
+static void
+seen_build(seen_index *x, const ts_filelist *list)
+{
+	size_t i, j, n = 16;
+
+	memset(x, 0, sizeof(*x));
+	if (list == NULL || list->n == 0)
+		return;
+	while (n < list->n * 2)
+		n *= 2;
+	if ((x->slot = calloc(n, sizeof(*x->slot))) == NULL)
+		return; /* each file is examined again instead */
+	x->list = list;
+	x->mask = n - 1;
+	for (i = 0; i < list->n; i++) {
+		j = path_slot(list->paths[i], x->mask);
+		while (x->slot[j] != 0)
+			j = (j + 1) & x->mask;
+		x->slot[j] = i + 1;
+	}
+}
+
+static int
+seen_lookup(const seen_index *x, const char *path, ts_file_id *id)
+{
+	size_t j;
+
+	if (x == NULL || x->slot == NULL)
+		return 0;
+	for (j = path_slot(path, x->mask); x->slot[j] != 0; j = (j + 1) & x->mask)
+		if (strcmp(x->list->paths[x->slot[j] - 1], path) == 0) {
+			*id = x->list->ids[x->slot[j] - 1];
+			return 1;
+		}
+	return 0;
+}
+
 /* K15: the previous state's parse of a file that has not changed since
  * (the identity change checks compare), with a reference taken; NULL when
  * it changed or was not parsed alike. As when nothing changed at all, an
  * unchanged file is not opened again. */
 static kr_file *
-reuse_file(const ts_keyring *prev, const ts_keyspec *ks, unsigned allowed, unsigned flags)
+reuse_file(const ts_keyring *prev, const seen_index *seen, const ts_keyspec *ks, unsigned allowed,
+    unsigned flags)
 {
 	kr_file *f = prev != NULL ? find_file(prev, ks, allowed, flags, NULL) : NULL;
 	ts_file_id now;
 
 	if (f == NULL)
 		return NULL;
-	ts_file_id_of(ks->path, &now);
+	if (!seen_lookup(seen, ks->path, &now))
+		ts_file_id_of(ks->path, &now);
 	if (!now.exists || !ts_file_id_equal(&now, &f->id))
 		return NULL;
 	atomic_fetch_add(&f->refs, 1);
@@ -716,8 +763,9 @@ parse_file(const ts_conf *c, const ts_issuer_conf *is, const ts_keyspec *ks, uns
  * parsed now. A read or parse error is returned as "conf:line: [issuer]
  * path: message". */
 static ts_reason
-file_for(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, const ts_issuer_conf *is,
-    const ts_keyspec *ks, ts_filelist *files, const kr_file **out, ts_err *e)
+file_for(ts_keyring *kr, const ts_keyring *prev, const seen_index *seen, const ts_conf *c,
+    const ts_issuer_conf *is, const ts_keyspec *ks, ts_filelist *files, const kr_file **out,
+    ts_err *e)
 {
 	unsigned hmac = (1u << TS_ALG_HS256) | (1u << TS_ALG_HS384) | (1u << TS_ALG_HS512);
 	unsigned flags = ((is->algorithms & hmac) ? TS_JWK_ALLOW_SECRET : 0) |
@@ -728,7 +776,7 @@ file_for(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, const ts_issu
 
 	if ((*out = find_file(kr, ks, is->algorithms, flags, &slot)) != NULL)
 		return TS_OK;
-	if ((f = reuse_file(prev, ks, is->algorithms, flags)) != NULL) {
+	if ((f = reuse_file(prev, seen, ks, is->algorithms, flags)) != NULL) {
 		if (ts_filelist_add(files, ks->path, &f->id) != 0) {
 			file_unref(f);
 			return TS_R_INTERNAL;
@@ -745,14 +793,14 @@ file_for(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, const ts_issu
 /* Binds the keys of one key line to section i (K1, K7, K8): the line and
  * its file join the section's run; the bindings wait for its first use. */
 static ts_reason
-bind_line(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, size_t i, const ts_keyspec *ks,
-    ts_filelist *files, int *sym, int *asym, ts_err *e)
+bind_line(ts_keyring *kr, const ts_keyring *prev, const seen_index *seen, const ts_conf *c,
+    size_t i, const ts_keyspec *ks, ts_filelist *files, int *sym, int *asym, ts_err *e)
 {
 	const ts_issuer_conf *is = &c->issuers[i];
 	const kr_file *f = NULL;
 	ts_reason r;
 
-	if ((r = file_for(kr, prev, c, is, ks, files, &f, e)) != TS_OK)
+	if ((r = file_for(kr, prev, seen, c, is, ks, files, &f, e)) != TS_OK)
 		return r;
 	/* one file holds secrets or public keys, never both (K7, keyfile.c) */
 	if (f->nlk > 0) {
@@ -782,10 +830,11 @@ bind_line(ts_keyring *kr, const ts_keyring *prev, const ts_conf *c, size_t i, co
 }
 
 ts_reason
-ts_keyring_load(
-    const ts_conf *c, const ts_keyring *prev, ts_keyring **out, ts_filelist *files, ts_err *e)
+ts_keyring_load(const ts_conf *c, const ts_keyring *prev, const ts_filelist *seen, ts_keyring **out,
+    ts_filelist *files, ts_err *e)
 {
 	ts_keyring *kr = keyring_new(c);
+	seen_index sx;
 	ts_reason r = TS_R_INTERNAL;
 	size_t i, k, nlines = 0, nslots = 16, nrev = 0;
 	int unreadable = 0, lazy = atomic_load(&lazy_keys);
@@ -793,6 +842,7 @@ ts_keyring_load(
 	*out = NULL;
 	if (kr == NULL)
 		return ts_fail(e, r, "out of memory");
+	seen_build(&sx, prev != NULL ? seen : NULL);
 	for (i = 0; i < c->nissuers; i++)
 		nlines += c->issuers[i].nkeys;
 	while (nslots < nlines * 2)
@@ -808,7 +858,7 @@ ts_keyring_load(
 		kr->iss_start[i] = kr->n;
 		kr->sec[i].first = kr->nlines;
 		for (k = 0; k < c->issuers[i].nkeys; k++)
-			if ((r = bind_line(kr, prev, c, i, &c->issuers[i].keys[k], files, &sym,
+			if ((r = bind_line(kr, prev, &sx, c, i, &c->issuers[i].keys[k], files, &sym,
 			         &asym, e)) != TS_OK)
 				goto out;
 		kr->sec[i].nlines = kr->nlines - kr->sec[i].first;
@@ -835,6 +885,7 @@ ts_keyring_load(
 out:
 	if (r == TS_R_INTERNAL)
 		ts_fail(e, r, "out of memory while loading keys");
+	free(sx.slot);
 	ts_keyring_free(kr);
 	return r;
 }

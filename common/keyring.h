@@ -82,9 +82,11 @@ typedef struct ts_filelist {
  * no keyring. Files read are appended to *files (even on error, so that a
  * fix of the broken file is noticed). K15: prev (NULL: none) is the last
  * good keyring; a key file it parsed alike that has not changed since is
- * shared with it, not read again. */
-ts_reason ts_keyring_load(
-    const ts_conf *c, const ts_keyring *prev, ts_keyring **out, ts_filelist *files, ts_err *e);
+ * shared with it, not read again. seen (NULL or empty: none) holds the
+ * identities the change check that started this load found: a file named
+ * there is not examined again. */
+ts_reason ts_keyring_load(const ts_conf *c, const ts_keyring *prev, const ts_filelist *seen,
+    ts_keyring **out, ts_filelist *files, ts_err *e);
 void ts_keyring_free(ts_keyring *kr);
 /* K15: on, every key of a load is checked fully at once (the admin
  * command); off (the default), a JWK's EVP key and the checks on it wait
