@@ -339,6 +339,12 @@ ts_keyring_sections_made(const ts_keyring *kr)
 	return n;
 }
 
+int
+ts_keyring_section_made(const ts_keyring *kr, size_t i)
+{
+	return i < kr->niss && atomic_load_explicit(&kr->sec[i].keys, memory_order_acquire) != NULL;
+}
+
 size_t
 ts_keyring_count(const ts_keyring *kr)
 {

@@ -146,8 +146,10 @@ const ts_binding *ts_keyring_issuer_keys(const ts_keyring *kr, size_t issuer_idx
 void ts_keyring_each_expiring(
     const ts_keyring *kr, time_t now, void (*warn)(void *, const ts_binding *), void *arg);
 
-/* K15: how many sections have their bindings made (tests, the bench). */
+/* K15: how many sections have their bindings made, and whether section i
+ * has (tests, the bench); neither makes one. */
 size_t ts_keyring_sections_made(const ts_keyring *kr);
+int ts_keyring_section_made(const ts_keyring *kr, size_t i);
 
 /* All bindings, grouped by issuer in config order. ts_keyring_get makes
  * the section that holds binding i (see K15 above); NULL only when out of
