@@ -28,14 +28,17 @@ typedef struct ts_state {
 
 struct ts_ctx {
 	char *path;
-	pthread_mutex_t lock; /* guards state, failed, last_check, last_error */
+	pthread_mutex_t lock; /* guards state, failed, last_check, last_error,
+	                       * seen_* (outside a load) */
 	ts_state *state; /* in force: good, or good less what was taken away */
 	ts_state *good; /* the last state that loaded whole; NULL until one did */
 	ts_filelist failed; /* identities of the last failed attempt */
 	/* K15: what the change check that started a reload found: the list it
 	 * checked (state's or failed) and each file's identity now, so that
 	 * the reload does not examine an unchanged key file again; of is NULL
-	 * when no check started it. Written by the loading thread only. */
+	 * when no check started it. Written under lock by a change check (which
+	 * never runs while a load does), read and cleared by the loading
+	 * thread. */
 	const ts_filelist *seen_of;
 	ts_file_id *seen_ids;
 	size_t seen_cap;
