@@ -258,11 +258,18 @@ usable(const ts_binding *b, time_t now)
 	return !b->other_issuer && (st == TS_KEY_ACTIVE || st == TS_KEY_EXPIRING);
 }
 
+/* K5: a window ending within TS_EXPIRING_SOON of now. */
+static int
+ends_soon(time_t not_after, time_t now)
+{
+	return now < not_after && not_after - now < TS_EXPIRING_SOON;
+}
+
 /* K5: a key to warn about at load. */
 static int
 expiring(const ts_binding *b, time_t now)
 {
-	return !b->revoked && now < b->not_after && b->not_after - now < TS_EXPIRING_SOON;
+	return !b->revoked && ends_soon(b->not_after, now);
 }
 
 const ts_binding *
@@ -398,8 +405,7 @@ ts_keyring_each_expiring(
 				const ts_loaded_key *lk = &kr->lines[l].f->lk[m];
 				ts_binding b;
 
-				if (!lk->has_not_after || now >= lk->not_after ||
-				    lk->not_after - now >= TS_EXPIRING_SOON)
+				if (!lk->has_not_after || !ends_soon(lk->not_after, now))
 					continue;
 				fill_binding(kr, i, &kr->lines[l], lk, &b, &last_ki, &last_other);
 				if (expiring(&b, now))

@@ -513,22 +513,31 @@ view_made(void *arg, const ts_conf *c, const ts_keyring *kr)
 	*(size_t *)arg = ts_keyring_sections_made(kr);
 }
 
+/* The two sections sharing one P-256 JWK, loaded as test `name`. */
+static ts_ctx *
+load_shared(const char *name)
+{
+	char conf[4200];
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+
+	write_shared_jwk("p256");
+	write_shared_conf("");
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	if (!ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "%s (%s)", name, e.msg))
+		tap_bail("%s", name);
+	return ctx;
+}
+
 /* K15: a process pays for the sections it uses: none of one key line is
  * made at load, a decision makes its own section only, and a reload whose
  * files did not change makes none again. */
 static void
 test_sections_made_at_first_use(void)
 {
-	char conf[4200];
-	ts_ctx *ctx = NULL;
-	ts_err e = { "" };
+	ts_ctx *ctx = load_shared("K15_lazy_sections_load");
 	size_t made = 99;
 
-	write_shared_jwk("p256");
-	write_shared_conf("");
-	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
-	ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "K15_lazy_sections_load (%s)",
-	    e.msg);
 	ts_ctx_inspect(ctx, view_made, &made);
 	ok(made == 0, "K15_no_section_of_one_key_line_made_at_load (%zu)", made);
 	ok(check(ctx, "good_corp_es256") == TS_OK, "K15_lazily_made_section_verifies");
@@ -548,17 +557,10 @@ test_sections_made_at_first_use(void)
 static void
 test_shared_file(void)
 {
-	char conf[4200];
-	ts_ctx *ctx = NULL;
-	ts_err e = { "" };
+	ts_ctx *ctx = load_shared("K15_shared_file_loads");
 	shared_view v;
 	const void *first;
 
-	write_shared_jwk("p256");
-	write_shared_conf("");
-	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
-	ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "K15_shared_file_loads (%s)",
-	    e.msg);
 	ts_ctx_inspect(ctx, view_shared, &v);
 	ok(v.key[0] != NULL && v.key[0] == v.key[1], "K15_sections_naming_one_file_share_its_keys");
 	ok(check(ctx, "good_corp_es256") == TS_OK, "K15_shared_key_verifies");
