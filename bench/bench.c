@@ -55,6 +55,7 @@ main(int argc, char **argv)
 	const char *bd = getenv("TS_BUILDDIR"), *only = NULL;
 	size_t i;
 
+	bench_zygote_start(); /* before anything fills the heap */
 	b.smoke = argc > 1 && strcmp(argv[1], "--smoke") == 0;
 	if (argc > 2 && strcmp(argv[1], "--only") == 0)
 		only = argv[2]; /* core, pam, sasl or threads */
@@ -97,6 +98,7 @@ main(int argc, char **argv)
 	json_dump_file(b.results, path, JSON_INDENT(1) | JSON_SORT_KEYS);
 	printf("\nall figures: %s\n", path);
 out:
+	bench_zygote_stop();
 	snprintf(path, sizeof(path), "rm -rf --one-file-system '%s'", b.work);
 	if (system(path) != 0)
 		return 1;

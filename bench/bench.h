@@ -110,5 +110,10 @@ long rss_kb(void);
 /* startup.c: section 8, what a fresh process pays before its first
  * decision (K15) */
 void bench_startup(bench *b);
+/* The zygote section 8 forks its fresh processes from: started first
+ * thing in main, before any section dirties the bench's heap; stopped at
+ * the end. */
+void bench_zygote_start(void);
+void bench_zygote_stop(void);
 
 #endif

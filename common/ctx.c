@@ -163,7 +163,7 @@ monotonic_now(void)
 /* K5: a key close to the end of its window is warned about at load. */
 struct expiring_arg {
 	ts_ctx *ctx;
-	const ts_state *s;
+	const ts_conf *conf;
 	time_t now;
 };
 
@@ -178,17 +178,25 @@ warn_one(void *arg, const ts_binding *b)
 	else
 		snprintf(kid, sizeof(kid), "(no kid)");
 	ctx_log(x->ctx, LOG_WARNING, "tokenscope: key %s of [issuer %s] (%s) expires in %lld hours",
-	    kid, x->s->conf->issuers[b->issuer_idx].name, ts_key_thumbprint(b->key),
+	    kid, x->conf->issuers[b->issuer_idx].name, ts_key_thumbprint(b->key),
 	    (long long)(b->not_after - x->now) / 3600);
 }
 
 static void
 warn_expiring(ts_ctx *ctx, const ts_state *s)
 {
-	struct expiring_arg x = { ctx, s, time(NULL) };
+	struct expiring_arg x = { ctx, s->conf, time(NULL) };
 
 	/* a load of 10,000 keys formats nothing and makes no section */
 	ts_keyring_each_expiring(s->kr, x.now, warn_one, &x);
+}
+
+void
+ts_ctx_warn_first_use(ts_ctx *ctx, const ts_conf *conf, const ts_keyring *kr, size_t idx)
+{
+	struct expiring_arg x = { ctx, conf, time(NULL) };
+
+	ts_keyring_warn_first_use(kr, idx, x.now, warn_one, &x);
 }
 
 /* With ctx->lock held: is a (re)load due now? At most one thread loads at a

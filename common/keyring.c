@@ -10,17 +10,24 @@
 
 #include "b64url.h"
 #include "jwk.h"
+#include "kept.h"
 #include "keyfile.h"
 #include "keyring.h"
 
 #define KEYFILE_MAX_SIZE (16 * 1024 * 1024)
 #define REVOKED_MAX_SIZE (1024 * 1024)
 
+/* K15: where a key file's parse stands. */
+enum { KF_UNPARSED = 0, KF_PARSED, KF_FAILED };
+
 /* K15: a key file as parsed for one set of parse parameters (the key
  * line's path, kid, alg and window, the section's algorithms, whether it
  * opens as a secret), shared by every key line that names it alike, and
  * by the next state's keyring while the file does not change: its keys,
- * kids and key issuers are the bindings' */
+ * kids and key issuers are the bindings'. A process's first load keeps
+ * the bytes it read and parses them when a section naming the file is
+ * first used; lk and nlk are read only after an acquire load of state
+ * that says KF_PARSED (file_ready). */
 typedef struct kr_file {
 	atomic_long refs; /* keyrings holding it */
 	ts_keyspec spec; /* the parse parameters; path and kid its own */
@@ -28,7 +35,19 @@ typedef struct kr_file {
 	ts_loaded_key *lk;
 	size_t nlk;
 	ts_file_id id; /* of the bytes parsed */
+	atomic_int state; /* KF_* */
+	char *buf; /* KF_UNPARSED: the bytes read at load, in chunk */
+	size_t len;
+	ts_kept_chunk *chunk;
+	char *err; /* KF_FAILED: the parser's message (no location) */
+	atomic_int reported; /* KF_FAILED: logged in this process */
+	atomic_int warn_pending; /* parsed at first use: K5 not yet warned */
 } kr_file;
+
+/* K15: one deferred parse at a time in the process: a file record is
+ * shared by the keyrings of consecutive states, so no keyring's lock
+ * covers it */
+static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* One key line of a section and the file it names. */
 typedef struct kr_line {
@@ -63,8 +82,11 @@ struct ts_keyring {
 	kr_section *sec;
 	size_t niss;
 	size_t *iss_start; /* per section: where its bindings start in the
-	                    * whole (ts_keyring_get), niss + 1 of them */
+	                    * whole (ts_keyring_get), niss + 1 of them; with
+	                    * n, valid once `complete` says so */
 	size_t n; /* bindings in all */
+	atomic_int complete; /* every file parsed, iss_start and n counted */
+	ts_kept_fill fill; /* while loading: where deferred files' bytes go */
 	/* K6: the revoked-key list, sorted; a section's bindings are marked
 	 * as they are made */
 	char **revoked;
@@ -100,6 +122,68 @@ revoked_has(const ts_keyring *kr, const char *thumbprint)
 {
 	return kr->nrevoked > 0 &&
 	    bsearch(&thumbprint, kr->revoked, kr->nrevoked, sizeof(char *), cmp_str) != NULL;
+}
+
+/* K15: 1 when f's keys may be read, parsing the bytes kept at load if
+ * this is their first use: once, whichever thread comes first. 0 when
+ * the file failed its parse (f->err says why; it stays failed for as
+ * long as the file is unchanged), -1 when memory ran out (tried again at
+ * the next use). */
+static int
+file_ready(const kr_file *cf)
+{
+	/* parsing bytes already read is not a visible change of the file */
+	kr_file *f = (kr_file *)(uintptr_t)cf;
+	int st = atomic_load_explicit(&f->state, memory_order_acquire);
+	ts_err ke = { "" };
+	ts_reason r;
+
+	if (st != KF_UNPARSED)
+		return st == KF_PARSED;
+	pthread_mutex_lock(&parse_lock);
+	st = atomic_load_explicit(&f->state, memory_order_relaxed);
+	if (st == KF_UNPARSED) {
+		r = ts_keyfile_parse(
+		    f->buf, f->len, &f->spec, f->allowed, f->flags, &f->lk, &f->nlk, &ke);
+		if (r != TS_R_INTERNAL) {
+			if (r == TS_OK) {
+				st = KF_PARSED;
+				atomic_store_explicit(&f->warn_pending, 1, memory_order_relaxed);
+			} else {
+				st = KF_FAILED;
+				f->err = strdup(ke.msg); /* NULL: reported as out of memory */
+			}
+			ts_kept_release(f->chunk); /* public keys only: no wipe */
+			f->chunk = NULL;
+			f->buf = NULL;
+			atomic_store_explicit(&f->state, st, memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&parse_lock);
+	return st == KF_UNPARSED ? -1 : st == KF_PARSED;
+}
+
+/* K15: TS_OK when the file of key line l, of section i, parses (parsing
+ * it now if it waited); else the parse's error, located as a load's. */
+static ts_reason
+line_failed(const ts_keyring *kr, size_t i, size_t l, ts_err *e)
+{
+	const kr_line *kl = &kr->lines[l];
+	int ready = file_ready(kl->f);
+
+	if (ready < 0)
+		return ts_fail(e, TS_R_INTERNAL, "out of memory while parsing %s", kl->ks->path);
+	if (ready)
+		return TS_OK;
+	return ts_fail(e, TS_R_CONFIG_ERROR, "%s:%d: [issuer %s] %s: %s", kr->conf->path,
+	    kl->ks->line, kr->conf->issuers[i].name, kl->ks->path, kl->f->err != NULL ? kl->f->err : "out of memory");
+}
+
+/* Whether f's keys may be read, parsing nothing. */
+static int
+file_parsed(const kr_file *f)
+{
+	return atomic_load_explicit(&f->state, memory_order_acquire) == KF_PARSED;
 }
 
 /* The binding of key lk, named by line kl of section i. */
@@ -138,22 +222,31 @@ keys_free(kr_keys *k)
 	free(k);
 }
 
-/* Section i's bindings and their kid index. A kid twice in one section
- * (two of its key lines) is a config error. */
+/* Section i's bindings and their kid index, its files parsed first where
+ * they wait for their first use (a file that fails its parse adds no
+ * binding: ts_keyring_section_failed). A kid twice in one section (two of
+ * its key lines) is a config error. */
 static ts_reason
 make_keys(const ts_keyring *kr, size_t i, kr_keys **out, ts_err *e)
 {
 	const kr_section *sec = &kr->sec[i];
-	size_t n = kr->iss_start[i + 1] - kr->iss_start[i], l, m, j, mask;
-	kr_keys *k = calloc(1, sizeof(*k));
+	size_t n = 0, l, m, j, mask;
+	kr_keys *k = NULL;
 	const char *last_ki = NULL;
-	int last_other = 0;
+	int last_other = 0, ready;
 
 	*out = NULL;
-	if (k == NULL || (k->b = calloc(n + 1, sizeof(*k->b))) == NULL)
+	for (l = sec->first; l < sec->first + sec->nlines; l++) {
+		if ((ready = file_ready(kr->lines[l].f)) < 0)
+			goto oom;
+		n += ready ? kr->lines[l].f->nlk : 0;
+	}
+	if (n >= UINT32_MAX)
+		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: too many keys", kr->conf->path);
+	if ((k = calloc(1, sizeof(*k))) == NULL || (k->b = calloc(n + 1, sizeof(*k->b))) == NULL)
 		goto oom;
 	for (l = sec->first; l < sec->first + sec->nlines; l++)
-		for (m = 0; m < kr->lines[l].f->nlk; m++)
+		for (m = 0; file_ready(kr->lines[l].f) == 1 && m < kr->lines[l].f->nlk; m++)
 			fill_binding(kr, i, &kr->lines[l], &kr->lines[l].f->lk[m], &k->b[k->n++],
 			    &last_ki, &last_other);
 	k->nslots = 16;
@@ -290,7 +383,9 @@ ts_keyring_peek(
 	for (l = kr->sec[issuer_idx].first; l < end; l++) {
 		const kr_line *kl = &kr->lines[l];
 
-		for (m = 0; m < kl->f->nlk; m++) {
+		/* a file not parsed yet is parsed here: an alert about a key
+		 * another issuer owns must not depend on that issuer's traffic */
+		for (m = 0; file_ready(kl->f) == 1 && m < kl->f->nlk; m++) {
 			const ts_loaded_key *lk = &kl->f->lk[m];
 
 			if (lk->kid == NULL || strlen(lk->kid) != kid_len ||
@@ -347,15 +442,105 @@ ts_keyring_sections_made(const ts_keyring *kr)
 }
 
 int
+ts_keyring_section_failed(const ts_keyring *kr, size_t i, ts_err *e, int *first)
+{
+	size_t l;
+
+	*first = 0;
+	if (i >= kr->niss)
+		return 0;
+	for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++) {
+		kr_file *f = (kr_file *)(uintptr_t)kr->lines[l].f; /* its report flag */
+
+		if (atomic_load_explicit(&f->state, memory_order_acquire) != KF_FAILED)
+			continue;
+		*first = !atomic_exchange(&f->reported, 1);
+		line_failed(kr, i, l, e);
+		return 1;
+	}
+	return 0;
+}
+
+int
+ts_keyring_first_use_pending(const ts_keyring *kr, size_t i)
+{
+	size_t l;
+
+	for (l = kr->sec[i].first; i < kr->niss && l < kr->sec[i].first + kr->sec[i].nlines; l++)
+		if (atomic_load_explicit(&kr->lines[l].f->warn_pending, memory_order_relaxed))
+			return 1;
+	return 0;
+}
+
+void
+ts_keyring_warn_first_use(const ts_keyring *kr, size_t i, time_t now,
+    void (*warn)(void *, const ts_binding *), void *arg)
+{
+	const char *last_ki = NULL;
+	int last_other = 0;
+	size_t l, m;
+
+	for (l = kr->sec[i].first; i < kr->niss && l < kr->sec[i].first + kr->sec[i].nlines; l++) {
+		kr_file *f = (kr_file *)(uintptr_t)kr->lines[l].f; /* its warn flag */
+
+		if (!file_parsed(f) || !atomic_exchange(&f->warn_pending, 0))
+			continue;
+		for (m = 0; m < f->nlk; m++) {
+			ts_binding b;
+
+			if (!f->lk[m].has_not_after || !ends_soon(f->lk[m].not_after, now))
+				continue;
+			fill_binding(kr, i, &kr->lines[l], &f->lk[m], &b, &last_ki, &last_other);
+			if (expiring(&b, now))
+				warn(arg, &b);
+		}
+	}
+}
+
+int
 ts_keyring_section_made(const ts_keyring *kr, size_t i)
 {
 	return i < kr->niss && atomic_load_explicit(&kr->sec[i].keys, memory_order_acquire) != NULL;
 }
 
+/* K15: every file parsed, and the bindings counted per section, for the
+ * callers that walk the whole keyring (ts_keyring_get); 0 when memory ran
+ * out. A file that failed its parse counts no binding. */
+static int
+complete(const ts_keyring *ckr)
+{
+	/* counting what the files hold is not a visible change of the keyring */
+	ts_keyring *kr = (ts_keyring *)(uintptr_t)ckr;
+	size_t i, l, n = 0;
+	int ok = 1, ready;
+
+	if (atomic_load_explicit(&kr->complete, memory_order_acquire))
+		return 1;
+	pthread_mutex_lock(&kr->lock);
+	if (!atomic_load_explicit(&kr->complete, memory_order_relaxed)) {
+		for (i = 0; i < kr->niss && ok; i++) {
+			kr->iss_start[i] = n;
+			for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++) {
+				if ((ready = file_ready(kr->lines[l].f)) < 0)
+					ok = 0;
+				else if (ready)
+					n += kr->lines[l].f->nlk;
+			}
+		}
+		if (ok) {
+			kr->iss_start[kr->niss] = n;
+			kr->n = n;
+			atomic_store_explicit(&kr->complete, 1, memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&kr->lock);
+	return ok;
+}
+
 size_t
 ts_keyring_count(const ts_keyring *kr)
 {
-	return kr->n;
+	return complete(kr) ? kr->n : 0;
 }
 
 const ts_binding *
@@ -364,7 +549,7 @@ ts_keyring_get(const ts_keyring *kr, size_t i)
 	const kr_keys *k;
 	size_t lo = 0, hi = kr->niss;
 
-	if (i >= kr->n)
+	if (!complete(kr) || i >= kr->n)
 		return NULL;
 	/* the section whose run holds i: the last one starting at or before it
 	 * that is not empty */
@@ -399,9 +584,11 @@ ts_keyring_each_expiring(
 			continue;
 		}
 		/* not made yet: the windows are the file's, and only a key
-		 * about to end gets a binding of its own, for the warning */
+		 * about to end gets a binding of its own, for the warning; a
+		 * file not parsed yet is warned about at its first use
+		 * (ts_keyring_warn_first_use) */
 		for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++)
-			for (m = 0; m < kr->lines[l].f->nlk; m++) {
+			for (m = 0; file_parsed(kr->lines[l].f) && m < kr->lines[l].f->nlk; m++) {
 				const ts_loaded_key *lk = &kr->lines[l].f->lk[m];
 				ts_binding b;
 
@@ -450,6 +637,8 @@ file_unref(kr_file *f)
 	if (f == NULL || atomic_fetch_sub(&f->refs, 1) != 1)
 		return;
 	ts_loaded_keys_free(f->lk, f->nlk);
+	ts_kept_release(f->chunk);
+	free(f->err);
 	free(f->spec.path);
 	free(f->spec.kid);
 	free(f);
@@ -462,6 +651,7 @@ ts_keyring_free(ts_keyring *kr)
 
 	if (kr == NULL)
 		return;
+	ts_kept_done(&kr->fill); /* a load that failed */
 	for (i = 0; i < kr->nfiles && !kr->borrowed; i++)
 		file_unref(kr->files[i]);
 	for (i = 0; i < kr->niss && kr->sec != NULL; i++)
@@ -716,10 +906,25 @@ reuse_file(const ts_keyring *prev, const seen_index *seen, const ts_keyspec *ks,
 	return f;
 }
 
-/* A new file record for key line ks, read and parsed. */
+/* Where a deferred file's bytes go (ts_read_file_with). */
+struct kept_get {
+	ts_kept_fill *fill;
+	ts_kept_chunk **chunk;
+};
+
+static char *
+kept_get(void *arg, size_t size)
+{
+	struct kept_get *g = arg;
+
+	return ts_kept_alloc(g->fill, size, g->chunk);
+}
+
+/* A new file record for key line ks, read, and parsed unless defer says
+ * the parse waits for the file's first use (K15). */
 static ts_reason
 parse_file(const ts_conf *c, const ts_issuer_conf *is, const ts_keyspec *ks, unsigned flags,
-    ts_filelist *files, kr_file **out, ts_err *e)
+    ts_kept_fill *defer, ts_filelist *files, kr_file **out, ts_err *e)
 {
 	unsigned hmac = (1u << TS_ALG_HS256) | (1u << TS_ALG_HS384) | (1u << TS_ALG_HS512);
 	kr_file *f = calloc(1, sizeof(*f));
@@ -745,19 +950,35 @@ parse_file(const ts_conf *c, const ts_issuer_conf *is, const ts_keyspec *ks, uns
 	/* K8: a file of an issuer that allows only HMAC can hold only
 	 * secrets: refused at open unless 0600, before a byte of it is
 	 * parsed */
-	r = ts_read_file(ks->path, KEYFILE_MAX_SIZE,
-	    (is->algorithms & ~hmac) == 0 ? TS_FILE_SECRET : 0, &buf, &len, &f->id, &ke);
+	if (defer != NULL) {
+		/* public keys only (file_for): kept as read, not wiped */
+		struct kept_get g = { defer, &f->chunk };
+
+		r = ts_read_file_with(
+		    ks->path, KEYFILE_MAX_SIZE, 0, kept_get, &g, &buf, &len, &f->id, &ke);
+	} else {
+		r = ts_read_file(ks->path, KEYFILE_MAX_SIZE,
+		    (is->algorithms & ~hmac) == 0 ? TS_FILE_SECRET : 0, &buf, &len, &f->id, &ke);
+	}
 	if (r != TS_OK)
 		ts_file_id_of(ks->path, &f->id);
 	if (ts_filelist_add(files, ks->path, &f->id) != 0) {
-		ts_freezero(buf, len);
+		if (defer == NULL) /* else in f's chunk */
+			ts_freezero(buf, len);
 		file_unref(f);
 		return TS_R_INTERNAL;
+	}
+	if (r == TS_OK && defer != NULL) {
+		f->buf = buf; /* the file's own until its first use */
+		f->len = len;
+		*out = f;
+		return TS_OK;
 	}
 	if (r == TS_OK) {
 		parsed = 1;
 		r = ts_keyfile_parse(buf, len, ks, is->algorithms, flags, &f->lk, &f->nlk, &ke);
 		ts_freezero(buf, len);
+		atomic_init(&f->state, KF_PARSED);
 	}
 	if (r != TS_OK) {
 		file_unref(f);
@@ -773,15 +994,22 @@ parse_file(const ts_conf *c, const ts_issuer_conf *is, const ts_keyspec *ks, uns
 /* The parsed file for key line ks of section is: this keyring's, when an
  * earlier line named it alike; else prev's, when unchanged; else read and
  * parsed now. A read or parse error is returned as "conf:line: [issuer]
- * path: message". */
+ * path: message".
+ * K15: a process's first load (no prev) only reads a file of public keys
+ * and parses it at first use; a reload parses what it reads at once, so
+ * that a broken file fails the reload and the last good state stands
+ * (K11). A file that may hold secrets is parsed at once: whether a
+ * section mixes them with public keys, and the secret file's mode, are
+ * load checks (K7, K8). */
 static ts_reason
 file_for(ts_keyring *kr, const ts_keyring *prev, const seen_index *seen, const ts_conf *c,
     const ts_issuer_conf *is, const ts_keyspec *ks, ts_filelist *files, const kr_file **out,
     ts_err *e)
 {
 	unsigned hmac = (1u << TS_ALG_HS256) | (1u << TS_ALG_HS384) | (1u << TS_ALG_HS512);
-	unsigned flags = ((is->algorithms & hmac) ? TS_JWK_ALLOW_SECRET : 0) |
-	    (atomic_load(&lazy_keys) ? TS_JWK_LAZY : 0);
+	int lazy = atomic_load(&lazy_keys);
+	unsigned flags =
+	    ((is->algorithms & hmac) ? TS_JWK_ALLOW_SECRET : 0) | (lazy ? TS_JWK_LAZY : 0);
 	size_t slot = 0;
 	kr_file *f;
 	ts_reason r;
@@ -793,7 +1021,9 @@ file_for(ts_keyring *kr, const ts_keyring *prev, const seen_index *seen, const t
 			file_unref(f);
 			return TS_R_INTERNAL;
 		}
-	} else if ((r = parse_file(c, is, ks, flags, files, &f, e)) != TS_OK) {
+	} else if ((r = parse_file(c, is, ks, flags,
+	                lazy && prev == NULL && !(flags & TS_JWK_ALLOW_SECRET) ? &kr->fill : NULL,
+	                files, &f, e)) != TS_OK) {
 		return r;
 	}
 	kr->files[kr->nfiles++] = f;
@@ -814,8 +1044,9 @@ bind_line(ts_keyring *kr, const ts_keyring *prev, const seen_index *seen, const 
 
 	if ((r = file_for(kr, prev, seen, c, is, ks, files, &f, e)) != TS_OK)
 		return r;
-	/* one file holds secrets or public keys, never both (K7, keyfile.c) */
-	if (f->nlk > 0) {
+	/* one file holds secrets or public keys, never both (K7, keyfile.c);
+	 * a file whose parse waits holds no secret (file_for) */
+	if (file_parsed(f) && f->nlk > 0) {
 		int is_sym = ts_key_is_secret(f->lk[0].key);
 
 		*sym |= is_sym;
@@ -833,11 +1064,8 @@ bind_line(ts_keyring *kr, const ts_keyring *prev, const seen_index *seen, const 
 		return ts_fail(e, TS_R_CONFIG_ERROR,
 		    "%s:%d: [issuer %s] mixes HMAC secrets with public keys", c->path, ks->line,
 		    is->name);
-	if (kr->n + f->nlk >= UINT32_MAX)
-		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: too many keys", c->path);
 	kr->lines[kr->nlines].f = f;
 	kr->lines[kr->nlines++].ks = ks;
-	kr->n += f->nlk;
 	return TS_OK;
 }
 
@@ -867,7 +1095,6 @@ ts_keyring_load(const ts_conf *c, const ts_keyring *prev, const ts_filelist *see
 	for (i = 0; i < c->nissuers; i++) {
 		int sym = 0, asym = 0;
 
-		kr->iss_start[i] = kr->n;
 		kr->sec[i].first = kr->nlines;
 		for (k = 0; k < c->issuers[i].nkeys; k++)
 			if ((r = bind_line(kr, prev, &sx, c, i, &c->issuers[i].keys[k], files, &sym,
@@ -875,7 +1102,6 @@ ts_keyring_load(const ts_conf *c, const ts_keyring *prev, const ts_filelist *see
 				goto out;
 		kr->sec[i].nlines = kr->nlines - kr->sec[i].first;
 	}
-	kr->iss_start[c->nissuers] = kr->n;
 	if (c->revoked_keys != NULL &&
 	    (r = apply_revoked(kr, c->revoked_keys, files, &nrev, &unreadable, e)) != TS_OK)
 		goto out;
@@ -887,10 +1113,19 @@ ts_keyring_load(const ts_conf *c, const ts_keyring *prev, const ts_filelist *see
 
 		if (lazy && kr->sec[i].nlines < 2)
 			continue;
+		/* its files' parse is a load check too, as on a reload */
+		for (k = kr->sec[i].first; k < kr->sec[i].first + kr->sec[i].nlines; k++)
+			if ((r = line_failed(kr, i, k, e)) != TS_OK)
+				goto out;
 		if ((r = make_keys(kr, i, &made, e)) != TS_OK)
 			goto out;
 		atomic_store_explicit(&kr->sec[i].keys, made, memory_order_relaxed);
 	}
+	if (!lazy && !complete(kr)) {
+		r = TS_R_INTERNAL;
+		goto out;
+	}
+	ts_kept_done(&kr->fill);
 	*out = kr;
 	kr = NULL; /* transferred */
 	r = TS_OK;
@@ -1011,8 +1246,11 @@ ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const ts_conf_nam
 	if (kr == NULL)
 		goto out;
 	kr->borrowed = 1;
+	if (!complete(good))
+		goto out;
 	kr->n = good->n;
 	memcpy(kr->iss_start, good->iss_start, (good->niss + 1) * sizeof(size_t));
+	atomic_store_explicit(&kr->complete, 1, memory_order_relaxed);
 	/* a failed reload makes every section: it is rare, and what it takes
 	 * away must be known of every key */
 	for (i = 0; i < kr->niss; i++)

@@ -146,6 +146,20 @@ const ts_binding *ts_keyring_issuer_keys(const ts_keyring *kr, size_t issuer_idx
 void ts_keyring_each_expiring(
     const ts_keyring *kr, time_t now, void (*warn)(void *, const ts_binding *), void *arg);
 
+/* K15: 1 when a key file of section i failed the parse that waited for
+ * its first use (a process's first load reads key files and parses each
+ * when a section naming it is first used): e gets "conf:line: [issuer]
+ * path: message", and *first is 1 the first time that file's failure is
+ * asked about in this process (to log it once). 0 otherwise. */
+int ts_keyring_section_failed(const ts_keyring *kr, size_t i, ts_err *e, int *first);
+/* K5, K15: whether a file of section i was parsed at its first use and
+ * its keys not yet warned about (cheap: for every decision); then
+ * ts_keyring_warn_first_use calls warn as ts_keyring_each_expiring does,
+ * for those files' keys, once per file. */
+int ts_keyring_first_use_pending(const ts_keyring *kr, size_t i);
+void ts_keyring_warn_first_use(const ts_keyring *kr, size_t i, time_t now,
+    void (*warn)(void *, const ts_binding *), void *arg);
+
 /* K15: how many sections have their bindings made, and whether section i
  * has (tests, the bench); neither makes one. */
 size_t ts_keyring_sections_made(const ts_keyring *kr);

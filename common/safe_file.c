@@ -325,9 +325,23 @@ open_failed(const char *path, int err, const where *w, ts_err *e)
 	    strerror(err), (long)geteuid(), (long)st.st_uid, (unsigned)(st.st_mode & 07777));
 }
 
+static char *
+with_malloc(void *arg, size_t size)
+{
+	(void)arg;
+	return malloc(size);
+}
+
 ts_reason
 ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size_t *len,
     ts_file_id *id, ts_err *e)
+{
+	return ts_read_file_with(path, max_size, flags, with_malloc, NULL, buf, len, id, e);
+}
+
+ts_reason
+ts_read_file_with(const char *path, size_t max_size, unsigned flags, char *(*get)(void *, size_t),
+    void *arg, char **buf, size_t *len, ts_file_id *id, ts_err *e)
 {
 	struct stat st;
 	char *b = NULL;
@@ -367,7 +381,7 @@ ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size
 		ts_fail(e, r, "%s: larger than %zu bytes", path, max_size);
 		goto out;
 	}
-	if ((b = malloc((size_t)st.st_size + 1)) == NULL) {
+	if ((b = get(arg, (size_t)st.st_size + 1)) == NULL) {
 		r = ts_fail(e, TS_R_INTERNAL, "%s: out of memory", path);
 		goto out;
 	}
@@ -391,7 +405,8 @@ ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size
 		id_from_stat(&st, id);
 	r = TS_OK;
 out:
-	if (b != NULL)
+	/* a buffer of the caller's getter is the caller's to drop */
+	if (b != NULL && get == with_malloc)
 		ts_freezero(b, (size_t)st.st_size + 1);
 	close(fd);
 	return r;

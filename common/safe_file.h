@@ -43,6 +43,11 @@ typedef struct ts_file_id {
  * the identity of the file actually read (from fstat). */
 ts_reason ts_read_file(const char *path, size_t max_size, unsigned flags, char **buf, size_t *len,
     ts_file_id *id, ts_err *e);
+/* The same into a buffer from get(arg, size) (the file's size + 1) instead
+ * of malloc; NULL from get fails as out of memory. On a later failure the
+ * buffer is left as it is, for the getter's owner to drop. */
+ts_reason ts_read_file_with(const char *path, size_t max_size, unsigned flags,
+    char *(*get)(void *, size_t), void *arg, char **buf, size_t *len, ts_file_id *id, ts_err *e);
 
 /* 1 when path cannot be reached at all (missing, a directory on the way
  * missing or not searchable, permission denied): a process that chrooted or

@@ -225,6 +225,7 @@ phase_key_lookup(ts_check *c)
 {
 	size_t idx = (size_t)(c->is - c->conf->issuers), nusable = 0;
 	ts_reason r = TS_OK;
+	int first = 0;
 
 	if (c->kid != NULL) {
 		c->b = ts_keyring_find(c->kr, idx, c->kid, c->kid_len);
@@ -238,6 +239,16 @@ phase_key_lookup(ts_check *c)
 			    "token has no kid and issuer %s has %zu usable keys (needs exactly 1)",
 			    c->is->name, nusable);
 	}
+	/* K15: a key file parsed at this first use that fails refuses its
+	 * section's tokens as its failure at load would have, logged once */
+	if (r != TS_OK && ts_keyring_section_failed(c->kr, idx, c->e, &first)) {
+		r = TS_R_CONFIG_ERROR;
+		if (first && c->ctx->log != NULL)
+			c->ctx->log(c->ctx->log_arg, LOG_ERR, c->e->msg);
+	}
+	/* K5: the keys of a file parsed at this first use, warned about now */
+	if (ts_keyring_first_use_pending(c->kr, idx))
+		ts_ctx_warn_first_use(c->ctx, c->conf, c->kr, idx);
 	/* the (issuer, kid) pair looked for, whatever the outcome */
 	explain(c, "looked up (issuer %s, kid %s)%s%s", c->is->name,
 	    c->kid ? c->res->kid : "(none)", c->b != NULL ? " -> key " : ": ",
