@@ -61,6 +61,10 @@ typedef struct kr_line {
 typedef struct kr_keys {
 	ts_binding *b;
 	size_t n;
+	/* the first key line whose file failed its deferred parse, or NULL
+	 * (a failed reload's copy keeps the good keyring's, which outlives
+	 * it) */
+	const struct kr_line *failed;
 	/* open addressing over the bindings with a kid: index + 1 */
 	uint32_t *slots;
 	size_t nslots;
@@ -163,12 +167,11 @@ file_ready(const kr_file *cf)
 	return st == KF_UNPARSED ? -1 : st == KF_PARSED;
 }
 
-/* K15: TS_OK when the file of key line l, of section i, parses (parsing
+/* K15: TS_OK when the file of key line kl, of section i, parses (parsing
  * it now if it waited); else the parse's error, located as a load's. */
 static ts_reason
-line_failed(const ts_keyring *kr, size_t i, size_t l, ts_err *e)
+line_failed(const ts_keyring *kr, size_t i, const kr_line *kl, ts_err *e)
 {
-	const kr_line *kl = &kr->lines[l];
 	int ready = file_ready(kl->f);
 
 	if (ready < 0)
@@ -176,7 +179,8 @@ line_failed(const ts_keyring *kr, size_t i, size_t l, ts_err *e)
 	if (ready)
 		return TS_OK;
 	return ts_fail(e, TS_R_CONFIG_ERROR, "%s:%d: [issuer %s] %s: %s", kr->conf->path,
-	    kl->ks->line, kr->conf->issuers[i].name, kl->ks->path, kl->f->err != NULL ? kl->f->err : "out of memory");
+	    kl->ks->line, kr->conf->issuers[i].name, kl->ks->path,
+	    kl->f->err != NULL ? kl->f->err : "out of memory");
 }
 
 /* Whether f's keys may be read, parsing nothing. */
@@ -232,6 +236,7 @@ make_keys(const ts_keyring *kr, size_t i, kr_keys **out, ts_err *e)
 	const kr_section *sec = &kr->sec[i];
 	size_t n = 0, l, m, j, mask;
 	kr_keys *k = NULL;
+	const kr_line *failed = NULL;
 	const char *last_ki = NULL;
 	int last_other = 0, ready;
 
@@ -240,11 +245,14 @@ make_keys(const ts_keyring *kr, size_t i, kr_keys **out, ts_err *e)
 		if ((ready = file_ready(kr->lines[l].f)) < 0)
 			goto oom;
 		n += ready ? kr->lines[l].f->nlk : 0;
+		if (!ready && failed == NULL)
+			failed = &kr->lines[l];
 	}
 	if (n >= UINT32_MAX)
 		return ts_fail(e, TS_R_CONFIG_ERROR, "%s: too many keys", kr->conf->path);
 	if ((k = calloc(1, sizeof(*k))) == NULL || (k->b = calloc(n + 1, sizeof(*k->b))) == NULL)
 		goto oom;
+	k->failed = failed;
 	for (l = sec->first; l < sec->first + sec->nlines; l++)
 		for (m = 0; file_ready(kr->lines[l].f) == 1 && m < kr->lines[l].f->nlk; m++)
 			fill_binding(kr, i, &kr->lines[l], &kr->lines[l].f->lk[m], &k->b[k->n++],
@@ -441,24 +449,32 @@ ts_keyring_sections_made(const ts_keyring *kr)
 	return n;
 }
 
+size_t
+ts_keyring_files_parsed(const ts_keyring *kr, size_t *total)
+{
+	size_t i, n = 0;
+
+	*total = kr->nfiles;
+	for (i = 0; i < kr->nfiles; i++)
+		n += atomic_load_explicit(&kr->files[i]->state, memory_order_acquire) != KF_UNPARSED;
+	return n;
+}
+
 int
 ts_keyring_section_failed(const ts_keyring *kr, size_t i, ts_err *e, int *first)
 {
-	size_t l;
+	const kr_keys *k;
+	kr_file *f;
 
 	*first = 0;
-	if (i >= kr->niss)
+	if (i >= kr->niss ||
+	    (k = atomic_load_explicit(&kr->sec[i].keys, memory_order_acquire)) == NULL ||
+	    k->failed == NULL)
 		return 0;
-	for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++) {
-		kr_file *f = (kr_file *)(uintptr_t)kr->lines[l].f; /* its report flag */
-
-		if (atomic_load_explicit(&f->state, memory_order_acquire) != KF_FAILED)
-			continue;
-		*first = !atomic_exchange(&f->reported, 1);
-		line_failed(kr, i, l, e);
-		return 1;
-	}
-	return 0;
+	f = (kr_file *)(uintptr_t)k->failed->f; /* its report flag */
+	*first = !atomic_exchange(&f->reported, 1);
+	line_failed(kr, i, k->failed, e);
+	return 1;
 }
 
 int
@@ -577,6 +593,11 @@ ts_keyring_each_expiring(
 		const char *last_ki = NULL;
 		int last_other = 0;
 
+		/* what this warns about is not warned about again at a first
+		 * use (a file an earlier state parsed there) */
+		for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++)
+			if (file_parsed(kr->lines[l].f))
+				atomic_store(&((kr_file *)(uintptr_t)kr->lines[l].f)->warn_pending, 0);
 		if (k != NULL) {
 			for (m = 0; m < k->n; m++)
 				if (expiring(&k->b[m], now))
@@ -1115,7 +1136,7 @@ ts_keyring_load(const ts_conf *c, const ts_keyring *prev, const ts_filelist *see
 			continue;
 		/* its files' parse is a load check too, as on a reload */
 		for (k = kr->sec[i].first; k < kr->sec[i].first + kr->sec[i].nlines; k++)
-			if ((r = line_failed(kr, i, k, e)) != TS_OK)
+			if ((r = line_failed(kr, i, &kr->lines[k], e)) != TS_OK)
 				goto out;
 		if ((r = make_keys(kr, i, &made, e)) != TS_OK)
 			goto out;
@@ -1218,6 +1239,7 @@ copy_section(ts_keyring *kr, const ts_keyring *good, size_t i)
 	if (gk == NULL || (k = calloc(1, sizeof(*k))) == NULL)
 		return TS_R_INTERNAL;
 	k->n = gk->n;
+	k->failed = gk->failed;
 	k->nslots = gk->nslots;
 	if ((k->b = calloc(gk->n + 1, sizeof(*k->b))) == NULL ||
 	    (k->slots = calloc(gk->nslots + 1, sizeof(*k->slots))) == NULL) {

@@ -163,6 +163,9 @@ void ts_keyring_warn_first_use(const ts_keyring *kr, size_t i, time_t now,
 /* K15: how many sections have their bindings made, and whether section i
  * has (tests, the bench); neither makes one. */
 size_t ts_keyring_sections_made(const ts_keyring *kr);
+/* K15: how many of its *total key files have had their parse (whether it
+ * succeeded or not), parsing none (tests, the bench). */
+size_t ts_keyring_files_parsed(const ts_keyring *kr, size_t *total);
 int ts_keyring_section_made(const ts_keyring *kr, size_t i);
 
 /* All bindings, grouped by issuer in config order. ts_keyring_get makes

@@ -489,8 +489,9 @@ write_shared_conf(const char *copy_window)
 	env_write(dir, "tokenscope.conf", text, 0644);
 }
 
+/* keys/<key>.jwk without kid and alg, as file (the key lines name them). */
 static void
-write_shared_jwk(const char *key)
+write_jwk(const char *key, const char *file)
 {
 	char rel[64], *text;
 	json_t *j;
@@ -501,9 +502,15 @@ write_shared_jwk(const char *key)
 	json_object_del(j, "kid");
 	json_object_del(j, "alg");
 	text = json_dumps(j, JSON_COMPACT);
-	env_write(dir, "shared.jwk", text, 0644);
+	env_write(dir, file, text, 0644);
 	free(text);
 	json_decref(j);
+}
+
+static void
+write_shared_jwk(const char *key)
+{
+	write_jwk(key, "shared.jwk");
 }
 
 static void
@@ -588,6 +595,86 @@ test_shared_file(void)
 	ts_ctx_free(ctx);
 }
 
+static void
+view_parsed(void *arg, const ts_conf *c, const ts_keyring *kr)
+{
+	size_t *v = arg;
+
+	(void)c;
+	v[0] = ts_keyring_files_parsed(kr, &v[1]);
+}
+
+/* corp and copy, each naming a file of its own. */
+static void
+write_two_files_conf(void)
+{
+	env_write(dir, "tokenscope.conf",
+	    "[global]\nreload_interval = 0\n"
+	    "[issuer corp]\nissuer = https://sso.example.com/realms/corp\nalgorithms = ES256 "
+	    "RS256\nkey = a.jwk kid=corp-1\ntenant = corp-tenant\nclients = webmail\n"
+	    "username_claim = preferred_username\nusername_strip_domain = example.com\n"
+	    "[issuer copy]\nissuer = https://sso.example.com/realms/copy\nalgorithms = ES256 "
+	    "RS256\nkey = b.jwk kid=corp-1\n"
+	    "[service dovecot]\nissuers = corp copy\naudiences = imap.example.com\n"
+	    "required_scopes = mail.read\n",
+	    0644);
+}
+
+/* K15, K11: a process's first load reads each key file and parses it at
+ * the first use of a section naming it; a reload parses what it reads at
+ * once, so a broken file fails the reload, and the last good state decides
+ * with the bytes it read, even those of a file it never parsed. */
+static void
+test_files_parsed_at_first_use(void)
+{
+	char conf[4200];
+	size_t v[2] = { 99, 99 };
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_reason r;
+	int before;
+
+	write_jwk("p256", "a.jwk");
+	write_jwk("p256", "b.jwk");
+	write_two_files_conf();
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	if (!ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "K15_two_files_load (%s)",
+	        e.msg))
+		return;
+	ts_ctx_inspect(ctx, view_parsed, v);
+	ok(v[0] == 0 && v[1] == 2, "K15_no_key_file_parsed_at_a_first_load (%zu of %zu)", v[0],
+	    v[1]);
+
+	/* a.jwk changed: the reload parses it at once; b.jwk, unchanged and
+	 * never used, waits still */
+	write_jwk("rsa2048", "a.jwk");
+	ok(check(ctx, "good_corp_es256") != TS_OK, "K15_changed_file_reaches_the_decision");
+	ts_ctx_inspect(ctx, view_parsed, v);
+	ok(v[0] == 1 && v[1] == 2,
+	    "K15_a_reload_parses_the_file_it_reads_and_leaves_an_unchanged_unused_one_waiting "
+	    "(%zu of %zu)",
+	    v[0], v[1]);
+	ts_ctx_free(ctx);
+	ctx = NULL;
+
+	/* a first load again; a.jwk broken before any decision parsed it:
+	 * the reload the next decision starts parses it and fails, and the
+	 * state loaded first decides with the bytes it read, parsed only
+	 * now */
+	write_jwk("p256", "a.jwk");
+	if (!ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "K15_two_files_load_again (%s)",
+	        e.msg))
+		return;
+	before = errors_logged;
+	env_write(dir, "a.jwk", "{\"kty\": \"EC\", \"crv\": \"P-256\"", 0644);
+	r = check(ctx, "good_corp_es256");
+	ok(r == TS_OK && errors_logged > before,
+	    "K15_K11_failed_reload_decides_with_the_last_good_bytes_of_a_file_never_parsed "
+	    "(%d errors logged)",
+	    errors_logged - before);
+	ts_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -602,5 +689,6 @@ main(void)
 	test_root_owned();
 	test_sections_made_at_first_use();
 	test_shared_file();
+	test_files_parsed_at_first_use();
 	return tap_done();
 }
