@@ -586,6 +586,121 @@ test_lazy_failing_key(void)
 	free(jwk);
 }
 
+static int file_errors;
+
+static void
+count_file_errors(void *arg, int prio, const char *line)
+{
+	if (prio == 3 /* LOG_ERR */ && strstr(line, "bad.jwks: JWKS") != NULL)
+		file_errors++;
+	env_log(arg, prio, line);
+}
+
+#define CORP_POLICY                                                                                \
+	"tenant = corp-tenant\nclients = webmail\nusername_claim = preferred_username\n"            \
+	"username_strip_domain = example.com\n"
+#define OTHER "[issuer other]\nissuer = https://other.example.com\nalgorithms = ES256\n"
+
+/* K15: a key file broken at a process's first load. The load succeeds:
+ * the file waits for the first use of a section naming it. A decision of
+ * that section is then config_error with the message a load would give
+ * (file:line), logged once however many follow; a section naming a sound
+ * file decides as ever, in either order. */
+static void
+test_lazy_failing_file(void)
+{
+	char conf[4200];
+	ts_request req = env_req("case_good_corp_es256", "dovecot", "alice");
+	ts_result res;
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+	ts_reason r1, r2;
+
+	env_write(dir, "bad.jwks", "{\"keys\": 5}", 0644);
+	snprintf(conf, sizeof(conf), "%s",
+	    env_write(dir, "tokenscope.conf",
+	        HEAD "algorithms = ES256\nkey = bad.jwks\n" CORP_POLICY OTHER
+	             "key = p256.pub.pem kid=corp-1\n" SVC "required_scopes = mail.read\n",
+	        0644));
+	file_errors = 0;
+	ok(ts_ctx_new(conf, count_file_errors, NULL, &ctx, &e) == TS_OK,
+	    "K15_broken_key_file_loads_until_its_first_use (%s)", e.msg);
+	r1 = ts_validate(ctx, &req, &res);
+	ok(r1 == TS_R_CONFIG_ERROR && strstr(res.detail, "tokenscope.conf:6: [issuer corp]") &&
+	        strstr(res.detail, "bad.jwks: JWKS \"keys\" is not a non-empty array"),
+	    "K15_broken_key_file_refuses_its_section_as_config_error_at_file_line (%s)",
+	    res.detail);
+	r2 = ts_validate(ctx, &req, &res);
+	ok(r2 == TS_R_CONFIG_ERROR && file_errors == 1,
+	    "K15_broken_key_file_logged_once (%d)", file_errors);
+	ts_ctx_free(ctx);
+	ctx = NULL;
+
+	snprintf(conf, sizeof(conf), "%s",
+	    env_write(dir, "tokenscope.conf",
+	        HEAD "algorithms = ES256\nkey = p256.pub.pem kid=corp-1\n" CORP_POLICY OTHER
+	             "key = bad.jwks\n" SVC "required_scopes = mail.read\n",
+	        0644));
+	file_errors = 0;
+	ok(ts_ctx_new(conf, count_file_errors, NULL, &ctx, &e) == TS_OK &&
+	        ts_validate(ctx, &req, &res) == TS_OK && file_errors == 0,
+	    "K15_broken_key_file_of_another_section_leaves_this_one_deciding (%s)", res.detail);
+	ts_ctx_free(ctx);
+}
+
+static int expiry_warnings;
+
+static void
+count_expiry(void *arg, int prio, const char *line)
+{
+	if (prio == 4 /* LOG_WARNING */ && strstr(line, "expires in") != NULL)
+		expiry_warnings++;
+	env_log(arg, prio, line);
+}
+
+/* K5, K15: a key about to end, in a file a first load did not parse, is
+ * warned about at the first use of its section, once; the admin command's
+ * full check warns at load. */
+static void
+test_expiry_warned_at_first_use(void)
+{
+	char conf[4200], text[1024], soon[32];
+	time_t t = time(NULL) + 2 * 86400;
+	struct tm tm;
+	ts_request req = env_req("case_good_corp_es256", "dovecot", "alice");
+	ts_result res;
+	ts_ctx *ctx = NULL;
+	int at_load, first, second;
+
+	gmtime_r(&t, &tm);
+	strftime(soon, sizeof(soon), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(text, sizeof(text),
+	    HEAD "algorithms = ES256\nkey = p256.pub.pem kid=corp-1 not_after=%s\n" CORP_POLICY SVC
+	         "required_scopes = mail.read\n",
+	    soon);
+	snprintf(conf, sizeof(conf), "%s", env_write(dir, "tokenscope.conf", text, 0644));
+	expiry_warnings = 0;
+	if (ts_ctx_new(conf, count_expiry, NULL, &ctx, NULL) != TS_OK)
+		tap_bail("expiring key config");
+	at_load = expiry_warnings;
+	ts_validate(ctx, &req, &res);
+	first = expiry_warnings;
+	ts_validate(ctx, &req, &res);
+	second = expiry_warnings;
+	ts_ctx_free(ctx);
+	ctx = NULL;
+	ok(at_load == 0 && first == 1 && second == 1,
+	    "K5_K15_key_in_a_file_parsed_at_first_use_warned_about_then_once (%d, %d, %d)",
+	    at_load, first, second);
+	expiry_warnings = 0;
+	ts_keyring_check_at_load(1);
+	if (ts_ctx_new(conf, count_expiry, NULL, &ctx, NULL) != TS_OK)
+		tap_bail("expiring key config");
+	ts_keyring_check_at_load(0);
+	ok(expiry_warnings == 1, "K5_full_check_warns_at_load (%d)", expiry_warnings);
+	ts_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -606,5 +721,7 @@ main(void)
 	test_long_paths();
 	test_wycheproof_key_sets();
 	test_lazy_failing_key();
+	test_lazy_failing_file();
+	test_expiry_warned_at_first_use();
 	return tap_done();
 }
