@@ -33,8 +33,8 @@ chunk_new(ts_kept_fill *fill, size_t need)
 		size = KEPT_MAX;
 	if (size < need + KEPT_HDR) /* a file larger than a chunk gets its own */
 		size = (need + KEPT_HDR + (size_t)page - 1) & ~((size_t)page - 1);
-	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
-	    0);
+	m = mmap(
+	    NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
 	c = m;

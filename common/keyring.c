@@ -456,7 +456,8 @@ ts_keyring_files_parsed(const ts_keyring *kr, size_t *total)
 
 	*total = kr->nfiles;
 	for (i = 0; i < kr->nfiles; i++)
-		n += atomic_load_explicit(&kr->files[i]->state, memory_order_acquire) != KF_UNPARSED;
+		n +=
+		    atomic_load_explicit(&kr->files[i]->state, memory_order_acquire) != KF_UNPARSED;
 	return n;
 }
 
@@ -489,8 +490,8 @@ ts_keyring_first_use_pending(const ts_keyring *kr, size_t i)
 }
 
 void
-ts_keyring_warn_first_use(const ts_keyring *kr, size_t i, time_t now,
-    void (*warn)(void *, const ts_binding *), void *arg)
+ts_keyring_warn_first_use(
+    const ts_keyring *kr, size_t i, time_t now, void (*warn)(void *, const ts_binding *), void *arg)
 {
 	const char *last_ki = NULL;
 	int last_other = 0;
@@ -597,7 +598,8 @@ ts_keyring_each_expiring(
 		 * use (a file an earlier state parsed there) */
 		for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++)
 			if (file_parsed(kr->lines[l].f))
-				atomic_store(&((kr_file *)(uintptr_t)kr->lines[l].f)->warn_pending, 0);
+				atomic_store(
+				    &((kr_file *)(uintptr_t)kr->lines[l].f)->warn_pending, 0);
 		if (k != NULL) {
 			for (m = 0; m < k->n; m++)
 				if (expiring(&k->b[m], now))

@@ -597,7 +597,7 @@ count_file_errors(void *arg, int prio, const char *line)
 }
 
 #define CORP_POLICY                                                                                \
-	"tenant = corp-tenant\nclients = webmail\nusername_claim = preferred_username\n"            \
+	"tenant = corp-tenant\nclients = webmail\nusername_claim = preferred_username\n"           \
 	"username_strip_domain = example.com\n"
 #define OTHER "[issuer other]\nissuer = https://other.example.com\nalgorithms = ES256\n"
 
@@ -631,8 +631,8 @@ test_lazy_failing_file(void)
 	    "K15_broken_key_file_refuses_its_section_as_config_error_at_file_line (%s)",
 	    res.detail);
 	r2 = ts_validate(ctx, &req, &res);
-	ok(r2 == TS_R_CONFIG_ERROR && file_errors == 1,
-	    "K15_broken_key_file_logged_once (%d)", file_errors);
+	ok(r2 == TS_R_CONFIG_ERROR && file_errors == 1, "K15_broken_key_file_logged_once (%d)",
+	    file_errors);
 	ts_ctx_free(ctx);
 	ctx = NULL;
 
@@ -690,8 +690,8 @@ test_expiry_warned_at_first_use(void)
 	ts_ctx_free(ctx);
 	ctx = NULL;
 	ok(at_load == 0 && first == 1 && second == 1,
-	    "K5_K15_key_in_a_file_parsed_at_first_use_warned_about_then_once (%d, %d, %d)",
-	    at_load, first, second);
+	    "K5_K15_key_in_a_file_parsed_at_first_use_warned_about_then_once (%d, %d, %d)", at_load,
+	    first, second);
 	expiry_warnings = 0;
 	ts_keyring_check_at_load(1);
 	if (ts_ctx_new(conf, count_expiry, NULL, &ctx, NULL) != TS_OK)
