@@ -290,9 +290,11 @@ main(void)
 	req_b = env_req("stress_b", "dovecot", "alice");
 	req_c = env_req("stress_c", "dovecot", "alice");
 	(void)fx_thumbprint("rsa2048"); /* the fixtures are loaded before any fork or thread */
+	/* one key line: the first load leaves the file unparsed, so the two
+	 * threads race for its parse, the section and the key's set-up */
 	write_conf("key = a.jwk kid=a", "# none\n");
 	first_use_by_two_threads(
-	    "K15_section_and_key_first_used_by_two_threads_at_once_verify_for_both");
+	    "K15_file_section_and_key_first_used_by_two_threads_at_once_verify_for_both");
 	write_conf("key = a.jwk kid=a\nkey = b.pem kid=b alg=RS256", "# none\n");
 	first_use_by_two_threads("K15_key_first_used_by_two_threads_at_once_verifies_for_both");
 
