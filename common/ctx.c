@@ -118,6 +118,12 @@ ctx_log(ts_ctx *ctx, int prio, const char *fmt, ...)
 	ctx->log(ctx->log_arg, prio, line);
 }
 
+void
+ts_ctx_log_error(ts_ctx *ctx, const char *msg)
+{
+	ctx_log(ctx, LOG_ERR, "tokenscope: %s", msg);
+}
+
 /* True when any file differs from what was read last time. Every file is
  * examined, and what was found kept in ctx->seen_*, for the reload a
  * change starts (K15); with no room for it, the reload examines them

@@ -54,6 +54,9 @@ struct ts_ctx {
 /* The current state with a reference held (after a change check), or NULL. */
 ts_state *ts_ctx_acquire(ts_ctx *ctx);
 void ts_state_unref(ts_state *s);
+/* msg at LOG_ERR, prefixed and with control bytes replaced (M3): a key
+ * file's text reaches it. */
+void ts_ctx_log_error(ts_ctx *ctx, const char *msg);
 /* K5, K15: the expiry warnings for the key files of section idx that were
  * parsed at their first use (the load warned about the others). */
 void ts_ctx_warn_first_use(ts_ctx *ctx, const ts_conf *conf, const ts_keyring *kr, size_t idx);

@@ -37,6 +37,7 @@ chunk_new(ts_kept_fill *fill, size_t need)
 	    NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
+	(void)madvise(m, size, MADV_DONTDUMP); /* best effort: M4 */
 	c = m;
 	atomic_init(&c->refs, 1); /* the load filling it */
 	c->size = size;

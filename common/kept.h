@@ -7,11 +7,12 @@
  * by one cost more than the rest of its load. A mapping made with
  * MAP_POPULATE gets its pages in one system call.
  *
- * A chunk is one anonymous private mapping; its header counts the files
- * whose bytes it holds, plus the load still filling it. The last release
- * unmaps it. The bytes are public keys only (a file that may hold an HMAC
- * secret is parsed at load), and the kernel zeroes returned pages, so
- * nothing is wiped here.
+ * A chunk is one anonymous private mapping, left out of core dumps; its
+ * header counts the files whose bytes it holds, plus the load still
+ * filling it. The last release unmaps it. The bytes should be public keys
+ * (a file that may hold an HMAC secret is parsed at load), but a private
+ * member put there by mistake is what K7 refuses at the parse: keyring.c
+ * wipes each file's bytes when it drops them (M4).
  *
  * Owned by keyring.c; one ts_kept_fill per load, used by one thread.
  */

@@ -1,6 +1,7 @@
 /* keyring.c: the scoped keyring (see keyring.h). */
 #include "config.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -39,7 +40,8 @@ typedef struct kr_file {
 	char *buf; /* KF_UNPARSED: the bytes read at load, in chunk */
 	size_t len;
 	ts_kept_chunk *chunk;
-	char *err; /* KF_FAILED: the parser's message (no location) */
+	char *err; /* KF_FAILED: the parser's message (no location), or NULL */
+	int transient; /* KF_FAILED: the process's failure, not the file's */
 	atomic_int reported; /* KF_FAILED: logged in this process */
 	atomic_int warn_pending; /* parsed at first use: K5 not yet warned */
 } kr_file;
@@ -96,7 +98,8 @@ struct ts_keyring {
 	char **revoked;
 	size_t nrevoked;
 	pthread_mutex_t lock; /* one section made at a time */
-	int borrowed; /* keys, kids and key issuers belong to another keyring */
+	int borrowed; /* keys, kids, key issuers and key lines belong to
+	               * another keyring */
 	int revocations_unknown; /* K11: the revoked-key list is unreadable */
 };
 
@@ -128,11 +131,24 @@ revoked_has(const ts_keyring *kr, const char *thumbprint)
 	    bsearch(&thumbprint, kr->revoked, kr->nrevoked, sizeof(char *), cmp_str) != NULL;
 }
 
+/* K15: the bytes kept for f are dropped, wiped first: they should hold
+ * public keys only, but a file holding a private member by mistake is
+ * exactly what K7 refuses (M4). */
+static void
+drop_bytes(kr_file *f)
+{
+	if (f->buf != NULL)
+		OPENSSL_cleanse(f->buf, f->len);
+	ts_kept_release(f->chunk);
+	f->chunk = NULL;
+	f->buf = NULL;
+}
+
 /* K15: 1 when f's keys may be read, parsing the bytes kept at load if
  * this is their first use: once, whichever thread comes first. 0 when
- * the file failed its parse (f->err says why; it stays failed for as
- * long as the file is unchanged), -1 when memory ran out (tried again at
- * the next use). */
+ * the file failed its parse: f->err says why, and it stays failed for as
+ * long as the file is unchanged, unless the failure was the process's
+ * (memory, OpenSSL: f->transient), which the next reload tries again. */
 static int
 file_ready(const kr_file *cf)
 {
@@ -149,22 +165,19 @@ file_ready(const kr_file *cf)
 	if (st == KF_UNPARSED) {
 		r = ts_keyfile_parse(
 		    f->buf, f->len, &f->spec, f->allowed, f->flags, &f->lk, &f->nlk, &ke);
-		if (r != TS_R_INTERNAL) {
-			if (r == TS_OK) {
-				st = KF_PARSED;
-				atomic_store_explicit(&f->warn_pending, 1, memory_order_relaxed);
-			} else {
-				st = KF_FAILED;
-				f->err = strdup(ke.msg); /* NULL: reported as out of memory */
-			}
-			ts_kept_release(f->chunk); /* public keys only: no wipe */
-			f->chunk = NULL;
-			f->buf = NULL;
-			atomic_store_explicit(&f->state, st, memory_order_release);
+		if (r == TS_OK) {
+			st = KF_PARSED;
+			atomic_store_explicit(&f->warn_pending, 1, memory_order_relaxed);
+		} else {
+			st = KF_FAILED;
+			f->err = strdup(ke.msg);
+			f->transient = r == TS_R_INTERNAL || f->err == NULL;
 		}
+		drop_bytes(f);
+		atomic_store_explicit(&f->state, st, memory_order_release);
 	}
 	pthread_mutex_unlock(&parse_lock);
-	return st == KF_UNPARSED ? -1 : st == KF_PARSED;
+	return st == KF_PARSED;
 }
 
 /* K15: TS_OK when the file of key line kl, of section i, parses (parsing
@@ -172,15 +185,11 @@ file_ready(const kr_file *cf)
 static ts_reason
 line_failed(const ts_keyring *kr, size_t i, const kr_line *kl, ts_err *e)
 {
-	int ready = file_ready(kl->f);
-
-	if (ready < 0)
-		return ts_fail(e, TS_R_INTERNAL, "out of memory while parsing %s", kl->ks->path);
-	if (ready)
+	if (file_ready(kl->f))
 		return TS_OK;
-	return ts_fail(e, TS_R_CONFIG_ERROR, "%s:%d: [issuer %s] %s: %s", kr->conf->path,
-	    kl->ks->line, kr->conf->issuers[i].name, kl->ks->path,
-	    kl->f->err != NULL ? kl->f->err : "out of memory");
+	return ts_fail(e, kl->f->transient ? TS_R_INTERNAL : TS_R_CONFIG_ERROR,
+	    "%s:%d: [issuer %s] %s: %s", kr->conf->path, kl->ks->line, kr->conf->issuers[i].name,
+	    kl->ks->path, kl->f->err != NULL ? kl->f->err : "out of memory");
 }
 
 /* Whether f's keys may be read, parsing nothing. */
@@ -242,8 +251,7 @@ make_keys(const ts_keyring *kr, size_t i, kr_keys **out, ts_err *e)
 
 	*out = NULL;
 	for (l = sec->first; l < sec->first + sec->nlines; l++) {
-		if ((ready = file_ready(kr->lines[l].f)) < 0)
-			goto oom;
+		ready = file_ready(kr->lines[l].f);
 		n += ready ? kr->lines[l].f->nlk : 0;
 		if (!ready && failed == NULL)
 			failed = &kr->lines[l];
@@ -305,7 +313,8 @@ keys_of(const ts_keyring *ckr, size_t i)
 	pthread_mutex_lock(&kr->lock);
 	k = atomic_load_explicit(&kr->sec[i].keys, memory_order_relaxed);
 	/* no kid is twice in a section made lazily: one key line, and a key
-	 * file with a kid twice does not load */
+	 * file with a kid twice fails its parse (the section then has no
+	 * binding, and ts_keyring_section_failed says why) */
 	if (k == NULL && make_keys(kr, i, &k, &e) == TS_OK)
 		atomic_store_explicit(&kr->sec[i].keys, k, memory_order_release);
 	pthread_mutex_unlock(&kr->lock);
@@ -461,21 +470,25 @@ ts_keyring_files_parsed(const ts_keyring *kr, size_t *total)
 	return n;
 }
 
-int
+ts_reason
 ts_keyring_section_failed(const ts_keyring *kr, size_t i, ts_err *e, int *first)
 {
 	const kr_keys *k;
 	kr_file *f;
 
 	*first = 0;
-	if (i >= kr->niss ||
-	    (k = atomic_load_explicit(&kr->sec[i].keys, memory_order_acquire)) == NULL ||
-	    k->failed == NULL)
-		return 0;
+	if (i >= kr->niss)
+		return TS_OK;
+	if ((k = atomic_load_explicit(&kr->sec[i].keys, memory_order_acquire)) == NULL)
+		return ts_fail(e, TS_R_INTERNAL,
+		    "[issuer %s]: its keys could not be set up (out of "
+		    "memory)",
+		    kr->conf->issuers[i].name);
+	if (k->failed == NULL)
+		return TS_OK;
 	f = (kr_file *)(uintptr_t)k->failed->f; /* its report flag */
 	*first = !atomic_exchange(&f->reported, 1);
-	line_failed(kr, i, k->failed, e);
-	return 1;
+	return line_failed(kr, i, k->failed, e);
 }
 
 int
@@ -483,7 +496,9 @@ ts_keyring_first_use_pending(const ts_keyring *kr, size_t i)
 {
 	size_t l;
 
-	for (l = kr->sec[i].first; i < kr->niss && l < kr->sec[i].first + kr->sec[i].nlines; l++)
+	if (i >= kr->niss)
+		return 0;
+	for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++)
 		if (atomic_load_explicit(&kr->lines[l].f->warn_pending, memory_order_relaxed))
 			return 1;
 	return 0;
@@ -497,7 +512,9 @@ ts_keyring_warn_first_use(
 	int last_other = 0;
 	size_t l, m;
 
-	for (l = kr->sec[i].first; i < kr->niss && l < kr->sec[i].first + kr->sec[i].nlines; l++) {
+	if (i >= kr->niss)
+		return;
+	for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++) {
 		kr_file *f = (kr_file *)(uintptr_t)kr->lines[l].f; /* its warn flag */
 
 		if (!file_parsed(f) || !atomic_exchange(&f->warn_pending, 0))
@@ -521,43 +538,37 @@ ts_keyring_section_made(const ts_keyring *kr, size_t i)
 }
 
 /* K15: every file parsed, and the bindings counted per section, for the
- * callers that walk the whole keyring (ts_keyring_get); 0 when memory ran
- * out. A file that failed its parse counts no binding. */
-static int
+ * callers that walk the whole keyring (ts_keyring_get). A file that failed
+ * its parse counts no binding. */
+static void
 complete(const ts_keyring *ckr)
 {
 	/* counting what the files hold is not a visible change of the keyring */
 	ts_keyring *kr = (ts_keyring *)(uintptr_t)ckr;
 	size_t i, l, n = 0;
-	int ok = 1, ready;
 
 	if (atomic_load_explicit(&kr->complete, memory_order_acquire))
-		return 1;
+		return;
 	pthread_mutex_lock(&kr->lock);
 	if (!atomic_load_explicit(&kr->complete, memory_order_relaxed)) {
-		for (i = 0; i < kr->niss && ok; i++) {
+		for (i = 0; i < kr->niss; i++) {
 			kr->iss_start[i] = n;
-			for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++) {
-				if ((ready = file_ready(kr->lines[l].f)) < 0)
-					ok = 0;
-				else if (ready)
+			for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++)
+				if (file_ready(kr->lines[l].f))
 					n += kr->lines[l].f->nlk;
-			}
 		}
-		if (ok) {
-			kr->iss_start[kr->niss] = n;
-			kr->n = n;
-			atomic_store_explicit(&kr->complete, 1, memory_order_release);
-		}
+		kr->iss_start[kr->niss] = n;
+		kr->n = n;
+		atomic_store_explicit(&kr->complete, 1, memory_order_release);
 	}
 	pthread_mutex_unlock(&kr->lock);
-	return ok;
 }
 
 size_t
 ts_keyring_count(const ts_keyring *kr)
 {
-	return complete(kr) ? kr->n : 0;
+	complete(kr);
+	return kr->n;
 }
 
 const ts_binding *
@@ -566,7 +577,8 @@ ts_keyring_get(const ts_keyring *kr, size_t i)
 	const kr_keys *k;
 	size_t lo = 0, hi = kr->niss;
 
-	if (!complete(kr) || i >= kr->n)
+	complete(kr);
+	if (i >= kr->n)
 		return NULL;
 	/* the section whose run holds i: the last one starting at or before it
 	 * that is not empty */
@@ -660,7 +672,7 @@ file_unref(kr_file *f)
 	if (f == NULL || atomic_fetch_sub(&f->refs, 1) != 1)
 		return;
 	ts_loaded_keys_free(f->lk, f->nlk);
-	ts_kept_release(f->chunk);
+	drop_bytes(f);
 	free(f->err);
 	free(f->spec.path);
 	free(f->spec.kid);
@@ -684,7 +696,8 @@ ts_keyring_free(ts_keyring *kr)
 	free(kr->revoked);
 	free(kr->files);
 	free(kr->fslot);
-	free(kr->lines);
+	if (!kr->borrowed)
+		free(kr->lines);
 	free(kr->sec);
 	free(kr->iss_start);
 	pthread_mutex_destroy(&kr->lock);
@@ -919,7 +932,9 @@ reuse_file(const ts_keyring *prev, const seen_index *seen, const ts_keyspec *ks,
 	kr_file *f = prev != NULL ? find_file(prev, ks, allowed, flags, NULL) : NULL;
 	ts_file_id now;
 
-	if (f == NULL)
+	/* a parse the process failed (not the file) is tried again */
+	if (f == NULL ||
+	    (atomic_load_explicit(&f->state, memory_order_acquire) == KF_FAILED && f->transient))
 		return NULL;
 	if (!seen_lookup(seen, ks->path, &now))
 		ts_file_id_of(ks->path, &now);
@@ -974,7 +989,7 @@ parse_file(const ts_conf *c, const ts_issuer_conf *is, const ts_keyspec *ks, uns
 	 * secrets: refused at open unless 0600, before a byte of it is
 	 * parsed */
 	if (defer != NULL) {
-		/* public keys only (file_for): kept as read, not wiped */
+		/* kept as read until its first use; wiped then (drop_bytes) */
 		struct kept_get g = { defer, &f->chunk };
 
 		r = ts_read_file_with(
@@ -1144,10 +1159,8 @@ ts_keyring_load(const ts_conf *c, const ts_keyring *prev, const ts_filelist *see
 			goto out;
 		atomic_store_explicit(&kr->sec[i].keys, made, memory_order_relaxed);
 	}
-	if (!lazy && !complete(kr)) {
-		r = TS_R_INTERNAL;
-		goto out;
-	}
+	if (!lazy)
+		complete(kr);
 	ts_kept_done(&kr->fill);
 	*out = kr;
 	kr = NULL; /* transferred */
@@ -1270,8 +1283,15 @@ ts_keyring_take_away(const ts_keyring *good, const ts_conf *c, const ts_conf_nam
 	if (kr == NULL)
 		goto out;
 	kr->borrowed = 1;
-	if (!complete(good))
-		goto out;
+	/* good's key lines, so that a file parsed for this copy is warned
+	 * about at its section's first use here (K5) */
+	kr->lines = good->lines;
+	kr->nlines = good->nlines;
+	for (i = 0; i < kr->niss; i++) {
+		kr->sec[i].first = good->sec[i].first;
+		kr->sec[i].nlines = good->sec[i].nlines;
+	}
+	complete(good);
 	kr->n = good->n;
 	memcpy(kr->iss_start, good->iss_start, (good->niss + 1) * sizeof(size_t));
 	atomic_store_explicit(&kr->complete, 1, memory_order_relaxed);

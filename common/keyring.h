@@ -146,12 +146,15 @@ const ts_binding *ts_keyring_issuer_keys(const ts_keyring *kr, size_t issuer_idx
 void ts_keyring_each_expiring(
     const ts_keyring *kr, time_t now, void (*warn)(void *, const ts_binding *), void *arg);
 
-/* K15: 1 when a key file of section i failed the parse that waited for
- * its first use (a process's first load reads key files and parses each
- * when a section naming it is first used): e gets "conf:line: [issuer]
- * path: message", and *first is 1 the first time that file's failure is
- * asked about in this process (to log it once). 0 otherwise. */
-int ts_keyring_section_failed(const ts_keyring *kr, size_t i, ts_err *e, int *first);
+/* K15: after a lookup in section i found nothing, why, when the keyring
+ * rather than the token is the cause: TS_R_CONFIG_ERROR when a key file of
+ * the section failed the parse that waited for its first use (a process's
+ * first load reads key files and parses each when a section naming it is
+ * first used), e getting "conf:line: [issuer] path: message" and *first
+ * 1 the first time that file's failure is asked about in this process (to
+ * log it once); TS_R_INTERNAL when the parse or the section failed for
+ * want of memory or of OpenSSL; TS_OK otherwise. */
+ts_reason ts_keyring_section_failed(const ts_keyring *kr, size_t i, ts_err *e, int *first);
 /* K5, K15: whether a file of section i was parsed at its first use and
  * its keys not yet warned about (cheap: for every decision); then
  * ts_keyring_warn_first_use calls warn as ts_keyring_each_expiring does,

@@ -240,11 +240,15 @@ phase_key_lookup(ts_check *c)
 			    c->is->name, nusable);
 	}
 	/* K15: a key file parsed at this first use that fails refuses its
-	 * section's tokens as its failure at load would have, logged once */
-	if (r != TS_OK && ts_keyring_section_failed(c->kr, idx, c->e, &first)) {
-		r = TS_R_CONFIG_ERROR;
-		if (first && c->ctx->log != NULL)
-			c->ctx->log(c->ctx->log_arg, LOG_ERR, c->e->msg);
+	 * section's tokens as its failure at load would have, logged once; a
+	 * section the process could not set up says so, not "unknown key" */
+	if (r != TS_OK) {
+		ts_reason why = ts_keyring_section_failed(c->kr, idx, c->e, &first);
+
+		if (why != TS_OK)
+			r = why;
+		if (first)
+			ts_ctx_log_error(c->ctx, c->e->msg);
 	}
 	/* K5: the keys of a file parsed at this first use, warned about now */
 	if (ts_keyring_first_use_pending(c->kr, idx))
@@ -295,7 +299,7 @@ phase_signature(ts_check *c)
 	 * a key refused at load would have been; every decision on it says
 	 * config_error */
 	if (r == TS_R_CONFIG_ERROR && c->ctx->log != NULL && ts_key_failure_unreported(c->b->key))
-		c->ctx->log(c->ctx->log_arg, LOG_ERR, c->e->msg);
+		ts_ctx_log_error(c->ctx, c->e->msg);
 	if (r == TS_R_BAD_SIGNATURE && ts_jws_cut_length(c->req->token_len))
 		r = ts_fail(c->e, TS_R_TRUNCATED, "token cut at %zu bytes by the application",
 		    c->req->token_len);
