@@ -646,6 +646,22 @@ test_lazy_failing_file(void)
 	        ts_validate(ctx, &req, &res) == TS_OK && file_errors == 0,
 	    "K15_broken_key_file_of_another_section_leaves_this_one_deciding (%s)", res.detail);
 	ts_ctx_free(ctx);
+	ctx = NULL;
+
+	/* a token without kid looks for the section's one usable key: the
+	 * broken file is the answer there too, not "no usable key" */
+	req = env_req("case_K2_no_kid_issuer_with_one_key", "dovecot", "alice");
+	snprintf(conf, sizeof(conf), "%s",
+	    env_write(dir, "tokenscope.conf",
+	        "[global]\nreload_interval = 0\n[issuer legacy]\nissuer = "
+	        "https://legacy.example.net\nalgorithms = EdDSA\nkey = bad.jwks\ntoken_type = "
+	        "jwt\n[service dovecot]\nissuers = legacy\naudiences = imap.example.com\n",
+	        0644));
+	ok(ts_ctx_new(conf, count_file_errors, NULL, &ctx, &e) == TS_OK &&
+	        ts_validate(ctx, &req, &res) == TS_R_CONFIG_ERROR &&
+	        strstr(res.detail, "bad.jwks: JWKS") != NULL,
+	    "K15_broken_key_file_refuses_a_token_without_kid_as_config_error (%s)", res.detail);
+	ts_ctx_free(ctx);
 }
 
 static int expiry_warnings;

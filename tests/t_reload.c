@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fx.h"
@@ -15,11 +16,13 @@
 #include "tsenv.h"
 
 static const char *dir;
-static int errors_logged;
+static int errors_logged, expiry_warnings;
 
 static void
 count_log(void *arg, int prio, const char *line)
 {
+	if (prio == 4 /* LOG_WARNING */ && strstr(line, "expires in") != NULL)
+		expiry_warnings++;
 	/* LOG_ALERT (1) is M7's line for a token signed by a revoked key,
 	 * which these tests present on purpose: not a load error */
 	if (prio == 3 /* LOG_ERR */ || prio == 2 /* LOG_CRIT */)
@@ -604,20 +607,30 @@ view_parsed(void *arg, const ts_conf *c, const ts_keyring *kr)
 	v[0] = ts_keyring_files_parsed(kr, &v[1]);
 }
 
-/* corp and copy, each naming a file of its own. */
+/* corp and copy, each naming a file of its own; corp's key line ends
+ * with window. */
 static void
-write_two_files_conf(void)
+write_two_files_conf_window(const char *window)
 {
-	env_write(dir, "tokenscope.conf",
+	char text[1024];
+
+	snprintf(text, sizeof(text),
 	    "[global]\nreload_interval = 0\n"
 	    "[issuer corp]\nissuer = https://sso.example.com/realms/corp\nalgorithms = ES256 "
-	    "RS256\nkey = a.jwk kid=corp-1\ntenant = corp-tenant\nclients = webmail\n"
+	    "RS256\nkey = a.jwk kid=corp-1%s\ntenant = corp-tenant\nclients = webmail\n"
 	    "username_claim = preferred_username\nusername_strip_domain = example.com\n"
 	    "[issuer copy]\nissuer = https://sso.example.com/realms/copy\nalgorithms = ES256 "
 	    "RS256\nkey = b.jwk kid=corp-1\n"
 	    "[service dovecot]\nissuers = corp copy\naudiences = imap.example.com\n"
 	    "required_scopes = mail.read\n",
-	    0644);
+	    window);
+	env_write(dir, "tokenscope.conf", text, 0644);
+}
+
+static void
+write_two_files_conf(void)
+{
+	write_two_files_conf_window("");
 }
 
 /* K15, K11: a process's first load reads each key file and parses it at
@@ -632,6 +645,10 @@ test_files_parsed_at_first_use(void)
 	ts_ctx *ctx = NULL;
 	ts_err e = { "" };
 	ts_reason r;
+	shared_view sv;
+	char soon[48];
+	time_t t;
+	struct tm tm;
 	int before;
 
 	write_jwk("p256", "a.jwk");
@@ -648,8 +665,11 @@ test_files_parsed_at_first_use(void)
 	/* a.jwk changed: the reload parses it at once; b.jwk, unchanged and
 	 * never used, waits still */
 	write_jwk("rsa2048", "a.jwk");
-	ok(check(ctx, "good_corp_es256") != TS_OK, "K15_changed_file_reaches_the_decision");
-	ts_ctx_inspect(ctx, view_parsed, v);
+	r = check(ctx, "good_corp_es256");
+	ts_ctx_inspect(ctx, view_parsed, v); /* before view_shared makes both */
+	ts_ctx_inspect(ctx, view_shared, &sv);
+	ok(r != TS_OK && strcmp(sv.thumbprint[0], fx_thumbprint("rsa2048")) == 0,
+	    "K15_changed_file_reaches_the_decision (%s)", ts_reason_str(r));
 	ok(v[0] == 1 && v[1] == 2,
 	    "K15_a_reload_parses_the_file_it_reads_and_leaves_an_unchanged_unused_one_waiting "
 	    "(%zu of %zu)",
@@ -672,6 +692,26 @@ test_files_parsed_at_first_use(void)
 	    "K15_K11_failed_reload_decides_with_the_last_good_bytes_of_a_file_never_parsed "
 	    "(%d errors logged)",
 	    errors_logged - before);
+	ts_ctx_free(ctx);
+	ctx = NULL;
+
+	/* K5: a key about to end, in a file a first load did not parse and a
+	 * failed reload then parsed for its copy of the state: warned about
+	 * at its section's first use all the same */
+	t = time(NULL) + 2 * 86400;
+	gmtime_r(&t, &tm);
+	strftime(soon, sizeof(soon), " not_after=%Y-%m-%dT%H:%M:%SZ", &tm);
+	write_jwk("p256", "a.jwk");
+	write_two_files_conf_window(soon);
+	r = ts_ctx_new(conf, count_log, NULL, &ctx, &e);
+	if (!ok(r == TS_OK, "K5_expiring_two_files_load (%s)", e.msg))
+		return;
+	before = expiry_warnings;
+	env_write(dir, "b.jwk", "not a key file", 0644);
+	r = check(ctx, "good_corp_es256");
+	ok(expiry_warnings == before + 1,
+	    "K5_K15_first_use_after_a_failed_reload_warns_of_a_key_about_to_end (%d, %s)",
+	    expiry_warnings - before, ts_reason_str(r));
 	ts_ctx_free(ctx);
 }
 
