@@ -480,15 +480,35 @@ ts_keyring_section_failed(const ts_keyring *kr, size_t i, ts_err *e, int *first)
 	if (i >= kr->niss)
 		return TS_OK;
 	if ((k = atomic_load_explicit(&kr->sec[i].keys, memory_order_acquire)) == NULL)
-		return ts_fail(e, TS_R_INTERNAL,
-		    "[issuer %s]: its keys could not be set up (out of "
-		    "memory)",
+		return ts_fail(e, TS_R_INTERNAL, "[issuer %s]: its keys could not be set up",
 		    kr->conf->issuers[i].name);
 	if (k->failed == NULL)
 		return TS_OK;
 	f = (kr_file *)(uintptr_t)k->failed->f; /* its report flag */
 	*first = !atomic_exchange(&f->reported, 1);
 	return line_failed(kr, i, k->failed, e);
+}
+
+/* K5: warn(arg, b) for each key of line kl's file (parsed) that section i
+ * would bind and whose window ends soon; b is a temporary. */
+static void
+warn_file(const ts_keyring *kr, size_t i, const kr_line *kl, time_t now,
+    void (*warn)(void *, const ts_binding *), void *arg)
+{
+	const char *last_ki = NULL;
+	int last_other = 0;
+	size_t m;
+
+	for (m = 0; m < kl->f->nlk; m++) {
+		const ts_loaded_key *lk = &kl->f->lk[m];
+		ts_binding b;
+
+		if (!lk->has_not_after || !ends_soon(lk->not_after, now))
+			continue;
+		fill_binding(kr, i, kl, lk, &b, &last_ki, &last_other);
+		if (expiring(&b, now))
+			warn(arg, &b);
+	}
 }
 
 int
@@ -508,26 +528,15 @@ void
 ts_keyring_warn_first_use(
     const ts_keyring *kr, size_t i, time_t now, void (*warn)(void *, const ts_binding *), void *arg)
 {
-	const char *last_ki = NULL;
-	int last_other = 0;
-	size_t l, m;
+	size_t l;
 
 	if (i >= kr->niss)
 		return;
 	for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++) {
 		kr_file *f = (kr_file *)(uintptr_t)kr->lines[l].f; /* its warn flag */
 
-		if (!file_parsed(f) || !atomic_exchange(&f->warn_pending, 0))
-			continue;
-		for (m = 0; m < f->nlk; m++) {
-			ts_binding b;
-
-			if (!f->lk[m].has_not_after || !ends_soon(f->lk[m].not_after, now))
-				continue;
-			fill_binding(kr, i, &kr->lines[l], &f->lk[m], &b, &last_ki, &last_other);
-			if (expiring(&b, now))
-				warn(arg, &b);
-		}
+		if (file_parsed(f) && atomic_exchange(&f->warn_pending, 0))
+			warn_file(kr, i, &kr->lines[l], now, warn, arg);
 	}
 }
 
@@ -603,36 +612,24 @@ ts_keyring_each_expiring(
 
 	for (i = 0; i < kr->niss; i++) {
 		const kr_keys *k = atomic_load_explicit(&kr->sec[i].keys, memory_order_acquire);
-		const char *last_ki = NULL;
-		int last_other = 0;
 
-		/* what this warns about is not warned about again at a first
-		 * use (a file an earlier state parsed there) */
-		for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++)
-			if (file_parsed(kr->lines[l].f))
-				atomic_store(
-				    &((kr_file *)(uintptr_t)kr->lines[l].f)->warn_pending, 0);
-		if (k != NULL) {
-			for (m = 0; m < k->n; m++)
-				if (expiring(&k->b[m], now))
-					warn(arg, &k->b[m]);
-			continue;
+		for (m = 0; k != NULL && m < k->n; m++)
+			if (expiring(&k->b[m], now))
+				warn(arg, &k->b[m]);
+		for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++) {
+			kr_file *f = (kr_file *)(uintptr_t)kr->lines[l].f; /* its warn flag */
+
+			/* a file not parsed yet is warned about at its first use
+			 * (ts_keyring_warn_first_use); one parsed is warned about
+			 * here, and not again there */
+			if (!file_parsed(f))
+				continue;
+			atomic_store(&f->warn_pending, 0);
+			/* not made yet: the windows are the file's, and only a
+			 * key about to end gets a binding, for the warning */
+			if (k == NULL)
+				warn_file(kr, i, &kr->lines[l], now, warn, arg);
 		}
-		/* not made yet: the windows are the file's, and only a key
-		 * about to end gets a binding of its own, for the warning; a
-		 * file not parsed yet is warned about at its first use
-		 * (ts_keyring_warn_first_use) */
-		for (l = kr->sec[i].first; l < kr->sec[i].first + kr->sec[i].nlines; l++)
-			for (m = 0; file_parsed(kr->lines[l].f) && m < kr->lines[l].f->nlk; m++) {
-				const ts_loaded_key *lk = &kr->lines[l].f->lk[m];
-				ts_binding b;
-
-				if (!lk->has_not_after || !ends_soon(lk->not_after, now))
-					continue;
-				fill_binding(kr, i, &kr->lines[l], lk, &b, &last_ki, &last_other);
-				if (expiring(&b, now))
-					warn(arg, &b);
-			}
 	}
 }
 

@@ -524,14 +524,28 @@ test_long_paths(void)
 	    "unreadable_key_error_names_a_long_path_once (%s)", msg);
 }
 
-static int lazy_errors;
+/* Log lines of one priority holding one text, counted (count_from
+ * says which, and starts again from 0). */
+static struct {
+	int prio;
+	const char *needle;
+	int n;
+} counted;
 
 static void
-count_errors(void *arg, int prio, const char *line)
+count_log(void *arg, int prio, const char *line)
 {
-	if (prio == 3 /* LOG_ERR */ && strstr(line, "fails its checks") != NULL)
-		lazy_errors++;
+	if (counted.needle != NULL && prio == counted.prio && strstr(line, counted.needle) != NULL)
+		counted.n++;
 	env_log(arg, prio, line);
+}
+
+static void
+count_from(int prio, const char *needle)
+{
+	counted.prio = prio;
+	counted.needle = needle;
+	counted.n = 0;
 }
 
 /* K15: a JWK whose EC point is off its curve loads (its check waits for
@@ -565,15 +579,15 @@ test_lazy_failing_key(void)
 	memset(y, ' ', strlen("\"kid\": \"p256\","));
 	env_write(dir, "off-curve.jwk", jwk, 0644);
 	snprintf(conf, sizeof(conf), "%s", env_write(dir, "tokenscope.conf", text, 0644));
-	lazy_errors = 0;
-	ok(ts_ctx_new(conf, count_errors, NULL, &ctx, &e) == TS_OK, "K15_off_curve_jwk_loads (%s)",
+	count_from(3 /* LOG_ERR */, "fails its checks");
+	ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "K15_off_curve_jwk_loads (%s)",
 	    e.msg);
 	ok(ts_validate(ctx, &good, &res) == TS_OK, "K15_other_keys_verify (%s)", res.detail);
 	ok(ts_validate(ctx, &bad, &res) == TS_R_CONFIG_ERROR &&
 	        strstr(res.detail, "JWK EC point is not on curve P-256") != NULL,
 	    "K15_failing_key_refuses_as_config_error (%s)", res.detail);
-	ok(ts_validate(ctx, &bad, &res) == TS_R_CONFIG_ERROR && lazy_errors == 1,
-	    "K15_failing_key_logged_once (%d)", lazy_errors);
+	ok(ts_validate(ctx, &bad, &res) == TS_R_CONFIG_ERROR && counted.n == 1,
+	    "K15_failing_key_logged_once (%d)", counted.n);
 	ok(ts_validate(ctx, &good, &res) == TS_OK, "K15_other_keys_still_verify");
 	ts_ctx_free(ctx);
 	ctx = NULL;
@@ -584,16 +598,6 @@ test_lazy_failing_key(void)
 	ts_keyring_check_at_load(0);
 	ts_ctx_free(ctx);
 	free(jwk);
-}
-
-static int file_errors;
-
-static void
-count_file_errors(void *arg, int prio, const char *line)
-{
-	if (prio == 3 /* LOG_ERR */ && strstr(line, "bad.jwks: JWKS") != NULL)
-		file_errors++;
-	env_log(arg, prio, line);
 }
 
 #define CORP_POLICY                                                                                \
@@ -622,8 +626,8 @@ test_lazy_failing_file(void)
 	        HEAD "algorithms = ES256\nkey = bad.jwks\n" CORP_POLICY OTHER
 	             "key = p256.pub.pem kid=corp-1\n" SVC "required_scopes = mail.read\n",
 	        0644));
-	file_errors = 0;
-	ok(ts_ctx_new(conf, count_file_errors, NULL, &ctx, &e) == TS_OK,
+	count_from(3 /* LOG_ERR */, "bad.jwks: JWKS");
+	ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK,
 	    "K15_broken_key_file_loads_until_its_first_use (%s)", e.msg);
 	r1 = ts_validate(ctx, &req, &res);
 	ok(r1 == TS_R_CONFIG_ERROR && strstr(res.detail, "tokenscope.conf:6: [issuer corp]") &&
@@ -631,8 +635,8 @@ test_lazy_failing_file(void)
 	    "K15_broken_key_file_refuses_its_section_as_config_error_at_file_line (%s)",
 	    res.detail);
 	r2 = ts_validate(ctx, &req, &res);
-	ok(r2 == TS_R_CONFIG_ERROR && file_errors == 1, "K15_broken_key_file_logged_once (%d)",
-	    file_errors);
+	ok(r2 == TS_R_CONFIG_ERROR && counted.n == 1, "K15_broken_key_file_logged_once (%d)",
+	    counted.n);
 	ts_ctx_free(ctx);
 	ctx = NULL;
 
@@ -641,9 +645,9 @@ test_lazy_failing_file(void)
 	        HEAD "algorithms = ES256\nkey = p256.pub.pem kid=corp-1\n" CORP_POLICY OTHER
 	             "key = bad.jwks\n" SVC "required_scopes = mail.read\n",
 	        0644));
-	file_errors = 0;
-	ok(ts_ctx_new(conf, count_file_errors, NULL, &ctx, &e) == TS_OK &&
-	        ts_validate(ctx, &req, &res) == TS_OK && file_errors == 0,
+	count_from(3 /* LOG_ERR */, "bad.jwks: JWKS");
+	ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK &&
+	        ts_validate(ctx, &req, &res) == TS_OK && counted.n == 0,
 	    "K15_broken_key_file_of_another_section_leaves_this_one_deciding (%s)", res.detail);
 	ts_ctx_free(ctx);
 	ctx = NULL;
@@ -657,21 +661,11 @@ test_lazy_failing_file(void)
 	        "https://legacy.example.net\nalgorithms = EdDSA\nkey = bad.jwks\ntoken_type = "
 	        "jwt\n[service dovecot]\nissuers = legacy\naudiences = imap.example.com\n",
 	        0644));
-	ok(ts_ctx_new(conf, count_file_errors, NULL, &ctx, &e) == TS_OK &&
+	ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK &&
 	        ts_validate(ctx, &req, &res) == TS_R_CONFIG_ERROR &&
 	        strstr(res.detail, "bad.jwks: JWKS") != NULL,
 	    "K15_broken_key_file_refuses_a_token_without_kid_as_config_error (%s)", res.detail);
 	ts_ctx_free(ctx);
-}
-
-static int expiry_warnings;
-
-static void
-count_expiry(void *arg, int prio, const char *line)
-{
-	if (prio == 4 /* LOG_WARNING */ && strstr(line, "expires in") != NULL)
-		expiry_warnings++;
-	env_log(arg, prio, line);
 }
 
 /* K5, K15: a key about to end, in a file a first load did not parse, is
@@ -695,25 +689,25 @@ test_expiry_warned_at_first_use(void)
 	         "required_scopes = mail.read\n",
 	    soon);
 	snprintf(conf, sizeof(conf), "%s", env_write(dir, "tokenscope.conf", text, 0644));
-	expiry_warnings = 0;
-	if (ts_ctx_new(conf, count_expiry, NULL, &ctx, NULL) != TS_OK)
+	count_from(4 /* LOG_WARNING */, "expires in");
+	if (ts_ctx_new(conf, count_log, NULL, &ctx, NULL) != TS_OK)
 		tap_bail("expiring key config");
-	at_load = expiry_warnings;
+	at_load = counted.n;
 	ts_validate(ctx, &req, &res);
-	first = expiry_warnings;
+	first = counted.n;
 	ts_validate(ctx, &req, &res);
-	second = expiry_warnings;
+	second = counted.n;
 	ts_ctx_free(ctx);
 	ctx = NULL;
 	ok(at_load == 0 && first == 1 && second == 1,
 	    "K5_K15_key_in_a_file_parsed_at_first_use_warned_about_then_once (%d, %d, %d)", at_load,
 	    first, second);
-	expiry_warnings = 0;
+	count_from(4 /* LOG_WARNING */, "expires in");
 	ts_keyring_check_at_load(1);
-	if (ts_ctx_new(conf, count_expiry, NULL, &ctx, NULL) != TS_OK)
+	if (ts_ctx_new(conf, count_log, NULL, &ctx, NULL) != TS_OK)
 		tap_bail("expiring key config");
 	ts_keyring_check_at_load(0);
-	ok(expiry_warnings == 1, "K5_full_check_warns_at_load (%d)", expiry_warnings);
+	ok(counted.n == 1, "K5_full_check_warns_at_load (%d)", counted.n);
 	ts_ctx_free(ctx);
 }
 

@@ -627,10 +627,24 @@ write_two_files_conf_window(const char *window)
 	env_write(dir, "tokenscope.conf", text, 0644);
 }
 
-static void
-write_two_files_conf(void)
+/* A first load of corp and copy, both files holding the P-256 key, as
+ * test `name`; NULL (and the test failed) when it does not load. */
+static ts_ctx *
+load_two_files(const char *window, const char *name)
 {
-	write_two_files_conf_window("");
+	char conf[4200];
+	ts_ctx *ctx = NULL;
+	ts_err e = { "" };
+
+	write_jwk("p256", "a.jwk");
+	write_jwk("p256", "b.jwk");
+	write_two_files_conf_window(window);
+	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
+	if (!ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "%s (%s)", name, e.msg)) {
+		ts_ctx_free(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 /* K15, K11: a process's first load reads each key file and parses it at
@@ -640,10 +654,8 @@ write_two_files_conf(void)
 static void
 test_files_parsed_at_first_use(void)
 {
-	char conf[4200];
 	size_t v[2] = { 99, 99 };
-	ts_ctx *ctx = NULL;
-	ts_err e = { "" };
+	ts_ctx *ctx;
 	ts_reason r;
 	shared_view sv;
 	char soon[48];
@@ -651,12 +663,7 @@ test_files_parsed_at_first_use(void)
 	struct tm tm;
 	int before;
 
-	write_jwk("p256", "a.jwk");
-	write_jwk("p256", "b.jwk");
-	write_two_files_conf();
-	snprintf(conf, sizeof(conf), "%s/tokenscope.conf", dir);
-	if (!ok(ts_ctx_new(conf, count_log, NULL, &ctx, &e) == TS_OK, "K15_two_files_load (%s)",
-	        e.msg))
+	if ((ctx = load_two_files("", "K15_two_files_load")) == NULL)
 		return;
 	ts_ctx_inspect(ctx, view_parsed, v);
 	ok(v[0] == 0 && v[1] == 2, "K15_no_key_file_parsed_at_a_first_load (%zu of %zu)", v[0],
@@ -675,15 +682,12 @@ test_files_parsed_at_first_use(void)
 	    "(%zu of %zu)",
 	    v[0], v[1]);
 	ts_ctx_free(ctx);
-	ctx = NULL;
 
 	/* a first load again; a.jwk broken before any decision parsed it:
 	 * the reload the next decision starts parses it and fails, and the
 	 * state loaded first decides with the bytes it read, parsed only
 	 * now */
-	write_jwk("p256", "a.jwk");
-	r = ts_ctx_new(conf, count_log, NULL, &ctx, &e);
-	if (!ok(r == TS_OK, "K15_two_files_load_again (%s)", e.msg))
+	if ((ctx = load_two_files("", "K15_two_files_load_again")) == NULL)
 		return;
 	before = errors_logged;
 	env_write(dir, "a.jwk", "{\"kty\": \"EC\", \"crv\": \"P-256\"", 0644);
@@ -693,7 +697,6 @@ test_files_parsed_at_first_use(void)
 	    "(%d errors logged)",
 	    errors_logged - before);
 	ts_ctx_free(ctx);
-	ctx = NULL;
 
 	/* K5: a key about to end, in a file a first load did not parse and a
 	 * failed reload then parsed for its copy of the state: warned about
@@ -701,10 +704,7 @@ test_files_parsed_at_first_use(void)
 	t = time(NULL) + 2 * 86400;
 	gmtime_r(&t, &tm);
 	strftime(soon, sizeof(soon), " not_after=%Y-%m-%dT%H:%M:%SZ", &tm);
-	write_jwk("p256", "a.jwk");
-	write_two_files_conf_window(soon);
-	r = ts_ctx_new(conf, count_log, NULL, &ctx, &e);
-	if (!ok(r == TS_OK, "K5_expiring_two_files_load (%s)", e.msg))
+	if ((ctx = load_two_files(soon, "K5_expiring_two_files_load")) == NULL)
 		return;
 	before = expiry_warnings;
 	env_write(dir, "b.jwk", "not a key file", 0644);
