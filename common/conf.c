@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "jws.h"
 #include "safe_file.h"
+#include "strset.h"
 #include "timeutil.h"
 #include "usermap.h"
 
@@ -60,49 +61,53 @@ strlist_free(ts_strlist *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
+	for (i = 0; l->buf == NULL && i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
-	l->v = NULL;
-	l->n = 0;
+	free(l->buf);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The next word of *s (spaces and tabs between words), *len its length,
+ * *s moved past it; NULL when no word is left. */
+static const char *
+next_word(const char **s, size_t *len)
+{
+	const char *w = *s + strspn(*s, " \t");
+
+	if (*w == '\0')
+		return NULL;
+	*len = strcspn(w, " \t");
+	*s = w + *len;
+	return w;
 }
 
 #define STRLIST_EMPTY (-1)
 #define STRLIST_NOMEM (-2)
 
-/* Splits a value on spaces and tabs into a list; empty lists are refused
- * (STRLIST_EMPTY), and running out of memory is told apart (STRLIST_NOMEM).
- * On any failure the list is left empty (nothing to free). */
+/* Splits a value on spaces and tabs into a list, the words in one copy of
+ * it; empty lists are refused (STRLIST_EMPTY), and running out of memory
+ * is told apart (STRLIST_NOMEM). On any failure the list is left empty
+ * (nothing to free). */
 static int
 strlist_parse(const char *v, ts_strlist *out)
 {
-	char *copy = strdup(v), *tok, *save = NULL;
-	size_t cap = 0;
-	int r = STRLIST_NOMEM;
+	const char *s = v, *w;
+	size_t n = 0, len;
 
-	if (copy == NULL)
-		return STRLIST_NOMEM;
-	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-		/* doubling: a service may list thousands of tenant sections */
-		if (out->n == cap) {
-			size_t ncap = cap ? 2 * cap : 4;
-			char **nv = realloc(out->v, ncap * sizeof(*nv));
-
-			if (nv == NULL)
-				goto out;
-			out->v = nv;
-			cap = ncap;
-		}
-		if ((out->v[out->n] = strdup(tok)) == NULL)
-			goto out;
-		out->n++;
-	}
-	r = out->n > 0 ? 0 : STRLIST_EMPTY;
-out:
-	free(copy);
-	if (r != 0)
+	while (next_word(&s, &len) != NULL)
+		n++;
+	if (n == 0)
+		return STRLIST_EMPTY;
+	if ((out->v = malloc(n * sizeof(*out->v))) == NULL || (out->buf = strdup(v)) == NULL) {
 		strlist_free(out);
-	return r;
+		return STRLIST_NOMEM;
+	}
+	for (s = v; (w = next_word(&s, &len)) != NULL; out->n++) {
+		out->v[out->n] = out->buf + (w - v);
+		out->v[out->n][len] = '\0';
+	}
+	return 0;
 }
 
 static int
@@ -439,25 +444,18 @@ static ts_reason
 set_algorithms(parser *p, const keyword *kw, void *sec, const char *v)
 {
 	ts_issuer_conf *is = sec;
-	ts_strlist l = { NULL, 0 };
-	ts_reason r = TS_OK;
-	size_t i;
-	int lr = strlist_parse(v, &l);
+	const char *w;
+	size_t len;
 
-	if (lr == STRLIST_NOMEM)
-		return TS_R_INTERNAL;
-	if (lr != 0)
-		return perr(p, "algorithms: empty list");
-	for (i = 0; i < l.n && r == TS_OK; i++) {
-		ts_alg a = ts_alg_from_name(l.v[i], strlen(l.v[i]));
+	while ((w = next_word(&v, &len)) != NULL) {
+		ts_alg a = ts_alg_from_name(w, len);
 
 		if (a == TS_ALG_INVALID)
-			r = perr(p, "algorithms: \"%s\" is not a supported algorithm", l.v[i]);
-		else
-			is->algorithms |= 1u << a;
+			return perr(p, "algorithms: \"%.*s\" is not a supported algorithm",
+			    (int)len, w);
+		is->algorithms |= 1u << a;
 	}
-	strlist_free(&l);
-	return r;
+	return is->algorithms == 0 ? perr(p, "algorithms: empty list") : TS_OK;
 }
 
 static void
@@ -892,33 +890,14 @@ check_service_issuer(parser *p, const ts_service_conf *s, const ts_issuer_conf *
 	return TS_OK;
 }
 
-/* Cross-section checks, reported at the line of the section concerned. */
-static int
-by_name(const void *a, const void *b)
-{
-	return strcmp(
-	    (*(const ts_issuer_conf *const *)a)->name, (*(const ts_issuer_conf *const *)b)->name);
-}
-
-static int
-by_issuer(const void *a, const void *b)
-{
-	const ts_issuer_conf *x = *(const ts_issuer_conf *const *)a;
-	const ts_issuer_conf *y = *(const ts_issuer_conf *const *)b;
-
-	if (x->issuer_len != y->issuer_len)
-		return x->issuer_len < y->issuer_len ? -1 : 1;
-	return memcmp(x->issuer, y->issuer, x->issuer_len);
-}
-
-/* One service's issuer names resolved (byname: the sections sorted by
- * name), and one iss value leading to one section. Sorted, not pairwise:
- * a service may name thousands of tenant sections. */
+/* One service's issuer names resolved (names: the sections by name), and
+ * one iss value leading to one section. By hash, not pairwise: a service
+ * may name thousands of tenant sections. */
 static ts_reason
-check_service(parser *p, ts_service_conf *s, const ts_issuer_conf *const *byname)
+check_service(parser *p, ts_service_conf *s, const ts_strset *names)
 {
 	ts_conf *c = p->c;
-	const ts_issuer_conf **mine;
+	ts_strset seen;
 	size_t j;
 	ts_reason r = TS_OK;
 
@@ -927,65 +906,51 @@ check_service(parser *p, ts_service_conf *s, const ts_issuer_conf *const *byname
 		return perr(p, "[service %s] has no \"issuers\"", s->name);
 	if (s->audiences.n == 0)
 		return perr(p, "[service %s] has no \"audiences\"", s->name);
-	if ((s->issuer_idx = calloc(s->issuers.n, sizeof(size_t))) == NULL ||
-	    (mine = calloc(s->issuers.n, sizeof(*mine))) == NULL)
+	if ((s->issuer_idx = calloc(s->issuers.n, sizeof(size_t))) == NULL)
 		return TS_R_INTERNAL;
 	for (j = 0; j < s->issuers.n && r == TS_OK; j++) {
-		ts_issuer_conf key, *kp = &key;
-		const ts_issuer_conf *const *hit;
+		const char *name = s->issuers.v[j];
+		size_t i = ts_strset_get(names, name, strlen(name));
 
-		key.name = s->issuers.v[j];
-		hit = bsearch(&kp, byname, c->nissuers, sizeof(*byname), by_name);
-		if (hit == NULL) {
-			r = perr(p, "[service %s] names unknown issuer section \"%s\"", s->name,
-			    s->issuers.v[j]);
-			break;
-		}
-		mine[j] = *hit;
-		s->issuer_idx[j] = (size_t)(*hit - c->issuers);
-		r = check_service_issuer(p, s, *hit);
+		if (i == TS_STRSET_NONE)
+			return perr(
+			    p, "[service %s] names unknown issuer section \"%s\"", s->name, name);
+		s->issuer_idx[j] = i;
+		r = check_service_issuer(p, s, &c->issuers[i]);
 	}
-	if (r == TS_OK)
-		qsort(mine, s->issuers.n, sizeof(*mine), by_issuer);
+	if (r != TS_OK)
+		return r;
 	/* one iss value must lead to one section within a service */
-	for (j = 1; j < s->issuers.n && r == TS_OK; j++)
-		if (by_issuer(&mine[j - 1], &mine[j]) == 0)
-			r = perr(
-			    p, "[service %s] lists issuer \"%s\" twice", s->name, mine[j]->issuer);
-	free(mine);
-	return r;
-}
+	if (ts_strset_init(&seen, s->issuers.n) != 0)
+		return TS_R_INTERNAL;
+	for (j = 0; j < s->issuers.n && r == TS_OK; j++) {
+		const ts_issuer_conf *is = &c->issuers[s->issuer_idx[j]];
 
-/* The issuer sections sorted by name (free the array), or NULL. */
-static const ts_issuer_conf **
-sorted_by_name(const ts_conf *c)
-{
-	const ts_issuer_conf **v = malloc((c->nissuers + 1) * sizeof(*v));
-	size_t i;
-
-	if (v == NULL)
-		return NULL;
-	for (i = 0; i < c->nissuers; i++)
-		v[i] = &c->issuers[i];
-	qsort(v, c->nissuers, sizeof(*v), by_name);
-	return v;
-}
-
-/* Two [issuer] sections of one name, reported at the later one, as the
- * parser met it. */
-static ts_reason
-check_names(parser *p, const ts_issuer_conf *const *v)
-{
-	size_t i;
-	ts_reason r = TS_OK;
-
-	for (i = 1; i < p->c->nissuers && r == TS_OK; i++) {
-		if (strcmp(v[i - 1]->name, v[i]->name) != 0)
-			continue;
-		p->line = v[i]->line > v[i - 1]->line ? v[i]->line : v[i - 1]->line;
-		r = perr(p, "duplicate section [issuer %s]", v[i]->name);
+		if (ts_strset_put(&seen, is->issuer, is->issuer_len, j) != TS_STRSET_NONE)
+			r = perr(p, "[service %s] lists issuer \"%s\" twice", s->name, is->issuer);
 	}
+	ts_strset_free(&seen);
 	return r;
+}
+
+/* Two [issuer] sections of one name, reported at the later one; *names
+ * gets every section by name. */
+static ts_reason
+check_names(parser *p, ts_strset *names)
+{
+	size_t i;
+
+	if (ts_strset_init(names, p->c->nissuers) != 0)
+		return TS_R_INTERNAL;
+	for (i = 0; i < p->c->nissuers; i++) {
+		const ts_issuer_conf *is = &p->c->issuers[i];
+
+		if (ts_strset_put(names, is->name, strlen(is->name), i) != TS_STRSET_NONE) {
+			p->line = is->line;
+			return perr(p, "duplicate section [issuer %s]", is->name);
+		}
+	}
+	return TS_OK;
 }
 
 /* One [issuer] section's own settings, together. */
@@ -1029,19 +994,15 @@ static ts_reason
 check_conf(parser *p)
 {
 	ts_conf *c = p->c;
-	const ts_issuer_conf **byname;
+	ts_strset names = { NULL, 0 };
 	size_t i;
-	ts_reason r;
+	ts_reason r = check_names(p, &names);
 
-	/* sorted once: a host with thousands of tenant sections pays n log n */
-	if ((byname = sorted_by_name(c)) == NULL)
-		return TS_R_INTERNAL;
-	r = check_names(p, byname);
 	for (i = 0; i < c->nissuers && r == TS_OK; i++)
 		r = check_issuer(p, &c->issuers[i]);
 	for (i = 0; i < c->nservices && r == TS_OK; i++)
-		r = check_service(p, &c->services[i], byname);
-	free(byname);
+		r = check_service(p, &c->services[i], &names);
+	ts_strset_free(&names);
 	return r;
 }
 

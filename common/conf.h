@@ -25,6 +25,9 @@
 typedef struct ts_strlist {
 	char **v;
 	size_t n;
+	/* when not NULL, the strings of v are words of this one copy of a
+	 * setting's value (a list of thousands costs two allocations) */
+	char *buf;
 } ts_strlist;
 
 typedef enum ts_token_type {

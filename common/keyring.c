@@ -14,6 +14,7 @@
 #include "kept.h"
 #include "keyfile.h"
 #include "keyring.h"
+#include "strset.h"
 
 #define KEYFILE_MAX_SIZE (16 * 1024 * 1024)
 #define REVOKED_MAX_SIZE (1024 * 1024)
@@ -102,20 +103,6 @@ struct ts_keyring {
 	               * another keyring */
 	int revocations_unknown; /* K11: the revoked-key list is unreadable */
 };
-
-static uint64_t
-hash_of(size_t issuer_idx, const char *kid, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)issuer_idx;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)kid[i];
-		h *= 1099511628211ULL;
-	}
-	h ^= h >> 29;
-	return h;
-}
 
 static int
 cmp_str(const void *a, const void *b)
@@ -276,7 +263,7 @@ make_keys(const ts_keyring *kr, size_t i, kr_keys **out, ts_err *e)
 
 		if (b->kid == NULL)
 			continue;
-		j = (size_t)hash_of(i, b->kid, b->kid_len) & mask;
+		j = (size_t)ts_hash(i, b->kid, b->kid_len) & mask;
 		for (; k->slots[j] != 0; j = (j + 1) & mask) {
 			const ts_binding *o = &k->b[k->slots[j] - 1];
 
@@ -331,7 +318,7 @@ ts_keyring_find(const ts_keyring *kr, size_t issuer_idx, const char *kid, size_t
 		return NULL;
 	mask = k->nslots - 1;
 	/* linear probing; every clang-format release lays out a one-line for */
-	i = (size_t)hash_of(issuer_idx, kid, kid_len) & mask;
+	i = (size_t)ts_hash(issuer_idx, kid, kid_len) & mask;
 	for (; k->slots[i] != 0; i = (i + 1) & mask) {
 		const ts_binding *b = &k->b[k->slots[i] - 1];
 
@@ -851,7 +838,7 @@ same_parse(const kr_file *f, const ts_keyspec *ks, unsigned allowed, unsigned fl
 static size_t
 path_slot(const char *path, size_t mask)
 {
-	return (size_t)hash_of(0, path, strlen(path)) & mask;
+	return (size_t)ts_hash(0, path, strlen(path)) & mask;
 }
 
 /* The file of kr parsed like key line ks would parse it, or NULL; *slot
