@@ -61,10 +61,9 @@ strlist_free(ts_strlist *l)
 {
 	size_t i;
 
-	for (i = 0; l->buf == NULL && i < l->n; i++)
+	for (i = 0; !l->borrowed && i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
-	free(l->buf);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -85,12 +84,12 @@ next_word(const char **s, size_t *len)
 #define STRLIST_EMPTY (-1)
 #define STRLIST_NOMEM (-2)
 
-/* Splits a value on spaces and tabs into a list, the words in one copy of
- * it; empty lists are refused (STRLIST_EMPTY), and running out of memory
- * is told apart (STRLIST_NOMEM). On any failure the list is left empty
- * (nothing to free). */
+/* Splits a value on spaces and tabs into a list, in place: the words stay
+ * where they are, in the conf's memory. Empty lists are refused
+ * (STRLIST_EMPTY), and running out of memory is told apart
+ * (STRLIST_NOMEM). On any failure the list is left empty (nothing to free). */
 static int
-strlist_parse(const char *v, ts_strlist *out)
+strlist_parse(char *v, ts_strlist *out)
 {
 	const char *s = v, *w;
 	size_t n = 0, len;
@@ -99,13 +98,17 @@ strlist_parse(const char *v, ts_strlist *out)
 		n++;
 	if (n == 0)
 		return STRLIST_EMPTY;
-	if ((out->v = malloc(n * sizeof(*out->v))) == NULL || (out->buf = strdup(v)) == NULL) {
-		strlist_free(out);
+	if ((out->v = malloc(n * sizeof(*out->v))) == NULL)
 		return STRLIST_NOMEM;
-	}
+	out->borrowed = 1;
 	for (s = v; (w = next_word(&s, &len)) != NULL; out->n++) {
-		out->v[out->n] = out->buf + (w - v);
-		out->v[out->n][len] = '\0';
+		char *end = v + (w - v) + len;
+		int more = *end != '\0';
+
+		*end = '\0';
+		out->v[out->n] = end - len;
+		if (more)
+			s = end + 1;
 	}
 	return 0;
 }
@@ -137,102 +140,80 @@ parse_long(const char *v, long min, long max, long *out)
 	return 0;
 }
 
+/* v itself when absolute, else anchored at the config's folder (a copy in
+ * the conf's memory); NULL when out of memory. */
 static char *
-abs_path(parser *p, const char *v)
+abs_path(parser *p, char *v)
 {
+	size_t dl, vl;
 	char *r;
 
 	if (v[0] == '/')
-		return strdup(v);
-	if ((r = malloc(strlen(p->c->dir) + strlen(v) + 2)) != NULL)
-		sprintf(r, "%s/%s", p->c->dir, v);
+		return v;
+	dl = strlen(p->c->dir);
+	vl = strlen(v);
+	if ((r = ts_arena_alloc(&p->c->mem, dl + vl + 2)) != NULL) {
+		memcpy(r, p->c->dir, dl);
+		r[dl] = '/';
+		memcpy(r + dl + 1, v, vl + 1);
+	}
 	return r;
 }
 
+/* One key line, split in place (its words stay in the conf's memory). */
 static ts_reason
-parse_keyspec(parser *p, ts_issuer_conf *is, const char *v)
+parse_keyspec(parser *p, ts_issuer_conf *is, char *v)
 {
 	ts_keyspec ks, *nk;
-	char *copy = strdup(v), *tok, *save = NULL;
+	char *tok, *save = NULL;
 	int first = 1;
-	ts_reason r = TS_R_CONFIG_ERROR;
 
 	memset(&ks, 0, sizeof(ks));
 	ks.line = p->line;
-	if (copy == NULL)
-		return TS_R_INTERNAL;
-	for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+	for (tok = strtok_r(v, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		char *eq = strchr(tok, '=');
 
 		if (first) {
-			if (eq != NULL) {
-				perr(p, "key: the file path comes first");
-				goto out;
-			}
-			if ((ks.path = abs_path(p, tok)) == NULL) {
-				r = TS_R_INTERNAL;
-				goto out;
-			}
+			if (eq != NULL)
+				return perr(p, "key: the file path comes first");
+			if ((ks.path = abs_path(p, tok)) == NULL)
+				return TS_R_INTERNAL;
 			first = 0;
 			continue;
 		}
-		if (eq == NULL) {
-			perr(p, "key: \"%s\" is not attr=value", tok);
-			goto out;
-		}
+		if (eq == NULL)
+			return perr(p, "key: \"%s\" is not attr=value", tok);
 		*eq++ = '\0';
 		if (strcmp(tok, "kid") == 0 && ks.kid == NULL) {
-			if (*eq == '\0' || strlen(eq) > TS_KID_MAX) {
-				perr(p, "key: kid must be 1..256 bytes");
-				goto out;
-			}
-			if ((ks.kid = strdup(eq)) == NULL) {
-				r = TS_R_INTERNAL;
-				goto out;
-			}
+			if (*eq == '\0' || strlen(eq) > TS_KID_MAX)
+				return perr(p, "key: kid must be 1..256 bytes");
+			ks.kid = eq;
 		} else if (strcmp(tok, "alg") == 0 && ks.alg == TS_ALG_INVALID) {
-			if ((ks.alg = ts_alg_from_name(eq, strlen(eq))) == TS_ALG_INVALID) {
-				perr(p, "key: unknown alg \"%s\"", eq);
-				goto out;
-			}
+			if ((ks.alg = ts_alg_from_name(eq, strlen(eq))) == TS_ALG_INVALID)
+				return perr(p, "key: unknown alg \"%s\"", eq);
 		} else if (strcmp(tok, "not_before") == 0 && !ks.has_not_before) {
-			if (ts_time_parse(eq, &ks.not_before) != 0) {
-				perr(p, "key: not_before \"%s\" is not YYYY-MM-DDTHH:MM:SSZ", eq);
-				goto out;
-			}
+			if (ts_time_parse(eq, &ks.not_before) != 0)
+				return perr(
+				    p, "key: not_before \"%s\" is not YYYY-MM-DDTHH:MM:SSZ", eq);
 			ks.has_not_before = 1;
 		} else if (strcmp(tok, "not_after") == 0 && !ks.has_not_after) {
-			if (ts_time_parse(eq, &ks.not_after) != 0) {
-				perr(p, "key: not_after \"%s\" is not YYYY-MM-DDTHH:MM:SSZ", eq);
-				goto out;
-			}
+			if (ts_time_parse(eq, &ks.not_after) != 0)
+				return perr(
+				    p, "key: not_after \"%s\" is not YYYY-MM-DDTHH:MM:SSZ", eq);
 			ks.has_not_after = 1;
 		} else {
-			perr(p, "key: unknown or repeated attribute \"%s\"", tok);
-			goto out;
+			return perr(p, "key: unknown or repeated attribute \"%s\"", tok);
 		}
 	}
-	if (ks.path == NULL) {
-		perr(p, "key: no file named");
-		goto out;
-	}
-	if (ks.has_not_before && ks.has_not_after && ks.not_after <= ks.not_before) {
-		perr(p, "key: not_after is not later than not_before");
-		goto out;
-	}
-	if ((nk = realloc(is->keys, (is->nkeys + 1) * sizeof(*nk))) == NULL) {
-		r = TS_R_INTERNAL;
-		goto out;
-	}
+	if (ks.path == NULL)
+		return perr(p, "key: no file named");
+	if (ks.has_not_before && ks.has_not_after && ks.not_after <= ks.not_before)
+		return perr(p, "key: not_after is not later than not_before");
+	if ((nk = realloc(is->keys, (is->nkeys + 1) * sizeof(*nk))) == NULL)
+		return TS_R_INTERNAL;
 	is->keys = nk;
 	is->keys[is->nkeys++] = ks;
-	memset(&ks, 0, sizeof(ks)); /* transferred */
-	r = TS_OK;
-out:
-	free(ks.path);
-	free(ks.kid);
-	free(copy);
-	return r;
+	return TS_OK;
 }
 
 /*
@@ -251,7 +232,7 @@ struct keyword {
 	const char *name;
 	unsigned sections; /* SECTION(SEC_...) bits */
 	int repeatable;
-	ts_reason (*set)(parser *p, const keyword *kw, void *sec, const char *v);
+	ts_reason (*set)(parser *p, const keyword *kw, void *sec, char *v);
 	void (*print)(FILE *f, const keyword *kw, const void *sec);
 	size_t off; /* of the field in the section's struct */
 	long min, max; /* set_long, set_size */
@@ -269,7 +250,7 @@ print_name(FILE *f, const keyword *kw)
 }
 
 static ts_reason
-set_long(parser *p, const keyword *kw, void *sec, const char *v)
+set_long(parser *p, const keyword *kw, void *sec, char *v)
 {
 	if (parse_long(v, kw->min, kw->max, FIELD(long, sec, kw)))
 		return perr(p, "%s must be %ld..%ld %s", kw->name, kw->min, kw->max, kw->unit);
@@ -292,7 +273,7 @@ print_long_set(FILE *f, const keyword *kw, const void *sec)
 }
 
 static ts_reason
-set_size(parser *p, const keyword *kw, void *sec, const char *v)
+set_size(parser *p, const keyword *kw, void *sec, char *v)
 {
 	long n;
 
@@ -309,14 +290,12 @@ print_size(FILE *f, const keyword *kw, const void *sec)
 	fprintf(f, " %zu\n", *CFIELD(size_t, sec, kw));
 }
 
-/* A string setting; running out of memory must never leave a check off. */
+/* A string setting: the value where it stands, in the conf's memory. */
 static ts_reason
-set_str(parser *p, const keyword *kw, void *sec, const char *v)
+set_str(parser *p, const keyword *kw, void *sec, char *v)
 {
-	char **dst = FIELD(char *, sec, kw);
-
-	free(*dst);
-	return (*dst = strdup(v)) == NULL ? TS_R_INTERNAL : TS_OK;
+	*FIELD(char *, sec, kw) = v;
+	return TS_OK;
 }
 
 static void
@@ -332,17 +311,16 @@ print_str(FILE *f, const keyword *kw, const void *sec)
 
 /* A file path, anchored at the config's folder when relative. */
 static ts_reason
-set_path(parser *p, const keyword *kw, void *sec, const char *v)
+set_path(parser *p, const keyword *kw, void *sec, char *v)
 {
 	char **dst = FIELD(char *, sec, kw);
 
-	free(*dst);
 	return (*dst = abs_path(p, v)) == NULL ? TS_R_INTERNAL : TS_OK;
 }
 
 /* Fetched over HTTPS only, with certificate verification. */
 static ts_reason
-set_https(parser *p, const keyword *kw, void *sec, const char *v)
+set_https(parser *p, const keyword *kw, void *sec, char *v)
 {
 	if (strncmp(v, "https://", 8) != 0 || strpbrk(v, " \t") != NULL)
 		return perr(p, "%s must be an https:// URL", kw->name);
@@ -351,7 +329,7 @@ set_https(parser *p, const keyword *kw, void *sec, const char *v)
 
 /* Space-separated words; empty lists are refused. */
 static ts_reason
-set_list(parser *p, const keyword *kw, void *sec, const char *v)
+set_list(parser *p, const keyword *kw, void *sec, char *v)
 {
 	int r = strlist_parse(v, FIELD(ts_strlist, sec, kw));
 
@@ -375,7 +353,7 @@ print_list(FILE *f, const keyword *kw, const void *sec)
 }
 
 static ts_reason
-set_log_level(parser *p, const keyword *kw, void *sec, const char *v)
+set_log_level(parser *p, const keyword *kw, void *sec, char *v)
 {
 	ts_conf *c = sec;
 
@@ -399,7 +377,7 @@ print_log_level(FILE *f, const keyword *kw, const void *sec)
 
 /* M8: decision and alert lines as key=value text or as one JSON object. */
 static ts_reason
-set_log_format(parser *p, const keyword *kw, void *sec, const char *v)
+set_log_format(parser *p, const keyword *kw, void *sec, char *v)
 {
 	ts_conf *c = sec;
 
@@ -424,7 +402,7 @@ print_log_format(FILE *f, const keyword *kw, const void *sec)
 
 /* K3: compared byte for byte, so no space may hide in it. */
 static ts_reason
-set_issuer(parser *p, const keyword *kw, void *sec, const char *v)
+set_issuer(parser *p, const keyword *kw, void *sec, char *v)
 {
 	ts_issuer_conf *is = sec;
 
@@ -435,19 +413,19 @@ set_issuer(parser *p, const keyword *kw, void *sec, const char *v)
 }
 
 static ts_reason
-set_key(parser *p, const keyword *kw, void *sec, const char *v)
+set_key(parser *p, const keyword *kw, void *sec, char *v)
 {
 	return parse_keyspec(p, sec, v);
 }
 
 static ts_reason
-set_algorithms(parser *p, const keyword *kw, void *sec, const char *v)
+set_algorithms(parser *p, const keyword *kw, void *sec, char *v)
 {
 	ts_issuer_conf *is = sec;
-	const char *w;
+	const char *rest = v, *w;
 	size_t len;
 
-	while ((w = next_word(&v, &len)) != NULL) {
+	while ((w = next_word(&rest, &len)) != NULL) {
 		ts_alg a = ts_alg_from_name(w, len);
 
 		if (a == TS_ALG_INVALID)
@@ -472,7 +450,7 @@ print_algorithms(FILE *f, const keyword *kw, const void *sec)
 }
 
 static ts_reason
-set_token_type(parser *p, const keyword *kw, void *sec, const char *v)
+set_token_type(parser *p, const keyword *kw, void *sec, char *v)
 {
 	ts_issuer_conf *is = sec;
 
@@ -495,7 +473,7 @@ print_token_type(FILE *f, const keyword *kw, const void *sec)
 }
 
 static ts_reason
-set_revoke_before(parser *p, const keyword *kw, void *sec, const char *v)
+set_revoke_before(parser *p, const keyword *kw, void *sec, char *v)
 {
 	ts_issuer_conf *is = sec;
 
@@ -523,7 +501,7 @@ print_revoke_before(FILE *f, const keyword *kw, const void *sec)
 
 /* yes or no into an int; shown only when yes. */
 static ts_reason
-set_yesno(parser *p, const keyword *kw, void *sec, const char *v)
+set_yesno(parser *p, const keyword *kw, void *sec, char *v)
 {
 	int *dst = FIELD(int, sec, kw);
 
@@ -548,7 +526,7 @@ print_yesno(FILE *f, const keyword *kw, const void *sec)
 /* C8: member paths; a claim name holding "://" (a namespaced claim, as
  * Auth0 requires) is one name, dots and all. */
 static ts_reason
-set_groups_claim(parser *p, const keyword *kw, void *sec, const char *v)
+set_groups_claim(parser *p, const keyword *kw, void *sec, char *v)
 {
 	const ts_strlist *l = FIELD(ts_strlist, sec, kw);
 	ts_reason r = set_list(p, kw, sec, v);
@@ -581,7 +559,7 @@ set_groups_claim(parser *p, const keyword *kw, void *sec, const char *v)
 /* K16: the tenants of a "{tenantid}" issuer: words, or a file (a value
  * with a '/': tenant IDs never hold one). */
 static ts_reason
-set_tenants(parser *p, const keyword *kw, void *sec, const char *v)
+set_tenants(parser *p, const keyword *kw, void *sec, char *v)
 {
 	ts_issuer_conf *is = sec;
 	ts_reason r;
@@ -724,7 +702,7 @@ static const keyword keywords[] = {
 #undef OFF
 
 static ts_reason
-new_issuer(parser *p, const char *name)
+new_issuer(parser *p, char *name)
 {
 	ts_conf *c = p->c;
 	ts_issuer_conf *n;
@@ -744,15 +722,16 @@ new_issuer(parser *p, const char *name)
 	memset(n, 0, sizeof(*n));
 	n->max_lifetime = DEFAULT_MAX_LIFETIME;
 	n->line = p->line;
-	c->nissuers++; /* counted before the strdups, so ts_conf_free sees them */
-	if ((n->name = strdup(name)) == NULL || (n->username_claim = strdup("sub")) == NULL)
+	c->nissuers++;
+	n->name = name;
+	if ((n->username_claim = ts_arena_strndup(&c->mem, "sub", 3)) == NULL)
 		return TS_R_INTERNAL;
 	p->sec = SEC_ISSUER;
 	return TS_OK;
 }
 
 static ts_reason
-new_service(parser *p, const char *name)
+new_service(parser *p, char *name)
 {
 	ts_conf *c = p->c;
 	ts_service_conf *n;
@@ -768,21 +747,20 @@ new_service(parser *p, const char *name)
 	memset(n, 0, sizeof(*n));
 	n->line = p->line;
 	c->nservices++;
-	if ((n->name = strdup(name)) == NULL)
-		return TS_R_INTERNAL;
+	n->name = name;
 	p->sec = SEC_SERVICE;
 	return TS_OK;
 }
 
-/* "[global]", "[issuer NAME]" or "[service NAME]". */
+/* "[global]", "[issuer NAME]" or "[service NAME]", len bytes. */
 static ts_reason
-open_section(parser *p, char *line)
+open_section(parser *p, char *line, size_t len)
 {
-	char *end = strchr(line, ']'), *name;
+	char *name;
 
-	if (end == NULL || end[1] != '\0')
+	if (memchr(line, ']', len) != line + len - 1)
 		return perr(p, "malformed section header");
-	*end = '\0';
+	line[len - 1] = '\0';
 	line++;
 	memset(p->seen, 0, NKEYWORDS);
 	if (strcmp(line, "global") == 0) {
@@ -802,17 +780,28 @@ open_section(parser *p, char *line)
 	return strcmp(line, "issuer") == 0 ? new_issuer(p, name) : new_service(p, name);
 }
 
+/* Spaces and tabs off both ends of s (len bytes, updated), and a CR off
+ * its end; the result ends in a NUL written over what followed it. */
+static char *
+trim_n(char *s, size_t *len)
+{
+	char *end = s + *len;
+
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		end--;
+	*end = '\0';
+	*len = (size_t)(end - s);
+	return s;
+}
+
 char *
 ts_conf_trim(char *s)
 {
-	char *end;
+	size_t len = strlen(s);
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-		*--end = '\0';
-	return s;
+	return trim_n(s, &len);
 }
 
 /* The struct the settings of the current section go into. */
@@ -828,35 +817,37 @@ section_struct(parser *p)
 	return NULL;
 }
 
+/* One line of len bytes (its end may be overwritten): each is looked at a
+ * bounded number of times, since a host with thousands of sections has
+ * tens of thousands of lines. */
 static ts_reason
-parse_line(parser *p, char *line)
+parse_line(parser *p, char *line, size_t len)
 {
 	char *hash, *eq, *k, *v;
-	size_t i;
+	size_t i, klen, vlen;
 
 	/* a comment starts a line or follows whitespace ("value  # note") */
-	for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++) {
+	for (hash = line; (hash = memchr(hash, '#', len - (size_t)(hash - line))) != NULL; hash++) {
 		if (hash == line || hash[-1] == ' ' || hash[-1] == '\t') {
-			*hash = '\0';
+			len = (size_t)(hash - line);
 			break;
 		}
 	}
-	line = ts_conf_trim(line);
-	if (*line == '\0')
+	line = trim_n(line, &len);
+	if (len == 0)
 		return TS_OK;
 	if (*line == '[')
-		return open_section(p, line);
-	if ((eq = strchr(line, '=')) == NULL)
+		return open_section(p, line, len);
+	if ((eq = memchr(line, '=', len)) == NULL)
 		return perr(p, "expected \"setting = value\"");
-	*eq = '\0';
-	k = ts_conf_trim(line);
-	v = ts_conf_trim(eq + 1);
-	if (*v == '\0')
+	klen = (size_t)(eq - line);
+	vlen = len - klen - 1;
+	k = trim_n(line, &klen);
+	v = trim_n(eq + 1, &vlen);
+	if (vlen == 0)
 		return perr(p, "setting \"%s\" has no value", k);
 	if (p->sec == SEC_NONE)
 		return perr(p, "setting \"%s\" outside any section", k);
-	/* the first byte before the rest: a host with thousands of sections
-	 * has tens of thousands of lines */
 	for (i = 0; i < NKEYWORDS; i++)
 		if ((keywords[i].sections & SECTION(p->sec)) && keywords[i].name[0] == k[0] &&
 		    strcmp(keywords[i].name, k) == 0)
@@ -1022,8 +1013,10 @@ absolute(const char *path)
 	return r;
 }
 
-ts_reason
-ts_conf_parse(const char *path, char *buf, size_t len, ts_conf **out, ts_err *e)
+/* Parses text (len bytes and a NUL, in *mem), taking mem over: its blocks
+ * are the new conf's, or freed on failure. */
+static ts_reason
+parse_text(const char *path, ts_arena *mem, char *text, size_t len, ts_conf **out, ts_err *e)
 {
 	parser p;
 	unsigned char seen[NKEYWORDS];
@@ -1040,8 +1033,13 @@ ts_conf_parse(const char *path, char *buf, size_t len, ts_conf **out, ts_err *e)
 	p.file = path;
 	p.seen = seen;
 	memset(seen, 0, sizeof(seen));
-	if ((c = calloc(1, sizeof(*c))) == NULL || (c->path = absolute(path)) == NULL ||
-	    (c->dir = strdup(c->path)) == NULL)
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		ts_arena_free(mem);
+		goto out;
+	}
+	c->mem = *mem;
+	memset(mem, 0, sizeof(*mem)); /* transferred */
+	if ((c->path = absolute(path)) == NULL || (c->dir = strdup(c->path)) == NULL)
 		goto out;
 	slash = strrchr(c->dir, '/');
 	if (slash == NULL)
@@ -1055,16 +1053,19 @@ ts_conf_parse(const char *path, char *buf, size_t len, ts_conf **out, ts_err *e)
 	c->reload_interval = DEFAULT_RELOAD_INTERVAL;
 	c->fetch_interval = DEFAULT_FETCH_INTERVAL;
 	p.c = c;
-	if (memchr(buf, '\0', len) != NULL) {
+	if (memchr(text, '\0', len) != NULL) {
 		r = ts_fail(e, TS_R_CONFIG_ERROR, "%s: contains a NUL byte", path);
 		goto out;
 	}
-	for (line = buf; line != NULL; line = next) {
+	for (line = text; line != NULL; line = next) {
+		size_t left = len - (size_t)(line - text);
+
 		p.line++;
-		if ((next = strchr(line, '\n')) != NULL)
+		if ((next = memchr(line, '\n', left)) != NULL)
 			*next++ = '\0';
 		e->msg[0] = '\0';
-		if ((r = parse_line(&p, line)) != TS_OK)
+		r = parse_line(&p, line, next != NULL ? (size_t)(next - 1 - line) : left);
+		if (r != TS_OK)
 			goto out;
 	}
 	if ((r = check_conf(&p)) != TS_OK)
@@ -1080,51 +1081,60 @@ out:
 }
 
 ts_reason
+ts_conf_parse(const char *path, const char *buf, size_t len, ts_conf **out, ts_err *e)
+{
+	ts_arena mem = { NULL, NULL, 0, 0 };
+	char *text = ts_arena_strndup(&mem, buf, len);
+
+	*out = NULL;
+	if (text == NULL)
+		return ts_fail(e, TS_R_INTERNAL, "%s: out of memory", path);
+	return parse_text(path, &mem, text, len, out, e);
+}
+
+/* The file is read straight into the conf's memory. */
+static char *
+arena_get(void *arg, size_t size)
+{
+	return ts_arena_alloc(arg, size);
+}
+
+ts_reason
 ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e)
 {
-	char *buf = NULL;
+	ts_arena mem = { NULL, NULL, 0, 0 };
+	char *text = NULL;
 	size_t len = 0;
 	ts_reason r;
 
 	*out = NULL;
-	if ((r = ts_read_file(path, TS_CONF_MAX_SIZE, 0, &buf, &len, id, e)) != TS_OK)
+	r = ts_read_file_with(path, TS_CONF_MAX_SIZE, 0, arena_get, &mem, &text, &len, id, e);
+	if (r != TS_OK) {
+		ts_arena_free(&mem);
 		return r;
-	r = ts_conf_parse(path, buf, len, out, e);
-	free(buf);
-	return r;
+	}
+	return parse_text(path, &mem, text, len, out, e);
 }
 
 void
 ts_conf_free(ts_conf *c)
 {
-	size_t i, k;
+	size_t i;
 
 	if (c == NULL)
 		return;
+	/* the strings are in c->mem; what is freed here are arrays, and what
+	 * was read with the state (tenants files, maps, uid-0 names) */
 	for (i = 0; i < c->nissuers; i++) {
 		ts_issuer_conf *is = &c->issuers[i];
 
-		free(is->name);
-		free(is->issuer);
-		for (k = 0; k < is->nkeys; k++) {
-			free(is->keys[k].path);
-			free(is->keys[k].kid);
-		}
 		free(is->keys);
-		free(is->tenant);
 		strlist_free(&is->tenants);
-		free(is->tenants_file);
-		free(is->discovery);
-		free(is->jwks_uri);
 		strlist_free(&is->clients);
 		strlist_free(&is->groups_claims);
-		free(is->user_map);
 		ts_usermap_free(is->umap);
-		free(is->username_claim);
-		free(is->strip_domain);
 	}
 	for (i = 0; i < c->nservices; i++) {
-		free(c->services[i].name);
 		strlist_free(&c->services[i].issuers);
 		strlist_free(&c->services[i].audiences);
 		strlist_free(&c->services[i].required_scopes);
@@ -1134,7 +1144,6 @@ ts_conf_free(ts_conf *c)
 		strlist_free(&c->services[i].required_amr);
 		strlist_free(&c->services[i].allowed_users);
 		strlist_free(&c->services[i].denied_users);
-		free(c->services[i].user_map);
 		ts_usermap_free(c->services[i].umap);
 		free(c->services[i].issuer_idx);
 	}
@@ -1143,11 +1152,7 @@ ts_conf_free(ts_conf *c)
 	free(c->services);
 	free(c->path);
 	free(c->dir);
-	free(c->revoked_keys);
-	free(c->approved_keys);
-	free(c->fetch_spool);
-	free(c->fetch_state);
-	free(c->replay_cache);
+	ts_arena_free(&c->mem);
 	free(c);
 }
 

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "alg.h"
+#include "arena.h"
 #include "err.h"
 #include "tokenscope.h"
 
@@ -25,9 +26,9 @@
 typedef struct ts_strlist {
 	char **v;
 	size_t n;
-	/* when not NULL, the strings of v are words of this one copy of a
-	 * setting's value (a list of thousands costs two allocations) */
-	char *buf;
+	/* the strings are not the list's: they are words of a setting's
+	 * value, in the memory of the ts_conf holding the list */
+	int borrowed;
 } ts_strlist;
 
 typedef enum ts_token_type {
@@ -124,6 +125,9 @@ typedef struct ts_conf {
 	/* C11: the names with uid 0 in the local account file, read with the
 	 * state (usermap.c), never per decision */
 	ts_strlist root_names;
+	/* the file's bytes and every string the parser made: the strings
+	 * above point into it, and none is freed on its own */
+	ts_arena mem;
 } ts_conf;
 
 /* Reads and checks path. On error returns TS_R_CONFIG_ERROR with
@@ -131,9 +135,9 @@ typedef struct ts_conf {
  * file identity for change detection. */
 struct ts_file_id;
 ts_reason ts_conf_load(const char *path, ts_conf **out, struct ts_file_id *id, ts_err *e);
-/* The same, from a NUL-terminated buffer of len bytes that is modified in
- * place; path names the file in messages and anchors relative paths. */
-ts_reason ts_conf_parse(const char *path, char *buf, size_t len, ts_conf **out, ts_err *e);
+/* The same, from buf (len bytes, no NUL among them), which is copied;
+ * path names the file in messages and anchors relative paths. */
+ts_reason ts_conf_parse(const char *path, const char *buf, size_t len, ts_conf **out, ts_err *e);
 void ts_conf_free(ts_conf *c);
 
 const ts_service_conf *ts_conf_service(const ts_conf *c, const char *name);

@@ -22,8 +22,13 @@ ts_hash(uint64_t seed, const void *p, size_t len)
 	}
 	w = 0;
 	memcpy(&w, s, len);
-	h = (h ^ w) * 0x94d049bb133111ebULL;
-	h ^= h >> 29;
+	h ^= w;
+	/* every input bit reaches the low bits a table mask keeps */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 

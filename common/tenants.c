@@ -270,7 +270,7 @@ int
 ts_tenants_still_listed(
     const ts_issuer_conf *is, const ts_conf_names *names, ts_filelist *files, ts_strlist *keep)
 {
-	ts_strlist now = { NULL, 0, NULL };
+	ts_strlist now = { NULL, 0, 0 };
 	size_t i;
 	int rc;
 

@@ -113,7 +113,10 @@ main(void)
 			    "allocation %ld failing gave %s: \"%s\"", n, ts_reason_str(r), e.msg);
 		}
 	}
-	tap_ok(internal > 20 && bad == 0,
+	/* the parse allocates little (its strings stay in one arena): at
+	 * least the arena, the issuer and service arrays, key lines, lists
+	 * and the name checks must have failed once each */
+	tap_ok(internal >= 10 && bad == 0,
 	    "config_oom_is_internal_never_config_error (%ld allocations failed in turn, %ld "
 	    "gave something else)",
 	    internal, bad);
