@@ -40,7 +40,8 @@ typedef struct parser {
 	int seen_global;
 	unsigned char *seen; /* per row of keywords[]: given in this section */
 	ts_err *e;
-	size_t issuers_cap; /* allocated rows of c->issuers */
+	size_t issuers_cap; /* rows of c->issuers: every "[issuer" counted */
+	char *sub; /* the default username_claim, shared */
 } parser;
 
 static ts_reason perr(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -209,9 +210,16 @@ parse_keyspec(parser *p, ts_issuer_conf *is, char *v)
 		return perr(p, "key: no file named");
 	if (ks.has_not_before && ks.has_not_after && ks.not_after <= ks.not_before)
 		return perr(p, "key: not_after is not later than not_before");
-	if ((nk = realloc(is->keys, (is->nkeys + 1) * sizeof(*nk))) == NULL)
-		return TS_R_INTERNAL;
-	is->keys = nk;
+	/* the rows double in the conf's memory: a new array at 1, 2, 4, ... */
+	if ((is->nkeys & (is->nkeys - 1)) == 0) {
+		size_t cap = is->nkeys ? 2 * is->nkeys : 1;
+
+		if ((nk = ts_arena_alloc(&p->c->mem, cap * sizeof(*nk))) == NULL)
+			return TS_R_INTERNAL;
+		if (is->nkeys > 0)
+			memcpy(nk, is->keys, is->nkeys * sizeof(*nk));
+		is->keys = nk;
+	}
 	is->keys[is->nkeys++] = ks;
 	return TS_OK;
 }
@@ -707,25 +715,18 @@ new_issuer(parser *p, char *name)
 	ts_conf *c = p->c;
 	ts_issuer_conf *n;
 
-	/* a duplicate name is found by check_conf (sorted: a host with
-	 * thousands of tenant sections pays n log n, not n^2); the array
-	 * grows by doubling for the same reason */
-	if (c->nissuers == p->issuers_cap) {
-		size_t cap = p->issuers_cap ? 2 * p->issuers_cap : 8;
-
-		if ((n = realloc(c->issuers, cap * sizeof(*n))) == NULL)
-			return TS_R_INTERNAL;
-		c->issuers = n;
-		p->issuers_cap = cap;
-	}
+	/* a duplicate name is found by check_conf, by hash: a host with
+	 * thousands of tenant sections pays n, not n^2; the rows were
+	 * counted before the parse (issuer_rows), so never grow */
+	if (c->nissuers == p->issuers_cap)
+		return TS_R_INTERNAL; /* cannot happen: every header was counted */
 	n = &c->issuers[c->nissuers];
 	memset(n, 0, sizeof(*n));
 	n->max_lifetime = DEFAULT_MAX_LIFETIME;
 	n->line = p->line;
 	c->nissuers++;
 	n->name = name;
-	if ((n->username_claim = ts_arena_strndup(&c->mem, "sub", 3)) == NULL)
-		return TS_R_INTERNAL;
+	n->username_claim = p->sub;
 	p->sec = SEC_ISSUER;
 	return TS_OK;
 }
@@ -1013,6 +1014,23 @@ absolute(const char *path)
 	return r;
 }
 
+/* How many "[issuer" the text holds: at least one per [issuer] section,
+ * so that its rows are allocated once (a host may have thousands). */
+static size_t
+issuer_rows(const char *text, size_t len)
+{
+	static const char hdr[] = "[issuer";
+	const char *s = text, *end = text + len;
+	size_t n = 0;
+
+	while ((s = memchr(s, '[', (size_t)(end - s))) != NULL) {
+		if ((size_t)(end - s) >= sizeof(hdr) - 1 && memcmp(s, hdr, sizeof(hdr) - 1) == 0)
+			n++;
+		s++;
+	}
+	return n;
+}
+
 /* Parses text (len bytes and a NUL, in *mem), taking mem over: its blocks
  * are the new conf's, or freed on failure. */
 static ts_reason
@@ -1057,6 +1075,11 @@ parse_text(const char *path, ts_arena *mem, char *text, size_t len, ts_conf **ou
 		r = ts_fail(e, TS_R_CONFIG_ERROR, "%s: contains a NUL byte", path);
 		goto out;
 	}
+	if ((p.sub = ts_arena_strndup(&c->mem, "sub", 3)) == NULL)
+		goto out;
+	if ((p.issuers_cap = issuer_rows(text, len)) > 0 &&
+	    (c->issuers = ts_arena_alloc(&c->mem, p.issuers_cap * sizeof(*c->issuers))) == NULL)
+		goto out;
 	for (line = text; line != NULL; line = next) {
 		size_t left = len - (size_t)(line - text);
 
@@ -1123,12 +1146,12 @@ ts_conf_free(ts_conf *c)
 
 	if (c == NULL)
 		return;
-	/* the strings are in c->mem; what is freed here are arrays, and what
-	 * was read with the state (tenants files, maps, uid-0 names) */
+	/* the strings, the issuer rows and the key lines are in c->mem; what
+	 * is freed here are the other arrays, and what was read with the
+	 * state (tenants files, maps, uid-0 names) */
 	for (i = 0; i < c->nissuers; i++) {
 		ts_issuer_conf *is = &c->issuers[i];
 
-		free(is->keys);
 		strlist_free(&is->tenants);
 		strlist_free(&is->clients);
 		strlist_free(&is->groups_claims);
@@ -1148,7 +1171,6 @@ ts_conf_free(ts_conf *c)
 		free(c->services[i].issuer_idx);
 	}
 	strlist_free(&c->root_names);
-	free(c->issuers);
 	free(c->services);
 	free(c->path);
 	free(c->dir);

@@ -37,6 +37,9 @@ ts_strset_init(ts_strset *s, size_t n)
 {
 	size_t cap = 8;
 
+	s->slot = NULL;
+	if (n > UINT32_MAX / 4)
+		return -1;
 	/* at most half full, so that a probe chain stays short */
 	while (cap < 2 * n)
 		cap *= 2;
@@ -63,7 +66,7 @@ ts_strset_put(ts_strset *s, const char *k, size_t len, size_t idx)
 
 	if (s->slot[j].k != NULL)
 		return s->slot[j].idx;
-	s->slot[j] = (ts_strset_slot){ k, len, idx };
+	s->slot[j] = (ts_strset_slot){ k, (uint32_t)len, (uint32_t)idx };
 	return TS_STRSET_NONE;
 }
 

@@ -17,7 +17,7 @@ uint64_t ts_hash(uint64_t seed, const void *p, size_t len);
 
 typedef struct ts_strset_slot {
 	const char *k; /* NULL: free */
-	size_t len, idx;
+	uint32_t len, idx;
 } ts_strset_slot;
 
 typedef struct ts_strset {
@@ -27,7 +27,8 @@ typedef struct ts_strset {
 
 #define TS_STRSET_NONE ((size_t)-1)
 
-/* Room for n strings. Returns -1 when out of memory. */
+/* Room for n strings, each shorter than 4 GiB, with indexes below 4 Gi
+ * (a configuration is at most 1 MiB). Returns -1 when out of memory. */
 int ts_strset_init(ts_strset *s, size_t n);
 /* The index stored under k (len bytes), or TS_STRSET_NONE after storing
  * idx under it. At most n strings (ts_strset_init) may be put. */
