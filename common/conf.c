@@ -437,8 +437,8 @@ set_algorithms(parser *p, const keyword *kw, void *sec, char *v)
 		ts_alg a = ts_alg_from_name(w, len);
 
 		if (a == TS_ALG_INVALID)
-			return perr(p, "algorithms: \"%.*s\" is not a supported algorithm",
-			    (int)len, w);
+			return perr(
+			    p, "algorithms: \"%.*s\" is not a supported algorithm", (int)len, w);
 		is->algorithms |= 1u << a;
 	}
 	return is->algorithms == 0 ? perr(p, "algorithms: empty list") : TS_OK;

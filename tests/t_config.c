@@ -3,6 +3,7 @@
  * JWKS) and the Wycheproof key sets that must fail. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -711,6 +712,105 @@ test_expiry_warned_at_first_use(void)
 	ts_ctx_free(ctx);
 }
 
+/* Appends to a growing buffer (tap_bail when out of memory). */
+static void
+grow_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			tap_bail("vsnprintf");
+		if ((size_t)n < *cap - *len)
+			break;
+		*cap = 2 * *cap + (size_t)n;
+		if ((*buf = realloc(*buf, *cap)) == NULL)
+			tap_bail("out of memory");
+	}
+	*len += (size_t)n;
+}
+
+/* A config of n [issuer sK] sections (comments naming sections between
+ * them) and one service listing them last to first; dup: the last
+ * section's issuer is the first one's. */
+static char *
+many_sections(int n, int dup)
+{
+	size_t len = 0, cap = 4096;
+	char *t = malloc(cap);
+	int i;
+
+	if (t == NULL)
+		tap_bail("out of memory");
+	t[0] = '\0';
+	for (i = 0; i < n; i++)
+		grow_printf(&t, &len, &cap,
+		    "# [issuer not-one]\n[issuer s%d]\nissuer = https://idp.example/t%d\n"
+		    "key = /k.pem\nalgorithms = ES256\n",
+		    i, dup && i == n - 1 ? 0 : i);
+	grow_printf(&t, &len, &cap, "[service svc]\naudiences = a\nissuers =");
+	for (i = n - 1; i >= 0; i--)
+		grow_printf(&t, &len, &cap, " s%d", i);
+	grow_printf(&t, &len, &cap, "\n");
+	return t;
+}
+
+/* K15: the cross-section checks go by hash, not pairwise: thousands of
+ * sections resolve each to its own, and the errors still come at the
+ * line an administrator reading from the top meets first. */
+static void
+test_many_sections(void)
+{
+	char *t = many_sections(3000, 0), want[32];
+	const ts_service_conf *svc;
+	ts_conf *c = NULL;
+	ts_err e = { "" };
+	size_t j, wrong = 0;
+
+	ok(ts_conf_parse("/etc/tokenscope/tokenscope.conf", t, strlen(t), &c, &e) == TS_OK &&
+	        c->nissuers == 3000 && (svc = ts_conf_service(c, "svc")) != NULL &&
+	        svc->issuers.n == 3000,
+	    "K15_config_of_3000_sections_parses (%s)", e.msg);
+	for (j = 0; c != NULL && j < 3000; j++) {
+		snprintf(want, sizeof(want), "s%zu", 2999 - j);
+		svc = ts_conf_service(c, "svc");
+		if (strcmp(c->issuers[svc->issuer_idx[j]].name, want) != 0 ||
+		    strcmp(svc->issuers.v[j], want) != 0)
+			wrong++;
+	}
+	ok(c != NULL && wrong == 0, "K15_each_of_3000_listed_sections_resolves_to_its_own (%zu)",
+	    wrong);
+	ts_conf_free(c);
+	free(t);
+
+	t = many_sections(3000, 1);
+	c = NULL;
+	ok(ts_conf_parse("/etc/tokenscope/tokenscope.conf", t, strlen(t), &c, &e) ==
+	            TS_R_CONFIG_ERROR &&
+	        strstr(e.msg,
+	            "tokenscope.conf:15001: [service svc] lists issuer "
+	            "\"https://idp.example/t0\" twice") != NULL,
+	    "K15_two_of_3000_sections_with_one_issuer_in_a_service_refused (%s)", e.msg);
+	ts_conf_free(c);
+	free(t);
+
+	/* the first name repeated, reading from the top: b at line 5 */
+	c = NULL;
+	ok(ts_conf_parse("/etc/tokenscope/tokenscope.conf",
+	       "[issuer b]\nissuer = https://b\n[issuer a]\nissuer = https://a\n"
+	       "[issuer b]\nissuer = https://b2\n[issuer a]\nissuer = https://a2\n",
+	       strlen("[issuer b]\nissuer = https://b\n[issuer a]\nissuer = https://a\n"
+	              "[issuer b]\nissuer = https://b2\n[issuer a]\nissuer = https://a2\n"),
+	       &c, &e) == TS_R_CONFIG_ERROR &&
+	        strstr(e.msg, "tokenscope.conf:5: duplicate section [issuer b]") != NULL,
+	    "config_duplicate_section_reported_at_the_first_repeat (%s)", e.msg);
+	ts_conf_free(c);
+}
+
 int
 main(void)
 {
@@ -733,5 +833,6 @@ main(void)
 	test_lazy_failing_key();
 	test_lazy_failing_file();
 	test_expiry_warned_at_first_use();
+	test_many_sections();
 	return tap_done();
 }

@@ -11,6 +11,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -364,7 +365,8 @@ p256_tp = subprocess.run([cli, "keys", "-c", W + "/tokenscope.conf"], capture_ou
 line = [l for l in p256_tp.splitlines() if "corp-1" in l]
 thumb = None
 for w in (line[0].split() if line else []):
-    if len(w) == 43:
+    # a thumbprint is 43 base64url characters (a path may be 43 long too)
+    if re.fullmatch(r"[A-Za-z0-9_-]{43}", w):
         thumb = w
 with open(W + "/revoked-keys.new", "w") as f:
     f.write(tp["ed448"] + "\n" + (thumb or "") + "\n")
