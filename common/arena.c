@@ -8,6 +8,28 @@
 
 #include "arena.h"
 
+/* Under AddressSanitizer, what no request was given stays poisoned, and
+ * requests are kept apart by a red zone: a write one byte past a string
+ * (the parser splits values in place) is caught as it would be between
+ * heap blocks, by the tests and the fuzzer alike. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TS_ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TS_ARENA_ASAN 1
+#endif
+#endif
+#ifdef TS_ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define ARENA_REDZONE 16
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define ARENA_REDZONE 0
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define ARENA_FIRST 2048
 #define ARENA_GROW_MAX (64 * 1024)
 /* from this size on a block is a populated mapping */
@@ -55,15 +77,19 @@ block_new(ts_arena *a, size_t need)
 		b->mapped = 0;
 	}
 	b->size = size;
+	POISON((char *)b + ARENA_HDR, size - ARENA_HDR);
 	return b;
 }
 
 void *
 ts_arena_alloc(ts_arena *a, size_t n)
 {
+	size_t want = n;
 	char *p;
 
-	n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (n > (size_t)-1 / 2)
+		return NULL;
+	n = (n + ARENA_REDZONE + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (n == 0)
 		n = ARENA_ALIGN;
 	if (a->head == NULL || a->left < n) {
@@ -76,6 +102,7 @@ ts_arena_alloc(ts_arena *a, size_t n)
 			 * current one afterwards */
 			b->next = a->head->next;
 			a->head->next = b;
+			UNPOISON((char *)b + ARENA_HDR, want);
 			return (char *)b + ARENA_HDR;
 		}
 		b->next = a->head;
@@ -86,13 +113,14 @@ ts_arena_alloc(ts_arena *a, size_t n)
 	p = a->next;
 	a->next += n;
 	a->left -= n;
+	UNPOISON(p, want);
 	return p;
 }
 
 char *
 ts_arena_strndup(ts_arena *a, const char *s, size_t n)
 {
-	char *p = n < (size_t)-1 ? ts_arena_alloc(a, n + 1) : NULL;
+	char *p = n < (size_t)-1 / 2 ? ts_arena_alloc(a, n + 1) : NULL;
 
 	if (p != NULL) {
 		memcpy(p, s, n);
@@ -108,6 +136,7 @@ ts_arena_free(ts_arena *a)
 
 	for (; b != NULL; b = next) {
 		next = b->next;
+		UNPOISON((char *)b + ARENA_HDR, b->size - ARENA_HDR);
 		if (b->mapped)
 			munmap(b, b->size);
 		else

@@ -40,7 +40,7 @@ typedef struct parser {
 	int seen_global;
 	unsigned char *seen; /* per row of keywords[]: given in this section */
 	ts_err *e;
-	size_t issuers_cap; /* rows of c->issuers: every "[issuer" counted */
+	size_t issuers_cap; /* rows of c->issuers (issuer_rows) */
 	char *sub; /* the default username_claim, shared */
 } parser;
 
@@ -1014,17 +1014,22 @@ absolute(const char *path)
 	return r;
 }
 
-/* How many "[issuer" the text holds: at least one per [issuer] section,
- * so that its rows are allocated once (a host may have thousands). */
+/* How many lines of text open with "[issuer " (after blanks): at least
+ * one per [issuer] section, and no more than a file of that many sections
+ * would hold, so that the rows are allocated once (a host may have
+ * thousands) and a file cannot ask for more than its sections need. */
 static size_t
 issuer_rows(const char *text, size_t len)
 {
-	static const char hdr[] = "[issuer";
-	const char *s = text, *end = text + len;
+	static const char hdr[] = "[issuer ";
+	const char *s = text, *end = text + len, *b;
 	size_t n = 0;
 
 	while ((s = memchr(s, '[', (size_t)(end - s))) != NULL) {
-		if ((size_t)(end - s) >= sizeof(hdr) - 1 && memcmp(s, hdr, sizeof(hdr) - 1) == 0)
+		for (b = s; b > text && (b[-1] == ' ' || b[-1] == '\t'); b--)
+			;
+		if ((b == text || b[-1] == '\n') && (size_t)(end - s) >= sizeof(hdr) - 1 &&
+		    memcmp(s, hdr, sizeof(hdr) - 1) == 0)
 			n++;
 		s++;
 	}
@@ -1107,10 +1112,17 @@ ts_reason
 ts_conf_parse(const char *path, const char *buf, size_t len, ts_conf **out, ts_err *e)
 {
 	ts_arena mem = { NULL, NULL, 0, 0 };
-	char *text = ts_arena_strndup(&mem, buf, len);
+	ts_err local;
+	char *text;
 
 	*out = NULL;
-	if (text == NULL)
+	if (e == NULL)
+		e = &local;
+	/* the bound ts_conf_load's read keeps */
+	if (len > TS_CONF_MAX_SIZE)
+		return ts_fail(
+		    e, TS_R_CONFIG_ERROR, "%s: larger than %d bytes", path, TS_CONF_MAX_SIZE);
+	if ((text = ts_arena_strndup(&mem, buf, len)) == NULL)
 		return ts_fail(e, TS_R_INTERNAL, "%s: out of memory", path);
 	return parse_text(path, &mem, text, len, out, e);
 }

@@ -280,6 +280,7 @@ ts_tenants_still_listed(
 		qsort(now.v, now.n, sizeof(*now.v), str_cmp);
 	if (rc == 0 && (keep->v = calloc(is->tenants.n + 1, sizeof(*keep->v))) == NULL)
 		rc = -1;
+	keep->borrowed = 1; /* the strings are is's */
 	for (i = 0; rc == 0 && i < is->tenants.n; i++) {
 		span t = { is->tenants.v[i], strlen(is->tenants.v[i]) };
 

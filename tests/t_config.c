@@ -713,6 +713,8 @@ test_expiry_warned_at_first_use(void)
 }
 
 /* Appends to a growing buffer (tap_bail when out of memory). */
+static void grow_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void
 grow_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 {
@@ -811,6 +813,70 @@ test_many_sections(void)
 	ts_conf_free(c);
 }
 
+/* Every section of c as check-config -n prints it, and its key lines. */
+static char *
+dump_all(const ts_conf *c)
+{
+	char *out = NULL;
+	size_t len = 0, i, k;
+	FILE *f = open_memstream(&out, &len);
+
+	if (f == NULL)
+		tap_bail("open_memstream");
+	ts_conf_dump(f, c, TS_CONF_GLOBAL, 0);
+	for (i = 0; i < c->nissuers; i++) {
+		ts_conf_dump(f, c, TS_CONF_ISSUER, i);
+		for (k = 0; k < c->issuers[i].nkeys; k++)
+			fprintf(f, "key %s kid=%s\n", c->issuers[i].keys[k].path,
+			    c->issuers[i].keys[k].kid ? c->issuers[i].keys[k].kid : "-");
+	}
+	for (i = 0; i < c->nservices; i++)
+		ts_conf_dump(f, c, TS_CONF_SERVICE, i);
+	fclose(f);
+	return out;
+}
+
+/* The forms a line may take (CR at its end, tabs, a comment after the
+ * value, no newline after the last) are read as the plain form is: the
+ * parser splits values in place, so a byte off at a line's end would
+ * show here. */
+static void
+test_line_forms(void)
+{
+	static const char plain[] =
+	    "[global]\nclock_skew = 30\n[issuer a]\nissuer = https://a.example/\n"
+	    "key = k.pem kid=k1\nkey = /etc/k2.pem\nalgorithms = ES256 RS256\n"
+	    "clients = c1 c2\n[service s]\nissuers = a\naudiences = x y\n"
+	    "required_scopes = mail.read\n";
+	static const char decorated[] =
+	    "[global]\r\n\tclock_skew = 30 # half a minute\r\n  [issuer a]  \r\n"
+	    "issuer =\thttps://a.example/ \t\r\n"
+	    "key = k.pem\tkid=k1 # the first\r\nkey=/etc/k2.pem\r\n"
+	    "algorithms = ES256\t RS256\r\nclients = c1  c2\t\r\n#\r\n[service s]\r\n"
+	    "issuers = a\r\naudiences = x y # two\r\nrequired_scopes = mail.read";
+	ts_conf *a = NULL, *b = NULL;
+	ts_err e = { "" };
+	char *da = NULL, *db = NULL;
+
+	if (ts_conf_parse("/etc/tokenscope/tokenscope.conf", plain, strlen(plain), &a, &e) !=
+	        TS_OK ||
+	    ts_conf_parse(
+	        "/etc/tokenscope/tokenscope.conf", decorated, strlen(decorated), &b, &e) != TS_OK) {
+		ok(0, "config_line_forms_read_as_the_plain_form (%s)", e.msg);
+	} else {
+		da = dump_all(a);
+		db = dump_all(b);
+		ok(strcmp(da, db) == 0 &&
+		        strstr(da, "key /etc/tokenscope/k.pem kid=k1\n") != NULL &&
+		        strstr(da, "= mail.read\n") != NULL,
+		    "config_line_forms_read_as_the_plain_form (%s | %s)", da, db);
+	}
+	free(da);
+	free(db);
+	ts_conf_free(a);
+	ts_conf_free(b);
+}
+
 int
 main(void)
 {
@@ -834,5 +900,6 @@ main(void)
 	test_lazy_failing_file();
 	test_expiry_warned_at_first_use();
 	test_many_sections();
+	test_line_forms();
 	return tap_done();
 }
