@@ -3,7 +3,6 @@
  * JWKS) and the Wycheproof key sets that must fail. */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -712,52 +711,30 @@ test_expiry_warned_at_first_use(void)
 	ts_ctx_free(ctx);
 }
 
-/* Appends to a growing buffer (tap_bail when out of memory). */
-static void grow_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void
-grow_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			tap_bail("vsnprintf");
-		if ((size_t)n < *cap - *len)
-			break;
-		*cap = 2 * *cap + (size_t)n;
-		if ((*buf = realloc(*buf, *cap)) == NULL)
-			tap_bail("out of memory");
-	}
-	*len += (size_t)n;
-}
-
 /* A config of n [issuer sK] sections (comments naming sections between
  * them) and one service listing them last to first; dup: the last
  * section's issuer is the first one's. */
 static char *
 many_sections(int n, int dup)
 {
-	size_t len = 0, cap = 4096;
-	char *t = malloc(cap);
+	char *t = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&t, &len);
 	int i;
 
-	if (t == NULL)
-		tap_bail("out of memory");
-	t[0] = '\0';
+	if (f == NULL)
+		tap_bail("open_memstream");
 	for (i = 0; i < n; i++)
-		grow_printf(&t, &len, &cap,
+		fprintf(f,
 		    "# [issuer not-one]\n[issuer s%d]\nissuer = https://idp.example/t%d\n"
 		    "key = /k.pem\nalgorithms = ES256\n",
 		    i, dup && i == n - 1 ? 0 : i);
-	grow_printf(&t, &len, &cap, "[service svc]\naudiences = a\nissuers =");
+	fprintf(f, "[service svc]\naudiences = a\nissuers =");
 	for (i = n - 1; i >= 0; i--)
-		grow_printf(&t, &len, &cap, " s%d", i);
-	grow_printf(&t, &len, &cap, "\n");
+		fprintf(f, " s%d", i);
+	fprintf(f, "\n");
+	if (fclose(f) != 0 || t == NULL)
+		tap_bail("out of memory");
 	return t;
 }
 
