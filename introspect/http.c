@@ -51,6 +51,8 @@ typedef struct req_ctx {
 	size_t len, cap;
 	size_t seen; /* every byte received, kept or not */
 	int too_large;
+	int answered; /* its answer is queued */
+	int counted; /* in its connection's count of answers */
 	double start;
 } req_ctx;
 
@@ -189,13 +191,47 @@ req_free(req_ctx *rc)
 	free(rc);
 }
 
+static const char *
+toe_name(enum MHD_RequestTerminationCode toe)
+{
+	switch (toe) {
+	case MHD_REQUEST_TERMINATED_COMPLETED_OK: return "completed";
+	case MHD_REQUEST_TERMINATED_WITH_ERROR: return "error";
+	case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "idle timeout";
+	case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
+	case MHD_REQUEST_TERMINATED_READ_ERROR: return "read error";
+	case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client closed";
+	}
+	return "other";
+}
+
+/* A request whose headers came in and whose answer did not go out is a
+ * login the caller sees fail with a closed connection and no status: the
+ * library gives no word of it, so the daemon does, with the library's
+ * reason (its idle timeout, an error, the peer gone) and where the request
+ * stood. Nothing of the request itself is logged. */
 static void
 req_done(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)c;
-	(void)toe;
-	req_free(*req_cls);
+	const ti_http *h = cls;
+	req_ctx *rc = *req_cls;
+
+	if (rc != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && h->env->log != NULL) {
+		const union MHD_ConnectionInfo *si =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		const conn_ctx *cc = si != NULL ? si->socket_context : NULL;
+		char line[300];
+
+		snprintf(line, sizeof(line),
+		    "tokenscope-introspect: request ended without a complete answer (%s) %.1f s "
+		    "after its headers, %zu body bytes in, answer %s, %u answers before on its "
+		    "connection, rhost=%s",
+		    toe_name(toe), mono() - rc->start, rc->seen,
+		    rc->answered ? "queued" : "not made",
+		    cc != NULL ? cc->nreq - (unsigned)rc->counted : 0, cc != NULL ? cc->peer : "-");
+		h->env->log(h->env->log_arg, LOG_WARNING, line);
+	}
+	req_free(rc);
 	*req_cls = NULL;
 }
 
@@ -377,11 +413,13 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 	close_it = atomic_load(&h->draining) || rc->too_large;
 	if (cc != NULL) {
 		cc->nreq++;
+		rc->counted = 1;
 		if (cc->nreq >= h->lim.conn_max_requests ||
 		    rq.mono - cc->start > (double)h->lim.conn_max_age)
 			close_it = 1;
 	}
 	ret = send_response(c, &rs, close_it);
+	rc->answered = ret == MHD_YES;
 	if (cc != NULL)
 		cc->last_answer = mono();
 	ti_response_clear(&rs);

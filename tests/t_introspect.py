@@ -293,6 +293,24 @@ except OSError:
     r = b""
 ok(time.time() - t0 < 6 and (r == b"" or r.startswith(b"HTTP/1.1 4")), "N5_slow_request_cut_by_the_idle_timeout")
 s.close()
+# a request cut after its headers is a login failed without a status: the
+# library says nothing of it, the daemon logs its reason and where it stood
+s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+s.sendall(b"POST /introspect/dovecot HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic("dovecot").encode() +
+          b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ntoken=abcd")
+try:
+    r = s.recv(4096)
+except OSError:
+    r = b""
+s.close()
+CUT = b"request ended without a complete answer (idle timeout)"
+for _ in range(100):
+    if CUT in open(LOG, "rb").read():
+        break
+    time.sleep(0.05)
+cut = [ln for ln in open(LOG, "rb").read().splitlines() if CUT in ln]
+ok(r == b"" and len(cut) == 1 and b"10 body bytes in, answer not made, 0 answers before" in cut[0]
+   and b"abcd" not in cut[0], "N5_request_cut_mid_body_is_logged_with_its_reason (%r)" % cut)
 # rate: the "slow" client may make 3 a second (burst 6)
 codes = [post(good, client="slow")[0] for _ in range(12)]
 ok(codes.count(429) > 0 and codes[0] == 200, "N5_client_over_its_rate_gets_429 (%s)" % codes)

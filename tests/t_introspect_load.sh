@@ -46,7 +46,8 @@ AUTH="Basic $(printf 'load:%s' "$SECRET" | base64 -w0)"
 /usr/bin/python3 "$TS_SRCDIR/tests/introspect_load.py" "$PORT" "$AUTH" "$TOKEN" "$DPID" \
 	"${TS_LOAD_CONNS:-400}" "${TS_LOAD_REQS:-10}" "${TS_LOAD_ROUNDS:-6}"
 RC=$?
-# a reset the client saw is named by the daemon (closed with unread bytes,
-# how many answers, how long idle) or by the library: shown for the reader
-grep -E 'unread bytes|libmicrohttpd:' "$W/introspect.log" | head -20 | sed 's/^/# /'
+# a reset or a close the client saw is named by the daemon (closed with
+# unread bytes, or a request ended unanswered: with how many answers, how
+# long idle, the library's reason) or by the library: shown for the reader
+grep -E 'unread bytes|without a complete answer|libmicrohttpd:' "$W/introspect.log" | head -20 | sed 's/^/# /'
 exit $RC
