@@ -458,9 +458,12 @@ reload(ts_ctx *ctx, ts_err *e)
 	ctx->seen_of = NULL;
 
 	/* K13: what was read (or tried) before a chroot stays reachable after
-	 * it, a file that failed included: its fix must be seen too */
+	 * it, a file that failed included: its fix must be seen too. One
+	 * pass: the root is examined once, not once per file */
+	ts_file_batch_begin();
 	for (i = 0; i < files.n; i++)
 		ts_pin_dir_of(files.paths[i]);
+	ts_file_batch_end();
 
 	if (r != TS_OK && ctx->good != NULL)
 		less = take_away(ctx, &files, &nremoved, &nrevoked, &ntenants, &re, &out_of_reach);
