@@ -199,17 +199,21 @@ toe_name(enum MHD_RequestTerminationCode toe)
 	case MHD_REQUEST_TERMINATED_WITH_ERROR: return "error";
 	case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "idle timeout";
 	case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
-	case MHD_REQUEST_TERMINATED_READ_ERROR: return "read error";
+	case MHD_REQUEST_TERMINATED_READ_ERROR: return "peer reset";
 	case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client closed";
 	}
 	return "other";
 }
 
-/* A request whose headers came in and whose answer did not go out is a
- * login the caller sees fail with a closed connection and no status: the
- * library gives no word of it, so the daemon does, with the library's
- * reason (its idle timeout, an error, the peer gone) and where the request
- * stood. Nothing of the request itself is logged. */
+/* A request whose headers came in and whose answer did not go out is,
+ * for a caller still there, a login that fails with a closed connection
+ * and no status. The library says nothing when its idle timeout or a
+ * shutdown ends it (it does log a peer that went away or an error of its
+ * own), so the daemon logs each such request once, with the library's
+ * reason and where the request stood. "answer not made" means this
+ * daemon made none: the library may itself have answered a malformed
+ * body with a 4xx. Nothing of the request itself is logged. A peer that
+ * left is routine (notice); a timeout or an error is not (warning). */
 static void
 req_done(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe)
 {
@@ -229,7 +233,12 @@ req_done(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTe
 		    toe_name(toe), mono() - rc->start, rc->seen,
 		    rc->answered ? "queued" : "not made",
 		    cc != NULL ? cc->nreq - (unsigned)rc->counted : 0, cc != NULL ? cc->peer : "-");
-		h->env->log(h->env->log_arg, LOG_WARNING, line);
+		h->env->log(h->env->log_arg,
+		    toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ||
+		            toe == MHD_REQUEST_TERMINATED_READ_ERROR
+		        ? LOG_NOTICE
+		        : LOG_WARNING,
+		    line);
 	}
 	req_free(rc);
 	*req_cls = NULL;
@@ -442,16 +451,20 @@ ti_http_start(const ti_env *env, const ti_limits *lim, ti_listeners *l, char *er
 	atomic_init(&h->draining, 0);
 	for (i = 0; i < l->n; i++) {
 		/* poll(), level-triggered, not the library's default epoll
-		 * (edge-triggered, with its own record of which sockets are
-		 * ready): under load on the CI machines, bookworm's 0.9.75 and
-		 * trixie's 1.0 alike left a request unread on tens of keep-alive
-		 * connections until the idle timeout closed them
-		 * (note_unread_at_close said so) with MHD_USE_TURBO on, and
-		 * without it closed 56 connections unanswered in one run.
-		 * poll() asks the kernel about every socket on every turn, so no
-		 * readiness can be forgotten; at --max-connections' default
-		 * (512 over 2 threads) it measured no slower. No TURBO either: a
-		 * lost request is worse than its few percent. */
+		 * (edge-triggered, with its own record of which connections are
+		 * ready). With epoll, under load, a request that had arrived on a
+		 * keep-alive connection was at times never read: the idle timeout
+		 * closed the connection 15 s later with the request unread
+		 * (note_unread_at_close), and the caller saw a reset or an end of
+		 * stream. Seen in CI on 0.9.75 and 1.0.1, with MHD_USE_TURBO on
+		 * and off, and here in 4 of 32 runs of tests/t_introspect_load.sh
+		 * (400 connections) on 0.9.75 with TURBO off; with poll() in none
+		 * of 60, at the same speed (median 4,695 against 4,601 requests/s).
+		 * Which step of the library's epoll path drops the readiness is
+		 * not known. poll() asks the kernel about every connection on each
+		 * turn, at a cost that grows with the connections one thread holds
+		 * (see --threads). No TURBO either: a lost request is worse than
+		 * its few percent. */
 		unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 
 		/* the logger first, or the library prints to stderr until it
