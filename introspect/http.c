@@ -452,16 +452,11 @@ ti_http_start(const ti_env *env, const ti_limits *lim, ti_listeners *l, char *er
 	for (i = 0; i < l->n; i++) {
 		/* poll(), level-triggered, not the library's default epoll
 		 * (edge-triggered, with its own record of which connections are
-		 * ready). With epoll, under load, a request that had arrived on a
-		 * keep-alive connection was at times never read: the idle timeout
-		 * closed the connection 15 s later with the request unread
-		 * (note_unread_at_close), and the caller saw a reset or an end of
-		 * stream. Seen in CI on 0.9.75 and 1.0.1, with MHD_USE_TURBO on
-		 * and off, and here in 4 of 32 runs of tests/t_introspect_load.sh
-		 * (400 connections) on 0.9.75 with TURBO off; with poll() in none
-		 * of 60, at the same speed (median 4,695 against 4,601 requests/s).
-		 * Which step of the library's epoll path drops the readiness is
-		 * not known. poll() asks the kernel about every connection on each
+		 * ready): with epoll, under load, a request that had arrived on a
+		 * keep-alive connection was at times never read until the idle
+		 * timeout closed it (note_unread_at_close), TURBO on or off; with
+		 * poll() never, at the same speed (the rulebook's N5 has the
+		 * figures). poll() asks the kernel about every connection on each
 		 * turn, at a cost that grows with the connections one thread holds
 		 * (see --threads). No TURBO either: a lost request is worse than
 		 * its few percent. */
