@@ -8,8 +8,9 @@
 
 #include "kept.h"
 
-#define KEPT_FIRST (16 * 1024)
-#define KEPT_MAX (256 * 1024)
+/* A chunk is address space reserved, not memory: only the pages handed
+ * out are populated, so its size costs nothing but the mapping. */
+#define KEPT_CHUNK (1024 * 1024)
 
 struct ts_kept_chunk {
 	atomic_long refs;
@@ -19,30 +20,54 @@ struct ts_kept_chunk {
 /* The header rounded up so the bytes after it stay aligned. */
 #define KEPT_HDR ((sizeof(ts_kept_chunk) + 15) & ~(size_t)15)
 
-static ts_kept_chunk *
-chunk_new(ts_kept_fill *fill, size_t need)
+static size_t
+page_size(void)
 {
-	size_t size = fill->last_size ? fill->last_size * 2 : KEPT_FIRST;
 	long page = sysconf(_SC_PAGESIZE);
+
+	return page > 0 ? (size_t)page : 4096;
+}
+
+static ts_kept_chunk *
+chunk_new(size_t need)
+{
+	size_t size = KEPT_CHUNK, page = page_size();
 	ts_kept_chunk *c;
 	void *m;
 
-	if (page <= 0)
-		page = 4096;
-	if (size > KEPT_MAX)
-		size = KEPT_MAX;
+	if (need > (size_t)-1 / 2 - KEPT_HDR - page)
+		return NULL;
 	if (size < need + KEPT_HDR) /* a file larger than a chunk gets its own */
-		size = (need + KEPT_HDR + (size_t)page - 1) & ~((size_t)page - 1);
-	m = mmap(
-	    NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		size = (need + KEPT_HDR + page - 1) & ~(page - 1);
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
 	(void)madvise(m, size, MADV_DONTDUMP); /* best effort: M4 */
-	c = m;
+	c = m; /* faults in the first page */
 	atomic_init(&c->refs, 1); /* the load filling it */
 	c->size = size;
-	fill->last_size = size;
 	return c;
+}
+
+/* The pages under [p, end) that are not yet, in one system call rather
+ * than a fault per page as the read fills them. Best effort: a kernel
+ * without MADV_POPULATE_WRITE (before 5.14) faults them in one by one. */
+static void
+populate(ts_kept_fill *fill, char *end)
+{
+#ifdef MADV_POPULATE_WRITE
+	size_t page = page_size();
+	char *to;
+
+	if (end <= fill->populated)
+		return;
+	to = fill->populated + (((size_t)(end - fill->populated) + page - 1) & ~(page - 1));
+	(void)madvise(fill->populated, (size_t)(to - fill->populated), MADV_POPULATE_WRITE);
+	fill->populated = to;
+#else
+	(void)fill;
+	(void)end;
+#endif
 }
 
 char *
@@ -52,18 +77,20 @@ ts_kept_alloc(ts_kept_fill *fill, size_t need, ts_kept_chunk **chunk)
 
 	*chunk = NULL;
 	if (fill->cur == NULL || fill->left < need) {
-		ts_kept_chunk *c = chunk_new(fill, need);
+		ts_kept_chunk *c = chunk_new(need);
 
 		if (c == NULL)
 			return NULL;
 		ts_kept_done(fill);
 		fill->cur = c;
+		fill->populated = (char *)c + page_size(); /* the header's page */
 		fill->next = (char *)c + KEPT_HDR;
 		fill->left = c->size - KEPT_HDR;
 	}
 	p = fill->next;
 	fill->next += need;
 	fill->left -= need;
+	populate(fill, fill->next);
 	atomic_fetch_add(&fill->cur->refs, 1);
 	*chunk = fill->cur;
 	return p;
@@ -83,4 +110,5 @@ ts_kept_done(ts_kept_fill *fill)
 	fill->cur = NULL;
 	fill->next = NULL;
 	fill->left = 0;
+	fill->populated = NULL;
 }

@@ -4,8 +4,9 @@
  *
  * Why not malloc: a fresh smtpd process or auth worker with 10,000 keys
  * keeps about 2 MB of such bytes, and faulting in 500 fresh heap pages one
- * by one cost more than the rest of its load. A mapping made with
- * MAP_POPULATE gets its pages in one system call.
+ * by one cost more than the rest of its load. A chunk is a large mapping
+ * whose pages are populated as they are handed out (MADV_POPULATE_WRITE),
+ * a few at a time in one system call, and none of its unused end.
  *
  * A chunk is one anonymous private mapping, left out of core dumps; its
  * header counts the files whose bytes it holds, plus the load still
@@ -28,7 +29,7 @@ typedef struct ts_kept_fill {
 	ts_kept_chunk *cur;
 	char *next;
 	size_t left;
-	size_t last_size; /* chunks grow: 16 KiB, then doubling to 256 KiB */
+	char *populated; /* cur's pages below this are in memory */
 } ts_kept_fill;
 
 /* need bytes in fill's chunk (a new chunk when it is full), with a
