@@ -1,6 +1,7 @@
 /* kept.c: key file bytes kept for their first use (see kept.h). */
 #include "config.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -8,8 +9,14 @@
 
 #include "kept.h"
 
+/* Linux 5.14; a C library older than 2.35 may not name it */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 /* A chunk is address space reserved, not memory: only the pages handed
- * out are populated, so its size costs nothing but the mapping. */
+ * out are populated, so its size costs no resident memory (a host with
+ * strict overcommit charges it all the same). */
 #define KEPT_CHUNK (1024 * 1024)
 
 struct ts_kept_chunk {
@@ -17,7 +24,8 @@ struct ts_kept_chunk {
 	size_t size; /* of the whole mapping, this header included */
 };
 
-/* The header rounded up so the bytes after it stay aligned. */
+/* The header rounded up so the first bytes after it are aligned (the
+ * bytes are only ever read as chars: the rest need not be). */
 #define KEPT_HDR ((sizeof(ts_kept_chunk) + 15) & ~(size_t)15)
 
 static size_t
@@ -49,25 +57,28 @@ chunk_new(size_t need)
 	return c;
 }
 
-/* The pages under [p, end) that are not yet, in one system call rather
- * than a fault per page as the read fills them. Best effort: a kernel
- * without MADV_POPULATE_WRITE (before 5.14) faults them in one by one. */
+/* Set once a kernel (before 5.14) refused MADV_POPULATE_WRITE: not asked
+ * again in this process. */
+static atomic_int no_populate;
+
+/* The pages under [populated, end) that are not yet, in one system call
+ * rather than a fault per page as the read fills them. Best effort: a
+ * kernel without MADV_POPULATE_WRITE, or one short of memory, leaves the
+ * read to fault them in one by one. */
 static void
 populate(ts_kept_fill *fill, char *end)
 {
-#ifdef MADV_POPULATE_WRITE
 	size_t page = page_size();
 	char *to;
 
 	if (end <= fill->populated)
 		return;
 	to = fill->populated + (((size_t)(end - fill->populated) + page - 1) & ~(page - 1));
-	(void)madvise(fill->populated, (size_t)(to - fill->populated), MADV_POPULATE_WRITE);
+	if (!atomic_load_explicit(&no_populate, memory_order_relaxed) &&
+	    madvise(fill->populated, (size_t)(to - fill->populated), MADV_POPULATE_WRITE) != 0 &&
+	    errno == EINVAL)
+		atomic_store_explicit(&no_populate, 1, memory_order_relaxed);
 	fill->populated = to;
-#else
-	(void)fill;
-	(void)end;
-#endif
 }
 
 char *

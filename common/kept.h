@@ -29,7 +29,7 @@ typedef struct ts_kept_fill {
 	ts_kept_chunk *cur;
 	char *next;
 	size_t left;
-	char *populated; /* cur's pages below this are in memory */
+	char *populated; /* cur's pages below this were asked for */
 } ts_kept_fill;
 
 /* need bytes in fill's chunk (a new chunk when it is full), with a

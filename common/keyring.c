@@ -928,10 +928,13 @@ reuse_file(const ts_keyring *prev, const seen_index *seen, const ts_keyspec *ks,
 	return f;
 }
 
-/* Where a deferred file's bytes go (ts_read_file_with). */
+/* Where a deferred file's bytes go (ts_read_file_with), and where they
+ * went, for a read that fails half way to wipe (M4). */
 struct kept_get {
 	ts_kept_fill *fill;
 	ts_kept_chunk **chunk;
+	char *got;
+	size_t size;
 };
 
 static char *
@@ -939,7 +942,9 @@ kept_get(void *arg, size_t size)
 {
 	struct kept_get *g = arg;
 
-	return ts_kept_alloc(g->fill, size, g->chunk);
+	g->got = ts_kept_alloc(g->fill, size, g->chunk);
+	g->size = g->got != NULL ? size : 0;
+	return g->got;
 }
 
 /* A new file record for key line ks, read, and parsed unless defer says
@@ -974,10 +979,12 @@ parse_file(const ts_conf *c, const ts_issuer_conf *is, const ts_keyspec *ks, uns
 	 * parsed */
 	if (defer != NULL) {
 		/* kept as read until its first use; wiped then (drop_bytes) */
-		struct kept_get g = { defer, &f->chunk };
+		struct kept_get g = { defer, &f->chunk, NULL, 0 };
 
 		r = ts_read_file_with(
 		    ks->path, KEYFILE_MAX_SIZE, 0, kept_get, &g, &buf, &len, &f->id, &ke);
+		if (r != TS_OK && g.got != NULL)
+			OPENSSL_cleanse(g.got, g.size); /* what was read before the error */
 	} else {
 		r = ts_read_file(ks->path, KEYFILE_MAX_SIZE,
 		    (is->algorithms & ~hmac) == 0 ? TS_FILE_SECRET : 0, &buf, &len, &f->id, &ke);

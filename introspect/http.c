@@ -461,12 +461,18 @@ ti_http_start(const ti_env *env, const ti_limits *lim, ti_listeners *l, char *er
 		 * (see --threads). No TURBO either: a lost request is worse than
 		 * its few percent. */
 		unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+		/* one thread is the daemon's own, without a pool: the library
+		 * warns at each start about a pool size of 1 (or 0) */
+		struct MHD_OptionItem pool[] = {
+			{ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)lim->threads, NULL },
+			{ MHD_OPTION_END, 0, NULL },
+		};
 
 		/* the logger first, or the library prints to stderr until it
 		 * reaches it */
 		h->d[i] = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, h,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_LISTEN_SOCKET,
-		    (MHD_socket)l->v[i].fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)lim->threads,
+		    (MHD_socket)l->v[i].fd, MHD_OPTION_ARRAY, lim->threads > 1 ? pool : pool + 1,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(lim->max_connections + 64),
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)lim->idle_timeout,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)lim->header_mem,

@@ -513,7 +513,7 @@ with open(W + "/json.conf", "w") as f:
 os.chmod(W + "/json.conf", 0o644)
 jport = free_port()
 jp = subprocess.Popen([daemon, "-c", W + "/json.conf", "-k", W + "/clients", "-l", "127.0.0.1:%d" % jport,
-                       "--log-stderr"] + (["-u", RUN_AS] if os.getuid() == 0 else []),
+                       "--log-stderr", "--threads", "1"] + (["-u", RUN_AS] if os.getuid() == 0 else []),
                       stderr=subprocess.PIPE, text=True)
 jst = []
 # p256 is revoked by now (K6 above): a token under rsa2048 for the accept
@@ -534,6 +534,8 @@ ok(jst == [True, False] and [o["event"] for o in jlines][:3] == ["decision", "de
    and jlines[0]["result"] == "accept" and jlines[1]["reason"] == "unknown_key"
    and jlines[1]["alert"] == "forged_cross_issuer" and jlines[2]["key_issuer"] == "partner",
    "M8_introspect_json_decision_and_alert_lines (%s)" % [o.get("event") for o in jlines])
+ok(jst and "thread pool" not in jerr and "libmicrohttpd" not in jerr,
+   "N5_one_thread_starts_and_answers_without_a_library_warning")
 
 # ---- --check-config: the start-up steps as the service user ----
 cc = subprocess.run([daemon, "--check-config", "-c", W + "/tokenscope.conf", "-k", W + "/clients"]
