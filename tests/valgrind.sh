@@ -9,7 +9,7 @@ export TOKENSCOPE_TEST_OWN_FILES=1 # the documented test hook (safe_file.h)
 export TS_WYCHEPROOF_DIR="${TS_WYCHEPROOF_DIR:-$TS_SRCDIR/../shared/testvectors/wycheproof}"
 command -v valgrind >/dev/null || { echo "1..0 # SKIP valgrind missing"; exit 0; }
 n=0 failed=0
-for t in t_b64url t_json t_jws_parse t_jwk t_sig_rules t_policy t_config t_reload t_pam t_sasl t_sasl_client t_exports t_wycheproof t_introspect_handler; do
+for t in t_b64url t_json t_jws_parse t_jwk t_sig_rules t_policy t_config t_kept t_reload t_pam t_sasl t_sasl_client t_exports t_wycheproof t_introspect_handler; do
 	n=$((n + 1))
 	log="$TS_BUILDDIR/tests/$t.valgrind"
 	TS_TEST_NAME="$t-valgrind" valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
