@@ -90,16 +90,37 @@ retry() {
 [ $dv = 1 ] && { imap login alice "$(rtok R1)"; accepted $? "dovecot_login_under_the_current_key_R1"; }
 smtp oauthbearer alice "$(rtok R1)"; accepted $? "postfix_login_under_the_current_key_R1"
 
-# the fetcher, as the path unit starts it: whenever the spool is not empty
+# the fetcher, as the path unit starts it: whenever the spool is not empty;
+# fetcher.busy marks a run, so a test can wait for the fetcher to go quiet
 (
 	while :; do
-		[ -n "$(ls -A "$W/fetch-spool")" ] &&
+		if [ -n "$(ls -A "$W/fetch-spool")" ]; then
+			: >"$W/fetcher.busy"
 			"$TS" fetch-keys -c "$W/tokenscope.conf" --ca-file "$CA" --requested >>"$W/fetcher.out" 2>&1
+			rm -f "$W/fetcher.busy"
+		fi
 		sleep 0.2
 	done
 ) &
 FETCHER=$!
 at_exit 'kill $FETCHER 2>/dev/null'
+# quiet: no request left and no run under way, twice half a second apart.
+# Each refused retry leaves a request of its own; one still queued (a run
+# waits out fetch_interval first) would otherwise fetch the next rotation's
+# keys before the login meant to meet them as unknown.
+quiet() {
+	_q=0 _i=0
+	while [ $_q -lt 2 ] && [ $_i -lt 60 ]; do
+		if [ -z "$(ls -A "$W/fetch-spool")" ] && [ ! -e "$W/fetcher.busy" ]; then
+			_q=$((_q + 1))
+		else
+			_q=0
+		fi
+		sleep 0.5
+		_i=$((_i + 1))
+	done
+	[ $_q -ge 2 ]
+}
 
 # ---- rotation 1, met first by Dovecot ----
 if [ $dv = 1 ]; then
@@ -111,6 +132,7 @@ if [ $dv = 1 ]; then
 fi
 
 # ---- rotation 2, met first by Postfix (smtpd writes the spool as postfix) ----
+quiet; ok $? "fetcher_quiet_before_the_next_rotation"
 before=$(fetches)
 cp "$W/idp/jwks-R3.json" "$W/idp/docs/realms/rot/keys"
 smtp oauthbearer alice "$(rtok R3)"; refused $? "K14_postfix_login_under_the_new_key_R3_refused_once"
