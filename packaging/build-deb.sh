@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 tar -xzf "$tarball" -C "$work"
 src=$(ls -d "$work"/tokenscope-*)
 cp -r packaging/debian "$src/debian"
-(cd "$src" && dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) || {
+(cd "$src" && dpkg-buildpackage -us -uc -b -Jauto >"$work/build.log" 2>&1) || {
 	tail -40 "$work/build.log"
 	echo "build-deb: dpkg-buildpackage failed" >&2
 	exit 1

@@ -3,6 +3,9 @@
 # (rpmbuild -bb; --nodeps because the build requirements are named the
 # RPM way and this may be a Debian machine), then checks with rpm -qlp that
 # each file sits in its subpackage at the right path. Prints TAP.
+# TS_RPM_NOCHECK=1 builds without the spec's %check (rpmbuild --nocheck):
+# scripts/test.sh sets it, having run the same unit suite with this
+# machine's compiler in four builds before it.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -15,11 +18,18 @@ rt=$(mktemp -d)
 trap 'rm -rf "$rt"' EXIT
 mkdir -p "$rt/SOURCES"
 cp tokenscope-0.1.0.tar.gz "$rt/SOURCES/"
-rpmbuild -bb --nodeps --define "_topdir $rt" packaging/rpm/tokenscope.spec >"$rt/build.log" 2>&1
+nocheck=""
+[ -n "${TS_RPM_NOCHECK:-}" ] && nocheck=--nocheck
+rpmbuild -bb --nodeps $nocheck --define "_topdir $rt" packaging/rpm/tokenscope.spec >"$rt/build.log" 2>&1
 rc=$?
 [ $rc = 0 ] || { grep -E "^(FAIL|ERROR):" "$rt/build.log"; tail -30 "$rt/build.log"; } | sed 's/^/# /'
 ok $rc "rpmbuild_bb_from_the_dist_tarball"
-grep -q "^# FAIL:  0" "$rt/build.log"; ok $? "rpm_check_section_ran_make_check ($(grep -E '^# (PASS|SKIP):' "$rt/build.log" | tr '\n' ' '))"
+if [ -z "$nocheck" ]; then
+	grep -q "^# FAIL:  0" "$rt/build.log"
+	ok $? "rpm_check_section_ran_make_check ($(grep -E '^# (PASS|SKIP):' "$rt/build.log" | tr '\n' ' '))"
+else
+	echo "# %check not run (TS_RPM_NOCHECK): the unit suite ran in the builds before"
+fi
 lib=$(rpm --eval '%{_libdir}')
 files() { rpm -qlp "$rt"/RPMS/*/"$1"-0.1.0-*.rpm 2>/dev/null; }
 has() { files "$1" | grep -qx "$2"; }

@@ -120,7 +120,10 @@ stage "packages: .deb built, linted, installed, end-to-end as installed, removed
 : >packages.out
 if [ "$(id -u)" = 0 ]; then
 	packaging/test-installed.sh >>packages.out 2>&1 || fail=1
-	packaging/build-rpm.sh >>packages.out 2>&1 || fail=1
+	# the RPM build's %check would be a fifth run of the unit suite with the
+	# same compiler (after make check, distcheck, the sanitizers and the .deb
+	# build): the spec and its file lists are what is new here
+	TS_RPM_NOCHECK=1 packaging/build-rpm.sh >>packages.out 2>&1 || fail=1
 	grep -E "^(ok|not ok|1\.\.)" packages.out | grep -v "^ok" || true
 	# what each failed check said: the comment lines just before it
 	awk '/^# / {buf = buf $0 "\n"; next} /^not ok/ {printf "%s", buf; print} {buf = ""}' \
