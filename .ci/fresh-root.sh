@@ -44,7 +44,7 @@ cleanup() {
 		[ "$(readlink "$p/root" 2>/dev/null)" = "$R" ] && kill -9 "${p#/proc/}" 2>/dev/null
 	done
 	sleep 1
-	for m in build/shared dev sys proc; do
+	for m in build/shared var/cache/apt/archives dev sys proc; do
 		umount -R "$R/$m" 2>/dev/null || umount -lR "$R/$m" 2>/dev/null || true
 	done
 	# remove only when nothing is mounted there any more (TS_KEEP_ROOT=1
@@ -61,6 +61,12 @@ tar -C "$R" -xf "$base"
 # own users must be able to reach the tests' directories inside
 chmod 755 "$R"
 mount -t proc proc "$R/proc"
+# the .deb files apt downloads are kept between runs (TS_ROOT_CACHE/
+# RELEASE-archives, checked against the fresh index like any download):
+# nothing is installed in the root until the README's commands install it,
+# only the download is saved
+mkdir -p "$cache/$rel-archives/partial"
+mount --bind "$cache/$rel-archives" "$R/var/cache/apt/archives"
 mount --rbind /sys "$R/sys" && mount --make-rslave "$R/sys"
 mount --rbind /dev "$R/dev" && mount --make-rslave "$R/dev"
 cp /etc/resolv.conf "$R/etc/resolv.conf"

@@ -4,8 +4,7 @@
 # RPM way and this may be a Debian machine), then checks with rpm -qlp that
 # each file sits in its subpackage at the right path. Prints TAP.
 # TS_RPM_NOCHECK=1 builds without the spec's %check (rpmbuild --nocheck):
-# scripts/test.sh sets it, having run the same unit suite with this
-# machine's compiler in four builds before it.
+# scripts/test.sh sets it, having run the same unit suite before it.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"

@@ -50,10 +50,13 @@ if ! find common pam_token sasl_token tools introspect tests bench -name '*.[ch]
 	fail=1
 fi
 
-# the release tarball is made once, here, and every build below starts from it;
-# its own check skips the servers, which the make check above has run
-stage "make distcheck (end-to-end tests skipped: run above)"
-if ! TS_SKIP_E2E=1 make -j2 distcheck >distcheck.out 2>&1; then
+# the release tarball is made once, here, and every build below starts from
+# it. distcheck checks the tarball itself (an out-of-tree build, install,
+# uninstall, a clean tree again); the test suite from that tarball, in an
+# out-of-tree build, runs under the sanitizers below (TESTS= here, so the
+# same suite is not run twice)
+stage "make distcheck (its test run: in the sanitizer build below)"
+if ! TS_SKIP_E2E=1 make -j2 distcheck TESTS= >distcheck.out 2>&1; then
 	tail -30 distcheck.out
 	echo "FAIL: make distcheck"
 	fail=1
@@ -61,14 +64,14 @@ else
 	grep -A1 'archives ready' distcheck.out | tail -1
 fi
 
-stage "clang build with ASan + UBSan, warnings as errors, bench peers left out; make check under it"
+stage "clang build with ASan + UBSan from the tarball, out of tree, warnings as errors, bench peers left out; make check under it"
 rm -rf _build-san && mkdir _build-san
-if tar -xzf tokenscope-*.tar.gz -C _build-san && (cd _build-san/tokenscope-* &&
-	./configure -q --enable-werror --enable-sanitizers --without-bench-peers \
+if tar -xzf tokenscope-*.tar.gz -C _build-san && san=$(ls -d _build-san/tokenscope-*)/_san && mkdir "$san" &&
+	(cd "$san" && ../configure -q --enable-werror --enable-sanitizers --without-bench-peers \
 		--with-wycheproof-dir="$top/../shared/testvectors/wycheproof" \
 		CC=clang >/dev/null && make -j2 -s >build.out 2>&1); then
 	# servers skipped here: they are not instrumented
-	(cd _build-san/tokenscope-* && TS_SKIP_E2E=1 TS_SANITIZERS=1 \
+	(cd _build-san/tokenscope-*/_san && TS_SKIP_E2E=1 TS_SANITIZERS=1 \
 		ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 make -j2 check >"$top/sanitizers.out" 2>&1) || fail=1
 	grep -E '^(FAIL|ERROR):' sanitizers.out || true
@@ -82,7 +85,7 @@ if tar -xzf tokenscope-*.tar.gz -C _build-san && (cd _build-san/tokenscope-* &&
 		fail=1
 	fi
 else
-	tail -20 _build-san/tokenscope-*/build.out 2>/dev/null
+	tail -20 _build-san/tokenscope-*/_san/build.out 2>/dev/null
 	echo "FAIL: clang build (-Werror, sanitizers, no bench peers)"
 	echo "# FAIL: 1" >sanitizers.out
 	fail=1
@@ -94,12 +97,16 @@ tests/valgrind.sh >valgrind.out 2>&1 || fail=1
 grep -E "^(not ok|#)" valgrind.out || true
 echo "$(grep -c '^ok' valgrind.out) test programs valgrind-clean"
 
-stage "fuzzing: libFuzzer + ASan/UBSan with fault injection, corpora replayed, ${FUZZ_SECONDS:-60} s per target"
+# each run starts from the committed corpora (the build tree goes): a
+# regression check on every change, not a long campaign, which is
+# `make fuzz FUZZ_SECONDS=N` in a fuzzing build
+fuzz_s=${FUZZ_SECONDS:-30}
+stage "fuzzing: libFuzzer + ASan/UBSan with fault injection, corpora replayed, $fuzz_s s per target"
 rm -rf _build-fuzz && mkdir _build-fuzz
 if tar -xzf tokenscope-*.tar.gz -C _build-fuzz && (cd _build-fuzz/tokenscope-* &&
 	./configure -q --enable-fuzzing --with-wycheproof-dir="$top/../shared/testvectors/wycheproof" \
-		CC=clang >/dev/null && make -j2 -s >build.out 2>&1); then
-	(cd _build-fuzz/tokenscope-* && make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}") >fuzz.out 2>&1 || fail=1
+		CC=clang >/dev/null && make -j2 -s fuzz-build >build.out 2>&1); then
+	(cd _build-fuzz/tokenscope-* && make -s fuzz FUZZ_SECONDS="$fuzz_s") >fuzz.out 2>&1 || fail=1
 	grep -E "^(ok|not ok|#)" fuzz.out
 	# keep any reproducer (the build tree goes away below) and show it
 	for r in _build-fuzz/tokenscope-*/tests/fuzz/work/*-crash-* \
@@ -119,10 +126,10 @@ rm -rf _build-fuzz
 stage "packages: .deb built, linted, installed, end-to-end as installed, removed; RPMs built"
 : >packages.out
 if [ "$(id -u)" = 0 ]; then
-	packaging/test-installed.sh >>packages.out 2>&1 || fail=1
-	# the RPM build's %check would be a fifth run of the unit suite with the
-	# same compiler (after make check, distcheck, the sanitizers and the .deb
-	# build): the spec and its file lists are what is new here
+	# the package builds skip their unit suite (nocheck): it ran above, in
+	# this tree and from the same tarball under the sanitizers, and the
+	# packaged binaries are tested end to end as installed
+	DEB_BUILD_OPTIONS=nocheck packaging/test-installed.sh >>packages.out 2>&1 || fail=1
 	TS_RPM_NOCHECK=1 packaging/build-rpm.sh >>packages.out 2>&1 || fail=1
 	grep -E "^(ok|not ok|1\.\.)" packages.out | grep -v "^ok" || true
 	# what each failed check said: the comment lines just before it
