@@ -66,12 +66,13 @@ fi
 
 stage "clang build with ASan + UBSan from the tarball, out of tree, warnings as errors, bench peers left out; make check under it"
 rm -rf _build-san && mkdir _build-san
+san=_build-san/_none
 if tar -xzf tokenscope-*.tar.gz -C _build-san && san=$(ls -d _build-san/tokenscope-*)/_san && mkdir "$san" &&
 	(cd "$san" && ../configure -q --enable-werror --enable-sanitizers --without-bench-peers \
 		--with-wycheproof-dir="$top/../shared/testvectors/wycheproof" \
 		CC=clang >/dev/null && make -j2 -s >build.out 2>&1); then
 	# servers skipped here: they are not instrumented
-	(cd _build-san/tokenscope-*/_san && TS_SKIP_E2E=1 TS_SANITIZERS=1 \
+	(cd "$san" && TS_SKIP_E2E=1 TS_SANITIZERS=1 \
 		ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 make -j2 check >"$top/sanitizers.out" 2>&1) || fail=1
 	grep -E '^(FAIL|ERROR):' sanitizers.out || true
@@ -85,7 +86,7 @@ if tar -xzf tokenscope-*.tar.gz -C _build-san && san=$(ls -d _build-san/tokensco
 		fail=1
 	fi
 else
-	tail -20 _build-san/tokenscope-*/_san/build.out 2>/dev/null
+	tail -20 "$san/build.out" 2>/dev/null
 	echo "FAIL: clang build (-Werror, sanitizers, no bench peers)"
 	echo "# FAIL: 1" >sanitizers.out
 	fail=1
